@@ -1,0 +1,365 @@
+"""Load and clean a Netflix "What We Watched"-style engagement report into a typed item table.
+
+The published report is messy (see README, "Catalog format"): duplicated titles with different
+hours, Indian digit grouping, three date formats across public copies, original-language titles
+after ` // `, and seasons as separate rows. Everything downstream (features, serving, the bot)
+relies on the invariants established here, so each cleaning decision is counted in a report
+instead of happening silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recommender import titles as t
+
+# Canonical column -> accepted header spellings after `_header_key` normalisation.
+_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("title", "name", "show_title"),
+    "available_globally": ("available_globally", "availableglobally", "available", "global"),
+    "release_date": ("release_date", "releasedate", "released", "date"),
+    "hours_viewed": ("hours_viewed", "hoursviewed", "hours", "views_hours"),
+    "language": ("language_indicator", "languageindicator", "language", "lang"),
+    "content_type": ("content_type", "contenttype", "type", "kind"),
+}
+DATE_FORMATS: dict[str, str] = {
+    "ISO (YYYY-MM-DD)": "%Y-%m-%d",
+    "DD-MM-YYYY": "%d-%m-%Y",
+    "M/D/YYYY": "%m/%d/%Y",
+    "D/M/YYYY": "%d/%m/%Y",
+    "DD.MM.YYYY": "%d.%m.%Y",
+}
+# A column is "garbage" (and the file refused) when more than this share of its filled cells fail.
+MAX_UNPARSEABLE_SHARE = 0.05
+_YES = {"yes", "y", "true", "1", "t"}
+_NO = {"no", "n", "false", "0", "f", ""}
+_NUMBER_SEPARATORS = re.compile(r"[,\s_'’]")
+_SAMPLE = 5
+
+
+class CatalogError(ValueError):
+    """A catalog file that cannot be loaded as a whole; the message says which file, column and rows."""
+
+
+@dataclass
+class CleaningReport:
+    """What cleaning did to the file; printed by the CLI and stored with every trained model."""
+
+    source: str
+    rows_read: int = 0
+    rows_dropped_no_title: int = 0
+    duplicate_rows_merged: int = 0
+    merged_examples: list[str] = field(default_factory=list)
+    items: int = 0
+    date_format: str | None = None
+    missing_columns: list[str] = field(default_factory=list)
+    unparseable: dict[str, int] = field(default_factory=dict)
+    unparseable_samples: dict[str, list[str]] = field(default_factory=dict)
+    suspicious_titles: list[str] = field(default_factory=list)
+    year_sources: dict[str, int] = field(default_factory=dict)
+    items_without_year: int = 0
+    enrichment_source: str | None = None
+    enriched: int = 0
+
+    def summary(self) -> str:
+        """A few human lines for terminals and logs."""
+        lines = [
+            f"{self.source}: {self.rows_read} rows -> {self.items} items "
+            f"({self.rows_dropped_no_title} without title dropped, "
+            f"{self.duplicate_rows_merged} duplicate rows merged, keeping the larger hours)",
+            f"release dates: {self.date_format or 'none'}; years from "
+            + ", ".join(f"{k} {v}" for k, v in self.year_sources.items())
+            + f"; {self.items_without_year} items still without a year",
+        ]
+        if self.missing_columns:
+            lines.append(f"missing optional columns (defaults used): {', '.join(self.missing_columns)}")
+        for column, count in self.unparseable.items():
+            if count:
+                sample = ", ".join(repr(s) for s in self.unparseable_samples.get(column, []))
+                lines.append(f"unparseable {column}: {count} (e.g. {sample})")
+        if self.suspicious_titles:
+            lines.append(
+                "titles that look like spreadsheet-mangled dates (kept as typed): "
+                + ", ".join(repr(s) for s in self.suspicious_titles)
+            )
+        if self.enrichment_source:
+            lines.append(f"enriched {self.enriched} of {self.items} items from {self.enrichment_source}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Catalog:
+    """The cleaned item table plus the vocabularies its integer codes refer to.
+
+    `items` has one row per distinct title; its index equals `item_id`, assigned in order of first
+    appearance in the file, so the same file always gives the same ids and the three public copies
+    of the report agree on them.
+    """
+
+    items: pd.DataFrame
+    languages: list[str]
+    content_types: list[str]
+    report: CleaningReport
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def has_enrichment(self) -> bool:
+        return self.report.enrichment_source is not None
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
+
+
+def _read_text(path: Path, what: str) -> str:
+    if not path.exists():
+        raise CatalogError(f"{what} {path}: file not found")
+    if path.is_dir():
+        raise CatalogError(f"{what} {path}: is a directory, expected a CSV file")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise CatalogError(f"{what} {path}: file is empty")
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CatalogError(f"{what} {path}: looks like a binary file, not a CSV text file")
+    for encoding in ("utf-8-sig", "utf-16"):
+        if encoding == "utf-16" and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            continue
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise CatalogError(
+                f"{what} {path}: not valid {encoding.upper()} text: byte {raw[exc.start]:#04x} "
+                f"at line {line}; re-save the file as UTF-8"
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def _read_table(path: Path, what: str) -> pd.DataFrame:
+    text = _read_text(path, what)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise CatalogError(f"{what} {path}: not a readable CSV file ({str(exc).strip()})") from None
+    except pd.errors.EmptyDataError:
+        raise CatalogError(f"{what} {path}: file is empty") from None
+    frame.columns = [_header_key(c) for c in frame.columns]
+    return frame
+
+
+def _map_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[str]]:
+    present = set(frame.columns)
+    rename: dict[str, str] = {}
+    missing: list[str] = []
+    for canonical, aliases in _COLUMN_ALIASES.items():
+        found = next((a for a in aliases if a in present), None)
+        if found is None:
+            missing.append(canonical)
+        else:
+            rename[found] = canonical
+    if "title" in missing:
+        shown = ", ".join(repr(c) for c in list(frame.columns)[:8]) or "none"
+        raise CatalogError(
+            f"catalog {path}: no Title column (found columns: {shown}); expected the engagement-report "
+            "header `Title, Available Globally?, Release Date, Hours Viewed, Language Indicator, Content Type`"
+        )
+    frame = frame.rename(columns=rename)[[c for c in _COLUMN_ALIASES if c not in missing]]
+    return frame, [m for m in missing if m != "title"]
+
+
+# --------------------------------------------------------------------------------------------
+# Column parsers: each returns parsed values plus a mask of filled-but-unparseable cells.
+
+
+def _garbage_error(path: Path, column: str, raw: pd.Series, bad: pd.Series, filled: int) -> CatalogError:
+    rows = raw[bad]
+    sample = ", ".join(f"row {i + 2}: {v!r}" for i, v in rows.head(_SAMPLE).items())
+    return CatalogError(
+        f"catalog {path}: column {column!r} has {int(bad.sum())} of {filled} values that cannot be "
+        f"parsed ({sample}); fix the file or remove the column"
+    )
+
+
+def parse_hours(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Hours with any digit grouping (`81,21,00,000`, `812,100,000`, `812 100 000`, `812100000.0`)."""
+    cleaned = raw.str.strip().str.replace(_NUMBER_SEPARATORS, "", regex=True)
+    numbers = pd.to_numeric(cleaned, errors="coerce")
+    filled = cleaned != ""
+    bad = filled & (numbers.isna() | (numbers < 0))
+    return numbers.where(~bad).fillna(0).round().astype("int64"), bad
+
+
+def detect_date_format(values: pd.Series) -> str | None:
+    """The one format that parses the most filled dates; refuses to guess between D/M and M/D."""
+    filled = values[values != ""]
+    if filled.empty:
+        return None
+    sample = filled.head(2000)
+    scores = {
+        name: int(pd.to_datetime(sample, format=fmt, errors="coerce").notna().sum())
+        for name, fmt in DATE_FORMATS.items()
+    }
+    best = max(scores.values())
+    if best == 0:
+        return None
+    winners = [name for name, score in scores.items() if score == best]
+    if len(winners) > 1:
+        raise CatalogError(
+            f"release dates are ambiguous: formats {' and '.join(winners)} both read every sampled "
+            "date, so day and month cannot be told apart; write dates as YYYY-MM-DD"
+        )
+    return winners[0]
+
+
+def parse_dates(raw: pd.Series, path: Path) -> tuple[pd.Series, pd.Series, str | None]:
+    values = raw.str.strip()
+    try:
+        name = detect_date_format(values)
+    except CatalogError as exc:
+        raise CatalogError(f"catalog {path}: column 'release_date': {exc}") from None
+    if name is None:
+        dates = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+        return dates, values != "", None
+    dates = pd.to_datetime(values, format=DATE_FORMATS[name], errors="coerce")
+    return dates, (values != "") & dates.isna(), name
+
+
+def parse_flags(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    lowered = raw.str.strip().str.lower()
+    yes = lowered.isin(_YES)
+    bad = ~(yes | lowered.isin(_NO))
+    return yes, bad
+
+
+# --------------------------------------------------------------------------------------------
+# Cleaning
+
+
+def _check_column(report: CleaningReport, path: Path, column: str, raw: pd.Series, bad: pd.Series) -> None:
+    filled = int((raw.str.strip() != "").sum())
+    count = int(bad.sum())
+    report.unparseable[column] = count
+    if count:
+        report.unparseable_samples[column] = [str(v) for v in raw[bad].head(_SAMPLE)]
+    if count and count > MAX_UNPARSEABLE_SHARE * max(filled, 1):
+        raise _garbage_error(path, column, raw, bad, filled)
+
+
+def load_catalog(path: str | Path, enrichment_path: str | Path | None = None) -> Catalog:
+    """Read, validate and clean a catalog CSV; optionally join an enrichment file.
+
+    Raises `CatalogError` with the file, the column and sample rows when the file cannot be used
+    as a whole; it never returns half a file.
+    """
+    path = Path(path)
+    frame = _read_table(path, "catalog")
+    report = CleaningReport(source=str(path), rows_read=len(frame))
+    if frame.empty:
+        raise CatalogError(f"catalog {path}: has a header but no rows")
+    frame, report.missing_columns = _map_columns(frame, path)
+
+    frame["title"] = frame["title"].str.strip().str.replace(r"\s+", " ", regex=True)
+    has_title = frame["title"] != ""
+    report.rows_dropped_no_title = int((~has_title).sum())
+    frame = frame[has_title]
+    if frame.empty:
+        raise CatalogError(f"catalog {path}: no row has a title")
+
+    if "hours_viewed" in frame:
+        hours, bad = parse_hours(frame["hours_viewed"])
+        _check_column(report, path, "hours_viewed", frame["hours_viewed"], bad)
+        frame["hours_viewed"] = hours
+    else:
+        frame["hours_viewed"] = 0
+    if "release_date" in frame:
+        dates, bad, report.date_format = parse_dates(frame["release_date"], path)
+        _check_column(report, path, "release_date", frame["release_date"], bad)
+        frame["release_date"] = dates
+    else:
+        frame["release_date"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    if "available_globally" in frame:
+        flags, bad = parse_flags(frame["available_globally"])
+        _check_column(report, path, "available_globally", frame["available_globally"], bad)
+        frame["available_globally"] = flags
+    else:
+        frame["available_globally"] = False
+    for column, default in (("language", "Unknown"), ("content_type", "Unknown")):
+        if column in frame:
+            frame[column] = frame[column].str.strip().replace("", default)
+        else:
+            frame[column] = default
+
+    report.suspicious_titles = [s for s in frame["title"].unique() if t.looks_like_mangled_date(s)]
+    items = _merge_duplicates(frame, report)
+    items = _derive_columns(items, report)
+    languages = sorted(items["language"].unique())
+    content_types = sorted(items["content_type"].unique())
+    items["language_id"] = items["language"].map({v: i for i, v in enumerate(languages)}).astype("int32")
+    items["type_id"] = items["content_type"].map({v: i for i, v in enumerate(content_types)}).astype("int32")
+    catalog = Catalog(items=items, languages=languages, content_types=content_types, report=report)
+    if enrichment_path is not None:
+        from recommender.enrichment import enrich
+
+        enrich(catalog, Path(enrichment_path))
+    _finish_years(catalog)
+    report.items = len(items)
+    return catalog
+
+
+def _merge_duplicates(frame: pd.DataFrame, report: CleaningReport) -> pd.DataFrame:
+    """One row per title: the report lists some titles twice (global and regional figures), and the
+    larger figure is the natural reading, so the row with the most hours wins; ids follow the
+    title's first appearance."""
+    frame = frame.reset_index(drop=True)
+    frame["_first_seen"] = frame.groupby("title", sort=False).ngroup()
+    duplicated = frame["title"].duplicated(keep=False)
+    report.duplicate_rows_merged = int(frame["title"].duplicated().sum())
+    report.merged_examples = list(frame.loc[duplicated, "title"].drop_duplicates().head(_SAMPLE))
+    winners = frame.sort_values(["_first_seen", "hours_viewed"], ascending=[True, False], kind="stable")
+    items = winners.drop_duplicates("title", keep="first").sort_values("_first_seen")
+    items = items.drop(columns="_first_seen").reset_index(drop=True)
+    items.insert(0, "item_id", np.arange(len(items), dtype="int64"))
+    return items
+
+
+def _derive_columns(items: pd.DataFrame, report: CleaningReport) -> pd.DataFrame:
+    split = items["title"].map(t.split_alias)
+    items["english_title"] = split.str[0]
+    items["original_title"] = split.str[1]
+    items["franchise_key"] = items["title"].map(t.franchise_key)
+    items["release_year"] = items["release_date"].dt.year.astype("Int64")
+    items["year_source"] = np.where(items["release_year"].notna(), "date", "")
+    from_title = items["title"].map(t.year_in_title).astype("Int64")
+    use_title = items["release_year"].isna() & from_title.notna()
+    items.loc[use_title, "release_year"] = from_title[use_title]
+    items.loc[use_title, "year_source"] = "title"
+    max_log = math.log1p(max(int(items["hours_viewed"].max()), 1))
+    items["popularity"] = (np.log1p(items["hours_viewed"].to_numpy(dtype="float64")) / max_log).astype("float32")
+    for column in ("genres", "description", "cast", "director", "country", "rating"):
+        items[column] = ""
+    return items
+
+
+def _finish_years(catalog: Catalog) -> None:
+    items, report = catalog.items, catalog.report
+    counts = items["year_source"].value_counts()
+    report.year_sources = {k: int(counts.get(k, 0)) for k in ("date", "title", "enrichment")}
+    report.items_without_year = int(items["release_year"].isna().sum())
+
