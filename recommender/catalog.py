@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,8 +349,10 @@ def _derive_columns(items: pd.DataFrame, report: CleaningReport) -> pd.DataFrame
     use_title = items["release_year"].isna() & from_title.notna()
     items.loc[use_title, "release_year"] = from_title[use_title]
     items.loc[use_title, "year_source"] = "title"
-    max_log = math.log1p(max(int(items["hours_viewed"].max()), 1))
-    items["popularity"] = (np.log1p(items["hours_viewed"].to_numpy(dtype="float64")) / max_log).astype("float32")
+    # Log hours rescaled to 0..1 over this catalog: hours span four orders of magnitude.
+    log_hours = np.log1p(items["hours_viewed"].to_numpy(dtype="float64"))
+    span = max(float(log_hours.max() - log_hours.min()), 1e-9)
+    items["popularity"] = ((log_hours - log_hours.min()) / span).astype("float32")
     for column in ("genres", "description", "cast", "director", "country", "rating"):
         items[column] = ""
     return items

@@ -66,6 +66,12 @@ def franchise_key(title: str) -> str:
     return stripped if stripped and stripped != key and not stripped.isdigit() else key
 
 
+def alias_key(title: str) -> str:
+    """The original-language title's work name: `더 글로리: 시즌 1` -> `더 글로리` (seasons vary by language)."""
+    _, original = split_alias(title)
+    return normalize(original.split(":", 1)[0]) if original else ""
+
+
 def looks_like_mangled_date(title: str) -> bool:
     """True for titles a spreadsheet turned into dates (`22 July` -> `22-Jul`)."""
     return bool(_MANGLED_DATE.match(title.strip()))

@@ -1,0 +1,160 @@
+"""`python -m recommender train|retrain|recommend|evaluate`: the library's command line.
+
+Errors a user can fix (bad CSV, missing model, unknown title) print one clear line and exit 2;
+`--progress json` turns all output into one JSON object per line for programs such as the bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from recommender.settings import RecommenderSettings
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from recommender.artifacts import ArtifactError
+    from recommender.catalog import CatalogError
+    from recommender.matching import QueryError
+
+    return (CatalogError, ArtifactError, QueryError, ValueError, FileNotFoundError)
+
+
+def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderSettings) -> None:
+    parser.add_argument("--data", type=Path, default=settings.catalog_path, help="catalog CSV (default: bundled)")
+    parser.add_argument("--enrich", type=Path, default=settings.enrichment_path, help="optional titles CSV")
+    parser.add_argument("--arch", choices=("default", "seed"), default="default")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", "--model-dir", dest="out", type=Path, default=settings.resolved_model_dir,
+                        help="model root to write into (default: MODEL_DIR)")
+    parser.add_argument("--progress", choices=("text", "json"), default="text")
+
+
+def build_parser(settings: RecommenderSettings | None = None) -> argparse.ArgumentParser:
+    settings = settings or RecommenderSettings()
+    parser = argparse.ArgumentParser(prog="python -m recommender", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a model and activate it")
+    _add_train_arguments(train, settings)
+    train.add_argument("--no-activate", action="store_true", help="save the version without serving it")
+
+    retrain = sub.add_parser("retrain", help="train, compare with the current model, activate if not worse")
+    _add_train_arguments(retrain, settings)
+
+    rec = sub.add_parser("recommend", help="titles similar to a title")
+    rec.add_argument("title")
+    rec.add_argument("-k", type=int, default=10)
+    rec.add_argument("--model-dir", type=Path, default=settings.resolved_model_dir)
+    rec.add_argument("--type", dest="content_type")
+    rec.add_argument("--language")
+    rec.add_argument("--include-franchise", action="store_true", help="keep other seasons/parts of the title")
+    rec.add_argument("--by-popularity", action="store_true", help="re-rank the nearest titles by hours viewed")
+    rec.add_argument("--json", action="store_true")
+
+    try:  # TEMPORARY until the evaluation CLI lands
+        from recommender.evaluation.cli import add_evaluate_arguments
+
+        add_evaluate_arguments(sub.add_parser("evaluate", help="quality figures with baselines"), settings)
+    except ImportError:
+        pass
+    return parser
+
+
+def _emitter(mode: str):
+    def emit(event: dict) -> None:
+        if mode == "json":
+            print(json.dumps(event, default=str), flush=True)
+        elif event["event"] == "epoch":
+            print(f"epoch {event['epoch']:>3}/{event['epochs']}  loss {event['loss']:.4f}  ({event['seconds']:.1f}s)",
+                  flush=True)
+        elif event["event"] == "stage":
+            print(f"[{event['stage']}]", flush=True)
+            if "report" in event:
+                print(event["report"], flush=True)
+        elif event["event"] == "done":
+            state = "activated" if event["activated"] else "NOT activated"
+            print(f"model {event['version']} {state}: {event['reason']}", flush=True)
+            print(json.dumps(event["metrics"], indent=2), flush=True)
+        elif event["event"] == "error":
+            print(f"error: {event['message']}", file=sys.stderr, flush=True)
+
+    return emit
+
+
+def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
+    from recommender.pipeline import train_and_save
+    from recommender.training import TrainConfig
+
+    emit = _emitter(args.progress)
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v is not None}
+    config = TrainConfig(arch=args.arch, seed=args.seed, **overrides)
+    outcome = train_and_save(
+        args.data, args.out, config, enrichment=args.enrich, on_event=emit,
+        activate=not getattr(args, "no_activate", False), gate=gate,
+    )
+    emit({"event": "done", "version": outcome.version, "path": str(outcome.path), "activated": outcome.activated,
+          "reason": outcome.reason, "metrics": outcome.metrics})
+    return 0
+
+
+def _run_recommend(args: argparse.Namespace) -> int:
+    from recommender.serving import Recommender, UnknownTitleError
+
+    recommender = Recommender.load(args.model_dir)
+    try:
+        result = recommender.recommend(
+            args.title, args.k, language=args.language, content_type=args.content_type,
+            include_franchise=args.include_franchise, by_popularity=args.by_popularity,
+        )
+    except UnknownTitleError as exc:
+        if args.json:
+            print(json.dumps({"error": str(exc), "did_you_mean": [c.item.title for c in exc.resolution.candidates]},
+                             ensure_ascii=False))
+        else:
+            print(str(exc), file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({
+            "query": result.query.__dict__, "confidence": result.resolution.confidence,
+            "model_version": result.model_version,
+            "items": [{"rank": r.rank, "score": round(r.score, 4), "reason": r.reason, **r.item.__dict__}
+                      for r in result.items],
+        }, ensure_ascii=False, indent=2))
+        return 0
+    q = result.query
+    print(f"{q.title} ({q.content_type}, {q.language}{', ' + str(q.release_year) if q.release_year else ''})"
+          f"  [match {result.resolution.confidence:.0f}%, model {result.model_version}]")
+    for r in result.items:
+        item = r.item
+        print(f"{r.rank:>3}. {item.title}  ({item.content_type}, {item.language})  {r.score:.3f}  - {r.reason}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = RecommenderSettings()
+    args = build_parser(settings).parse_args(argv)
+    try:
+        if args.command in ("train", "retrain"):
+            return _run_train(args, gate=args.command == "retrain")
+        if args.command == "recommend":
+            return _run_recommend(args)
+        from recommender.evaluation.cli import run_evaluate
+
+        return run_evaluate(args)
+    except _user_errors() as exc:
+        if getattr(args, "progress", "text") == "json":
+            print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    """`train_recommender --data CSV ...`: the original write-up's entry point, same as `train`."""
+    return main(["train", *(sys.argv[1:] if argv is None else argv)])

@@ -1,0 +1,163 @@
+"""Train -> save -> verify -> (gate) -> activate: the only path by which a model starts serving.
+
+The previous model keeps serving until a new one has been written completely, loaded back through
+the same code the bot uses, answered a query, and (for retrains) scored no worse than the current
+one on the built-in quality gate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from recommender import artifacts
+from recommender.catalog import Catalog, load_catalog
+from recommender.serving import Recommender
+from recommender.training import EpochProgress, TrainConfig, train
+
+log = logging.getLogger(__name__)
+# A retrain may score this much below the current model and still be promoted (noise between seeds).
+GATE_TOLERANCE = 0.01
+
+Event = Callable[[dict], None]
+
+
+@dataclass
+class TrainOutcome:
+    version: str
+    path: Path
+    activated: bool
+    reason: str
+    metrics: dict
+
+
+def data_hash(*paths: Path | None) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        if path is not None:
+            digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def quality_gate(recommender: Recommender, k: int = 10, max_queries: int = 400) -> dict:
+    """A label-free score used to decide whether a retrained model may replace the current one.
+
+    With genres (an enrichment file), it is genre NDCG@k over enriched items from other franchises;
+    without, the share of neighbours with the query's language and type, a weak but non-trivial
+    proxy. Both are computed identically for the old and the new model.
+    """
+    from recommender.evaluation.metrics import ndcg_at_k
+
+    items = recommender.items
+    genres = [frozenset(g.strip() for g in str(s).split(",") if g.strip()) for s in items["genres"]]
+    enriched = np.array([bool(g) for g in genres])
+    franchise = items["franchise_key"].to_numpy()
+    rng = np.random.default_rng(0)
+    if enriched.sum() >= 20:
+        pool = np.flatnonzero(enriched)
+        queries = rng.choice(pool, size=min(max_queries, len(pool)), replace=False)
+        scores = []
+        for q in queries:
+            sims = recommender.embeddings[pool] @ recommender.embeddings[q]
+            sims[franchise[pool] == franchise[q]] = -np.inf
+            order = pool[np.lexsort((pool, -sims))][:k]
+            gains = {int(r): len(genres[r] & genres[q]) / len(genres[q] | genres[r]) for r in pool if genres[r] & genres[q]}
+            scores.append(ndcg_at_k([int(r) for r in order], gains, k))
+        return {"metric": f"genre_ndcg@{k}", "value": float(np.nanmean(scores)), "queries": len(queries)}
+    language = items["language"].to_numpy()
+    kind = items["content_type"].to_numpy()
+    queries = rng.choice(len(items), size=min(max_queries, len(items)), replace=False)
+    agree = []
+    for q in queries:
+        sims = recommender.embeddings @ recommender.embeddings[q]
+        sims[franchise == franchise[q]] = -np.inf
+        top = np.argpartition(-sims, k)[:k]
+        agree.append(float(np.mean((language[top] == language[q]) & (kind[top] == kind[q]))))
+    return {"metric": f"language_type_agreement@{k}", "value": float(np.mean(agree)), "queries": len(queries)}
+
+
+def verify(path: Path) -> Recommender:
+    """Load a saved version through the serving code and make it answer one query."""
+    recommender = Recommender.load(path)
+    probe = int(np.argmax(recommender.items["hours_viewed"].to_numpy()))
+    result = recommender.recommend(int(recommender.items["item_id"].iloc[probe]), k=min(5, len(recommender) - 1))
+    if not result.items:
+        raise artifacts.ArtifactError(f"model {path.name} returned no recommendations for a known title")
+    return recommender
+
+
+def train_and_save(
+    data: Path,
+    model_root: Path,
+    config: TrainConfig,
+    *,
+    enrichment: Path | None = None,
+    on_event: Event | None = None,
+    activate: bool = True,
+    gate: bool = False,
+) -> TrainOutcome:
+    """Train on a catalog, save a new version, verify it and activate it if allowed."""
+    emit = on_event or (lambda event: None)
+    emit({"event": "stage", "stage": "loading catalog", "data": str(data)})
+    catalog: Catalog = load_catalog(data, enrichment)
+    emit({"event": "stage", "stage": "training", "arch": config.arch, "items": len(catalog.items),
+          "report": catalog.report.summary()})
+
+    def progress(p: EpochProgress) -> None:
+        emit({"event": "epoch", "epoch": p.epoch, "epochs": p.epochs, "loss": round(p.loss, 4),
+              "seconds": round(p.seconds, 2)})
+
+    trained = train(catalog, config, progress)
+    vocab = trained.space.to_json() if trained.space else {"seed_ids": trained.seed_ids}
+    metadata = {
+        "arch": config.arch,
+        "data": str(data),
+        "enrichment": str(enrichment) if enrichment else None,
+        "data_sha256": data_hash(data, enrichment),
+        "params": config.to_json(),
+        "train_seconds": round(trained.seconds, 2),
+        "loss_history": [round(x, 4) for x in trained.history],
+        "cleaning": catalog.report.to_dict(),
+    }
+    emit({"event": "stage", "stage": "evaluating"})
+    path = artifacts.save_artifact(
+        model_root, embeddings=trained.embeddings, items=catalog.items, vocab=vocab,
+        metadata=metadata, keras_model=trained.keras_model,
+    )
+    version = path.name
+    try:
+        new = verify(path)
+    except Exception as exc:
+        return TrainOutcome(version, path, False, f"new model failed verification: {exc}", {})
+    metrics = {"gate": quality_gate(new)}
+    artifacts.update_metadata(path, {"evaluation": metrics})
+    reason = "trained and verified"
+    if gate and activate:
+        activate, reason = _compare_with_current(model_root, metrics["gate"])
+    if activate:
+        emit({"event": "stage", "stage": "activating", "version": version})
+        artifacts.activate(model_root, version)
+    return TrainOutcome(version, path, activate, reason, metrics)
+
+
+def _compare_with_current(model_root: Path, new_gate: dict) -> tuple[bool, str]:
+    current = artifacts.current_version(model_root)
+    if current is None:
+        return True, "no current model"
+    try:
+        old_gate = quality_gate(Recommender.load(model_root / current))
+    except artifacts.ArtifactError as exc:
+        return True, f"current model {current} cannot be loaded ({exc}); replacing it"
+    if old_gate["metric"] != new_gate["metric"]:
+        return True, f"current model measured on {old_gate['metric']}, new on {new_gate['metric']}; not comparable"
+    if new_gate["value"] + GATE_TOLERANCE < old_gate["value"]:
+        return False, (
+            f"kept {current}: new {new_gate['metric']} {new_gate['value']:.4f} is worse than "
+            f"current {old_gate['value']:.4f}"
+        )
+    return True, f"{new_gate['metric']} {new_gate['value']:.4f} vs current {old_gate['value']:.4f}"
