@@ -1,0 +1,8 @@
+"""`python -m feedback upgrade [REV] | downgrade REV | current | heads` - schema maintenance.
+
+Acts on DATABASE_URL (else the default SQLite file), exactly like the bot's start-up upgrade.
+"""
+
+from feedback.migrate import main
+
+raise SystemExit(main())
