@@ -1,0 +1,94 @@
+"""`python -m bot`: the Discord bot with a DISCORD_TOKEN, the offline console without one.
+
+On a fresh clone there is no model yet: both paths first train one from the configured catalog
+through the same retrain path /retrain uses, printing epoch progress, so `make run` just works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.logging_setup import configure_logging
+from bot.settings import BotSettings
+
+log = logging.getLogger("bot")
+
+
+async def ensure_model(settings: BotSettings, service) -> None:  # noqa: ANN001 - RecommendService
+    """Load the current model; if none exists, train the first one (printing progress) and load it."""
+    await service.startup()
+    if service.has_model:
+        return
+    print(
+        f"No model in {settings.resolved_model_dir} yet: training one from {settings.catalog_path} "
+        "(only this once)…",
+        flush=True,
+    )
+
+    async def progress(event) -> None:  # noqa: ANN001 - RetrainEvent
+        print(f"  {event.describe()}", flush=True)
+
+    outcome = await service.retrain(requested_by=settings.console_user_id, guild_id=None, progress=progress)
+    print(outcome.message, flush=True)
+    if not service.has_model:
+        raise SystemExit(f"Could not train a first model: {outcome.message}")
+
+
+async def run_console(settings: BotSettings) -> int:
+    from bot.console import Console
+    from bot.service import RecommendService
+    from feedback import FeedbackStore
+
+    store = await FeedbackStore.open(settings.resolved_database_url)
+    try:
+        service = RecommendService(settings, store)
+        await ensure_model(settings, service)
+        await Console(service, user_id=settings.console_user_id).run()
+    finally:
+        await store.close()
+    return 0
+
+
+async def run_bot(settings: BotSettings) -> int:
+    from bot.app import create_bot
+    from bot.service import RecommendService
+    from feedback import FeedbackStore
+
+    store = await FeedbackStore.open(settings.resolved_database_url)
+    try:
+        await ensure_model(settings, RecommendService(settings, store))
+    finally:
+        await store.close()
+    bot = create_bot(settings)
+    async with bot:
+        await bot.start(settings.token_value() or "")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    parser.add_argument("--console", action="store_true", help="offline console even if DISCORD_TOKEN is set")
+    args = parser.parse_args(argv)
+    settings = BotSettings()
+    token = settings.token_value()
+    configure_logging(settings.log_level, secrets=[token] if token else [])
+    try:
+        if token and not args.console:
+            return asyncio.run(run_bot(settings))
+        return asyncio.run(run_console(settings))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear last line instead of a traceback for known failures
+        from feedback import StoreError
+
+        if isinstance(exc, StoreError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

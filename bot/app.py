@@ -1,0 +1,90 @@
+"""The bot factory: `create_bot(settings)` returns a configured, not yet started, discord.py Bot.
+
+`setup_hook` (run once after login, before the gateway connects) opens the feedback store, loads the
+current model, builds the service, loads the cogs, registers the persistent vote buttons and syncs
+the slash commands (to the development guild only, if one is configured, because that is instant).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.service import RecommendService
+from bot.settings import BotSettings
+from bot.tree import ReelmateTree
+from bot.ui import ItemVoteButton
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.cogs.recommend", "bot.cogs.feedback", "bot.cogs.admin", "bot.cogs.privacy")
+
+
+def apply_endpoint_overrides(settings: BotSettings) -> None:
+    """Point discord.py at another REST base / gateway (an HTTP proxy, or the test stand-in).
+
+    Both are class attributes in discord.py, hence process-wide.
+    """
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+class ReelmateBot(commands.Bot):
+    """commands.Bot with the settings, the service and a clean shutdown of the store."""
+
+    def __init__(self, settings: BotSettings, **options: Any) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # no prefix commands: no message-content intent
+            intents=discord.Intents.default(),
+            tree_cls=ReelmateTree,
+            guild_ready_timeout=settings.guild_ready_timeout,
+            help_command=None,
+            **options,
+        )
+        self.settings = settings
+        self.service: RecommendService | None = None  # type: ignore[assignment]
+        self.store: Any = None
+        self.synced_commands: list[discord.app_commands.AppCommand] = []
+
+    async def setup_hook(self) -> None:
+        from feedback import FeedbackStore
+
+        self.store = await FeedbackStore.open(self.settings.resolved_database_url)
+        self.service = RecommendService(self.settings, self.store)
+        await self.service.startup()
+        for ext in EXTENSIONS:
+            await self.load_extension(ext)
+        self.add_dynamic_items(ItemVoteButton)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        if self.settings.dev_guild_id:
+            guild = discord.Object(id=self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            self.synced_commands = await self.tree.sync(guild=guild)
+        else:
+            self.synced_commands = await self.tree.sync()
+        log.info("synced %d commands", len(self.synced_commands))
+
+    async def on_ready(self) -> None:
+        log.info("logged in as %s (%s) in %d guild(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self.store is not None:
+                store, self.store = self.store, None
+                await store.close()
+
+
+def create_bot(settings: BotSettings, **options: Any) -> ReelmateBot:
+    """Build the bot; `options` go to discord.py's Client (tests pass e.g. `heartbeat_timeout`)."""
+    apply_endpoint_overrides(settings)
+    return ReelmateBot(settings, **options)

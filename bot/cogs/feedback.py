@@ -1,0 +1,60 @@
+"""👍/👎 reactions on recommendation messages, counted from raw gateway events.
+
+Raw events arrive for every message, cached or not, so reactions keep counting after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.ui import THUMBS, card_to_embed
+
+if TYPE_CHECKING:
+    from bot.app import ReelmateBot
+
+log = logging.getLogger(__name__)
+
+
+def reaction_vote(bot_user_id: int | None, payload: discord.RawReactionActionEvent) -> int | None:
+    """+1/-1 for a user's 👍/👎, None for anything to ignore (other emoji, custom emoji, the bot)."""
+    if bot_user_id is not None and payload.user_id == bot_user_id:
+        return None
+    if payload.emoji.id is not None:
+        return None
+    return THUMBS.get(payload.emoji.name or "")
+
+
+class FeedbackCog(commands.Cog):
+    def __init__(self, bot: "ReelmateBot") -> None:
+        self.bot = bot
+
+    def _bot_id(self) -> int | None:
+        return self.bot.user.id if self.bot.user else None
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        value = reaction_vote(self._bot_id(), payload)
+        if value is not None:
+            await self.bot.service.vote_message(message_id=payload.message_id, user_id=payload.user_id, value=value)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        value = reaction_vote(self._bot_id(), payload)
+        if value is not None:
+            await self.bot.service.retract_message_vote(
+                message_id=payload.message_id, user_id=payload.user_id, value=value
+            )
+
+    @app_commands.command(name="feedback-stats", description="Thumbs-up rate per model version.")
+    async def feedback_stats(self, interaction: discord.Interaction) -> None:
+        card = await self.bot.service.stats_card()
+        await interaction.response.send_message(embed=card_to_embed(card))
+
+
+async def setup(bot: "ReelmateBot") -> None:
+    await bot.add_cog(FeedbackCog(bot))

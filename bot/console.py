@@ -1,0 +1,220 @@
+"""The offline console: the bot's commands on stdin/stdout, without Discord.
+
+It calls the same RecommendService as the cogs, against the same database, as one fixed local user
+(CONSOLE_USER_ID), so everything can be tried (and tested) with no token and no network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from typing import IO, Any
+
+from bot.retrain import RetrainEvent
+from bot.service import DidYouMean, Recommended, RecommendService, UserError, vote_value
+
+log = logging.getLogger(__name__)
+
+HELP = """Commands (the same as the Discord bot's):
+  /recommend <title> [k:N] [type:Show|Movie] [language:<language>]
+  /pick <n>                     choose from the last "did you mean" list
+  /vote <request-or-message id> up|down
+  /vote-item <request id> <rank> up|down
+  /retrain                      train a new model and switch to it if it is not worse
+  /model                        the active model and its figures
+  /feedback-stats               thumbs-up rate per model version
+  /privacy                      what is stored
+  /forget-me                    delete your data (asks for confirmation)
+  /help, /quit
+A line without a leading / is taken as a title to /recommend."""
+
+_OPTION = re.compile(r'(?<!\S)(k|type|language|title):("([^"]*)"|\S*)', re.IGNORECASE)
+
+
+def parse_recommend_args(text: str) -> dict[str, Any]:
+    """'Wednesday k:5 type:Show language:English' -> {'query': 'Wednesday', 'k': 5, ...}."""
+    opts: dict[str, Any] = {}
+    for m in _OPTION.finditer(text):
+        opts[m.group(1).lower()] = m.group(3) if m.group(3) is not None else m.group(2)
+    rest = _OPTION.sub(" ", text)
+    query = opts.pop("title", None) or " ".join(rest.split())
+    out: dict[str, Any] = {"query": query}
+    if "k" in opts:
+        try:
+            out["k"] = int(opts["k"])
+        except ValueError:
+            raise UserError(f"k must be a whole number, not “{opts['k'][:20]}”.") from None
+    if opts.get("type"):
+        out["content_type"] = opts["type"]
+    if opts.get("language"):
+        out["language"] = opts["language"]
+    return out
+
+
+class Console:
+    """Reads commands line by line and prints text renderings of the answers."""
+
+    def __init__(
+        self,
+        service: RecommendService,
+        *,
+        user_id: int,
+        stdin: IO[str] | None = None,
+        stdout: IO[str] | None = None,
+    ) -> None:
+        self.service = service
+        self.user_id = user_id
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.last_choices: list[Any] = []
+        self.last_options: dict[str, Any] = {}
+        self.commands: dict[str, Callable[[str], Awaitable[bool | None]]] = {
+            "/recommend": self.cmd_recommend,
+            "/pick": self.cmd_pick,
+            "/vote": self.cmd_vote,
+            "/vote-item": self.cmd_vote_item,
+            "/retrain": self.cmd_retrain,
+            "/model": self.cmd_model,
+            "/feedback-stats": self.cmd_stats,
+            "/privacy": self.cmd_privacy,
+            "/forget-me": self.cmd_forget,
+            "/help": self.cmd_help,
+            "/quit": self.cmd_quit,
+            "/exit": self.cmd_quit,
+        }
+
+    def say(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    async def readline(self) -> str | None:
+        """One line, or None at end of input; read in a thread so the loop stays free."""
+        line = await asyncio.to_thread(self.stdin.readline)
+        return None if line == "" else line.rstrip("\r\n")
+
+    async def run(self) -> None:
+        version = self.service.recommender.version if self.service.has_model else "none"
+        self.say(f"Reelmate offline console (model {version}). Type /help for commands, /quit to leave.")
+        while True:
+            if self.stdin.isatty():
+                self.stdout.write("> ")
+                self.stdout.flush()
+            line = await self.readline()
+            if line is None:
+                self.say("bye")
+                return
+            if not await self.handle(line):
+                self.say("bye")
+                return
+
+    async def handle(self, line: str) -> bool:
+        """Run one command line; False means quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith("/"):
+            name, _, rest = line.partition(" ")
+            handler = self.commands.get(name.lower())
+            if handler is None:
+                self.say(f"Unknown command {name[:40]}. Type /help.")
+                return True
+        else:
+            handler, rest = self.cmd_recommend, line
+        try:
+            result = await handler(rest.strip())
+        except UserError as exc:
+            self.say(f"! {exc}")
+            return True
+        except Exception:
+            log.exception("console command failed: %s", line[:100])
+            self.say("! Sorry, something went wrong; the details are in the log.")
+            return True
+        return result is not False
+
+    async def cmd_recommend(self, rest: str) -> None:
+        args = parse_recommend_args(rest)
+        await self._recommend(**args)
+
+    async def _recommend(self, query: str, item_id: int | None = None, **options: Any) -> None:
+        outcome = await self.service.recommend(
+            user_id=self.user_id, guild_id=None, channel_id=None, query=query, item_id=item_id, **options
+        )
+        if isinstance(outcome, DidYouMean):
+            self.last_choices, self.last_options = outcome.candidates, options
+            self.say(outcome.text)
+            if outcome.candidates:
+                self.say("Pick one with /pick <n>.")
+            return
+        assert isinstance(outcome, Recommended)
+        # The console has no Discord message: the request id doubles as its message id (Discord ids
+        # are 64-bit snowflakes far above any request id, so they cannot collide).
+        await self.service.attach_message(outcome.request_id, outcome.request_id)
+        self.say(outcome.card.to_text())
+        self.say(
+            f"Vote: /vote {outcome.request_id} up|down, or per item: /vote-item {outcome.request_id} <rank> up|down"
+        )
+
+    async def cmd_pick(self, rest: str) -> None:
+        if not self.last_choices:
+            raise UserError("There is nothing to pick from; use /recommend first.")
+        try:
+            n = int(rest)
+            match = self.last_choices[n - 1]
+            if n < 1:
+                raise IndexError
+        except (ValueError, IndexError):
+            raise UserError(f"Pick a number from 1 to {len(self.last_choices)}.") from None
+        await self._recommend(match.item.title, item_id=match.item.item_id, **self.last_options)
+
+    async def cmd_vote(self, rest: str) -> None:
+        parts = rest.split()
+        if len(parts) != 2 or not parts[0].isdigit():
+            raise UserError("Usage: /vote <request-or-message id> up|down")
+        value = vote_value(parts[1])
+        ok = await self.service.vote_message(message_id=int(parts[0]), user_id=self.user_id, value=value)
+        if not ok:
+            raise UserError(f"{parts[0]} is not a recommendation request or message.")
+        self.say(f"Thanks! Recorded {'👍' if value > 0 else '👎'} for {parts[0]}.")
+
+    async def cmd_vote_item(self, rest: str) -> None:
+        parts = rest.split()
+        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+            raise UserError("Usage: /vote-item <request id> <rank> up|down")
+        text = await self.service.vote_item(
+            request_id=int(parts[0]), rank=int(parts[1]), user_id=self.user_id, value=vote_value(parts[2])
+        )
+        self.say(text)
+
+    async def cmd_retrain(self, rest: str) -> None:
+        async def progress(event: RetrainEvent) -> None:
+            self.say(f"  {event.describe()}")
+
+        self.say("Retraining…")
+        outcome = await self.service.retrain(requested_by=self.user_id, guild_id=None, progress=progress)
+        self.say(outcome.message)
+
+    async def cmd_model(self, rest: str) -> None:
+        self.say(self.service.model_card().to_text())
+
+    async def cmd_stats(self, rest: str) -> None:
+        self.say((await self.service.stats_card()).to_text())
+
+    async def cmd_privacy(self, rest: str) -> None:
+        self.say(self.service.privacy_text().replace("**", ""))
+
+    async def cmd_forget(self, rest: str) -> None:
+        self.say("This deletes your requests and votes for good. Type yes to confirm.")
+        answer = await self.readline()
+        if (answer or "").strip().lower() not in ("yes", "y"):
+            self.say("Cancelled: nothing was deleted.")
+            return
+        self.say(await self.service.forget(self.user_id))
+
+    async def cmd_help(self, rest: str) -> None:
+        self.say(HELP)
+
+    async def cmd_quit(self, rest: str) -> bool:
+        return False

@@ -1,0 +1,187 @@
+"""Rendering results as plain "cards" that both Discord embeds and the console print.
+
+A card is data, not a discord.Embed, so the service and console stay Discord-free and the same
+wording shows up in both places. Discord's limits (embed description 4096, title 256, field value
+1024, button/choice label 80/100) are enforced here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DESCRIPTION_LIMIT = 4096
+TITLE_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELD_NAME_LIMIT = 256
+FOOTER_LIMIT = 2048
+
+COLOR_OK = 0xE50914  # the red of the brand it recommends from
+COLOR_INFO = 0x5865F2
+COLOR_WARN = 0xFAA61A
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten to `limit` characters with an ellipsis, so Discord never rejects a payload."""
+    text = str(text)
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def human_hours(hours: int | None) -> str:
+    if hours is None:
+        return "unknown hours"
+    for div, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")):
+        if hours >= div:
+            return f"{hours / div:.1f}{suffix} hours viewed"
+    return f"{hours} hours viewed"
+
+
+def item_meta(item: Any) -> str:
+    """'Show · English · released 2022-11-23 · 507.7M hours viewed' (date only where known)."""
+    parts = [item.content_type, item.language]
+    if getattr(item, "release_date", None):
+        parts.append(f"released {item.release_date}")
+    elif getattr(item, "release_year", None):
+        parts.append(f"released {item.release_year}")
+    parts.append(human_hours(getattr(item, "hours_viewed", None)))
+    genres = getattr(item, "genres", "") or ""
+    if genres:
+        parts.append(clip(genres, 60))
+    return " · ".join(str(p) for p in parts if p)
+
+
+@dataclass
+class Card:
+    """Embed-shaped data: title, description, fields, footer."""
+
+    title: str
+    description: str = ""
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    footer: str = ""
+    color: int = COLOR_INFO
+
+    def __post_init__(self) -> None:
+        self.title = clip(self.title, TITLE_LIMIT)
+        self.description = clip(self.description, DESCRIPTION_LIMIT)
+        self.fields = [(clip(n, FIELD_NAME_LIMIT), clip(v, FIELD_VALUE_LIMIT)) for n, v in self.fields[:25]]
+        self.footer = clip(self.footer, FOOTER_LIMIT)
+
+    def to_text(self) -> str:
+        lines = [f"== {self.title} =="]
+        if self.description:
+            lines.append(_unmark(self.description))
+        for name, value in self.fields:
+            lines.append(f"{name}: {_unmark(value)}")
+        if self.footer:
+            lines.append(f"-- {self.footer}")
+        return "\n".join(lines)
+
+
+def _unmark(text: str) -> str:
+    """Drop Discord's markdown for the console."""
+    return text.replace("**", "").replace("__", "")
+
+
+def escape_md(text: str) -> str:
+    """Titles are data: keep a `*` or `_` in one from turning into Discord formatting."""
+    for ch in ("\\", "*", "_", "`", "~", "|", ">"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def recommendation_card(result: Any, request_id: int | None = None) -> Card:
+    """The answer to /recommend: the resolved title, then the ranked list, version in the footer."""
+    q = result.query
+    lines: list[str] = [item_meta(q), ""]
+    for rec in result.items:
+        it = rec.item
+        head = f"**{rec.rank}. {escape_md(clip(it.title, 100))}**"
+        body = f"{item_meta(it)}"
+        reason = clip(rec.reason, 120) if rec.reason else ""
+        entry = f"{head}\n{body}" + (f"\n↳ {reason}" if reason else "")
+        candidate = "\n".join(lines + [entry])
+        if len(candidate) > DESCRIPTION_LIMIT - 40:
+            lines.append(f"…and {len(result.items) - rec.rank + 1} more")
+            break
+        lines.append(entry)
+    if not result.items:
+        lines.append("No recommendations matched those filters.")
+    footer = f"model {result.model_version}"
+    if request_id is not None:
+        footer += f" · request {request_id}"
+    footer += " · react 👍/👎 or vote per item"
+    return Card(
+        title=f"Because you watched {clip(q.title, 200)}",
+        description="\n".join(lines),
+        footer=footer,
+        color=COLOR_OK,
+    )
+
+
+def did_you_mean_text(query: str, candidates: list[Any]) -> str:
+    shown = clip(query.strip(), 80) or "(empty)"
+    if not candidates:
+        return f"I couldn't find a title matching “{shown}”. Try the autocomplete suggestions."
+    lines = [f"I'm not sure which title you meant by “{shown}”. Did you mean:"]
+    for i, m in enumerate(candidates, 1):
+        lines.append(f"{i}. {clip(m.item.title, 100)} ({m.item.content_type}, {m.item.language})")
+    return "\n".join(lines)
+
+
+def model_card(version: str, metadata: dict[str, Any]) -> Card:
+    fields: list[tuple[str, str]] = []
+    # Evaluation figures first, then the rest; long hashes and paths are not figures.
+    pairs = [(k, v) for k, v in _flatten(metadata) if not k.endswith(("sha256", "merged_examples"))]
+    pairs.sort(key=lambda kv: 0 if kv[0].startswith(("metrics", "gate", "evaluation")) else 1)
+    for key, value in pairs:
+        if len(fields) >= 20:
+            break
+        fields.append((key, _fmt(value)))
+    return Card(title="Active model", description=f"Version **{version}**", fields=fields)
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.extend(_flatten(value, name + "."))
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            out.append((name, value))
+        elif isinstance(value, (list, tuple)) and len(value) <= 8 and all(
+            isinstance(v, (str, int, float)) for v in value
+        ):
+            out.append((name, ", ".join(_fmt(v) for v in value)))
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def stats_card(stats: list[Any]) -> Card:
+    if not stats:
+        return Card(title="Feedback per model", description="No votes recorded yet.")
+    lines = []
+    for s in stats:
+        version = getattr(s, "model_version", None) or getattr(s, "version", "?")
+        rate = getattr(s, "rate", None)
+        rate_txt = f"{rate:.0%}" if isinstance(rate, (int, float)) else "n/a"
+        lo, hi = getattr(s, "ci_low", None), getattr(s, "ci_high", None)
+        ci = f" (95% CI {lo:.0%}–{hi:.0%})" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else ""
+        lines.append(f"**{version}**: 👍 {s.up} · 👎 {s.down} · {rate_txt} positive{ci} of {s.total}")
+    return Card(title="Feedback per model", description="\n".join(lines))
+
+
+PRIVACY_TEXT = (
+    "**What Reelmate stores**\n"
+    "• For each /recommend: your Discord user id, the server and channel ids, the title you typed, "
+    "the title it resolved to, the recommendations shown, the model version and how long it took.\n"
+    "• The id of the message with the recommendations, so 👍/👎 reactions can be counted.\n"
+    "• Your votes (👍/👎 reactions and per-item buttons).\n"
+    "• Who started a /retrain and when.\n"
+    "Nothing else: no message content, no names, no other reactions. "
+    "Data older than {days} days is deleted. `/forget-me` deletes all of yours now."
+)

@@ -1,0 +1,416 @@
+"""The bot's command logic, free of Discord: the cogs and the offline console both call this.
+
+Every method is async and keeps the event loop free: the recommender (CPU-bound numpy/rapidfuzz)
+runs in `asyncio.to_thread`, the feedback store is async, and training is a child process. Results
+are plain objects and :class:`bot.render.Card`s; errors a user can fix are :class:`UserError` with a
+message that can be shown as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import render
+from bot.retrain import RetrainEvent, RetrainRun, retrain_command, run_retrain
+from bot.settings import BotSettings
+from recommender.serving import QueryError, Recommender, UnknownTitleError
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 200
+AUTOCOMPLETE_LIMIT = 25
+CHOICE_LIMIT = 100  # Discord: choice name and string value are at most 100 characters
+DID_YOU_MEAN_LIMIT = 5
+ITEM_VOTE_LIMIT = 10  # 2 buttons per item, 5 rows of 4 buttons: 10 items fit in one message
+_ID_QUERY = re.compile(r"^#(\d{1,12})$")
+
+UP, DOWN = 1, -1
+
+
+class UserError(Exception):
+    """A problem the user can fix; str(exc) is shown to them as is."""
+
+
+class RetrainBusy(UserError):
+    """A retrain is already running: one at a time."""
+
+
+class NoModelError(UserError):
+    """No model has been trained yet."""
+
+
+@dataclass(frozen=True)
+class Recommended:
+    """A confident match answered with recommendations (already recorded in the store)."""
+
+    result: Any  # recommender.serving.RecommendationResult
+    request_id: int
+    latency_ms: float
+
+    @property
+    def card(self) -> render.Card:
+        return render.recommendation_card(self.result, self.request_id)
+
+    @property
+    def vote_targets(self) -> list[tuple[int, str]]:
+        """(rank, title) of the items that get per-item vote buttons."""
+        return [(r.rank, r.item.title) for r in self.result.items[:ITEM_VOTE_LIMIT]]
+
+
+@dataclass(frozen=True)
+class DidYouMean:
+    """A weak match: the user picks one of these candidates (or none exist)."""
+
+    query: str
+    candidates: list[Any]  # recommender.serving.Match
+
+    @property
+    def text(self) -> str:
+        return render.did_you_mean_text(self.query, self.candidates)
+
+
+@dataclass(frozen=True)
+class RetrainOutcome:
+    status: str  # succeeded | rejected | failed
+    version: str | None
+    message: str
+    run: RetrainRun | None = field(default=None, repr=False)
+
+
+RetrainProgress = Callable[[RetrainEvent], Awaitable[None]]
+
+
+def vote_value(word: str) -> int:
+    """'up'/'down' (and the emoji) to +1/-1; anything else is a user error."""
+    w = word.strip().lower()
+    if w in ("up", "+1", "1", "👍", "yes", "good"):
+        return UP
+    if w in ("down", "-1", "👎", "no", "bad"):
+        return DOWN
+    raise UserError(f"A vote is `up` or `down`, not “{render.clip(word, 20)}”.")
+
+
+class RecommendService:
+    """Holds the active Recommender (hot-swappable) and the feedback store."""
+
+    def __init__(self, settings: BotSettings, store: Any, recommender: Recommender | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self._recommender = recommender
+        self._retrain_lock = asyncio.Lock()
+
+    # -- model ---------------------------------------------------------------------------------------
+    @property
+    def recommender(self) -> Recommender:
+        rec = self._recommender
+        if rec is None:
+            raise NoModelError("No model has been trained yet: an admin can run /retrain.")
+        return rec
+
+    @property
+    def has_model(self) -> bool:
+        return self._recommender is not None
+
+    def swap(self, recommender: Recommender) -> None:
+        """Replace the model; requests already running keep the old object until they finish."""
+        old = self._recommender
+        self._recommender = recommender
+        log.info("model swapped: %s -> %s", getattr(old, "version", None), recommender.version)
+
+    async def load_current(self) -> Recommender | None:
+        """Load the model the model dir's `current` points to, or None if there is none yet."""
+        from recommender.artifacts import ArtifactError, current_version
+
+        root = self.settings.resolved_model_dir
+        if not root.exists() or current_version(root) is None:
+            log.warning("no model in %s yet", root)
+            return None
+        try:
+            rec = await asyncio.to_thread(Recommender.load, root)
+        except ArtifactError:
+            log.exception("could not load the model in %s", root)
+            return None
+        self.swap(rec)
+        await self._register_active(rec)
+        return rec
+
+    async def startup(self) -> None:
+        """Housekeeping when a process starts: jobs a crash left "running", old data, the model."""
+        try:
+            await self.store.fail_interrupted_retrains()
+            purged = await self.store.purge_older_than(self.settings.retention_days)
+            if purged:
+                log.info("purged %d record(s) older than %d days", purged, self.settings.retention_days)
+        except Exception:
+            log.exception("store housekeeping failed")
+        await self.load_current()
+
+    async def _register_active(self, rec: Recommender) -> None:
+        try:
+            metrics = rec.metadata.get("metrics", {}) if isinstance(rec.metadata, dict) else {}
+            await self.store.register_model(rec.version, metrics if isinstance(metrics, dict) else {}, active=True)
+        except Exception:  # bookkeeping only; answering users matters more
+            log.exception("could not register model %s in the store", rec.version)
+
+    # -- recommend -----------------------------------------------------------------------------------
+    async def autocomplete(self, prefix: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[tuple[str, str]]:
+        """(name, value) pairs for Discord's autocomplete: at most 25, each at most 100 chars."""
+        if self._recommender is None:
+            return []
+        prefix = (prefix or "")[:MAX_QUERY_CHARS]
+        try:
+            items = await asyncio.to_thread(self._recommender.autocomplete, prefix, min(limit, AUTOCOMPLETE_LIMIT))
+        except QueryError:
+            return []
+        out: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for it in items[:AUTOCOMPLETE_LIMIT]:
+            name = render.clip(it.title, CHOICE_LIMIT)
+            value = it.title if len(it.title) <= CHOICE_LIMIT else f"#{it.item_id}"
+            if value in seen:
+                continue
+            seen.add(value)
+            out.append((name, value))
+        return out
+
+    def language_choices(self, prefix: str) -> list[str]:
+        if self._recommender is None:
+            return []
+        p = (prefix or "").lower()
+        return [lang for lang in self._recommender.languages if p in lang.lower()][:AUTOCOMPLETE_LIMIT]
+
+    def _normalise_filters(self, content_type: str | None, language: str | None) -> tuple[str | None, str | None]:
+        rec = self.recommender
+        ct = _pick(content_type, rec.content_types, "type")
+        lang = _pick(language, rec.languages, "language")
+        return ct, lang
+
+    def _check_k(self, k: int | None) -> int:
+        if k is None:
+            return self.settings.default_k
+        if not 1 <= k <= self.settings.effective_max_k:
+            raise UserError(f"k must be between 1 and {self.settings.effective_max_k}.")
+        return k
+
+    def check_options(
+        self, k: int | None, content_type: str | None, language: str | None
+    ) -> tuple[int, str | None, str | None]:
+        """Validate k and the filters up front, so a typo is answered before any work is done."""
+        k = self._check_k(k)
+        ct, lang = self._normalise_filters(content_type, language)
+        return k, ct, lang
+
+    @staticmethod
+    def check_query(query: str | None) -> str:
+        """Reject what no title can be, before doing any work."""
+        q = (query or "").strip()
+        if not q:
+            raise UserError("Please give a title, e.g. `/recommend title:Wednesday`.")
+        if len(q) > MAX_QUERY_CHARS:
+            raise UserError(
+                f"That title is {len(q):,} characters long; titles are at most {MAX_QUERY_CHARS}. "
+                "Start typing and pick one of the suggestions."
+            )
+        return q
+
+    async def resolve(self, query: str) -> Any:
+        """Validate and resolve a typed title (or an autocomplete `#id`); returns a Resolution-like
+        object whose `.item` is set when confident."""
+        q = self.check_query(query)
+        rec = self.recommender
+        m = _ID_QUERY.match(q)
+        if m:
+            try:
+                item = await asyncio.to_thread(rec.item, int(m.group(1)))
+            except (KeyError, IndexError, ValueError, QueryError):
+                raise UserError(f"There is no title with id {m.group(1)}.") from None
+            return _IdResolution(q, item)
+        try:
+            return await asyncio.to_thread(rec.resolve, q)
+        except QueryError as exc:
+            raise UserError(str(exc)) from None
+
+    async def recommend(
+        self,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        query: str | None = None,
+        item_id: int | None = None,
+        k: int | None = None,
+        content_type: str | None = None,
+        language: str | None = None,
+    ) -> Recommended | DidYouMean:
+        """Resolve (unless an item id is given), recommend, and record the request."""
+        started = time.perf_counter()
+        k, ct, lang = self.check_options(k, content_type, language)
+        if item_id is None:
+            resolution = await self.resolve(query or "")
+            if not getattr(resolution, "confident", False) or resolution.item is None:
+                return DidYouMean(query or "", list(resolution.candidates)[:DID_YOU_MEAN_LIMIT])
+            item_id = resolution.item.item_id
+            text = self.check_query(query)
+        else:
+            text = query or f"#{item_id}"
+        rec = self.recommender
+        try:
+            result = await asyncio.to_thread(
+                rec.recommend, int(item_id), k, language=lang, content_type=ct
+            )
+        except UnknownTitleError as exc:
+            return DidYouMean(text, list(exc.resolution.candidates)[:DID_YOU_MEAN_LIMIT])
+        except QueryError as exc:
+            raise UserError(str(exc)) from None
+        latency_ms = (time.perf_counter() - started) * 1000
+        request_id = await self.store.record_request(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            query=text[:MAX_QUERY_CHARS],
+            resolved_item_id=result.query.item_id,
+            resolved_title=result.query.title,
+            model_version=result.model_version,
+            latency_ms=latency_ms,
+            items=[(r.item.item_id, r.item.title, float(r.score)) for r in result.items],
+        )
+        return Recommended(result=result, request_id=request_id, latency_ms=latency_ms)
+
+    async def attach_message(self, request_id: int, message_id: int) -> None:
+        await self.store.attach_message(request_id, message_id)
+
+    # -- feedback ------------------------------------------------------------------------------------
+    async def vote_message(self, *, message_id: int, user_id: int, value: int) -> bool:
+        """Record a 👍/👎 on a recommendation message; False if the message is not one of ours."""
+        from feedback import StoreError
+
+        try:
+            await self.store.vote_message(message_id=message_id, user_id=user_id, value=value)
+        except StoreError as exc:
+            log.debug("vote on %s ignored: %s", message_id, exc)
+            return False
+        return True
+
+    async def retract_message_vote(self, *, message_id: int, user_id: int, value: int) -> bool:
+        from feedback import StoreError
+
+        try:
+            await self.store.retract_message_vote(message_id=message_id, user_id=user_id, value=value)
+        except StoreError as exc:
+            log.debug("retract on %s ignored: %s", message_id, exc)
+            return False
+        return True
+
+    async def vote_item(self, *, request_id: int, rank: int, user_id: int, value: int) -> str:
+        """A per-item vote; returns the confirmation shown to the voter."""
+        from feedback import StoreError
+
+        try:
+            await self.store.vote_item(request_id=request_id, rank=rank, user_id=user_id, value=value)
+        except StoreError as exc:
+            raise UserError(str(exc)) from None
+        emoji = "👍" if value == UP else "👎"
+        return f"Thanks! Recorded {emoji} for recommendation #{rank} of request {request_id}."
+
+    async def stats_card(self) -> render.Card:
+        return render.stats_card(list(await self.store.feedback_stats()))
+
+    # -- model info and retraining -------------------------------------------------------------------
+    def model_card(self) -> render.Card:
+        rec = self.recommender
+        meta = rec.metadata if isinstance(rec.metadata, dict) else {}
+        return render.model_card(rec.version, meta)
+
+    @property
+    def retrain_running(self) -> bool:
+        return self._retrain_lock.locked()
+
+    async def retrain(
+        self, *, requested_by: int, guild_id: int | None, progress: RetrainProgress | None = None
+    ) -> RetrainOutcome:
+        """Train a new version in a child process and hot-swap it in if the CLI activated it.
+
+        One at a time: a second call while one runs raises RetrainBusy immediately.
+        """
+        if self._retrain_lock.locked():
+            raise RetrainBusy("A retrain is already running; I'll keep using the current model until it ends.")
+        async with self._retrain_lock:
+            job_id = await self.store.start_retrain(requested_by=requested_by, guild_id=guild_id)
+            try:
+                outcome = await self._retrain(progress)
+            except BaseException as exc:  # cancelled or crashed: the job row must not stay "running"
+                await _shielded(self.store.finish_retrain(job_id, status="failed", error=render.clip(repr(exc), 500)))
+                raise
+            await self.store.finish_retrain(
+                job_id,
+                status=outcome.status,
+                version=outcome.version,
+                error=outcome.message if outcome.status == "failed" else None,
+            )
+            return outcome
+
+    async def _retrain(self, progress: RetrainProgress | None) -> RetrainOutcome:
+        s = self.settings
+        root = s.resolved_model_dir
+        root.mkdir(parents=True, exist_ok=True)
+        cmd = retrain_command(data=s.catalog_path, model_dir=root, enrich=s.enrichment_path, epochs=s.retrain_epochs)
+        run = await run_retrain(cmd, progress)
+        done = run.done
+        if done is None or run.returncode != 0:
+            return RetrainOutcome("failed", None, f"Retrain failed: {run.error or 'no result reported'}", run)
+        version = str(done.get("version") or "") or None
+        metrics = done.get("metrics") if isinstance(done.get("metrics"), dict) else {}
+        reason = str(done.get("reason") or "")
+        if not run.activated:
+            if version:
+                await self.store.register_model(version, metrics, active=False)
+            return RetrainOutcome("rejected", version, f"Trained {version} but kept the current model: {reason}", run)
+        from recommender.artifacts import ArtifactError
+
+        try:
+            new = await asyncio.to_thread(Recommender.load, root)
+        except ArtifactError as exc:
+            return RetrainOutcome("failed", version, f"Trained {version} but it would not load: {exc}", run)
+        self.swap(new)
+        await self.store.register_model(new.version, metrics, active=True)
+        return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}. {reason}".strip(), run)
+
+    # -- privacy -------------------------------------------------------------------------------------
+    def privacy_text(self) -> str:
+        return render.PRIVACY_TEXT.format(days=self.settings.retention_days)
+
+    async def forget(self, user_id: int) -> str:
+        n = await self.store.delete_user(user_id)
+        return f"Done: deleted {n} record(s) about you. Future requests will be stored again as described in /privacy."
+
+
+class _IdResolution:
+    """A resolution for an explicit `#item_id` (what autocomplete sends for over-long titles)."""
+
+    def __init__(self, query: str, item: Any) -> None:
+        self.query, self.item, self.confidence, self.candidates = query, item, 100.0, []
+
+    confident = True
+
+
+def _pick(value: str | None, allowed: Sequence[str], what: str) -> str | None:
+    if value is None or not str(value).strip():
+        return None
+    v = str(value).strip().lower()
+    for a in allowed:
+        if a.lower() == v:
+            return a
+    raise UserError(f"Unknown {what} “{render.clip(value, 40)}”; choose one of: {', '.join(allowed)}.")
+
+
+async def _shielded(coro: Awaitable[Any]) -> None:
+    try:
+        await asyncio.shield(coro)
+    except Exception:
+        log.exception("could not record the end of a retrain job")

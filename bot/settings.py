@@ -1,0 +1,84 @@
+"""Bot settings: everything the recommender needs plus what only the bot and console use.
+
+Values come from the environment and `.env` (see `.env.example`); the token is a SecretStr so that
+printing the settings, or an exception carrying them, never shows it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+from recommender.settings import RecommenderSettings
+
+
+class BotSettings(RecommenderSettings):
+    """Configuration of the Discord bot and the offline console."""
+
+    discord_token: SecretStr | None = Field(
+        default=None, description="Bot token; without one `python -m bot` opens the offline console."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite:///DATA_DIR/reelmate.db."
+    )
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Discord user ids allowed to /retrain anywhere."
+    )
+    dev_guild_id: int | None = Field(
+        default=None, description="Sync commands to this guild only (instant) instead of globally (slow)."
+    )
+    default_k: int = Field(default=5, ge=1, le=50)
+    max_k: int = Field(default=20, ge=1, le=50)
+    log_level: str = Field(default="INFO")
+    discord_api_base: str | None = Field(
+        default=None, description="REST base, e.g. http://127.0.0.1:8080/api/v10 (proxy or test stand-in)."
+    )
+    discord_gateway_url: str | None = Field(default=None, description="Gateway URL, e.g. ws://127.0.0.1:8080/.")
+    guild_ready_timeout: float = Field(default=2.0, ge=0, description="Seconds on_ready waits for guilds.")
+    cooldown_rate: int = Field(default=3, ge=1, description="/recommend calls allowed per user ...")
+    cooldown_per: float = Field(default=10.0, gt=0, description="... per this many seconds.")
+    retention_days: int = Field(default=180, ge=1, description="Feedback older than this is purged.")
+    retrain_epochs: int | None = Field(default=None, ge=1, description="Epochs for /retrain; default: CLI's.")
+    console_user_id: int = Field(default=1, description="The fixed local user id of the offline console.")
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        """Accept `1,2, 3` (what people write in .env) as well as a list."""
+        if value is None:
+            return []
+        if isinstance(value, int):
+            return [value]
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return [int(p) for p in parts if p]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: Any) -> Any:
+        """An empty `DISCORD_TOKEN=` line in .env means "no token" (console), not an empty token."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{Path(self.data_dir) / 'reelmate.db'}"
+
+    @property
+    def effective_max_k(self) -> int:
+        return max(self.max_k, 1)
+
+    def token_value(self) -> str | None:
+        return self.discord_token.get_secret_value() if self.discord_token else None

@@ -1,0 +1,87 @@
+"""Fixtures for the bot tests: a tiny real model, real SQLite stores, settings in tmp dirs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.service import RecommendService
+from bot.settings import BotSettings
+from feedback import FeedbackStore
+from recommender.serving import Recommender
+
+from tests.bot.bot_helpers import ADMIN_ID, CATALOG, REPO
+
+
+@pytest.fixture(scope="session")
+def bot_model_root(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lead's session `model_root` if the top-level conftest provides it, else train one here."""
+    try:
+        return Path(request.getfixturevalue("model_root"))
+    except pytest.FixtureLookupError:
+        out = tmp_path_factory.mktemp("bot-models")
+        subprocess.run(
+            [sys.executable, "-m", "recommender", "train", "--data", str(CATALOG), "--out", str(out),
+             "--epochs", "2", "--progress", "json"],
+            check=True, capture_output=True, cwd=REPO,
+        )
+        return out
+
+
+@pytest.fixture(scope="session")
+def recommender(bot_model_root: Path) -> Recommender:
+    return Recommender.load(bot_model_root)
+
+
+@pytest.fixture
+def model_copy(bot_model_root: Path, tmp_path: Path) -> Path:
+    """A private copy of the model root, for tests that retrain into it."""
+    dest = tmp_path / "models"
+    shutil.copytree(bot_model_root, dest)
+    return dest
+
+
+def make_settings(tmp_path: Path, model_dir: Path, **overrides: object) -> BotSettings:
+    values: dict[str, object] = dict(
+        _env_file=None,
+        discord_token=None,
+        data_dir=tmp_path,
+        model_dir=model_dir,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        catalog_path=CATALOG,
+        enrichment_path=None,
+        admin_user_ids=[ADMIN_ID],
+        dev_guild_id=None,
+        retrain_epochs=1,
+        cooldown_rate=100,
+        cooldown_per=10.0,
+        guild_ready_timeout=0.1,
+        discord_api_base=None,
+        discord_gateway_url=None,
+    )
+    values.update(overrides)
+    return BotSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, bot_model_root: Path) -> BotSettings:
+    return make_settings(tmp_path, bot_model_root)
+
+
+@pytest.fixture
+async def store(settings: BotSettings) -> AsyncIterator[FeedbackStore]:
+    s = await FeedbackStore.open(settings.resolved_database_url)
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+@pytest.fixture
+async def service(settings: BotSettings, store: FeedbackStore, recommender: Recommender) -> RecommendService:
+    return RecommendService(settings, store, recommender)

@@ -1,0 +1,112 @@
+"""The offline console through its real stdin/stdout: `python -m bot` with no token."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.console import parse_recommend_args
+from bot.service import UserError
+from tests.bot.bot_helpers import CATALOG, REPO
+
+
+def _env(tmp_path: Path, model_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "ADMIN_"))}
+    env.update(
+        DATA_DIR=str(tmp_path / "data"),
+        MODEL_DIR=str(model_dir),
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'console.db'}",
+        CATALOG_PATH=str(CATALOG),
+        DISCORD_TOKEN="",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def test_console_session(tmp_path: Path, bot_model_root: Path) -> None:
+    lines = [
+        "/help",
+        "/recommend Wednesday k:3 type:Show language:English",
+        "/vote 1 up",
+        "/vote-item 1 2 down",
+        "/vote 424242 up",
+        "/recommend Stranger",
+        "/pick 1",
+        "/recommend 🎬🍿",
+        "/recommend '; DROP TABLE votes; --",
+        "/model",
+        "/feedback-stats",
+        "/privacy",
+        "/frobnicate",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"], input="\n".join(lines) + "\n", capture_output=True, text=True,
+        env=_env(tmp_path, bot_model_root), cwd=tmp_path, timeout=60,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr
+    assert "offline console" in out and "/vote-item" in out
+    assert "== Because you watched Wednesday: Season 1 ==" in out
+    first = out.split("== Because you watched Wednesday: Season 1 ==")[1].split("Vote:")[0]
+    assert "\n1. " in first and "\n3. " in first and "\n4. " not in first  # k:3
+    assert "Show · English" in first and "Movie ·" not in first  # type:Show language:English
+    assert "Recorded 👍 for 1." in out
+    assert "Recorded 👎 for recommendation #2 of request 1." in out
+    assert "! 424242 is not a recommendation request or message." in out
+    assert "Did you mean" in out and "== Because you watched Stranger Things" in out
+    assert "no letters" in out
+    assert "couldn't find a title matching “'; DROP TABLE votes; --”" in out
+    assert "== Active model ==" in out and "👍 1 · 👎 0" in out
+    assert "What Reelmate stores" in out
+    assert "Unknown command /frobnicate" in out
+    assert out.rstrip().endswith("bye")  # EOF ends the session cleanly
+    db = sqlite3.connect(tmp_path / "data" / "console.db")
+    try:
+        assert db.execute("select count(*) from recommendation_requests").fetchone()[0] == 2
+    finally:
+        db.close()
+
+
+def test_console_forget_me_needs_confirmation(tmp_path: Path, bot_model_root: Path) -> None:
+    lines = ["/recommend Wednesday", "/forget-me", "no", "/forget-me", "yes", "/quit", "/model"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"], input="\n".join(lines) + "\n", capture_output=True, text=True,
+        env=_env(tmp_path, bot_model_root), cwd=tmp_path, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Cancelled: nothing was deleted." in proc.stdout
+    assert "Done: deleted" in proc.stdout
+    assert "Active model" not in proc.stdout  # /quit stopped before /model
+
+
+def test_console_trains_first_model_when_none(tmp_path: Path) -> None:
+    """A fresh clone: no model yet, so the entry point trains one first, with epoch progress."""
+    env = _env(tmp_path, tmp_path / "models")
+    env["RETRAIN_EPOCHS"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"], input="/recommend Wednesday k:2\n", capture_output=True, text=True,
+        env=env, cwd=tmp_path, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "training one from" in proc.stdout
+    assert "epoch 1/1" in proc.stdout
+    assert "Now serving model" in proc.stdout
+    assert "== Because you watched Wednesday: Season 1 ==" in proc.stdout
+
+
+def test_parse_recommend_args() -> None:
+    assert parse_recommend_args("Wednesday k:5 type:Show language:English") == {
+        "query": "Wednesday", "k": 5, "content_type": "Show", "language": "English"}
+    assert parse_recommend_args('title:"Outer Banks" k:2') == {"query": "Outer Banks", "k": 2}
+    assert parse_recommend_args("'; DROP TABLE votes; --") == {"query": "'; DROP TABLE votes; --"}
+    with pytest.raises(UserError):
+        parse_recommend_args("Wednesday k:lots")
+
+
+def test_repo_root_is_where_tests_run() -> None:
+    assert (REPO / "bot" / "__main__.py").exists()

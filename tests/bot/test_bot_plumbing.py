@@ -1,0 +1,108 @@
+"""Settings, secret redaction, endpoint overrides and the retrain child-process runner."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+import textwrap
+
+import discord
+import pytest
+
+from bot.app import apply_endpoint_overrides
+from bot.logging_setup import configure_logging
+from bot.retrain import child_env, retrain_command, run_retrain
+from bot.settings import BotSettings
+from tests.bot.e2e import restore_endpoints
+
+
+def test_settings_from_env(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "tok-123456")
+    monkeypatch.setenv("ADMIN_USER_IDS", "11, 22,33")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    s = BotSettings(_env_file=None)
+    assert s.admin_user_ids == [11, 22, 33]
+    assert s.token_value() == "tok-123456"
+    assert "tok-123456" not in repr(s) and "tok-123456" not in str(s.model_dump())
+    assert s.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'reelmate.db'}"
+    monkeypatch.setenv("DISCORD_TOKEN", "  ")
+    assert BotSettings(_env_file=None).discord_token is None  # blank line in .env = console
+
+
+def test_env_example_documents_every_setting() -> None:
+    from tests.bot.bot_helpers import REPO
+
+    text = (REPO / ".env.example").read_text()
+    for name in BotSettings.model_fields:
+        assert f"{name.upper()}=" in text, name
+
+
+def test_token_is_redacted_from_log_lines_and_tracebacks() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    old_handlers, old_level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", secrets=["Bot.s3cr3t-token"], stream=stream)
+        log = logging.getLogger("bot.test")
+        log.info("connecting with %s", "Bot.s3cr3t-token")
+        try:
+            raise RuntimeError("bad header Authorization: Bot.s3cr3t-token")
+        except RuntimeError:
+            log.exception("failed")
+    finally:
+        for h in root.handlers[:]:
+            root.removeHandler(h)
+        for h in old_handlers:
+            root.addHandler(h)
+        root.setLevel(old_level)
+    out = stream.getvalue()
+    assert "s3cr3t" not in out
+    assert "connecting with [REDACTED]" in out and "Authorization: [REDACTED]" in out
+
+
+def test_endpoint_overrides() -> None:
+    with restore_endpoints():
+        apply_endpoint_overrides(BotSettings(_env_file=None, discord_api_base="http://127.0.0.1:9/api/v10/",
+                                             discord_gateway_url="ws://127.0.0.1:9/"))
+        assert discord.http.Route.BASE == "http://127.0.0.1:9/api/v10"
+        assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:9/"
+    assert discord.http.Route.BASE == "https://discord.com/api/v10"
+
+
+def test_retrain_command_and_env(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "tok")
+    cmd = retrain_command(data=tmp_path / "c.csv", model_dir=tmp_path / "m", epochs=2)
+    assert cmd[:4] == [sys.executable, "-m", "recommender", "retrain"]
+    assert cmd[-2:] == ["--progress", "json"] and "--epochs" in cmd
+    assert "DISCORD_TOKEN" not in child_env()  # the child never sees the token
+
+
+async def test_run_retrain_streams_events_and_survives_noise() -> None:
+    script = textwrap.dedent("""
+        import json, sys
+        print("not json", flush=True)
+        for i in (1, 2):
+            print(json.dumps({"event": "epoch", "epoch": i, "epochs": 2, "loss": 1.5}), flush=True)
+            sys.stderr.write("tf noise\\n" * 2000)
+        print(json.dumps({"event": "done", "version": "v1", "activated": True, "reason": "ok"}), flush=True)
+    """)
+    events = []
+
+    async def progress(e):
+        events.append(e.describe())
+
+    run = await run_retrain([sys.executable, "-c", script], progress)
+    assert run.returncode == 0 and run.activated and run.error is None
+    assert events == ["epoch 1/2, loss 1.5000", "epoch 2/2, loss 1.5000", "done: v1 activated (ok)"]
+    assert run.stderr_tail[-1] == "tf noise"
+
+
+async def test_run_retrain_failure_is_reported() -> None:
+    script = 'import json,sys; print(json.dumps({"event": "error", "message": "catalog has no rows"})); sys.exit(3)'
+    run = await run_retrain([sys.executable, "-c", script])
+    assert run.returncode == 3 and run.error == "catalog has no rows" and not run.activated
+    crash = await run_retrain([sys.executable, "-c", "raise SystemExit('boom')"])
+    assert crash.returncode == 1 and "boom" in crash.error

@@ -1,0 +1,141 @@
+"""RecommendService against a real tiny model and a real migrated SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.retrain import RetrainRun
+from bot.service import DidYouMean, Recommended, RecommendService, RetrainBusy, UserError
+from tests.bot.bot_helpers import USER_ID
+
+
+async def _recommend(service: RecommendService, query: str, **kw) -> Recommended | DidYouMean:
+    return await service.recommend(user_id=USER_ID, guild_id=1, channel_id=2, query=query, **kw)
+
+
+async def test_confident_title_is_recommended_and_recorded(service: RecommendService) -> None:
+    out = await _recommend(service, "Wednesday", k=4)
+    assert isinstance(out, Recommended)
+    assert out.result.query.title == "Wednesday: Season 1"
+    assert len(out.result.items) == 4
+    card = out.card
+    assert "Wednesday: Season 1" in card.title
+    assert service.recommender.version in card.footer
+    exported = await service.store.export_user(USER_ID)
+    assert str(exported).count("Wednesday") >= 1
+
+
+async def test_filters_are_applied_and_validated(service: RecommendService) -> None:
+    out = await _recommend(service, "Wednesday", k=5, content_type="movie", language="english")
+    assert isinstance(out, Recommended)
+    assert {r.item.content_type for r in out.result.items} == {"Movie"}
+    assert {r.item.language for r in out.result.items} == {"English"}
+    with pytest.raises(UserError, match="language"):
+        await _recommend(service, "Wednesday", language="Klingon")
+    with pytest.raises(UserError, match="between 1 and"):
+        await _recommend(service, "Wednesday", k=0)
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", "give a title"),
+        ("   ", "give a title"),
+        ("x" * 6000, "6,000 characters"),
+        ("🎬🍿🎥", "no letters"),
+    ],
+)
+async def test_garbage_titles_get_clear_messages(service: RecommendService, query: str, expected: str) -> None:
+    with pytest.raises(UserError, match=expected):
+        await _recommend(service, query)
+
+
+async def test_sql_looking_title_is_just_text(service: RecommendService) -> None:
+    out = await _recommend(service, "'; DROP TABLE votes; --")
+    assert isinstance(out, DidYouMean)
+    assert "DROP TABLE" in out.text
+    ok = await _recommend(service, "Wednesday")  # the database is intact
+    assert isinstance(ok, Recommended)
+
+
+async def test_weak_match_offers_candidates(service: RecommendService) -> None:
+    out = await _recommend(service, "Stranger")
+    assert isinstance(out, DidYouMean)
+    assert 1 <= len(out.candidates) <= 5
+    assert "Stranger Things" in out.text
+
+
+async def test_autocomplete_limits(service: RecommendService) -> None:
+    pairs = await service.autocomplete("wedn")
+    assert pairs[0][0] == "Wednesday: Season 1"
+    assert len(pairs) <= 25
+    assert all(len(n) <= 100 and len(v) <= 100 for n, v in pairs)
+    assert len(await service.autocomplete("")) == 25
+    assert await service.autocomplete("🎬" * 300) is not None
+
+
+async def test_votes(service: RecommendService) -> None:
+    out = await _recommend(service, "Wednesday")
+    assert isinstance(out, Recommended)
+    assert not await service.vote_message(message_id=123, user_id=USER_ID, value=1)
+    await service.attach_message(out.request_id, 123)
+    assert await service.vote_message(message_id=123, user_id=USER_ID, value=1)
+    text = await service.vote_item(request_id=out.request_id, rank=2, user_id=USER_ID, value=-1)
+    assert "#2" in text
+    with pytest.raises(UserError):
+        await service.vote_item(request_id=out.request_id, rank=99, user_id=USER_ID, value=1)
+    stats = await service.store.feedback_stats()
+    assert [(s.version, s.up, s.down) for s in stats if s.total] == [(service.recommender.version, 1, 0)]
+    assert "👍 1" in (await service.stats_card()).description
+    assert await service.retract_message_vote(message_id=123, user_id=USER_ID, value=1)
+    assert [s for s in await service.store.feedback_stats() if s.total] == []
+
+
+async def test_forget_deletes_user_data(service: RecommendService) -> None:
+    await _recommend(service, "Wednesday")
+    text = await service.forget(USER_ID)
+    assert "deleted" in text
+    exported = await service.store.export_user(USER_ID)
+    assert "Wednesday" not in str(exported)
+
+
+async def test_retrain_is_one_at_a_time_and_hot_swaps(service: RecommendService, monkeypatch) -> None:
+    release = asyncio.Event()
+    seen: list[str] = []
+
+    async def fake_run(cmd, progress=None):
+        assert "--progress" in cmd and "retrain" in cmd
+        await release.wait()
+        return RetrainRun(returncode=0, done={"version": service.recommender.version, "activated": True,
+                                              "reason": "better", "metrics": {}})
+
+    monkeypatch.setattr("bot.service.run_retrain", fake_run)
+    old = service.recommender
+    first = asyncio.create_task(service.retrain(requested_by=1, guild_id=None))
+    await asyncio.sleep(0.01)
+    assert service.retrain_running
+    with pytest.raises(RetrainBusy):
+        await service.retrain(requested_by=2, guild_id=None)
+    # /recommend keeps answering from the old model meanwhile
+    assert isinstance(await _recommend(service, "Wednesday"), Recommended)
+    release.set()
+    outcome = await first
+    seen.append(outcome.status)
+    assert outcome.status == "succeeded"
+    assert service.recommender is not old  # a fresh load was swapped in
+    jobs = await service.store.retrain_jobs()
+    assert jobs[0]["status"] == "succeeded"
+
+
+async def test_failed_retrain_is_recorded(service: RecommendService, monkeypatch) -> None:
+    async def fake_run(cmd, progress=None):
+        return RetrainRun(returncode=1, error="catalog is empty")
+
+    monkeypatch.setattr("bot.service.run_retrain", fake_run)
+    old = service.recommender
+    outcome = await service.retrain(requested_by=1, guild_id=None)
+    assert outcome.status == "failed" and "catalog is empty" in outcome.message
+    assert service.recommender is old
+    assert (await service.store.retrain_jobs())[0]["status"] == "failed"
