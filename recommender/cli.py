@@ -56,12 +56,9 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
     rec.add_argument("--by-popularity", action="store_true", help="re-rank the nearest titles by hours viewed")
     rec.add_argument("--json", action="store_true")
 
-    try:  # TEMPORARY until the evaluation CLI lands
-        from recommender.evaluation.cli import add_evaluate_arguments
+    from recommender.evaluation.cli import add_evaluate_arguments
 
-        add_evaluate_arguments(sub.add_parser("evaluate", help="quality figures with baselines"), settings)
-    except ImportError:
-        pass
+    add_evaluate_arguments(sub.add_parser("evaluate", help="quality figures with baselines"), settings)
     return parser
 
 
