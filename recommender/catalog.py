@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,22 +138,29 @@ def _read_text(path: Path, what: str) -> str:
         raise CatalogError(f"{what} {path}: file is empty")
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CatalogError(f"{what} {path}: looks like a binary file, not a CSV text file")
-    for encoding in ("utf-8-sig", "utf-16"):
-        if encoding == "utf-16" and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            continue
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise CatalogError(
-                f"{what} {path}: not valid {encoding.upper()} text: byte {raw[exc.start]:#04x} "
-                f"at line {line}; re-save the file as UTF-8"
-            ) from None
-    raise AssertionError("unreachable")
+    # A byte-order mark decides: trying UTF-8 first would refuse every UTF-16 export at its BOM.
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    encoding, shown = ("utf-16", "UTF-16") if utf16 else ("utf-8-sig", "UTF-8")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CatalogError(
+            f"{what} {path}: not valid {shown} text: byte {raw[exc.start]:#04x} "
+            f"at line {line}; re-save the file as UTF-8"
+        ) from None
 
 
 def _read_table(path: Path, what: str) -> pd.DataFrame:
     text = _read_text(path, what)
+    if text.lstrip()[:1] in ("{", "["):
+        # pandas would read a one-line JSON document as a CSV header and report "no rows".
+        try:
+            json.loads(text)
+        except ValueError:
+            pass
+        else:
+            raise CatalogError(f"{what} {path}: is a JSON document, not a CSV file; export the table as CSV")
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, csv.Error) as exc:
@@ -201,7 +209,8 @@ def parse_hours(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     cleaned = raw.str.strip().str.replace(_NUMBER_SEPARATORS, "", regex=True)
     numbers = pd.to_numeric(cleaned, errors="coerce")
     filled = cleaned != ""
-    bad = filled & (numbers.isna() | (numbers < 0))
+    # `inf`, `1e400` or `1e30` would crash or wrap around in the int64 cast: count them as bad.
+    bad = filled & (numbers.isna() | (numbers < 0) | (numbers >= 2.0**63))
     return numbers.where(~bad).fillna(0).round().astype("int64"), bad
 
 
@@ -270,9 +279,10 @@ def load_catalog(path: str | Path, enrichment_path: str | Path | None = None) ->
     path = Path(path)
     frame = _read_table(path, "catalog")
     report = CleaningReport(source=str(path), rows_read=len(frame))
+    # Columns first: a one-line file that is no catalog at all (HTML, prose) lacks a Title column.
+    frame, report.missing_columns = _map_columns(frame, path)
     if frame.empty:
         raise CatalogError(f"catalog {path}: has a header but no rows")
-    frame, report.missing_columns = _map_columns(frame, path)
 
     frame["title"] = frame["title"].str.strip().str.replace(r"\s+", " ", regex=True)
     has_title = frame["title"] != ""

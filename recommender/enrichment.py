@@ -69,6 +69,6 @@ def enrich(catalog: Catalog, path: Path) -> None:
     fill_year = items["release_year"].isna().to_numpy() & years.notna().to_numpy()
     items.loc[fill_year, "release_year"] = years[fill_year].to_numpy()
     items.loc[fill_year, "year_source"] = "enrichment"
-    items.drop(columns="_is_show", inplace=True)
+    del items["_is_show"]  # in place: `catalog.items` is this very frame (drop(inplace=) is deprecated)
     catalog.report.enrichment_source = str(path)
     catalog.report.enriched = int(found.sum())
