@@ -153,7 +153,7 @@ class RecommendService:
 
     async def _register_active(self, rec: Recommender) -> None:
         try:
-            metrics = rec.metadata.get("metrics", {}) if isinstance(rec.metadata, dict) else {}
+            metrics = rec.metadata.get("evaluation", {}) if isinstance(rec.metadata, dict) else {}
             await self.store.register_model(rec.version, metrics if isinstance(metrics, dict) else {}, active=True)
         except Exception:  # bookkeeping only; answering users matters more
             log.exception("could not register model %s in the store", rec.version)

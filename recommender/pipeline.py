@@ -47,38 +47,33 @@ def data_hash(*paths: Path | None) -> str:
 def quality_gate(recommender: Recommender, k: int = 10, max_queries: int = 400) -> dict:
     """A label-free score used to decide whether a retrained model may replace the current one.
 
-    With genres (an enrichment file), it is genre NDCG@k over enriched items from other franchises;
-    without, the share of neighbours with the query's language and type, a weak but non-trivial
-    proxy. Both are computed identically for the old and the new model.
+    With genres (an enrichment file) it is the `genre` benchmark's NDCG@k (graded genre overlap, one
+    query per franchise, siblings excluded) computed on the model as trained; without, the share of
+    neighbours with the query's language and type, a weak but non-trivial proxy. Both are computed
+    identically for the old and the new model.
     """
-    from recommender.evaluation.metrics import ndcg_at_k
+    from recommender.evaluation import benchmarks as b
+    from recommender.evaluation.baselines import EmbeddingScorer
+    from recommender.evaluation.harness import Task, run_system
 
     items = recommender.items
-    genres = [frozenset(g.strip() for g in str(s).split(",") if g.strip()) for s in items["genres"]]
-    enriched = np.array([bool(g) for g in genres])
-    franchise = items["franchise_key"].to_numpy()
-    rng = np.random.default_rng(0)
-    if enriched.sum() >= 20:
-        pool = np.flatnonzero(enriched)
-        queries = rng.choice(pool, size=min(max_queries, len(pool)), replace=False)
-        scores = []
-        for q in queries:
-            sims = recommender.embeddings[pool] @ recommender.embeddings[q]
-            sims[franchise[pool] == franchise[q]] = -np.inf
-            order = pool[np.lexsort((pool, -sims))][:k]
-            gains = {int(r): len(genres[r] & genres[q]) / len(genres[q] | genres[r]) for r in pool if genres[r] & genres[q]}
-            scores.append(ndcg_at_k([int(r) for r in order], gains, k))
-        return {"metric": f"genre_ndcg@{k}", "value": float(np.nanmean(scores)), "queries": len(queries)}
-    language = items["language"].to_numpy()
-    kind = items["content_type"].to_numpy()
-    queries = rng.choice(len(items), size=min(max_queries, len(items)), replace=False)
-    agree = []
-    for q in queries:
-        sims = recommender.embeddings @ recommender.embeddings[q]
-        sims[franchise == franchise[q]] = -np.inf
-        top = np.argpartition(-sims, k)[:k]
-        agree.append(float(np.mean((language[top] == language[q]) & (kind[top] == kind[q]))))
-    return {"metric": f"language_type_agreement@{k}", "value": float(np.mean(agree)), "queries": len(queries)}
+    sets = b.genre_sets(items)
+    enriched = np.flatnonzero([bool(s) for s in sets])
+    scorer = EmbeddingScorer("model", recommender.embeddings)
+    ids = items["item_id"].to_numpy()
+    if len(enriched) >= 20:
+        queries = b.sample_one_per_franchise(items, enriched, max_queries, seed=0)
+        matrix, _ = b.genre_matrix(sets)
+        task = Task("gate", items, queries, enriched, b.genre_relevance(matrix, ids, queries, enriched), k=k)
+        value = float(np.nanmean(run_system(task, scorer).per_query["ndcg"]))
+        return {"metric": f"genre_ndcg@{k}", "value": value, "queries": len(queries)}
+    everything = np.arange(len(items))
+    queries = b.sample_one_per_franchise(items, everything, max_queries, seed=0)
+    profile = (items["language"] + "|" + items["content_type"]).to_numpy()
+    relevance = [{int(i): 1.0 for i in ids[profile == profile[q]]} for q in queries]
+    task = Task("gate", items, queries, everything, relevance, k=k)
+    value = float(np.nanmean(run_system(task, scorer).per_query["precision"]))
+    return {"metric": f"language_type_agreement@{k}", "value": value, "queries": len(queries)}
 
 
 def verify(path: Path) -> Recommender:

@@ -34,7 +34,7 @@ class TrainConfig:
     seed: int = 42
     embedding_dim: int = 64
     learning_rate: float = 2e-3
-    temperature: float = 0.1
+    temperature: float = 0.05
     # Feature groups never fed to the model, e.g. {"genres"} when genres are the evaluation labels.
     withhold: frozenset[str] = field(default_factory=frozenset)
 
@@ -122,19 +122,37 @@ def train(catalog: Catalog, config: TrainConfig, progress: ProgressCallback | No
 # Default: contrastive item encoder
 
 
-def _augment(batch: dict[str, np.ndarray], rng: np.random.Generator, keep_groups: float, token_drop: float) -> dict:
-    groups = list(batch)
+# Title words and trigrams carry the same information, so they are masked together: otherwise the
+# model could match a view's words to the other view's trigrams and learn nothing but spelling.
+MASKING_UNITS = (("title_words", "title_trigrams"),)
+
+
+def _masking_units(groups: list[str]) -> list[list[str]]:
+    units = [[g for g in unit if g in groups] for unit in MASKING_UNITS]
+    grouped = {g for unit in units for g in unit}
+    return [u for u in units if u] + [[g] for g in groups if g not in grouped]
+
+
+def make_views(batch: dict[str, np.ndarray], rng: np.random.Generator, token_drop: float = 0.1) -> tuple[dict, dict]:
+    """Two complementary views: each masking unit goes to exactly one view (Yao et al.'s
+    complementary feature masking), plus light token dropout. Because no unit is in both views,
+    the only way to match them is to learn how features co-occur across items."""
+    units = _masking_units(list(batch))
     n = len(next(iter(batch.values())))
-    keep = rng.random((n, len(groups))) < keep_groups
-    # Never leave a view empty: if every group was dropped, keep a random one.
-    empty = ~keep.any(axis=1)
-    keep[empty, rng.integers(0, len(groups), size=int(empty.sum()))] = True
-    view = {}
-    for j, group in enumerate(groups):
-        ids = batch[group]
-        mask = (rng.random(ids.shape) >= token_drop) & keep[:, j : j + 1]
-        view[group] = np.where(mask, ids, 0).astype(np.int32)
-    return view
+    to_a = rng.random((n, len(units))) < 0.5
+    # Neither view may be empty: move one random unit across where that happened.
+    empty_a = ~to_a.any(axis=1)
+    to_a[empty_a, rng.integers(0, len(units), size=int(empty_a.sum()))] = True
+    empty_b = to_a.all(axis=1)
+    to_a[empty_b, rng.integers(0, len(units), size=int(empty_b.sum()))] = False
+    view_a, view_b = {}, {}
+    for j, unit in enumerate(units):
+        for group in unit:
+            ids = batch[group]
+            kept = rng.random(ids.shape) >= token_drop
+            view_a[group] = np.where(kept & to_a[:, j : j + 1], ids, 0).astype(np.int32)
+            view_b[group] = np.where(kept & ~to_a[:, j : j + 1], ids, 0).astype(np.int32)
+    return view_a, view_b
 
 
 def _train_contrastive(catalog: Catalog, config: TrainConfig, progress: ProgressCallback | None) -> TrainedModel:
@@ -174,8 +192,7 @@ def _train_contrastive(catalog: Catalog, config: TrainConfig, progress: Progress
         for start in range(0, n - batch_size + 1, batch_size):
             idx = order[start : start + batch_size]
             batch = {g: a[idx] for g, a in arrays.items()}
-            view_a = _augment(batch, rng, keep_groups=1.0, token_drop=0.1)
-            view_b = _augment(batch, rng, keep_groups=0.5, token_drop=0.3)
+            view_a, view_b = make_views(batch, rng)
             losses.append(float(step(view_a, view_b)))
         history.append(float(np.mean(losses)))
         if progress:
