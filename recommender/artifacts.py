@@ -41,6 +41,12 @@ ITEM_COLUMNS = (
     "language_id", "type_id", "genres", "description", "cast", "director", "country", "rating",
 )
 
+# The item columns the serving code reads; an items.csv without them cannot be served.
+SERVING_COLUMNS = (
+    "item_id", "title", "franchise_key", "release_date", "release_year", "hours_viewed", "language",
+    "content_type", "genres",
+)
+
 
 class ArtifactError(RuntimeError):
     """A model directory that cannot be served; the message names the directory and the problem."""
@@ -84,7 +90,13 @@ def save_artifact(
 ) -> Path:
     """Write a complete version directory atomically and return its path (it is not activated)."""
     root.mkdir(parents=True, exist_ok=True)
-    version = version or new_version_name(metadata.get("data_sha256", "000000"))
+    if version is None:
+        # Two trainings on the same data finishing within one second would get the same name.
+        base = new_version_name(metadata.get("data_sha256", "000000"))
+        version, n = base, 1
+        while (root / version).exists():
+            n += 1
+            version = f"{base}-{n}"
     final = root / version
     if final.exists():
         raise ArtifactError(f"model version {version} already exists in {root}")
@@ -131,6 +143,8 @@ def load_artifact(path: Path) -> Artifact:
         vocab = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"model directory {path}: metadata or vocabulary is not valid JSON ({exc})") from None
+    if not isinstance(metadata, dict):
+        raise ArtifactError(f"model directory {path}: metadata.json is not a JSON object")
     if metadata.get("format") != FORMAT_VERSION:
         raise ArtifactError(f"model directory {path}: unsupported format {metadata.get('format')!r}")
     if sha256_file(path / "embeddings.npy") != metadata.get("embeddings_sha256"):
@@ -140,9 +154,15 @@ def load_artifact(path: Path) -> Artifact:
         items = pd.read_csv(path / "items.csv", dtype={"title": str}, keep_default_na=False)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise ArtifactError(f"model directory {path}: cannot read embeddings or items ({exc})") from None
+    absent = [c for c in SERVING_COLUMNS if c not in items.columns]
+    if absent:
+        raise ArtifactError(f"model directory {path}: items.csv lacks column(s) {', '.join(absent)}")
     expected = (metadata.get("n_items"), metadata.get("dim"))
     if embeddings.dtype != np.float32 or embeddings.ndim != 2 or embeddings.shape != expected:
-        raise ArtifactError(f"model directory {path}: embeddings have shape {embeddings.shape}, expected {expected}")
+        raise ArtifactError(
+            f"model directory {path}: embeddings have shape {embeddings.shape} and dtype {embeddings.dtype}, "
+            f"expected {expected} float32"
+        )
     if len(items) != embeddings.shape[0]:
         raise ArtifactError(
             f"model directory {path}: {len(items)} items but {embeddings.shape[0]} embedding rows"
@@ -171,7 +191,9 @@ def current_version(root: Path) -> str | None:
 def resolve_model_path(path: Path) -> Path:
     """Accept a version directory or a model root with a `CURRENT` pointer."""
     path = Path(path)
-    if (path / "metadata.json").exists():
+    # A version directory that lost its metadata.json is still a version directory: let
+    # `load_artifact` say what is missing instead of calling it an empty model root.
+    if any((path / name).exists() for name in (*REQUIRED_FILES, "model.keras")):
         return path
     version = current_version(path)
     if version is None:
