@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,8 +38,12 @@ GROUP_LENGTHS: dict[str, int] = {
 }
 # Groups that only an enrichment file provides; withheld groups are dropped from the model entirely.
 ENRICHMENT_GROUPS = frozenset({"genres", "description", "people", "country", "rating"})
-# A token seen in a single item links nothing to anything else; it only lets the model memorise.
-MIN_COUNT = {"title_words": 2, "title_trigrams": 2, "description": 2, "people": 2}
+# A text token enters the vocabulary only if it occurs in this many different franchises. A token
+# confined to one franchise (a character's name, a show's cast) links nothing to anything else: it
+# would only let the model memorise that franchise, like a content_id, and a new title could never
+# have it. Counting franchises rather than items keeps warm and cold-start items on equal terms;
+# such tokens map to the shared OOV id, whose vector training learns as "a rare word".
+MIN_FRANCHISES = {"title_words": 2, "title_trigrams": 2, "description": 2, "people": 2}
 POPULARITY_BUCKETS = 10
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -118,13 +122,16 @@ class FeatureSpace:
             for g in GROUP_LENGTHS
             if g not in withhold and (has_enrichment or g not in ENRICHMENT_GROUPS)
         ]
-        counters = {g: Counter() for g in groups}
+        seen_in: dict[str, dict[str, set[str]]] = {g: defaultdict(set) for g in groups}
         for row in items.to_dict("records"):
             toks = item_tokens(row)
+            franchise = row.get("franchise_key") or row["title"]
             for g in groups:
-                counters[g].update(set(toks[g]))
+                for tok in toks[g]:
+                    seen_in[g][tok].add(franchise)
         vocab = {
-            g: sorted(tok for tok, n in counters[g].items() if n >= MIN_COUNT.get(g, 1)) for g in groups
+            g: sorted(tok for tok, where in seen_in[g].items() if len(where) >= MIN_FRANCHISES.get(g, 1))
+            for g in groups
         }
         return cls(groups=groups, vocab=vocab)
 

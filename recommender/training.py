@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.catalog import Catalog
-from recommender.features import FeatureSpace
+from recommender.features import OOV, FeatureSpace
 
 ARCHITECTURES = ("default", "seed")
 
@@ -122,9 +122,15 @@ def train(catalog: Catalog, config: TrainConfig, progress: ProgressCallback | No
 # Default: contrastive item encoder
 
 
-# Title words and trigrams carry the same information, so they are masked together: otherwise the
-# model could match a view's words to the other view's trigrams and learn nothing but spelling.
-MASKING_UNITS = (("title_words", "title_trigrams"),)
+# Groups masked together. Title words and trigrams carry the same information: split across views,
+# the model could match words to trigrams and learn nothing but spelling. The five one-token
+# metadata groups move as one profile, so a view is either "what it is about" or "what kind of
+# title it is" far more often; on the genre benchmark this beat masking them one by one
+# (NDCG@10 0.427 vs 0.407, 500 queries) and spread the embeddings out (mean cosine 0.78 vs 0.88).
+MASKING_UNITS = (
+    ("title_words", "title_trigrams"),
+    ("language", "content_type", "year", "popularity", "availability"),
+)
 
 
 def _masking_units(groups: list[str]) -> list[list[str]]:
@@ -133,7 +139,9 @@ def _masking_units(groups: list[str]) -> list[list[str]]:
     return [u for u in units if u] + [[g] for g in groups if g not in grouped]
 
 
-def make_views(batch: dict[str, np.ndarray], rng: np.random.Generator, token_drop: float = 0.1) -> tuple[dict, dict]:
+def make_views(
+    batch: dict[str, np.ndarray], rng: np.random.Generator, token_drop: float = 0.1, unknown_rate: float = 0.15
+) -> tuple[dict, dict]:
     """Two complementary views: each masking unit goes to exactly one view (Yao et al.'s
     complementary feature masking), plus light token dropout. Because no unit is in both views,
     the only way to match them is to learn how features co-occur across items."""
@@ -149,6 +157,9 @@ def make_views(batch: dict[str, np.ndarray], rng: np.random.Generator, token_dro
     for j, unit in enumerate(units):
         for group in unit:
             ids = batch[group]
+            # Some known tokens become OOV, as they would be for a title whose words and people
+            # were never seen: trains the encoder to place cold-start titles well.
+            ids = np.where((ids > OOV) & (rng.random(ids.shape) < unknown_rate), OOV, ids)
             kept = rng.random(ids.shape) >= token_drop
             view_a[group] = np.where(kept & to_a[:, j : j + 1], ids, 0).astype(np.int32)
             view_b[group] = np.where(kept & ~to_a[:, j : j + 1], ids, 0).astype(np.int32)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,20 +15,13 @@ from recommender.serving import Recommender
 
 from tests.bot.bot_helpers import ADMIN_ID, CATALOG, REPO
 
+ENRICHMENT = REPO / "tests" / "fixtures" / "enrichment.csv"
+
 
 @pytest.fixture(scope="session")
-def bot_model_root(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The lead's session `model_root` if the top-level conftest provides it, else train one here."""
-    try:
-        return Path(request.getfixturevalue("model_root"))
-    except pytest.FixtureLookupError:
-        out = tmp_path_factory.mktemp("bot-models")
-        subprocess.run(
-            [sys.executable, "-m", "recommender", "train", "--data", str(CATALOG), "--out", str(out),
-             "--epochs", "2", "--progress", "json"],
-            check=True, capture_output=True, cwd=REPO,
-        )
-        return out
+def bot_model_root(model_root: Path) -> Path:
+    """The session's tiny real model (tests/conftest.py), trained on the fixture catalog + enrichment."""
+    return model_root
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +45,7 @@ def make_settings(tmp_path: Path, model_dir: Path, **overrides: object) -> BotSe
         model_dir=model_dir,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         catalog_path=CATALOG,
-        enrichment_path=None,
+        enrichment_path=ENRICHMENT,
         admin_user_ids=[ADMIN_ID],
         dev_guild_id=None,
         retrain_epochs=1,
