@@ -2,7 +2,7 @@
 
 Users type either title form (`The Glory`, `더 글로리`), a show without its season, or a misspelling
 (`strnger thngs`). Exact lookups over every name form come first (O(1)); the fuzzy pass uses
-rapidfuzz's plain `ratio` over ~32k precomputed normalised names, which costs ~2 ms where `WRatio`
+rapidfuzz's plain `ratio` over ~41k precomputed normalised names, which costs ~2-3 ms where `WRatio`
 costs ~45 ms on this catalog, and is enough because both sides are already normalised.
 """
 
@@ -76,15 +76,18 @@ class TitleIndex:
 
     def fuzzy(self, normalised: str, limit: int = 8) -> list[NameHit]:
         """Best items by name similarity, one hit per item, highest score first."""
-        found = process.extract(
-            normalised, self.names, scorer=fuzz.ratio, processor=None,
-            limit=limit * 3, score_cutoff=_CANDIDATE_CUTOFF,
-        )
+        # cdist scores every name into one float32 array in C++ (no per-match Python objects),
+        # measurably faster than process.extract over ~40k names.
+        scores = process.cdist(
+            [normalised], self.names, scorer=fuzz.ratio, processor=None, score_cutoff=_CANDIDATE_CUTOFF,
+        )[0]
+        pool = min(limit * 3, len(scores))
+        top = np.argpartition(-scores, pool - 1)[:pool] if pool < len(scores) else np.arange(len(scores))
         hits: dict[int, NameHit] = {}
-        for name, score, position in found:
-            item = int(self.items[position])
+        for position in top[scores[top] > 0].tolist():
+            item, score = int(self.items[position]), float(scores[position])
             if item not in hits or score > hits[item].score:
-                hits[item] = NameHit(item, float(score), name)
+                hits[item] = NameHit(item, score, self.names[position])
         return sorted(hits.values(), key=lambda h: (-h.score, -self._hours[h.item_index]))[:limit]
 
     def prefix(self, normalised: str, limit: int) -> list[int]:
