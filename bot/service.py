@@ -19,11 +19,12 @@ from typing import Any
 from bot import render
 from bot.retrain import RetrainEvent, RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
+from recommender.matching import MAX_QUERY_LENGTH
 from recommender.serving import QueryError, Recommender, UnknownTitleError
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 200
+MAX_QUERY_CHARS = MAX_QUERY_LENGTH  # the recommender's limit, checked here before any work
 AUTOCOMPLETE_LIMIT = 25
 CHOICE_LIMIT = 100  # Discord: choice name and string value are at most 100 characters
 DID_YOU_MEAN_LIMIT = 5
@@ -288,22 +289,21 @@ class RecommendService:
     # -- feedback ------------------------------------------------------------------------------------
     async def vote_message(self, *, message_id: int, user_id: int, value: int) -> bool:
         """Record a 👍/👎 on a recommendation message; False if the message is not one of ours."""
-        from feedback import StoreError
-
-        try:
-            await self.store.vote_message(message_id=message_id, user_id=user_id, value=value)
-        except StoreError as exc:
-            log.debug("vote on %s ignored: %s", message_id, exc)
-            return False
-        return True
+        return await self._message_feedback(self.store.vote_message, message_id, user_id, value)
 
     async def retract_message_vote(self, *, message_id: int, user_id: int, value: int) -> bool:
+        return await self._message_feedback(self.store.retract_message_vote, message_id, user_id, value)
+
+    @staticmethod
+    async def _message_feedback(write: Callable[..., Awaitable[None]], message_id: int, user_id: int,
+                                value: int) -> bool:
+        """Reactions on messages that are not recommendations are normal in a channel: skip them."""
         from feedback import StoreError
 
         try:
-            await self.store.retract_message_vote(message_id=message_id, user_id=user_id, value=value)
+            await write(message_id=message_id, user_id=user_id, value=value)
         except StoreError as exc:
-            log.debug("retract on %s ignored: %s", message_id, exc)
+            log.debug("reaction on %s ignored (%s): %s", message_id, write.__name__, exc)
             return False
         return True
 

@@ -45,6 +45,11 @@ _NUMBER_SEPARATORS = re.compile(r"[,\s_'’]")
 _SAMPLE = 5
 
 
+def genre_set(text: object) -> frozenset[str]:
+    """The genres of one item: the enrichment's comma-separated `genres` cell ('' = none)."""
+    return frozenset(g.strip() for g in str(text).split(",") if g.strip())
+
+
 class CatalogError(ValueError):
     """A catalog file that cannot be loaded as a whole; the message says which file, column and rows."""
 

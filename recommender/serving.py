@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.artifacts import ArtifactError, load_artifact, resolve_model_path
+from recommender.catalog import genre_set
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 
 __all__ = [
@@ -114,7 +115,7 @@ class Recommender:
         self._type = self.items["content_type"].to_numpy()
         self.languages = sorted(set(self._language))
         self.content_types = sorted(set(self._type))
-        self._genres = [frozenset(g.strip() for g in str(s).split(",") if g.strip()) for s in self.items["genres"]]
+        self._genres = [genre_set(text) for text in self.items["genres"]]
         self.index = TitleIndex(self.items["title"].tolist(), self._hours)
 
     @classmethod

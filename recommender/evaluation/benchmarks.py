@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender.catalog import Catalog
+from recommender.catalog import Catalog, genre_set
 from recommender.evaluation.baselines import EmbeddingScorer, Scorer, standard_baselines
 from recommender.evaluation.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, Estimate, ratio, resample_indices
 from recommender.evaluation.harness import Evaluation, Task, evaluate
@@ -67,7 +67,7 @@ def default_trainer(progress: Callable[[str], None] | None = None) -> Trainer:
 
 def genre_sets(items: pd.DataFrame) -> list[frozenset[str]]:
     """Each item's enrichment genres (comma-separated `genres` column), empty if not enriched."""
-    return [frozenset(g.strip() for g in str(s).split(",") if g.strip()) for s in items["genres"].fillna("")]
+    return [genre_set(text) for text in items["genres"].fillna("")]
 
 
 def genre_matrix(sets: Sequence[frozenset[str]], exclude: frozenset[str] = frozenset()) -> tuple[np.ndarray, list[str]]:
