@@ -17,7 +17,7 @@ from bot.settings import BotSettings
 log = logging.getLogger("bot")
 
 
-async def ensure_model(settings: BotSettings, service) -> None:  # noqa: ANN001 - RecommendService
+async def ensure_model(settings: BotSettings, service) -> None:
     """Load the current model; if none exists, train the first one (printing progress) and load it."""
     await service.startup()
     if service.has_model:
@@ -28,7 +28,7 @@ async def ensure_model(settings: BotSettings, service) -> None:  # noqa: ANN001 
         flush=True,
     )
 
-    async def progress(event) -> None:  # noqa: ANN001 - RetrainEvent
+    async def progress(event) -> None:
         print(f"  {event.describe()}", flush=True)
 
     outcome = await service.retrain(requested_by=settings.console_user_id, guild_id=None, progress=progress)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot import render
-from bot.service import DOWN, UP, DidYouMean, Recommended, UserError
+from bot.service import DOWN, UP, DidYouMean, Recommended
 from bot.tree import describe_error, reply_ephemeral
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class ItemVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=VOTE_TE
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> "ItemVoteButton":
+    ) -> ItemVoteButton:
         return cls(int(match["request"]), int(match["rank"]), match["value"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -229,7 +229,7 @@ class RetrainStatus:
         self._last_edit = 0.0
         self.edits = 0
 
-    async def update(self, event: "RetrainEvent") -> None:
+    async def update(self, event: RetrainEvent) -> None:
         if event.kind == "epoch" and self.lines and self.lines[-1].startswith("• epoch"):
             self.lines[-1] = f"• {event.describe()}"
         else:

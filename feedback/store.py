@@ -211,9 +211,8 @@ class FeedbackStore:
         delay = 0.02
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                async with lock:
-                    async with maker() as session, session.begin():
-                        return await work(session)
+                async with lock, maker() as session, session.begin():
+                    return await work(session)
             except StoreError:
                 raise
             except (OperationalError, IntegrityError) as exc:

@@ -26,7 +26,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +74,7 @@ def sha256_file(path: Path) -> str:
 
 
 def new_version_name(data_hash: str, now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now:%Y%m%d-%H%M%S}-{data_hash[:6]}"
 
 
@@ -115,7 +115,7 @@ def save_artifact(
             **metadata,
             "format": FORMAT_VERSION,
             "version": version,
-            "created_at": metadata.get("created_at") or datetime.now(timezone.utc).isoformat(),
+            "created_at": metadata.get("created_at") or datetime.now(UTC).isoformat(),
             "n_items": int(vectors.shape[0]),
             "dim": int(vectors.shape[1]),
             "embeddings_sha256": sha256_file(staging / "embeddings.npy"),

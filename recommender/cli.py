@@ -14,6 +14,7 @@ from pathlib import Path
 
 from recommender.settings import RecommenderSettings
 
+
 def _user_errors() -> tuple[type[Exception], ...]:
     from recommender.artifacts import ArtifactError
     from recommender.catalog import CatalogError

@@ -48,11 +48,7 @@ POPULARITY_BUCKETS = 10
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(
-    """a an and are as at be but by for from has have he her his in into is it its of on or she
-    that the their them they this to was when where which while who will with after before
-    about after all also an any can each he her him how if more most new one only other our out
-    over own so some such than then there these through up very what when who why you your
-    season part volume series limited""".split()
+    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he", "her", "his", "in", "into", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "them", "they", "this", "to", "was", "when", "where", "which", "while", "who", "will", "with", "after", "before", "about", "after", "all", "also", "an", "any", "can", "each", "he", "her", "him", "how", "if", "more", "most", "new", "one", "only", "other", "our", "out", "over", "own", "so", "some", "such", "than", "then", "there", "these", "through", "up", "very", "what", "when", "who", "why", "you", "your", "season", "part", "volume", "series", "limited"]
 )
 
 

@@ -12,12 +12,12 @@ import os
 # Before anything imports TensorFlow: keep its C++ start-up chatter out of test output.
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 
-import shutil  # noqa: E402
-from pathlib import Path  # noqa: E402
+import shutil
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from recommender.catalog import Catalog, load_catalog  # noqa: E402
+from recommender.catalog import Catalog, load_catalog
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"

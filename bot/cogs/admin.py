@@ -33,7 +33,7 @@ def is_admin(interaction: discord.Interaction) -> bool:
 class AdminCog(commands.Cog):
     status_interval: float = 2.0
 
-    def __init__(self, bot: "ReelmateBot") -> None:
+    def __init__(self, bot: ReelmateBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="retrain", description="Retrain the recommendation model (admins).")
@@ -56,5 +56,5 @@ class AdminCog(commands.Cog):
         await interaction.response.send_message(embed=card_to_embed(self.bot.service.model_card()))
 
 
-async def setup(bot: "ReelmateBot") -> None:
+async def setup(bot: ReelmateBot) -> None:
     await bot.add_cog(AdminCog(bot))

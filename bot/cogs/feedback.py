@@ -30,7 +30,7 @@ def reaction_vote(bot_user_id: int | None, payload: discord.RawReactionActionEve
 
 
 class FeedbackCog(commands.Cog):
-    def __init__(self, bot: "ReelmateBot") -> None:
+    def __init__(self, bot: ReelmateBot) -> None:
         self.bot = bot
 
     def _bot_id(self) -> int | None:
@@ -56,5 +56,5 @@ class FeedbackCog(commands.Cog):
         await interaction.response.send_message(embed=card_to_embed(card))
 
 
-async def setup(bot: "ReelmateBot") -> None:
+async def setup(bot: ReelmateBot) -> None:
     await bot.add_cog(FeedbackCog(bot))

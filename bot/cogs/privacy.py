@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class PrivacyCog(commands.Cog):
-    def __init__(self, bot: "ReelmateBot") -> None:
+    def __init__(self, bot: ReelmateBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="privacy", description="What Reelmate stores about you.")
@@ -31,5 +31,5 @@ class PrivacyCog(commands.Cog):
         )
 
 
-async def setup(bot: "ReelmateBot") -> None:
+async def setup(bot: ReelmateBot) -> None:
     await bot.add_cog(PrivacyCog(bot))

@@ -21,7 +21,7 @@ def user_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | N
 
 
 class RecommendCog(commands.Cog):
-    def __init__(self, bot: "ReelmateBot") -> None:
+    def __init__(self, bot: ReelmateBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="recommend", description="Shows and movies similar to one you liked.")
@@ -54,5 +54,5 @@ class RecommendCog(commands.Cog):
         return [app_commands.Choice(name=lang, value=lang) for lang in self.bot.service.language_choices(current)]
 
 
-async def setup(bot: "ReelmateBot") -> None:
+async def setup(bot: ReelmateBot) -> None:
     await bot.add_cog(RecommendCog(bot))

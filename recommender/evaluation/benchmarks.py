@@ -48,7 +48,8 @@ def default_trainer(progress: Callable[[str], None] | None = None) -> Trainer:
     """Train with the lead's `recommender.training` (imported lazily: TensorFlow is slow to import)."""
 
     def train(catalog: Catalog, withhold: frozenset, arch: str, epochs: int | None, seed: int) -> Any:
-        from recommender.training import TrainConfig, train as train_model
+        from recommender.training import TrainConfig
+        from recommender.training import train as train_model
 
         config = TrainConfig(arch=arch, seed=seed, withhold=frozenset(withhold))
         if epochs is not None:
@@ -104,7 +105,7 @@ def chance_agreement(sets: Sequence[frozenset[str]], franchises: np.ndarray, row
     a, b = a[keep], b[keep]
     loose = np.mean([bool(sets[i] & sets[j]) for i, j in zip(a, b)]) if len(a) else math.nan
     strict = np.mean([bool((sets[i] & sets[j]) - BROAD_GENRES) for i, j in zip(a, b)]) if len(a) else math.nan
-    return {"loose": float(loose), "strict": float(strict), "pairs": int(len(a))}
+    return {"loose": float(loose), "strict": float(strict), "pairs": len(a)}
 
 
 def sample_one_per_franchise(items: pd.DataFrame, rows: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -187,7 +188,7 @@ def genre_benchmark(catalog: Catalog, *, k: int = 10, queries: int = DEFAULT_QUE
     chance = chance_agreement(sets, franchises, enriched, seed=seed)
     head = evaluations["loose"].estimates
     summary = {
-        "items": len(items), "enriched_items": int(len(enriched)), "queries": int(len(query_rows)),
+        "items": len(items), "enriched_items": len(enriched), "queries": len(query_rows),
         "withheld_features": sorted(withhold), "broad_genres_ignored_by_strict": sorted(BROAD_GENRES),
         "random_pair_agreement": chance,
         "model_beats": {
@@ -259,14 +260,14 @@ def cold_start_benchmark(catalog: Catalog, *, k: int = 10, queries: int = DEFAUL
     task = Task("cold-start (genre, held-out queries)", items, query_rows, enriched,
                 genre_relevance(matrix, ids, query_rows, enriched), k=k, exclude_franchise=True,
                 reference_space=space, reference_space_name="genre multi-hot",
-                notes={"held_out_items": int(len(held_rows)), "held_out_franchises": int(items.loc[held, "franchise_key"].nunique()),
-                       "training_items": int(len(train_rows))})
+                notes={"held_out_items": len(held_rows), "held_out_franchises": int(items.loc[held, "franchise_key"].nunique()),
+                       "training_items": len(train_rows)})
     systems = [EmbeddingScorer("cold (held out)", cold), EmbeddingScorer("warm (trained on all)", warm_model.embeddings)]
     systems += standard_baselines(items, seed=seed)
     evaluation = evaluate(task, systems, resamples=resamples, seed=seed)
     indices = resample_indices(len(query_rows), resamples, seed)
     kept = ratio(evaluation.runs[0].per_query["ndcg"], evaluation.runs[1].per_query["ndcg"], indices)
-    summary = {"holdout_share": holdout, "held_out_items": int(len(held_rows)), "queries": int(len(query_rows)),
+    summary = {"holdout_share": holdout, "held_out_items": len(held_rows), "queries": len(query_rows),
                "cold_ndcg": evaluation.estimates["cold (held out)"]["ndcg"].to_dict(),
                "warm_ndcg": evaluation.estimates["warm (trained on all)"]["ndcg"].to_dict(),
                "cold_over_warm": kept.to_dict(), "meets_90_percent": bool(kept.mean >= 0.9),
@@ -297,5 +298,5 @@ def franchise_benchmark(catalog: Catalog, *, queries: int = 1000, epochs: int | 
     evaluation = evaluate(task, [EmbeddingScorer("model", model.embeddings)] + standard_baselines(items, seed=seed),
                           resamples=resamples, seed=seed)
     est = evaluation.estimates["model"]
-    summary = {"queries": int(len(query_rows)), "hit_at_1": est["hit_at_1"].to_dict(), "recall_at_5": est["recall"].to_dict()}
+    summary = {"queries": len(query_rows), "hit_at_1": est["hit_at_1"].to_dict(), "recall_at_5": est["recall"].to_dict()}
     return BenchmarkResult("franchise", {"franchise": evaluation}, summary, est["hit_at_1"], model.embeddings)

@@ -33,7 +33,7 @@ class Estimate:
         return {"mean": _clean(self.mean), "ci_low": _clean(self.low), "ci_high": _clean(self.high),
                 "n": self.n, "skipped": self.skipped}
 
-    def overlaps(self, other: "Estimate") -> bool:
+    def overlaps(self, other: Estimate) -> bool:
         return not (self.low > other.high or other.low > self.high)
 
 

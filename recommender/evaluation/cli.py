@@ -146,7 +146,7 @@ def _caching(trainer):
 def _run_benchmarks(args: argparse.Namespace) -> int:
     from recommender.catalog import load_catalog
     from recommender.evaluation import benchmarks as b
-    from recommender.evaluation.report import format_evaluation, write_report
+    from recommender.evaluation.report import write_report
 
     if args.epochs is not None and args.epochs < 1:
         print("error: --epochs must be at least 1", file=sys.stderr)

@@ -17,7 +17,14 @@ import pandas as pd
 
 from recommender.evaluation import metrics as m
 from recommender.evaluation.baselines import Scorer
-from recommender.evaluation.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, Estimate, bootstrap, paired_difference, resample_indices
+from recommender.evaluation.bootstrap import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    Estimate,
+    bootstrap,
+    paired_difference,
+    resample_indices,
+)
 from recommender.evaluation.ranking import top_k
 
 # Per-query metrics, in display order. Accuracy first, then properties of the lists.
@@ -126,7 +133,7 @@ class Evaluation:
     def to_dict(self) -> dict:
         t = self.task
         return {
-            "task": t.name, "k": t.k, "queries": int(len(t.queries)), "candidates": int(len(t.candidates)),
+            "task": t.name, "k": t.k, "queries": len(t.queries), "candidates": len(t.candidates),
             "exclude_franchise": t.exclude_franchise, "diversity_space": t.reference_space_name or None,
             "bootstrap": {"resamples": self.resamples, "seed": self.seed, "confidence": 0.95, "unit": "query"},
             "notes": t.notes,

@@ -167,9 +167,9 @@ def load_pairs_task(pairs_path: str | Path, items: pd.DataFrame, resolve: Callab
     bad_scores: list[str] = []
     for offset, record in enumerate(frame.itertuples(index=False)):
         line = offset + 2
-        query = str(getattr(record, "query_title")).strip()
-        relevant = str(getattr(record, "relevant_title")).strip()
-        raw_score = str(getattr(record, "score")).strip() if has_score else ""
+        query = str(record.query_title).strip()
+        relevant = str(record.relevant_title).strip()
+        raw_score = str(record.score).strip() if has_score else ""
         if not query and not relevant:
             report.blank_rows.append(line)
             continue

@@ -17,7 +17,6 @@ import pandas as pd
 from recommender.evaluation.bootstrap import Estimate
 from recommender.evaluation.harness import ACCURACY_METRICS, METRIC_LABELS, Evaluation
 
-
 # Below this many queries a percentile bootstrap understates the uncertainty; say so.
 MIN_RELIABLE_QUERIES = 30
 

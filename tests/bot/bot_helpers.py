@@ -40,7 +40,7 @@ class FakeMessage:
 
 
 class FakeResponse:
-    def __init__(self, owner: "FakeInteraction") -> None:
+    def __init__(self, owner: FakeInteraction) -> None:
         self.owner = owner
         self._done = False
         self.deferred: dict[str, Any] | None = None
@@ -68,7 +68,7 @@ class FakeResponse:
 
 
 class FakeFollowup:
-    def __init__(self, owner: "FakeInteraction") -> None:
+    def __init__(self, owner: FakeInteraction) -> None:
         self.owner = owner
 
     async def send(self, content: str | None = None, *, embed: discord.Embed | None = None,

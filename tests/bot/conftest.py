@@ -12,7 +12,6 @@ from bot.service import RecommendService
 from bot.settings import BotSettings
 from feedback import FeedbackStore
 from recommender.serving import Recommender
-
 from tests.bot.bot_helpers import ADMIN_ID, CATALOG, REPO
 
 ENRICHMENT = REPO / "tests" / "fixtures" / "enrichment.csv"

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 import sys
 import textwrap
 
 import discord
-import pytest
 
 from bot.app import apply_endpoint_overrides
 from bot.logging_setup import configure_logging

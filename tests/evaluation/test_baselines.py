@@ -1,11 +1,15 @@
 """Baselines: reproducible random, popularity tiers, title TF-IDF."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from recommender.evaluation.baselines import (
-    EmbeddingScorer, PopularityScorer, RandomScorer, SameLanguageTypeScorer, TitleTfidfScorer, char_ngrams,
+    EmbeddingScorer,
+    PopularityScorer,
+    RandomScorer,
+    SameLanguageTypeScorer,
+    TitleTfidfScorer,
+    char_ngrams,
 )
 
 

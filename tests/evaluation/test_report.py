@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from recommender.evaluation import benchmarks as b
-from recommender.evaluation.report import embedding_map, format_evaluation, pca_2d, write_report
+from recommender.evaluation.report import format_evaluation, pca_2d, write_report
 
 from .test_benchmarks import RecordingTrainer
 

@@ -97,7 +97,7 @@ class SnowflakeFactory:
 
 def iso_now() -> str:
     """An ISO-8601 timestamp in the form Discord uses (``utils.parse_time`` accepts it)."""
-    return _dt.datetime.now(_dt.timezone.utc).isoformat()
+    return _dt.datetime.now(_dt.UTC).isoformat()
 
 
 @dataclass

@@ -244,17 +244,16 @@ async def test_reaction_events_reach_the_bot(fake: FakeDiscord) -> None:
 
 
 async def test_heartbeats_are_answered_and_a_blocked_loop_shows_as_a_gap() -> None:
-    async with FakeDiscord(token=TOKEN, heartbeat_interval_ms=100) as fake:
-        async with running(make_bot(fake)) as bot:
-            await fake.wait_for(lambda: fake.heartbeats_received >= 4, 3, "four heartbeats")
-            latency = bot.latency
-            healthy_gap = fake.max_heartbeat_gap(since=fake.heartbeat_times[1])
+    async with FakeDiscord(token=TOKEN, heartbeat_interval_ms=100) as fake, running(make_bot(fake)) as bot:
+        await fake.wait_for(lambda: fake.heartbeats_received >= 4, 3, "four heartbeats")
+        latency = bot.latency
+        healthy_gap = fake.max_heartbeat_gap(since=fake.heartbeat_times[1])
 
-            blocked_at = time.monotonic()
-            time.sleep(0.4)  # what a synchronous retrain on the event loop would do
-            beats = fake.heartbeats_received
-            await fake.wait_for(lambda: fake.heartbeats_received > beats + 1, 3, "heartbeats after the block")
-            blocked_gap = fake.max_heartbeat_gap(since=blocked_at)
+        blocked_at = time.monotonic()
+        time.sleep(0.4)  # what a synchronous retrain on the event loop would do
+        beats = fake.heartbeats_received
+        await fake.wait_for(lambda: fake.heartbeats_received > beats + 1, 3, "heartbeats after the block")
+        blocked_gap = fake.max_heartbeat_gap(since=blocked_at)
 
     assert latency < 1.0  # finite: the client received our HEARTBEAT_ACKs
     assert healthy_gap < 0.3
@@ -348,16 +347,15 @@ async def test_channel_messages_uploads_reactions_and_unknown_routes(fake: FakeD
 
 
 async def test_default_member_permissions_and_deadline() -> None:
-    async with FakeDiscord(token=TOKEN, interaction_deadline=0.3) as fake:
-        async with running(make_bot(fake)) as bot:
-            with pytest.raises(CommandRejected, match="default_member_permissions"):
-                await fake.send_slash_command("admin", user=fake.member)
-            allowed = await fake.send_slash_command("admin", user=fake.admin)
-            await allowed.wait_response()
+    async with FakeDiscord(token=TOKEN, interaction_deadline=0.3) as fake, running(make_bot(fake)) as bot:
+        with pytest.raises(CommandRejected, match="default_member_permissions"):
+            await fake.send_slash_command("admin", user=fake.member)
+        allowed = await fake.send_slash_command("admin", user=fake.admin)
+        await allowed.wait_response()
 
-            late = await fake.send_slash_command("late", {"delay": 0.5})
-            await fake.wait_for(lambda: late.rejected_callbacks, 3, "the late callback")
-            await fake.wait_for(lambda: bot.command_errors, 3, "the bot's error handler")
+        late = await fake.send_slash_command("late", {"delay": 0.5})
+        await fake.wait_for(lambda: late.rejected_callbacks, 3, "the late callback")
+        await fake.wait_for(lambda: bot.command_errors, 3, "the bot's error handler")
 
     assert allowed.response["data"]["content"] == "manage_guild=True"
     assert late.response is None and late.rejected_callbacks[0][0] == 404
