@@ -26,6 +26,8 @@ _SEASON = re.compile(r":\s*(?:the\s+)?(?:final\s+)?season\b|:\s*series\s+\d|\bli
 _PART = re.compile(r":\s*(?:part|volume|vol\.|book|chapter)\s*(?:\d+|[ivx]+|one|two|three|four|five)\b", re.I)
 _ARC = re.compile(r"編(?:\s*\(.*\))?$|\(ep\.\s*\d+", re.I)
 _SEQUEL_NUMBER = re.compile(r"\s(?:\d{1,2}|ii|iii|iv|v|vi)$", re.I)
+# `Sailor Moon Eternal The Movie: Part 1` is a film in two parts, whatever its suffix says.
+_SAYS_MOVIE = re.compile(r"\b(?:the movie|film)\b", re.I)
 
 # Reasons, as counted in the cleaning report.
 BY_SEASON = "title names a season or limited series"
@@ -38,6 +40,8 @@ def _title_says(title: str) -> str:
     english, original = t.split_alias(title)
     if _SEASON.search(english) or _SEASON.search(original):
         return BY_SEASON
+    if _SAYS_MOVIE.search(english):
+        return ""
     if _PART.search(english) or _ARC.search(original) or _ARC.search(english):
         return BY_PART
     if _SEQUEL_NUMBER.search(t.base_title(english)):

@@ -87,13 +87,14 @@ def test_listing_type_corrects_the_report_and_a_numbered_sequel_follows(write_cs
             "Hawkins 2,Yes,2022-05-27,5,English,Movie\n"  # too late for the 2016 listing
             "Rescue Job 2,Yes,2023-06-16,5,English,Movie\n"
             "Heist: Part 3,Yes,2019-07-19,5,English,Movie\n"
-            "Finale: Part 2,Yes,2011-07-15,5,English,Movie\n")
+            "Finale: Part 2,Yes,2011-07-15,5,English,Movie\n"
+            "Moon Eternal The Movie: Part 1,Yes,2021-06-03,5,Japanese,Movie\n")
     listing = write_csv(JW_HEADER + "ts1,Hawkins,SHOW,Kids.,2016,TV-14,50,[],[],4,,,,,\n"
                         "tm2,Finale: Part 2,MOVIE,Wizards.,2011,PG-13,130,[],[],,,,,,\n", "jw.csv")
     catalog = load_catalog(write_csv(HEADER + rows), listing)
     types = catalog.items.set_index("title")["content_type"].to_dict()
     assert types == {"Hawkins": "Show", "Hawkins 2": "Show", "Rescue Job 2": "Movie",
-                     "Heist: Part 3": "Show", "Finale: Part 2": "Movie"}
+                     "Heist: Part 3": "Show", "Finale: Part 2": "Movie", "Moon Eternal The Movie: Part 1": "Movie"}
     assert catalog.report.type_corrections == {
         "title names a season or limited series": 0, "enrichment listing": 1,
         "title names a part, volume, book or arc": 1, "sequel number of a show": 1,
