@@ -99,7 +99,7 @@ def recommendation_card(result: Any, request_id: int | None = None) -> Card:
         body = f"{item_meta(it)}"
         reason = clip(rec.reason, 120) if rec.reason else ""
         entry = f"{head}\n{body}" + (f"\n↳ {reason}" if reason else "")
-        candidate = "\n".join(lines + [entry])
+        candidate = "\n".join([*lines, entry])
         if len(candidate) > DESCRIPTION_LIMIT - 40:
             lines.append(f"…and {len(result.items) - rec.rank + 1} more")
             break

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,11 +20,10 @@ from bot import render
 from bot.retrain import RetrainEvent, RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
 from recommender.matching import MAX_QUERY_LENGTH
-from recommender.serving import QueryError, Recommender, UnknownTitleError
+from recommender.serving import Match, QueryError, RecommendationResult, Recommender, Resolution
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = MAX_QUERY_LENGTH  # the recommender's limit, checked here before any work
 AUTOCOMPLETE_LIMIT = 25
 CHOICE_LIMIT = 100  # Discord: choice name and string value are at most 100 characters
 DID_YOU_MEAN_LIMIT = 5
@@ -50,9 +49,10 @@ class NoModelError(UserError):
 class Recommended:
     """A confident match answered with recommendations (already recorded in the store)."""
 
-    result: Any  # recommender.serving.RecommendationResult
+    result: RecommendationResult
     request_id: int
     latency_ms: float
+    resolution: Resolution  # how the typed title was resolved (the one resolution of this request)
 
     @property
     def card(self) -> render.Card:
@@ -69,7 +69,11 @@ class DidYouMean:
     """A weak match: the user picks one of these candidates (or none exist)."""
 
     query: str
-    candidates: list[Any]  # recommender.serving.Match
+    candidates: list[Match]
+
+    @classmethod
+    def from_resolution(cls, resolution: Resolution) -> DidYouMean:
+        return cls(resolution.query, list(resolution.candidates)[:DID_YOU_MEAN_LIMIT])
 
     @property
     def text(self) -> str:
@@ -164,7 +168,7 @@ class RecommendService:
         """(name, value) pairs for Discord's autocomplete: at most 25, each at most 100 chars."""
         if self._recommender is None:
             return []
-        prefix = (prefix or "")[:MAX_QUERY_CHARS]
+        prefix = (prefix or "")[:MAX_QUERY_LENGTH]
         try:
             items = await asyncio.to_thread(self._recommender.autocomplete, prefix, min(limit, AUTOCOMPLETE_LIMIT))
         except QueryError:
@@ -186,56 +190,51 @@ class RecommendService:
         p = (prefix or "").lower()
         return [lang for lang in self._recommender.languages if p in lang.lower()][:AUTOCOMPLETE_LIMIT]
 
-    def _normalise_filters(self, content_type: str | None, language: str | None) -> tuple[str | None, str | None]:
-        rec = self.recommender
-        ct = _pick(content_type, rec.content_types, "type")
-        lang = _pick(language, rec.languages, "language")
-        return ct, lang
-
-    def _check_k(self, k: int | None) -> int:
-        if k is None:
-            return self.settings.default_k
-        if not 1 <= k <= self.settings.effective_max_k:
-            raise UserError(f"k must be between 1 and {self.settings.effective_max_k}.")
-        return k
-
     def check_options(
         self, k: int | None, content_type: str | None, language: str | None
     ) -> tuple[int, str | None, str | None]:
-        """Validate k and the filters up front, so a typo is answered before any work is done."""
-        k = self._check_k(k)
-        ct, lang = self._normalise_filters(content_type, language)
-        return k, ct, lang
+        """Validate k and the filters up front, so a typo is answered before any work is done.
 
-    @staticmethod
-    def check_query(query: str | None) -> str:
-        """Reject what no title can be, before doing any work."""
-        q = (query or "").strip()
-        if not q:
-            raise UserError("Please give a title, e.g. `/recommend title:Wednesday`.")
-        if len(q) > MAX_QUERY_CHARS:
-            raise UserError(
-                f"That title is {len(q):,} characters long; titles are at most {MAX_QUERY_CHARS}. "
-                "Start typing and pick one of the suggestions."
-            )
-        return q
-
-    async def resolve(self, query: str) -> Any:
-        """Validate and resolve a typed title (or an autocomplete `#id`); returns a Resolution-like
-        object whose `.item` is set when confident."""
-        q = self.check_query(query)
+        k is bounded by the settings (whose ceiling is also the slash option's range); the filter
+        values are matched by the recommender's own rule, case-insensitively, against its choices.
+        """
+        if k is None:
+            k = self.settings.default_k
+        elif not 1 <= k <= self.settings.max_k:
+            raise UserError(f"k must be between 1 and {self.settings.max_k}.")
         rec = self.recommender
-        m = _ID_QUERY.match(q)
-        if m:
-            try:
-                item = await asyncio.to_thread(rec.item, int(m.group(1)))
-            except (KeyError, IndexError, ValueError, QueryError):
-                raise UserError(f"There is no title with id {m.group(1)}.") from None
-            return _IdResolution(q, item)
         try:
-            return await asyncio.to_thread(rec.resolve, q)
+            ct = rec._match_choice(content_type, rec.content_types, "type") if content_type else None
+            lang = rec._match_choice(language, rec.languages, "language") if language else None
         except QueryError as exc:
             raise UserError(str(exc)) from None
+        return k, ct, lang
+
+    async def resolve(self, query: str | None) -> Resolution:
+        """Resolve a typed title (or an autocomplete `#id`) once, through the recommender.
+
+        Only the empty case is answered here, with the slash command's usage; every other check
+        (length, no letters) is the recommender's `clean_query`.
+        """
+        text = (query or "").strip()
+        if not text:
+            raise UserError("Please give a title, e.g. `/recommend title:Wednesday`.")
+        m = _ID_QUERY.match(text)
+        if m:
+            return self.resolve_id(int(m.group(1)), text)
+        rec = self.recommender
+        try:
+            return await asyncio.to_thread(rec.resolve, text)
+        except QueryError as exc:
+            raise UserError(str(exc)) from None
+
+    def resolve_id(self, item_id: int, query: str | None = None) -> Resolution:
+        """A certain resolution for an item picked by id (a did-you-mean button, an over-long title)."""
+        try:
+            item = self.recommender.item(item_id)
+        except QueryError:
+            raise UserError(f"There is no title with id {item_id}.") from None
+        return Resolution(query or f"#{item_id}", item, 100.0, [Match(item, 100.0)])
 
     async def recommend(
         self,
@@ -249,39 +248,52 @@ class RecommendService:
         content_type: str | None = None,
         language: str | None = None,
     ) -> Recommended | DidYouMean:
-        """Resolve (unless an item id is given), recommend, and record the request."""
+        """Resolve (by id if given, else the typed title), then recommend and record the request."""
+        self.check_options(k, content_type, language)
+        resolution = self.resolve_id(item_id, query) if item_id is not None else await self.resolve(query)
+        if not resolution.confident:
+            return DidYouMean.from_resolution(resolution)
+        return await self.recommend_resolved(
+            resolution, user_id=user_id, guild_id=guild_id, channel_id=channel_id,
+            k=k, content_type=content_type, language=language,
+        )
+
+    async def recommend_resolved(
+        self,
+        resolution: Resolution,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        k: int | None = None,
+        content_type: str | None = None,
+        language: str | None = None,
+    ) -> Recommended:
+        """Recommend for a confident resolution and record the request (no second resolution)."""
+        if resolution.item is None or not resolution.confident:
+            raise ValueError("recommend_resolved needs a confident resolution")
         started = time.perf_counter()
         k, ct, lang = self.check_options(k, content_type, language)
-        if item_id is None:
-            resolution = await self.resolve(query or "")
-            if not getattr(resolution, "confident", False) or resolution.item is None:
-                return DidYouMean(query or "", list(resolution.candidates)[:DID_YOU_MEAN_LIMIT])
-            item_id = resolution.item.item_id
-            text = self.check_query(query)
-        else:
-            text = query or f"#{item_id}"
         rec = self.recommender
         try:
             result = await asyncio.to_thread(
-                rec.recommend, int(item_id), k, language=lang, content_type=ct
+                rec.recommend, resolution.item.item_id, k, language=lang, content_type=ct
             )
-        except UnknownTitleError as exc:
-            return DidYouMean(text, list(exc.resolution.candidates)[:DID_YOU_MEAN_LIMIT])
-        except QueryError as exc:
+        except QueryError as exc:  # e.g. the item vanished in a hot swap to another catalog
             raise UserError(str(exc)) from None
         latency_ms = (time.perf_counter() - started) * 1000
         request_id = await self.store.record_request(
             guild_id=guild_id,
             channel_id=channel_id,
             user_id=user_id,
-            query=text[:MAX_QUERY_CHARS],
+            query=resolution.query[:MAX_QUERY_LENGTH],
             resolved_item_id=result.query.item_id,
             resolved_title=result.query.title,
             model_version=result.model_version,
             latency_ms=latency_ms,
             items=[(r.item.item_id, r.item.title, float(r.score)) for r in result.items],
         )
-        return Recommended(result=result, request_id=request_id, latency_ms=latency_ms)
+        return Recommended(result=result, request_id=request_id, latency_ms=latency_ms, resolution=resolution)
 
     async def attach_message(self, request_id: int, message_id: int) -> None:
         await self.store.attach_message(request_id, message_id)
@@ -388,25 +400,6 @@ class RecommendService:
     async def forget(self, user_id: int) -> str:
         n = await self.store.delete_user(user_id)
         return f"Done: deleted {n} record(s) about you. Future requests will be stored again as described in /privacy."
-
-
-class _IdResolution:
-    """A resolution for an explicit `#item_id` (what autocomplete sends for over-long titles)."""
-
-    def __init__(self, query: str, item: Any) -> None:
-        self.query, self.item, self.confidence, self.candidates = query, item, 100.0, []
-
-    confident = True
-
-
-def _pick(value: str | None, allowed: Sequence[str], what: str) -> str | None:
-    if value is None or not str(value).strip():
-        return None
-    v = str(value).strip().lower()
-    for a in allowed:
-        if a.lower() == v:
-            return a
-    raise UserError(f"Unknown {what} “{render.clip(value, 40)}”; choose one of: {', '.join(allowed)}.")
 
 
 async def _shielded(coro: Awaitable[Any]) -> None:
