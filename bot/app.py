@@ -43,6 +43,7 @@ class ReelmateBot(commands.Bot):
             command_prefix=commands.when_mentioned,  # no prefix commands: no message-content intent
             intents=discord.Intents.default(),
             tree_cls=ReelmateTree,
+            allowed_mentions=discord.AllowedMentions.none(),  # nothing the bot posts can ping anyone
             guild_ready_timeout=settings.guild_ready_timeout,
             help_command=None,
             **options,

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import render
-from bot.retrain import RetrainEvent, RetrainRun, retrain_command, run_retrain
+from bot.retrain import RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
+from recommender.events import ProgressCallback
 from recommender.matching import MAX_QUERY_LENGTH
 from recommender.serving import Match, QueryError, RecommendationResult, Recommender, Resolution
 
@@ -88,9 +89,6 @@ class RetrainOutcome:
     run: RetrainRun | None = field(default=None, repr=False)
 
 
-RetrainProgress = Callable[[RetrainEvent], Awaitable[None]]
-
-
 def vote_value(word: str) -> int:
     """'up'/'down' (and the emoji) to +1/-1; anything else is a user error."""
     w = word.strip().lower()
@@ -98,7 +96,7 @@ def vote_value(word: str) -> int:
         return UP
     if w in ("down", "-1", "👎", "no", "bad"):
         return DOWN
-    raise UserError(f"A vote is `up` or `down`, not “{render.clip(word, 20)}”.")
+    raise UserError(f"A vote is `up` or `down`, not “{render.escape(render.clip(word, 20))}”.")
 
 
 class RecommendService:
@@ -109,6 +107,8 @@ class RecommendService:
         self.store = store
         self._recommender = recommender
         self._retrain_lock = asyncio.Lock()
+        # Set when the serving model was trained on other data than CATALOG_PATH (+ ENRICHMENT_PATH).
+        self.catalog_warning: str | None = None
 
     # -- model ---------------------------------------------------------------------------------------
     @property
@@ -143,7 +143,38 @@ class RecommendService:
             return None
         self.swap(rec)
         await self._register_active(rec)
+        await self.check_catalog()
         return rec
+
+    async def check_catalog(self) -> bool:
+        """Does the serving model match the configured catalog? Sets (and logs) `catalog_warning` if not.
+
+        Compares the sha256 of CATALOG_PATH (+ ENRICHMENT_PATH), computed the way training records
+        it, with the model metadata's `data_sha256`: a changed catalog is not silently ignored.
+        """
+        rec = self._recommender
+        if rec is None:
+            return False
+        try:
+            configured = await asyncio.to_thread(self.configured_data_sha256)
+        except OSError as exc:
+            self.catalog_warning = f"The configured catalog cannot be read ({exc}); serving model {rec.version}."
+            log.warning("%s", self.catalog_warning)
+            return False
+        if rec.metadata.get("data_sha256") == configured:
+            self.catalog_warning = None
+            return True
+        self.catalog_warning = (
+            f"Model {rec.version} was trained on other data than the configured catalog "
+            f"{self.settings.catalog_path.name}; it keeps serving until an admin runs /retrain."
+        )
+        log.warning("%s", self.catalog_warning)
+        return False
+
+    def configured_data_sha256(self) -> str:
+        from recommender.pipeline import data_hash
+
+        return data_hash(self.settings.catalog_path, self.settings.enrichment_path)
 
     async def startup(self) -> None:
         """Housekeeping when a process starts: jobs a crash left "running", old data, the model."""
@@ -203,12 +234,7 @@ class RecommendService:
         elif not 1 <= k <= self.settings.max_k:
             raise UserError(f"k must be between 1 and {self.settings.max_k}.")
         rec = self.recommender
-        try:
-            ct = rec._match_choice(content_type, rec.content_types, "type") if content_type else None
-            lang = rec._match_choice(language, rec.languages, "language") if language else None
-        except QueryError as exc:
-            raise UserError(str(exc)) from None
-        return k, ct, lang
+        return k, _choice(content_type, rec.content_types, "type"), _choice(language, rec.languages, "language")
 
     async def resolve(self, query: str | None) -> Resolution:
         """Resolve a typed title (or an autocomplete `#id`) once, through the recommender.
@@ -219,6 +245,11 @@ class RecommendService:
         text = (query or "").strip()
         if not text:
             raise UserError("Please give a title, e.g. `/recommend title:Wednesday`.")
+        if not _is_valid_unicode(text):
+            raise UserError(
+                "That title contains broken characters (invalid Unicode, such as a lone surrogate), so it "
+                "cannot be stored or matched. Please type or paste it again."
+            )
         m = _ID_QUERY.match(text)
         if m:
             return self.resolve_id(int(m.group(1)), text)
@@ -337,25 +368,31 @@ class RecommendService:
     def model_card(self) -> render.Card:
         rec = self.recommender
         meta = rec.metadata if isinstance(rec.metadata, dict) else {}
-        return render.model_card(rec.version, meta)
+        return render.model_card(rec.version, meta, warning=self.catalog_warning)
 
     @property
     def retrain_running(self) -> bool:
         return self._retrain_lock.locked()
 
     async def retrain(
-        self, *, requested_by: int, guild_id: int | None, progress: RetrainProgress | None = None
+        self,
+        *,
+        requested_by: int,
+        guild_id: int | None,
+        progress: ProgressCallback | None = None,
+        gate: bool = True,
     ) -> RetrainOutcome:
         """Train a new version in a child process and hot-swap it in if the CLI activated it.
 
-        One at a time: a second call while one runs raises RetrainBusy immediately.
+        One at a time: a second call while one runs raises RetrainBusy immediately. `gate=False`
+        activates without comparing with the current model (whose catalog may differ).
         """
         if self._retrain_lock.locked():
             raise RetrainBusy("A retrain is already running; I'll keep using the current model until it ends.")
         async with self._retrain_lock:
             job_id = await self.store.start_retrain(requested_by=requested_by, guild_id=guild_id)
             try:
-                outcome = await self._retrain(progress)
+                outcome = await self._retrain(progress, gate=gate)
             except BaseException as exc:  # cancelled or crashed: the job row must not stay "running"
                 await _shielded(self.store.finish_retrain(job_id, status="failed", error=render.clip(repr(exc), 500)))
                 raise
@@ -367,31 +404,34 @@ class RecommendService:
             )
             return outcome
 
-    async def _retrain(self, progress: RetrainProgress | None) -> RetrainOutcome:
+    async def _retrain(self, progress: ProgressCallback | None, *, gate: bool) -> RetrainOutcome:
         s = self.settings
         root = s.resolved_model_dir
         root.mkdir(parents=True, exist_ok=True)
-        cmd = retrain_command(data=s.catalog_path, model_dir=root, enrich=s.enrichment_path, epochs=s.retrain_epochs)
+        cmd = retrain_command(data=s.catalog_path, model_dir=root, enrich=s.enrichment_path, epochs=s.retrain_epochs,
+                              gate=gate)
         run = await run_retrain(cmd, progress)
         done = run.done
         if done is None or run.returncode != 0:
             return RetrainOutcome("failed", None, f"Retrain failed: {run.error or 'no result reported'}", run)
-        version = str(done.get("version") or "") or None
-        metrics = done.get("metrics") if isinstance(done.get("metrics"), dict) else {}
-        reason = str(done.get("reason") or "")
-        if not run.activated:
-            if version:
-                await self.store.register_model(version, metrics, active=False)
-            return RetrainOutcome("rejected", version, f"Trained {version} but kept the current model: {reason}", run)
+        if not done.activated:
+            await self.store.register_model(done.version, done.metrics, active=False)
+            return RetrainOutcome(
+                "rejected", done.version, f"Trained {done.version} but kept the current model: {done.reason}", run
+            )
         from recommender.artifacts import ArtifactError
 
         try:
             new = await asyncio.to_thread(Recommender.load, root)
         except ArtifactError as exc:
-            return RetrainOutcome("failed", version, f"Trained {version} but it would not load: {exc}", run)
+            return RetrainOutcome("failed", done.version, f"Trained {done.version} but it would not load: {exc}", run)
+        first = self._recommender is None
         self.swap(new)
-        await self.store.register_model(new.version, metrics, active=True)
-        return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}. {reason}".strip(), run)
+        await self.store.register_model(new.version, done.metrics, active=True)
+        await self.check_catalog()
+        if first:
+            return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}, the first one.", run)
+        return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version} ({done.reason}).", run)
 
     # -- privacy -------------------------------------------------------------------------------------
     def privacy_text(self) -> str:
@@ -400,6 +440,26 @@ class RecommendService:
     async def forget(self, user_id: int) -> str:
         n = await self.store.delete_user(user_id)
         return f"Done: deleted {n} record(s) about you. Future requests will be stored again as described in /privacy."
+
+
+def _choice(value: str | None, choices: list[str], what: str) -> str | None:
+    """A filter value matched by the recommender's own rule; the refusal echoes the value escaped."""
+    if not value or not value.strip():
+        return None
+    try:
+        return Recommender._match_choice(value, choices, what)
+    except QueryError:
+        shown = render.escape(render.clip(value.strip(), 40))
+        raise UserError(f"Unknown {what} “{shown}”; choose one of: {', '.join(choices)}.") from None
+
+
+def _is_valid_unicode(text: str) -> bool:
+    """False for text UTF-8 cannot encode (lone surrogates from broken clients or copy-paste)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def _shielded(coro: Awaitable[Any]) -> None:

@@ -13,6 +13,7 @@ import secrets
 import discord
 from discord import app_commands
 
+from bot.render import escape
 from bot.service import UserError
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
         msg = str(original) if type(original) is AdminOnly else ""
         return msg or "You are not allowed to use this command here.", False
     if isinstance(original, app_commands.TransformerError):
-        return f"I couldn't understand “{str(original.value)[:50]}” for that option.", False
+        return f"I couldn't understand “{escape(str(original.value)[:50])}” for that option.", False
     if isinstance(original, app_commands.CommandNotFound):
         return "That command no longer exists; Discord may still be updating the command list.", False
     return "", True

@@ -15,10 +15,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.retrain import RetrainEvent
 from bot.service import RetrainBusy
 from bot.tree import AdminOnly
 from bot.views import card_to_embed
+from recommender.events import EpochEvent, ErrorEvent, TrainingEvent
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot
@@ -46,8 +46,10 @@ class RetrainStatus:
         self._last_edit = 0.0
         self.edits = 0
 
-    async def update(self, event: RetrainEvent) -> None:
-        if event.kind == "epoch" and self.lines and self.lines[-1].startswith("• epoch"):
+    async def update(self, event: TrainingEvent) -> None:
+        if isinstance(event, ErrorEvent):
+            return  # errors are reported once, privately, by the command (they may hold paths)
+        if isinstance(event, EpochEvent) and self.lines and self.lines[-1].startswith("• epoch"):
             self.lines[-1] = f"• {event.describe()}"
         else:
             self.lines.append(f"• {event.describe()}")
@@ -87,8 +89,13 @@ class AdminCog(commands.Cog):
         outcome = await service.retrain(
             requested_by=interaction.user.id, guild_id=interaction.guild_id, progress=status.update
         )
-        icon = {"succeeded": "✅", "rejected": "⚠️"}.get(outcome.status, "❌")
-        await status.finish(f"{icon} {outcome.message}")
+        if outcome.status == "failed":
+            # The error text may name files and hosts: only the admin who asked sees it.
+            await status.finish("❌ Retrain failed; I sent you the details privately. The current model keeps serving.")
+            await interaction.followup.send(render.escape(outcome.message), ephemeral=True)
+            return
+        icon = "✅" if outcome.status == "succeeded" else "⚠️"
+        await status.finish(f"{icon} {render.escape(outcome.message)}")
 
     @app_commands.command(name="model", description="The active model version and its figures.")
     async def model(self, interaction: discord.Interaction[ReelmateBot]) -> None:

@@ -17,6 +17,7 @@ import discord
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOG = REPO / "tests" / "fixtures" / "catalog_iso.csv"
+ENRICHMENT = REPO / "tests" / "fixtures" / "enrichment.csv"
 ADMIN_ID = 4242
 USER_ID = 1001
 

@@ -14,9 +14,7 @@ from bot.service import RecommendService
 from bot.settings import BotSettings
 from feedback import FeedbackStore
 from recommender.serving import Recommender
-from tests.bot.bot_helpers import ADMIN_ID, CATALOG, REPO
-
-ENRICHMENT = REPO / "tests" / "fixtures" / "enrichment.csv"
+from tests.bot.bot_helpers import ADMIN_ID, CATALOG, ENRICHMENT
 
 
 def make_settings(tmp_path: Path, model_dir: Path, **overrides: object) -> BotSettings:

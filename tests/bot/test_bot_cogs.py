@@ -16,10 +16,11 @@ from bot.cogs.admin import AdminCog, is_admin
 from bot.cogs.feedback import FeedbackCog, reaction_vote
 from bot.cogs.privacy import PrivacyCog
 from bot.cogs.recommend import DidYouMeanView, RecommendCog, user_cooldown
-from bot.retrain import RetrainEvent, RetrainRun
+from bot.retrain import RetrainRun
 from bot.service import RecommendService, RetrainBusy
 from bot.tree import AdminOnly, ReelmateTree
 from bot.ui import VOTE_TEMPLATE, ItemVoteButton
+from recommender.events import DoneEvent, EpochEvent
 from tests.bot.bot_helpers import ADMIN_ID, USER_ID, FakeBot, StubInteraction, reaction_payload
 
 
@@ -148,9 +149,9 @@ async def test_retrain_command_edits_progress_and_refuses_a_second(fbot: FakeBot
 
     async def fake_run(cmd, progress=None):
         for e in range(1, 4):
-            await progress(RetrainEvent("epoch", {"event": "epoch", "epoch": e, "epochs": 3, "loss": 1.0 / e}))
+            await progress(EpochEvent(epoch=e, epochs=3, loss=1.0 / e, seconds=0.1))
         await gate.wait()
-        return RetrainRun(returncode=0, done={"version": "v-x", "activated": False, "reason": "worse", "metrics": {}})
+        return RetrainRun(returncode=0, done=DoneEvent(version="v-x", path="/m/v-x", activated=False, reason="worse"))
 
     monkeypatch.setattr("bot.service.run_retrain", fake_run)
     cog = AdminCog(fbot)  # type: ignore[arg-type]

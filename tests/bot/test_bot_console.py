@@ -12,7 +12,7 @@ import pytest
 
 from bot.console import parse_recommend_args
 from bot.service import UserError
-from tests.bot.bot_helpers import CATALOG, REPO
+from tests.bot.bot_helpers import CATALOG, ENRICHMENT, REPO
 
 
 def _env(tmp_path: Path, model_dir: Path) -> dict[str, str]:
@@ -22,6 +22,7 @@ def _env(tmp_path: Path, model_dir: Path) -> dict[str, str]:
         MODEL_DIR=str(model_dir),
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'console.db'}",
         CATALOG_PATH=str(CATALOG),
+        ENRICHMENT_PATH=str(ENRICHMENT),  # the data the session model was trained on
         DISCORD_TOKEN="",
         LOG_LEVEL="WARNING",
     )
