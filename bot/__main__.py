@@ -10,31 +10,46 @@ import argparse
 import asyncio
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from bot.logging_setup import configure_logging
 from bot.settings import BotSettings
+from recommender.events import ErrorEvent, TrainingEvent
+
+if TYPE_CHECKING:
+    from bot.service import RecommendService
 
 log = logging.getLogger("bot")
 
 
-async def ensure_model(settings: BotSettings, service) -> None:
-    """Load the current model; if none exists, train the first one (printing progress) and load it."""
+async def ensure_model(settings: BotSettings, service: RecommendService) -> None:
+    """Load the current model; train one if there is none, or if it was trained on another catalog.
+
+    Each outcome is said once: progress lines while training, then one line (or one error).
+    """
     await service.startup()
-    if service.has_model:
+    if service.has_model and service.catalog_warning is None:
         return
-    print(
-        f"No model in {settings.resolved_model_dir} yet: training one from {settings.catalog_path} "
-        "(only this once)…",
-        flush=True,
+    if service.has_model and not settings.catalog_path.is_file():
+        print(f"! {service.catalog_warning}", flush=True)  # nothing to train on: keep serving what we have
+        return
+    if service.has_model:
+        print(f"The catalog {settings.catalog_path} is not the one model {service.recommender.version} was "
+              "trained on: training a model on it (the current one serves if this fails)…", flush=True)
+    else:
+        print(f"No model in {settings.resolved_model_dir} yet: training one from {settings.catalog_path} "
+              "(only this once)…", flush=True)
+
+    def progress(event: TrainingEvent) -> None:
+        if not isinstance(event, ErrorEvent):  # the outcome below carries the error, once
+            print(f"  {event.describe()}", flush=True)
+
+    outcome = await service.retrain(
+        requested_by=settings.console_user_id, guild_id=None, progress=progress, gate=False
     )
-
-    async def progress(event) -> None:
-        print(f"  {event.describe()}", flush=True)
-
-    outcome = await service.retrain(requested_by=settings.console_user_id, guild_id=None, progress=progress)
-    print(outcome.message, flush=True)
     if not service.has_model:
         raise SystemExit(f"Could not train a first model: {outcome.message}")
+    print(outcome.message if outcome.status == "succeeded" else f"! {outcome.message}", flush=True)
 
 
 async def run_console(settings: BotSettings) -> int:

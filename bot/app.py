@@ -1,8 +1,9 @@
 """The bot factory: `create_bot(settings)` returns a configured, not yet started, discord.py Bot.
 
 `setup_hook` (run once after login, before the gateway connects) opens the feedback store, loads the
-current model, builds the service, loads the cogs, registers the persistent vote buttons and syncs
-the slash commands (to the development guild only, if one is configured, because that is instant).
+current model, builds the service, loads the cogs (the recommend extension registers the persistent
+vote buttons) and syncs the slash commands (to the development guild only, if one is configured,
+because that is instant).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from discord.ext import commands
 from bot.service import RecommendService
 from bot.settings import BotSettings
 from bot.tree import ReelmateTree
-from bot.ui import ItemVoteButton
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,13 @@ class ReelmateBot(commands.Bot):
             command_prefix=commands.when_mentioned,  # no prefix commands: no message-content intent
             intents=discord.Intents.default(),
             tree_cls=ReelmateTree,
+            allowed_mentions=discord.AllowedMentions.none(),  # nothing the bot posts can ping anyone
             guild_ready_timeout=settings.guild_ready_timeout,
             help_command=None,
             **options,
         )
         self.settings = settings
-        self.service: RecommendService | None = None  # type: ignore[assignment]
+        self._service: RecommendService | None = None
         self.store: Any = None
         self.synced_commands: list[discord.app_commands.AppCommand] = []
 
@@ -56,12 +57,18 @@ class ReelmateBot(commands.Bot):
         from feedback import FeedbackStore
 
         self.store = await FeedbackStore.open(self.settings.resolved_database_url)
-        self.service = RecommendService(self.settings, self.store)
-        await self.service.startup()
+        self._service = RecommendService(self.settings, self.store)
+        await self._service.startup()
         for ext in EXTENSIONS:
             await self.load_extension(ext)
-        self.add_dynamic_items(ItemVoteButton)
         await self.sync_commands()
+
+    @property
+    def service(self) -> RecommendService:
+        """The command logic; it exists from `setup_hook` on, before any interaction can arrive."""
+        if self._service is None:
+            raise RuntimeError("the bot's service is created in setup_hook; the bot has not started")
+        return self._service
 
     async def sync_commands(self) -> None:
         if self.settings.dev_guild_id:

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import IO, Any
 
-from bot.retrain import RetrainEvent
-from bot.service import DidYouMean, Recommended, RecommendService, UserError, vote_value
+from bot.service import DidYouMean, Recommended, RecommendService, RetrainBusy, UserError, vote_value
+from recommender.events import ErrorEvent, TrainingEvent
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ HELP = """Commands (the same as the Discord bot's):
   /pick <n>                     choose from the last "did you mean" list
   /vote <request-or-message id> up|down
   /vote-item <request id> <rank> up|down
-  /retrain                      train a new model and switch to it if it is not worse
+  /retrain                      train a new model in the background; switch to it if it is not worse
   /model                        the active model and its figures
   /feedback-stats               thumbs-up rate per model version
   /privacy                      what is stored
@@ -71,6 +71,7 @@ class Console:
         self.stdout = stdout or sys.stdout
         self.last_choices: list[Any] = []
         self.last_options: dict[str, Any] = {}
+        self.retrain_task: asyncio.Task[None] | None = None
         self.commands: dict[str, Callable[[str], Awaitable[bool | None]]] = {
             "/recommend": self.cmd_recommend,
             "/pick": self.cmd_pick,
@@ -98,17 +99,24 @@ class Console:
     async def run(self) -> None:
         version = self.service.recommender.version if self.service.has_model else "none"
         self.say(f"Reelmate offline console (model {version}). Type /help for commands, /quit to leave.")
+        if self.service.catalog_warning:
+            self.say(f"! {self.service.catalog_warning}")
         while True:
             if self.stdin.isatty():
                 self.stdout.write("> ")
                 self.stdout.flush()
             line = await self.readline()
-            if line is None:
+            if line is None or not await self.handle(line):
+                await self.finish_retrain()
                 self.say("bye")
                 return
-            if not await self.handle(line):
-                self.say("bye")
-                return
+
+    async def finish_retrain(self) -> None:
+        """Leaving while a retrain runs: let it finish, so its job row and model are not left half done."""
+        task = self.retrain_task
+        if task is not None and not task.done():
+            self.say("Waiting for the retrain to finish…")
+            await task
 
     async def handle(self, line: str) -> bool:
         """Run one command line; False means quit."""
@@ -189,12 +197,26 @@ class Console:
         self.say(text)
 
     async def cmd_retrain(self, rest: str) -> None:
-        async def progress(event: RetrainEvent) -> None:
-            self.say(f"  {event.describe()}")
+        """Start a retrain in the background: commands keep being answered while it trains."""
+        if self.service.retrain_running:
+            raise RetrainBusy("A retrain is already running; I'll keep using the current model until it ends.")
 
-        self.say("Retraining…")
-        outcome = await self.service.retrain(requested_by=self.user_id, guild_id=None, progress=progress)
-        self.say(outcome.message)
+        def progress(event: TrainingEvent) -> None:
+            if not isinstance(event, ErrorEvent):  # the outcome reports the error, once
+                self.say(f"  [retrain] {event.describe()}")
+
+        async def retrain() -> None:
+            try:
+                outcome = await self.service.retrain(requested_by=self.user_id, guild_id=None, progress=progress)
+            except Exception:
+                log.exception("console retrain failed")
+                self.say("! The retrain failed; the details are in the log.")
+                return
+            self.say(("" if outcome.status == "succeeded" else "! ") + outcome.message)
+
+        self.retrain_task = asyncio.create_task(retrain())
+        await asyncio.sleep(0)  # let it take the retrain lock before the next command
+        self.say("Retraining in the background; keep using the current model meanwhile.")
 
     async def cmd_model(self, rest: str) -> None:
         self.say(self.service.model_card().to_text())

@@ -1,12 +1,16 @@
 """Logging for the bot and console, with secrets redacted from every line.
 
 The redaction runs on the fully formatted line (message, arguments and traceback), because a token
-can arrive inside an exception text from a library as easily as from our own log calls.
+can arrive inside an exception text from a library as easily as from our own log calls. Besides the
+configured secrets (the bot token), interaction tokens are redacted by shape: discord.py's DEBUG
+logs show them in webhook/callback URLs and in the raw INTERACTION_CREATE payloads, and each one
+lets its holder answer as the bot for 15 minutes.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
@@ -25,11 +29,19 @@ class RedactingFormatter(logging.Formatter):
         return redact(text, self.secrets)
 
 
+# /interactions/<id>/<token>/callback and /webhooks/<application id>/<token>/..., and "token": "..."
+# (or 'token': '...') in logged payloads.
+_INTERACTION_TOKENS = re.compile(
+    r"(?P<keep>/(?:interactions|webhooks)/\d+/)[^/\s?'\"]+"
+    r"|(?P<key>['\"]token['\"]\s*:\s*['\"])[^'\"]+"
+)
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret and secret in text:
             text = text.replace(secret, REDACTED)
-    return text
+    return _INTERACTION_TOKENS.sub(lambda m: (m["keep"] or m["key"]) + REDACTED, text)
 
 
 def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), stream=None) -> logging.Handler:

@@ -7,8 +7,11 @@ wording shows up in both places. Discord's limits (embed description 4096, title
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from discord.utils import escape_mentions
 
 DESCRIPTION_LIMIT = 4096
 TITLE_LIMIT = 256
@@ -47,7 +50,7 @@ def item_meta(item: Any) -> str:
     genres = getattr(item, "genres", "") or ""
     if genres:
         parts.append(clip(genres, 60))
-    return " · ".join(str(p) for p in parts if p)
+    return escape(" · ".join(str(p) for p in parts if p))
 
 
 @dataclass
@@ -67,26 +70,40 @@ class Card:
         self.footer = clip(self.footer, FOOTER_LIMIT)
 
     def to_text(self) -> str:
-        lines = [f"== {self.title} =="]
+        lines = [f"== {_unmark(self.title)} =="]
         if self.description:
             lines.append(_unmark(self.description))
         for name, value in self.fields:
-            lines.append(f"{name}: {_unmark(value)}")
+            lines.append(f"{_unmark(name)}: {_unmark(value)}")
         if self.footer:
             lines.append(f"-- {self.footer}")
         return "\n".join(lines)
 
 
+# Discord markdown: emphasis, spoilers, code and masked links anywhere in a line, `<...>` mentions,
+# emoji and timestamps, and headings, quotes and lists at the start of a line. discord.utils'
+# escape_markdown is not used: it escapes a whole `[..](..)` span with one backslash and leaves the
+# `**` and backticks inside it live.
+_INLINE = re.compile(r"([\\*_~|`\[\]<])")
+_LINE_START = re.compile(r"^(\s*)([#>\-])", re.MULTILINE)
+_ESCAPED = re.compile(r"\\([\\*_~|`\[\]<#>\-])")
+
+
 def _unmark(text: str) -> str:
-    """Drop Discord's markdown for the console."""
-    return text.replace("**", "").replace("__", "")
+    """Drop Discord's markdown for the console: our own bold markers, then the escapes of `escape`."""
+    return _ESCAPED.sub(r"\1", text.replace("**", "").replace("__", ""))
 
 
-def escape_md(text: str) -> str:
-    """Titles are data: keep a `*` or `_` in one from turning into Discord formatting."""
-    for ch in ("\\", "*", "_", "`", "~", "|", ">"):
-        text = text.replace(ch, "\\" + ch)
-    return text
+def escape(text: object) -> str:
+    """User or catalog text made inert before it reaches Discord markdown: the one escaping helper.
+
+    Markdown (`The F**k-It List` stays literal), mentions (`@everyone`, `<@&id>` get a zero-width
+    space, on top of the bot's AllowedMentions.none()) and invalid Unicode (a lone surrogate would
+    make Discord reject the whole message) are all neutralised.
+    """
+    text = str(text).encode("utf-8", "replace").decode("utf-8")
+    text = _LINE_START.sub(r"\1\\\2", _INLINE.sub(r"\\\1", text))
+    return escape_mentions(text)
 
 
 def recommendation_card(result: Any, request_id: int | None = None) -> Card:
@@ -95,11 +112,11 @@ def recommendation_card(result: Any, request_id: int | None = None) -> Card:
     lines: list[str] = [item_meta(q), ""]
     for rec in result.items:
         it = rec.item
-        head = f"**{rec.rank}. {escape_md(clip(it.title, 100))}**"
+        head = f"**{rec.rank}. {escape(clip(it.title, 100))}**"
         body = f"{item_meta(it)}"
-        reason = clip(rec.reason, 120) if rec.reason else ""
+        reason = escape(clip(rec.reason, 120)) if rec.reason else ""
         entry = f"{head}\n{body}" + (f"\n↳ {reason}" if reason else "")
-        candidate = "\n".join(lines + [entry])
+        candidate = "\n".join([*lines, entry])
         if len(candidate) > DESCRIPTION_LIMIT - 40:
             lines.append(f"…and {len(result.items) - rec.rank + 1} more")
             break
@@ -111,7 +128,7 @@ def recommendation_card(result: Any, request_id: int | None = None) -> Card:
         footer += f" · request {request_id}"
     footer += " · react 👍/👎 or vote per item"
     return Card(
-        title=f"Because you watched {clip(q.title, 200)}",
+        title=f"Because you watched {escape(clip(q.title, 200))}",
         description="\n".join(lines),
         footer=footer,
         color=COLOR_OK,
@@ -119,16 +136,17 @@ def recommendation_card(result: Any, request_id: int | None = None) -> Card:
 
 
 def did_you_mean_text(query: str, candidates: list[Any]) -> str:
-    shown = clip(query.strip(), 80) or "(empty)"
+    shown = escape(clip(query.strip(), 80)) or "(empty)"
     if not candidates:
         return f"I couldn't find a title matching “{shown}”. Try the autocomplete suggestions."
     lines = [f"I'm not sure which title you meant by “{shown}”. Did you mean:"]
     for i, m in enumerate(candidates, 1):
-        lines.append(f"{i}. {clip(m.item.title, 100)} ({m.item.content_type}, {m.item.language})")
+        about = escape(f"{m.item.content_type}, {m.item.language}")
+        lines.append(f"{i}. {escape(clip(m.item.title, 100))} ({about})")
     return "\n".join(lines)
 
 
-def model_card(version: str, metadata: dict[str, Any]) -> Card:
+def model_card(version: str, metadata: dict[str, Any], warning: str | None = None) -> Card:
     fields: list[tuple[str, str]] = []
     # Evaluation figures first, then the rest; long hashes and paths are not figures.
     pairs = [(k, v) for k, v in _flatten(metadata) if not k.endswith(("sha256", "merged_examples"))]
@@ -136,8 +154,10 @@ def model_card(version: str, metadata: dict[str, Any]) -> Card:
     for key, value in pairs:
         if len(fields) >= 20:
             break
-        fields.append((key, _fmt(value)))
-    return Card(title="Active model", description=f"Version **{version}**", fields=fields)
+        fields.append((escape(key), escape(_fmt(value))))
+    description = f"Version **{escape(version)}**" + (f"\n⚠️ {escape(warning)}" if warning else "")
+    color = COLOR_WARN if warning else COLOR_INFO
+    return Card(title="Active model", description=description, fields=fields, color=color)
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -171,7 +191,7 @@ def stats_card(stats: list[Any]) -> Card:
         rate_txt = f"{rate:.0%}" if isinstance(rate, (int, float)) else "n/a"
         lo, hi = getattr(s, "ci_low", None), getattr(s, "ci_high", None)
         ci = f" (95% CI {lo:.0%}–{hi:.0%})" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else ""
-        lines.append(f"**{version}**: 👍 {s.up} · 👎 {s.down} · {rate_txt} positive{ci} of {s.total}")
+        lines.append(f"**{escape(version)}**: 👍 {s.up} · 👎 {s.down} · {rate_txt} positive{ci} of {s.total}")
     return Card(title="Feedback per model", description="\n".join(lines))
 
 

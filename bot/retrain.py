@@ -7,15 +7,18 @@ the bot's event loop nor crash the bot, and the bot reads its JSON progress line
 from __future__ import annotations
 
 import asyncio
-import json
+import inspect
 import logging
 import os
+import re
 import sys
 from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
+
+from recommender.events import DoneEvent, ErrorEvent, ProgressCallback, parse_event
 
 log = logging.getLogger(__name__)
 
@@ -23,50 +26,44 @@ log = logging.getLogger(__name__)
 _SECRET_ENV = ("DISCORD_TOKEN",)
 
 
-@dataclass(frozen=True)
-class RetrainEvent:
-    """One progress line of the retrain CLI, e.g. {"event": "epoch", "epoch": 2, "epochs": 5}."""
-
-    kind: str
-    data: dict[str, Any]
-
-    def describe(self) -> str:
-        d = self.data
-        if self.kind == "stage":
-            return f"{d.get('stage', '?')}…"
-        if self.kind == "epoch":
-            loss = d.get("loss")
-            loss_txt = f", loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
-            return f"epoch {d.get('epoch', '?')}/{d.get('epochs', '?')}{loss_txt}"
-        if self.kind == "done":
-            state = "activated" if d.get("activated") else "not activated"
-            return f"done: {d.get('version', '?')} {state} ({d.get('reason', '')})"
-        if self.kind == "error":
-            return f"error: {d.get('message', '')}"
-        return json.dumps(d)[:200]
-
-
 @dataclass
 class RetrainRun:
     """What the child reported: the final event, the exit code, and the tail of its stderr."""
 
     returncode: int | None = None
-    done: dict[str, Any] | None = None
+    done: DoneEvent | None = None
     error: str | None = None
     stderr_tail: list[str] = field(default_factory=list)
 
     @property
     def activated(self) -> bool:
-        return bool(self.done and self.done.get("activated"))
+        return bool(self.done and self.done.activated)
 
 
-ProgressCallback = Callable[[RetrainEvent], Awaitable[None]]
+# A Python exception line ("ValueError: ...", "tensorflow.errors.NotFoundError: ...").
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+# Library log lines that are not errors: TensorFlow/absl's "I0000 00:00:..." and dated "... I tensorflow/..."
+# lines, and Python logging's INFO/WARNING lines.
+_LOG_NOISE = re.compile(r"^([IWD]\d{4} |\S+ \S+: [IWD] |(INFO|WARNING|DEBUG)\b|WARNING:|oneDNN|To enable)")
+
+
+def last_error_line(stderr_tail: list[str]) -> str:
+    """The line of a crashed child worth showing: its exception line, else the last line not log noise."""
+    for line in reversed(stderr_tail):
+        if _EXCEPTION_LINE.match(line.strip()):
+            return line.strip()
+    for line in reversed(stderr_tail):
+        if line.strip() and not _LOG_NOISE.match(line.strip()):
+            return line.strip()
+    return ""
 
 
 def retrain_command(
-    *, data: Path, model_dir: Path, enrich: Path | None = None, epochs: int | None = None
+    *, data: Path, model_dir: Path, enrich: Path | None = None, epochs: int | None = None, gate: bool = True
 ) -> list[str]:
-    cmd = [sys.executable, "-m", "recommender", "retrain", "--data", str(data), "--model-dir", str(model_dir)]
+    """`retrain` compares with the current model before activating; `train` (gate=False) just activates."""
+    command = "retrain" if gate else "train"
+    cmd = [sys.executable, "-m", "recommender", command, "--data", str(data), "--model-dir", str(model_dir)]
     if enrich is not None:
         cmd += ["--enrich", str(enrich)]
     if epochs is not None:
@@ -112,20 +109,19 @@ async def run_retrain(cmd: list[str], progress: ProgressCallback | None = None) 
             if not line:
                 continue
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError:
-                log.debug("retrain stdout (not JSON): %s", line)
+                event = parse_event(line)
+            except ValidationError:
+                log.debug("retrain stdout (not an event): %s", line)
                 continue
-            if not isinstance(data, dict):
-                continue
-            event = RetrainEvent(kind=str(data.get("event", "")), data=data)
-            if event.kind == "done":
-                run.done = data
-            elif event.kind == "error":
-                run.error = str(data.get("message", "retrain failed"))
+            if isinstance(event, DoneEvent):
+                run.done = event
+            elif isinstance(event, ErrorEvent):
+                run.error = event.message
             if progress is not None:
                 try:
-                    await progress(event)
+                    result = progress(event)
+                    if inspect.isawaitable(result):
+                        await result
                 except Exception:  # a failed status edit must not abort the training
                     log.exception("retrain progress callback failed")
         run.returncode = await proc.wait()
@@ -137,7 +133,8 @@ async def run_retrain(cmd: list[str], progress: ProgressCallback | None = None) 
         await stderr_task
         run.stderr_tail = list(tail)
     if run.returncode != 0 and run.error is None:
-        last = run.stderr_tail[-1] if run.stderr_tail else ""
+        last = last_error_line(run.stderr_tail)
         run.error = f"retrain exited with code {run.returncode}" + (f": {last[:300]}" if last else "")
-    log.info("retrain finished: code=%s done=%s error=%s", run.returncode, run.done, run.error)
+    log.info("retrain finished: code=%s version=%s activated=%s", run.returncode,
+             run.done.version if run.done else None, run.activated)
     return run

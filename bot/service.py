@@ -12,19 +12,19 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot import render
-from bot.retrain import RetrainEvent, RetrainRun, retrain_command, run_retrain
+from bot.retrain import RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
+from recommender.events import ProgressCallback
 from recommender.matching import MAX_QUERY_LENGTH
-from recommender.serving import QueryError, Recommender, UnknownTitleError
+from recommender.serving import Match, QueryError, RecommendationResult, Recommender, Resolution
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = MAX_QUERY_LENGTH  # the recommender's limit, checked here before any work
 AUTOCOMPLETE_LIMIT = 25
 CHOICE_LIMIT = 100  # Discord: choice name and string value are at most 100 characters
 DID_YOU_MEAN_LIMIT = 5
@@ -50,9 +50,10 @@ class NoModelError(UserError):
 class Recommended:
     """A confident match answered with recommendations (already recorded in the store)."""
 
-    result: Any  # recommender.serving.RecommendationResult
+    result: RecommendationResult
     request_id: int
     latency_ms: float
+    resolution: Resolution  # how the typed title was resolved (the one resolution of this request)
 
     @property
     def card(self) -> render.Card:
@@ -69,7 +70,11 @@ class DidYouMean:
     """A weak match: the user picks one of these candidates (or none exist)."""
 
     query: str
-    candidates: list[Any]  # recommender.serving.Match
+    candidates: list[Match]
+
+    @classmethod
+    def from_resolution(cls, resolution: Resolution) -> DidYouMean:
+        return cls(resolution.query, list(resolution.candidates)[:DID_YOU_MEAN_LIMIT])
 
     @property
     def text(self) -> str:
@@ -84,9 +89,6 @@ class RetrainOutcome:
     run: RetrainRun | None = field(default=None, repr=False)
 
 
-RetrainProgress = Callable[[RetrainEvent], Awaitable[None]]
-
-
 def vote_value(word: str) -> int:
     """'up'/'down' (and the emoji) to +1/-1; anything else is a user error."""
     w = word.strip().lower()
@@ -94,7 +96,7 @@ def vote_value(word: str) -> int:
         return UP
     if w in ("down", "-1", "👎", "no", "bad"):
         return DOWN
-    raise UserError(f"A vote is `up` or `down`, not “{render.clip(word, 20)}”.")
+    raise UserError(f"A vote is `up` or `down`, not “{render.escape(render.clip(word, 20))}”.")
 
 
 class RecommendService:
@@ -105,6 +107,8 @@ class RecommendService:
         self.store = store
         self._recommender = recommender
         self._retrain_lock = asyncio.Lock()
+        # Set when the serving model was trained on other data than CATALOG_PATH (+ ENRICHMENT_PATH).
+        self.catalog_warning: str | None = None
 
     # -- model ---------------------------------------------------------------------------------------
     @property
@@ -139,7 +143,38 @@ class RecommendService:
             return None
         self.swap(rec)
         await self._register_active(rec)
+        await self.check_catalog()
         return rec
+
+    async def check_catalog(self) -> bool:
+        """Does the serving model match the configured catalog? Sets (and logs) `catalog_warning` if not.
+
+        Compares the sha256 of CATALOG_PATH (+ ENRICHMENT_PATH), computed the way training records
+        it, with the model metadata's `data_sha256`: a changed catalog is not silently ignored.
+        """
+        rec = self._recommender
+        if rec is None:
+            return False
+        try:
+            configured = await asyncio.to_thread(self.configured_data_sha256)
+        except OSError as exc:
+            self.catalog_warning = f"The configured catalog cannot be read ({exc}); serving model {rec.version}."
+            log.warning("%s", self.catalog_warning)
+            return False
+        if rec.metadata.get("data_sha256") == configured:
+            self.catalog_warning = None
+            return True
+        self.catalog_warning = (
+            f"Model {rec.version} was trained on other data than the configured catalog "
+            f"{self.settings.catalog_path.name}; it keeps serving until an admin runs /retrain."
+        )
+        log.warning("%s", self.catalog_warning)
+        return False
+
+    def configured_data_sha256(self) -> str:
+        from recommender.pipeline import data_hash
+
+        return data_hash(self.settings.catalog_path, self.settings.enrichment_path)
 
     async def startup(self) -> None:
         """Housekeeping when a process starts: jobs a crash left "running", old data, the model."""
@@ -164,7 +199,7 @@ class RecommendService:
         """(name, value) pairs for Discord's autocomplete: at most 25, each at most 100 chars."""
         if self._recommender is None:
             return []
-        prefix = (prefix or "")[:MAX_QUERY_CHARS]
+        prefix = (prefix or "")[:MAX_QUERY_LENGTH]
         try:
             items = await asyncio.to_thread(self._recommender.autocomplete, prefix, min(limit, AUTOCOMPLETE_LIMIT))
         except QueryError:
@@ -186,56 +221,51 @@ class RecommendService:
         p = (prefix or "").lower()
         return [lang for lang in self._recommender.languages if p in lang.lower()][:AUTOCOMPLETE_LIMIT]
 
-    def _normalise_filters(self, content_type: str | None, language: str | None) -> tuple[str | None, str | None]:
-        rec = self.recommender
-        ct = _pick(content_type, rec.content_types, "type")
-        lang = _pick(language, rec.languages, "language")
-        return ct, lang
-
-    def _check_k(self, k: int | None) -> int:
-        if k is None:
-            return self.settings.default_k
-        if not 1 <= k <= self.settings.effective_max_k:
-            raise UserError(f"k must be between 1 and {self.settings.effective_max_k}.")
-        return k
-
     def check_options(
         self, k: int | None, content_type: str | None, language: str | None
     ) -> tuple[int, str | None, str | None]:
-        """Validate k and the filters up front, so a typo is answered before any work is done."""
-        k = self._check_k(k)
-        ct, lang = self._normalise_filters(content_type, language)
-        return k, ct, lang
+        """Validate k and the filters up front, so a typo is answered before any work is done.
 
-    @staticmethod
-    def check_query(query: str | None) -> str:
-        """Reject what no title can be, before doing any work."""
-        q = (query or "").strip()
-        if not q:
-            raise UserError("Please give a title, e.g. `/recommend title:Wednesday`.")
-        if len(q) > MAX_QUERY_CHARS:
-            raise UserError(
-                f"That title is {len(q):,} characters long; titles are at most {MAX_QUERY_CHARS}. "
-                "Start typing and pick one of the suggestions."
-            )
-        return q
-
-    async def resolve(self, query: str) -> Any:
-        """Validate and resolve a typed title (or an autocomplete `#id`); returns a Resolution-like
-        object whose `.item` is set when confident."""
-        q = self.check_query(query)
+        k is bounded by the settings (whose ceiling is also the slash option's range); the filter
+        values are matched by the recommender's own rule, case-insensitively, against its choices.
+        """
+        if k is None:
+            k = self.settings.default_k
+        elif not 1 <= k <= self.settings.max_k:
+            raise UserError(f"k must be between 1 and {self.settings.max_k}.")
         rec = self.recommender
-        m = _ID_QUERY.match(q)
+        return k, _choice(content_type, rec.content_types, "type"), _choice(language, rec.languages, "language")
+
+    async def resolve(self, query: str | None) -> Resolution:
+        """Resolve a typed title (or an autocomplete `#id`) once, through the recommender.
+
+        Only the empty case is answered here, with the slash command's usage; every other check
+        (length, no letters) is the recommender's `clean_query`.
+        """
+        text = (query or "").strip()
+        if not text:
+            raise UserError("Please give a title, e.g. `/recommend title:Wednesday`.")
+        if not _is_valid_unicode(text):
+            raise UserError(
+                "That title contains broken characters (invalid Unicode, such as a lone surrogate), so it "
+                "cannot be stored or matched. Please type or paste it again."
+            )
+        m = _ID_QUERY.match(text)
         if m:
-            try:
-                item = await asyncio.to_thread(rec.item, int(m.group(1)))
-            except (KeyError, IndexError, ValueError, QueryError):
-                raise UserError(f"There is no title with id {m.group(1)}.") from None
-            return _IdResolution(q, item)
+            return self.resolve_id(int(m.group(1)), text)
+        rec = self.recommender
         try:
-            return await asyncio.to_thread(rec.resolve, q)
+            return await asyncio.to_thread(rec.resolve, text)
         except QueryError as exc:
             raise UserError(str(exc)) from None
+
+    def resolve_id(self, item_id: int, query: str | None = None) -> Resolution:
+        """A certain resolution for an item picked by id (a did-you-mean button, an over-long title)."""
+        try:
+            item = self.recommender.item(item_id)
+        except QueryError:
+            raise UserError(f"There is no title with id {item_id}.") from None
+        return Resolution(query or f"#{item_id}", item, 100.0, [Match(item, 100.0)])
 
     async def recommend(
         self,
@@ -249,39 +279,52 @@ class RecommendService:
         content_type: str | None = None,
         language: str | None = None,
     ) -> Recommended | DidYouMean:
-        """Resolve (unless an item id is given), recommend, and record the request."""
+        """Resolve (by id if given, else the typed title), then recommend and record the request."""
+        self.check_options(k, content_type, language)
+        resolution = self.resolve_id(item_id, query) if item_id is not None else await self.resolve(query)
+        if not resolution.confident:
+            return DidYouMean.from_resolution(resolution)
+        return await self.recommend_resolved(
+            resolution, user_id=user_id, guild_id=guild_id, channel_id=channel_id,
+            k=k, content_type=content_type, language=language,
+        )
+
+    async def recommend_resolved(
+        self,
+        resolution: Resolution,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        k: int | None = None,
+        content_type: str | None = None,
+        language: str | None = None,
+    ) -> Recommended:
+        """Recommend for a confident resolution and record the request (no second resolution)."""
+        if resolution.item is None or not resolution.confident:
+            raise ValueError("recommend_resolved needs a confident resolution")
         started = time.perf_counter()
         k, ct, lang = self.check_options(k, content_type, language)
-        if item_id is None:
-            resolution = await self.resolve(query or "")
-            if not getattr(resolution, "confident", False) or resolution.item is None:
-                return DidYouMean(query or "", list(resolution.candidates)[:DID_YOU_MEAN_LIMIT])
-            item_id = resolution.item.item_id
-            text = self.check_query(query)
-        else:
-            text = query or f"#{item_id}"
         rec = self.recommender
         try:
             result = await asyncio.to_thread(
-                rec.recommend, int(item_id), k, language=lang, content_type=ct
+                rec.recommend, resolution.item.item_id, k, language=lang, content_type=ct
             )
-        except UnknownTitleError as exc:
-            return DidYouMean(text, list(exc.resolution.candidates)[:DID_YOU_MEAN_LIMIT])
-        except QueryError as exc:
+        except QueryError as exc:  # e.g. the item vanished in a hot swap to another catalog
             raise UserError(str(exc)) from None
         latency_ms = (time.perf_counter() - started) * 1000
         request_id = await self.store.record_request(
             guild_id=guild_id,
             channel_id=channel_id,
             user_id=user_id,
-            query=text[:MAX_QUERY_CHARS],
+            query=resolution.query[:MAX_QUERY_LENGTH],
             resolved_item_id=result.query.item_id,
             resolved_title=result.query.title,
             model_version=result.model_version,
             latency_ms=latency_ms,
             items=[(r.item.item_id, r.item.title, float(r.score)) for r in result.items],
         )
-        return Recommended(result=result, request_id=request_id, latency_ms=latency_ms)
+        return Recommended(result=result, request_id=request_id, latency_ms=latency_ms, resolution=resolution)
 
     async def attach_message(self, request_id: int, message_id: int) -> None:
         await self.store.attach_message(request_id, message_id)
@@ -325,25 +368,31 @@ class RecommendService:
     def model_card(self) -> render.Card:
         rec = self.recommender
         meta = rec.metadata if isinstance(rec.metadata, dict) else {}
-        return render.model_card(rec.version, meta)
+        return render.model_card(rec.version, meta, warning=self.catalog_warning)
 
     @property
     def retrain_running(self) -> bool:
         return self._retrain_lock.locked()
 
     async def retrain(
-        self, *, requested_by: int, guild_id: int | None, progress: RetrainProgress | None = None
+        self,
+        *,
+        requested_by: int,
+        guild_id: int | None,
+        progress: ProgressCallback | None = None,
+        gate: bool = True,
     ) -> RetrainOutcome:
         """Train a new version in a child process and hot-swap it in if the CLI activated it.
 
-        One at a time: a second call while one runs raises RetrainBusy immediately.
+        One at a time: a second call while one runs raises RetrainBusy immediately. `gate=False`
+        activates without comparing with the current model (whose catalog may differ).
         """
         if self._retrain_lock.locked():
             raise RetrainBusy("A retrain is already running; I'll keep using the current model until it ends.")
         async with self._retrain_lock:
             job_id = await self.store.start_retrain(requested_by=requested_by, guild_id=guild_id)
             try:
-                outcome = await self._retrain(progress)
+                outcome = await self._retrain(progress, gate=gate)
             except BaseException as exc:  # cancelled or crashed: the job row must not stay "running"
                 await _shielded(self.store.finish_retrain(job_id, status="failed", error=render.clip(repr(exc), 500)))
                 raise
@@ -355,31 +404,34 @@ class RecommendService:
             )
             return outcome
 
-    async def _retrain(self, progress: RetrainProgress | None) -> RetrainOutcome:
+    async def _retrain(self, progress: ProgressCallback | None, *, gate: bool) -> RetrainOutcome:
         s = self.settings
         root = s.resolved_model_dir
         root.mkdir(parents=True, exist_ok=True)
-        cmd = retrain_command(data=s.catalog_path, model_dir=root, enrich=s.enrichment_path, epochs=s.retrain_epochs)
+        cmd = retrain_command(data=s.catalog_path, model_dir=root, enrich=s.enrichment_path, epochs=s.retrain_epochs,
+                              gate=gate)
         run = await run_retrain(cmd, progress)
         done = run.done
         if done is None or run.returncode != 0:
             return RetrainOutcome("failed", None, f"Retrain failed: {run.error or 'no result reported'}", run)
-        version = str(done.get("version") or "") or None
-        metrics = done.get("metrics") if isinstance(done.get("metrics"), dict) else {}
-        reason = str(done.get("reason") or "")
-        if not run.activated:
-            if version:
-                await self.store.register_model(version, metrics, active=False)
-            return RetrainOutcome("rejected", version, f"Trained {version} but kept the current model: {reason}", run)
+        if not done.activated:
+            await self.store.register_model(done.version, done.metrics, active=False)
+            return RetrainOutcome(
+                "rejected", done.version, f"Trained {done.version} but kept the current model: {done.reason}", run
+            )
         from recommender.artifacts import ArtifactError
 
         try:
             new = await asyncio.to_thread(Recommender.load, root)
         except ArtifactError as exc:
-            return RetrainOutcome("failed", version, f"Trained {version} but it would not load: {exc}", run)
+            return RetrainOutcome("failed", done.version, f"Trained {done.version} but it would not load: {exc}", run)
+        first = self._recommender is None
         self.swap(new)
-        await self.store.register_model(new.version, metrics, active=True)
-        return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}. {reason}".strip(), run)
+        await self.store.register_model(new.version, done.metrics, active=True)
+        await self.check_catalog()
+        if first:
+            return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}, the first one.", run)
+        return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version} ({done.reason}).", run)
 
     # -- privacy -------------------------------------------------------------------------------------
     def privacy_text(self) -> str:
@@ -390,23 +442,24 @@ class RecommendService:
         return f"Done: deleted {n} record(s) about you. Future requests will be stored again as described in /privacy."
 
 
-class _IdResolution:
-    """A resolution for an explicit `#item_id` (what autocomplete sends for over-long titles)."""
-
-    def __init__(self, query: str, item: Any) -> None:
-        self.query, self.item, self.confidence, self.candidates = query, item, 100.0, []
-
-    confident = True
-
-
-def _pick(value: str | None, allowed: Sequence[str], what: str) -> str | None:
-    if value is None or not str(value).strip():
+def _choice(value: str | None, choices: list[str], what: str) -> str | None:
+    """A filter value matched by the recommender's own rule; the refusal echoes the value escaped."""
+    if not value or not value.strip():
         return None
-    v = str(value).strip().lower()
-    for a in allowed:
-        if a.lower() == v:
-            return a
-    raise UserError(f"Unknown {what} “{render.clip(value, 40)}”; choose one of: {', '.join(allowed)}.")
+    try:
+        return Recommender._match_choice(value, choices, what)
+    except QueryError:
+        shown = render.escape(render.clip(value.strip(), 40))
+        raise UserError(f"Unknown {what} “{shown}”; choose one of: {', '.join(choices)}.") from None
+
+
+def _is_valid_unicode(text: str) -> bool:
+    """False for text UTF-8 cannot encode (lone surrogates from broken clients or copy-paste)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def _shielded(coro: Awaitable[Any]) -> None:

@@ -14,6 +14,9 @@ from pydantic_settings import NoDecode
 
 from recommender.settings import RecommenderSettings
 
+# The most recommendations one request may ask for: bounds MAX_K and /recommend's `k` option range.
+K_CEILING = 50
+
 
 class BotSettings(RecommenderSettings):
     """Configuration of the Discord bot and the offline console."""
@@ -30,8 +33,8 @@ class BotSettings(RecommenderSettings):
     dev_guild_id: int | None = Field(
         default=None, description="Sync commands to this guild only (instant) instead of globally (slow)."
     )
-    default_k: int = Field(default=5, ge=1, le=50)
-    max_k: int = Field(default=20, ge=1, le=50)
+    default_k: int = Field(default=5, ge=1, le=K_CEILING)
+    max_k: int = Field(default=20, ge=1, le=K_CEILING)
     log_level: str = Field(default="INFO")
     discord_api_base: str | None = Field(
         default=None, description="REST base, e.g. http://127.0.0.1:8080/api/v10 (proxy or test stand-in)."
@@ -75,10 +78,6 @@ class BotSettings(RecommenderSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{Path(self.data_dir) / 'reelmate.db'}"
-
-    @property
-    def effective_max_k(self) -> int:
-        return max(self.max_k, 1)
 
     def token_value(self) -> str | None:
         return self.discord_token.get_secret_value() if self.discord_token else None

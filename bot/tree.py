@@ -1,4 +1,4 @@
-"""One error handler for every slash command.
+"""One error handler for every slash command and component.
 
 Whatever fails (cooldown, a failed check, a bad title, a bug) the user gets a clear ephemeral reply
 instead of Discord's "This interaction failed", and the log gets one line (with the traceback only
@@ -13,6 +13,7 @@ import secrets
 import discord
 from discord import app_commands
 
+from bot.render import escape
 from bot.service import UserError
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
         msg = str(original) if type(original) is AdminOnly else ""
         return msg or "You are not allowed to use this command here.", False
     if isinstance(original, app_commands.TransformerError):
-        return f"I couldn't understand “{str(original.value)[:50]}” for that option.", False
+        return f"I couldn't understand “{escape(str(original.value)[:50])}” for that option.", False
     if isinstance(original, app_commands.CommandNotFound):
         return "That command no longer exists; Discord may still be updating the command list.", False
     return "", True
@@ -50,15 +51,24 @@ class ReelmateTree(app_commands.CommandTree):
     """A CommandTree whose on_error always answers the user."""
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        message, is_bug = describe_error(error)
         command = interaction.command.qualified_name if interaction.command else "?"
-        if is_bug:
-            ref = secrets.token_hex(3)
-            log.error("error %s in /%s for user %s", ref, command, interaction.user.id, exc_info=error)
-            message = f"Sorry, something went wrong on my side (reference `{ref}`). It has been logged."
-        else:
-            log.info("/%s refused for user %s: %s", command, interaction.user.id, message)
-        await reply_ephemeral(interaction, message)
+        await report_error(interaction, error, where=f"/{command}")
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException, *, where: str) -> None:
+    """The one reply to a failure, for commands and components alike.
+
+    A user error is shown as is and logged in one line; a bug is logged with its traceback under a
+    short reference the user can quote, and nothing of its text reaches the channel.
+    """
+    message, is_bug = describe_error(error)
+    if is_bug:
+        ref = secrets.token_hex(3)
+        log.error("error %s in %s for user %s", ref, where, interaction.user.id, exc_info=error)
+        message = f"Sorry, something went wrong on my side (reference `{ref}`). It has been logged."
+    else:
+        log.info("%s refused for user %s: %s", where, interaction.user.id, message)
+    await reply_ephemeral(interaction, message)
 
 
 async def reply_ephemeral(interaction: discord.Interaction, message: str) -> None:

@@ -10,17 +10,23 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from recommender.events import DoneEvent, ErrorEvent, StageEvent, TrainingEvent
 from recommender.settings import RecommenderSettings, enrichment_sources
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
+    """The project's own errors, whose messages are written for people; anything else is a bug."""
     from recommender.artifacts import ArtifactError
     from recommender.catalog import CatalogError
+    from recommender.evaluation.benchmarks import BenchmarkError
+    from recommender.evaluation.pairs import PairsError
+    from recommender.evaluation.report import ReportError
     from recommender.matching import QueryError
 
-    return (CatalogError, ArtifactError, QueryError, ValueError, FileNotFoundError)
+    return (CatalogError, ArtifactError, QueryError, BenchmarkError, PairsError, ReportError)
 
 
 def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderSettings) -> None:
@@ -66,23 +72,20 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
     return parser
 
 
-def _emitter(mode: str):
-    def emit(event: dict) -> None:
+def _printer(mode: str) -> Callable[[TrainingEvent], None]:
+    """Render events: one JSON object per line for programs, else each event's own one-line wording."""
+
+    def emit(event: TrainingEvent) -> None:
         if mode == "json":
-            print(json.dumps(event, default=str), flush=True)
-        elif event["event"] == "epoch":
-            print(f"epoch {event['epoch']:>3}/{event['epochs']}  loss {event['loss']:.4f}  ({event['seconds']:.1f}s)",
-                  flush=True)
-        elif event["event"] == "stage":
-            print(f"[{event['stage']}]", flush=True)
-            if "report" in event:
-                print(event["report"], flush=True)
-        elif event["event"] == "done":
-            state = "activated" if event["activated"] else "NOT activated"
-            print(f"model {event['version']} {state}: {event['reason']}", flush=True)
-            print(json.dumps(event["metrics"], indent=2), flush=True)
-        elif event["event"] == "error":
-            print(f"error: {event['message']}", file=sys.stderr, flush=True)
+            print(event.to_json(), flush=True)
+        elif isinstance(event, ErrorEvent):
+            print(f"error: {event.message}", file=sys.stderr, flush=True)
+        else:
+            print(event.describe(), flush=True)
+            if isinstance(event, StageEvent) and event.report:
+                print(event.report, flush=True)
+            elif isinstance(event, DoneEvent):
+                print(json.dumps(event.metrics, indent=2), flush=True)
 
     return emit
 
@@ -91,15 +94,15 @@ def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
     from recommender.pipeline import train_and_save
     from recommender.training import TrainConfig
 
-    emit = _emitter(args.progress)
+    emit = _printer(args.progress)
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v is not None}
     config = TrainConfig(arch=args.arch, seed=args.seed, **overrides)
     outcome = train_and_save(
         args.data, args.out, config, enrichment=enrichment_sources(args.enrich, args.bundled_enrichment), on_event=emit,
         activate=not getattr(args, "no_activate", False), gate=gate,
     )
-    emit({"event": "done", "version": outcome.version, "path": str(outcome.path), "activated": outcome.activated,
-          "reason": outcome.reason, "metrics": outcome.metrics})
+    emit(DoneEvent(version=outcome.version, path=str(outcome.path), activated=outcome.activated,
+                   reason=outcome.reason, metrics=outcome.metrics))
     return 0
 
 
@@ -149,11 +152,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_evaluate(args)
     except _user_errors() as exc:
-        if getattr(args, "progress", "text") == "json":
-            print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
-        else:
-            print(f"error: {exc}", file=sys.stderr)
+        _printer(getattr(args, "progress", "text"))(ErrorEvent(message=str(exc)))
         return 2
+    except Exception as exc:
+        # A bug: the traceback goes to stderr; a program reading JSON still gets one clear last line
+        # (a library's log chatter on stderr is no error message).
+        if getattr(args, "progress", "text") == "json":
+            _printer("json")(ErrorEvent(message=f"{type(exc).__name__}: {exc}"))
+        raise
 
 
 def train_main(argv: list[str] | None = None) -> int:

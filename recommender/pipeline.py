@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,14 +17,13 @@ import numpy as np
 
 from recommender import artifacts
 from recommender.catalog import Catalog, load_catalog
+from recommender.events import EpochEvent, ProgressCallback, StageEvent
 from recommender.serving import Recommender
 from recommender.training import EpochProgress, TrainConfig, train
 
 log = logging.getLogger(__name__)
 # A retrain may score this much below the current model and still be promoted (noise between seeds).
 GATE_TOLERANCE = 0.01
-
-Event = Callable[[dict], None]
 
 
 @dataclass
@@ -92,21 +91,19 @@ def train_and_save(
     config: TrainConfig,
     *,
     enrichment: Path | Sequence[Path] | None = None,
-    on_event: Event | None = None,
+    on_event: ProgressCallback | None = None,
     activate: bool = True,
     gate: bool = False,
 ) -> TrainOutcome:
     """Train on a catalog, save a new version, verify it and activate it if allowed."""
     emit = on_event or (lambda event: None)
     listings = [enrichment] if isinstance(enrichment, Path) else list(enrichment or [])
-    emit({"event": "stage", "stage": "loading catalog", "data": str(data)})
+    emit(StageEvent(stage="loading catalog", data=str(data)))
     catalog: Catalog = load_catalog(data, listings)
-    emit({"event": "stage", "stage": "training", "arch": config.arch, "items": len(catalog.items),
-          "report": catalog.report.summary()})
+    emit(StageEvent(stage="training", arch=config.arch, items=len(catalog.items), report=catalog.report.summary()))
 
     def progress(p: EpochProgress) -> None:
-        emit({"event": "epoch", "epoch": p.epoch, "epochs": p.epochs, "loss": round(p.loss, 4),
-              "seconds": round(p.seconds, 2)})
+        emit(EpochEvent(epoch=p.epoch, epochs=p.epochs, loss=round(p.loss, 4), seconds=round(p.seconds, 2)))
 
     trained = train(catalog, config, progress)
     vocab = trained.space.to_json() if trained.space else {"seed_ids": trained.seed_ids}
@@ -120,7 +117,7 @@ def train_and_save(
         "loss_history": [round(x, 4) for x in trained.history],
         "cleaning": catalog.report.to_dict(),
     }
-    emit({"event": "stage", "stage": "evaluating"})
+    emit(StageEvent(stage="evaluating"))
     path = artifacts.save_artifact(
         model_root, embeddings=trained.embeddings, items=catalog.items, vocab=vocab,
         metadata=metadata, keras_model=trained.keras_model,
@@ -136,7 +133,7 @@ def train_and_save(
     if gate and activate:
         activate, reason = _compare_with_current(model_root, metrics["gate"])
     if activate:
-        emit({"event": "stage", "stage": "activating", "version": version})
+        emit(StageEvent(stage="activating", version=version))
         artifacts.activate(model_root, version)
     return TrainOutcome(version, path, activate, reason, metrics)
 

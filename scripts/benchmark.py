@@ -173,16 +173,16 @@ def serve_child(repeats: int) -> None:
 
 def train_version(data: Path, enrich: Path | None, root: Path, arch: str, epochs: int | None,
                   activate: bool) -> tuple[Path, dict]:
+    from recommender.events import EpochEvent, TrainingEvent
     from recommender.pipeline import train_and_save
     from recommender.training import TrainConfig
 
     epoch_seconds: list[float] = []
 
-    def on_event(event: dict) -> None:
-        if event["event"] == "epoch":
-            epoch_seconds.append(float(event["seconds"]))
-            print(f"  {arch}: epoch {event['epoch']}/{event['epochs']} loss {event['loss']:.4f} "
-                  f"({event['seconds']:.1f}s)", file=sys.stderr, flush=True)
+    def on_event(event: TrainingEvent) -> None:
+        if isinstance(event, EpochEvent):
+            epoch_seconds.append(event.seconds)
+            print(f"  {arch}: {event.describe()}", file=sys.stderr, flush=True)
 
     config = TrainConfig(arch=arch, **({"epochs": epochs} if epochs else {}))
     start = time.perf_counter()

@@ -2,7 +2,9 @@
 
 Not a pytest test (timings depend on the machine); run it by hand:
 
-    .venv/bin/python scripts/load_test.py [--n 200] [--model-dir DIR]
+    .venv/bin/python -m scripts.load_test [--n 200] [--model-dir DIR]
+
+(as a module from the repository root, so that `tests` and the fake Discord import).
 
 Without --model-dir it trains a tiny model on tests/fixtures/catalog_iso.csv first. It prints the
 distribution of the time to first response (the interaction callback Discord requires within 3 s)
@@ -14,18 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from bot.settings import BotSettings
+from tests.bot.e2e import running_bot
+from tests.fakediscord import FakeDiscord
 
-from bot.settings import BotSettings  # noqa: E402
-from tests.bot.e2e import running_bot  # noqa: E402
-from tests.fakediscord import FakeDiscord  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 CATALOG = REPO / "tests" / "fixtures" / "catalog_iso.csv"
 TITLES = ["Wednesday", "The Night Agent", "Ginny & Georgia", "The Glory", "Outer Banks", "Stranger Things"]
@@ -33,7 +33,7 @@ TITLES = ["Wednesday", "The Night Agent", "Ginny & Georgia", "The Glory", "Outer
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def main(n: int, model_dir: Path | None) -> None:
@@ -42,25 +42,32 @@ async def main(n: int, model_dir: Path | None) -> None:
         if model_dir is None:
             model_dir = tmp_path / "models"
             print("training a tiny model…", flush=True)
-            subprocess.run([sys.executable, "-m", "recommender", "train", "--data", str(CATALOG), "--out",
-                            str(model_dir), "--epochs", "2", "--progress", "json"], check=True,
-                           capture_output=True, cwd=REPO)
+            train = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "recommender", "train", "--data", str(CATALOG), "--out", str(model_dir),
+                "--epochs", "2", "--progress", "json", cwd=REPO,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            )
+            _, err = await train.communicate()
+            if train.returncode != 0:
+                raise SystemExit(f"training failed: {err.decode(errors='replace')[-500:]}")
         settings = BotSettings(_env_file=None, discord_token=None, data_dir=tmp_path, model_dir=model_dir,
                                database_url=f"sqlite+aiosqlite:///{tmp_path / 'load.db'}",
-                               cooldown_rate=1000, guild_ready_timeout=0.1, log_level="WARNING")
-        async with FakeDiscord(token="test-token-e2e-secret", patch_discord=False) as fake:
-            async with running_bot(settings, fake):
-                users = [fake.add_member(f"user{i}") for i in range(n)]
-                t0 = time.monotonic()
-                inters = await asyncio.gather(*(
-                    fake.send_slash_command("recommend", {"title": TITLES[i % len(TITLES)]}, user=u)
-                    for i, u in enumerate(users)))
-                await asyncio.gather(*(i.wait_response(60) for i in inters))
-                await asyncio.gather(*(i.wait_final_message(120, where=lambda m: bool(m.get("embeds")))
-                                       for i in inters))
-                total = time.monotonic() - t0
-                first = [i.responded_after for i in inters]
-                final = [fake._message_changed_at[max(i.message_ids)] - i.dispatched_at for i in inters]
+                               cooldown_rate=1000, guild_ready_timeout=0.1, log_level="WARNING")  # type: ignore[call-arg]
+        async with (
+            FakeDiscord(token="test-token-e2e-secret", patch_discord=False) as fake,
+            running_bot(settings, fake),
+        ):
+            users = [fake.add_member(f"user{i}") for i in range(n)]
+            t0 = time.monotonic()
+            inters = await asyncio.gather(*(
+                fake.send_slash_command("recommend", {"title": TITLES[i % len(TITLES)]}, user=u)
+                for i, u in enumerate(users)))
+            await asyncio.gather(*(i.wait_response(60) for i in inters))
+            await asyncio.gather(*(i.wait_final_message(120, where=lambda m: bool(m.get("embeds")))
+                                   for i in inters))
+            total = time.monotonic() - t0
+            first = [i.responded_after for i in inters if i.responded_after is not None]
+            final = [fake._message_changed_at[max(i.message_ids)] - i.dispatched_at for i in inters]
     print(f"{n} concurrent /recommend, all answered in {total:.2f} s wall time")
     for label, xs in (("time to first response", first), ("time to final embed", final)):
         print(f"{label:>24}: median {statistics.median(xs):.3f} s  p90 {pct(xs, 90):.3f} s  "

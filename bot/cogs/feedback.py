@@ -12,7 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui import THUMBS, card_to_embed
+from bot.ui import THUMBS
+from bot.views import card_to_embed
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot
@@ -51,7 +52,7 @@ class FeedbackCog(commands.Cog):
             )
 
     @app_commands.command(name="feedback-stats", description="Thumbs-up rate per model version.")
-    async def feedback_stats(self, interaction: discord.Interaction) -> None:
+    async def feedback_stats(self, interaction: discord.Interaction[ReelmateBot]) -> None:
         card = await self.bot.service.stats_card()
         await interaction.response.send_message(embed=card_to_embed(card))
 

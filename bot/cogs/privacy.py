@@ -19,11 +19,11 @@ class PrivacyCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="privacy", description="What Reelmate stores about you.")
-    async def privacy(self, interaction: discord.Interaction) -> None:
+    async def privacy(self, interaction: discord.Interaction[ReelmateBot]) -> None:
         await interaction.response.send_message(self.bot.service.privacy_text(), ephemeral=True)
 
     @app_commands.command(name="forget-me", description="Delete everything Reelmate stored about you.")
-    async def forget_me(self, interaction: discord.Interaction) -> None:
+    async def forget_me(self, interaction: discord.Interaction[ReelmateBot]) -> None:
         await interaction.response.send_message(
             "This deletes your requests and votes for good. Are you sure?",
             view=ConfirmForgetView(interaction.user.id),

@@ -1,20 +1,23 @@
 """Hand-made stand-ins for discord.py objects, for cog unit tests where the fake server is overkill.
 
-They record what the cog sent; anything a test did not expect to be called raises AttributeError.
+They record what the cog sent; each is `spec_set` to the discord.py class it stands for, so an
+attribute the real class lacks raises AttributeError.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from unittest import mock
 
 import discord
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOG = REPO / "tests" / "fixtures" / "catalog_iso.csv"
+ENRICHMENT = REPO / "tests" / "fixtures" / "enrichment.csv"
 ADMIN_ID = 4242
 USER_ID = 1001
 
@@ -30,20 +33,49 @@ class Sent:
     kind: str = "message"
 
 
-class FakeMessage:
+class SpecStub(mock.NonCallableMock):
+    """A stand-in limited to the attributes of the discord.py class it stands for (`spec_set`).
+
+    python-discord/bot's tests/helpers.py pattern: code under test that touches an attribute the
+    real class lacks fails here as it would against Discord. Methods the stub implements are checked
+    against the same spec when the class is defined; what a stub records lives in its `__dict__`,
+    outside the Discord surface.
+    """
+
+    spec_set: type = object
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = {n for n, v in vars(cls).items() if callable(v) and not n.startswith("_") and n != "spec_set"}
+        missing = own - set(dir(cls.spec_set))
+        assert not missing, f"{cls.__name__} defines {missing}, which {cls.spec_set.__name__} lacks"
+
+    def __init__(self, **attributes: Any) -> None:
+        super().__init__(spec_set=self.spec_set)
+        for name, value in attributes.items():
+            setattr(self, name, value)
+
+    def _record(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
+class StubMessage(SpecStub):
+    spec_set = discord.WebhookMessage
+
     def __init__(self) -> None:
-        self.id = next(_ids)
-        self.reactions: list[str] = []
+        super().__init__(id=next(_ids))
+        self._record(reactions=[])
 
     async def add_reaction(self, emoji: str) -> None:
         self.reactions.append(emoji)
 
 
-class FakeResponse:
-    def __init__(self, owner: FakeInteraction) -> None:
-        self.owner = owner
-        self._done = False
-        self.deferred: dict[str, Any] | None = None
+class StubResponse(SpecStub):
+    spec_set = discord.InteractionResponse
+
+    def __init__(self, owner: StubInteraction) -> None:
+        super().__init__()
+        self._record(owner=owner, _done=False, deferred=None)
 
     def is_done(self) -> bool:
         return self._done
@@ -51,11 +83,11 @@ class FakeResponse:
     def _mark(self) -> None:
         if self._done:
             raise discord.InteractionResponded(self.owner)  # type: ignore[arg-type]
-        self._done = True
+        self._record(_done=True)
 
     async def defer(self, *, ephemeral: bool = False, thinking: bool = False) -> None:
         self._mark()
-        self.deferred = {"ephemeral": ephemeral, "thinking": thinking}
+        self._record(deferred={"ephemeral": ephemeral, "thinking": thinking})
 
     async def send_message(self, content: str | None = None, *, embed: discord.Embed | None = None,
                            view: discord.ui.View | None = None, ephemeral: bool = False) -> None:
@@ -67,38 +99,39 @@ class FakeResponse:
         self.owner.sent.append(Sent(content, None, view, False, "edit"))
 
 
-class FakeFollowup:
-    def __init__(self, owner: FakeInteraction) -> None:
-        self.owner = owner
+class StubFollowup(SpecStub):
+    spec_set = discord.Webhook
+
+    def __init__(self, owner: StubInteraction) -> None:
+        super().__init__()
+        self._record(owner=owner)
 
     async def send(self, content: str | None = None, *, embed: discord.Embed | None = None,
-                   view: discord.ui.View | None = None, ephemeral: bool = False, wait: bool = False) -> FakeMessage:
-        message = FakeMessage()
+                   view: discord.ui.View | None = None, ephemeral: bool = False, wait: bool = False) -> StubMessage:
+        message = StubMessage()
         self.owner.sent.append(Sent(content, embed, view, ephemeral, "followup"))
         self.owner.messages.append(message)
         return message
 
 
-@dataclass
-class FakeInteraction:
-    client: Any
-    user_id: int = 1001
-    guild_id: int | None = 555
-    channel_id: int | None = 777
-    manage_guild: bool = False
-    type: discord.InteractionType = discord.InteractionType.application_command
-    sent: list[Sent] = field(default_factory=list)
-    messages: list[FakeMessage] = field(default_factory=list)
-    edits: list[str] = field(default_factory=list)
+class StubInteraction(SpecStub):
+    """A discord.Interaction that records what the code under test sent (`sent`, `messages`, `edits`)."""
 
-    def __post_init__(self) -> None:
-        self.id = next(_ids)
-        self.user = SimpleNamespace(id=self.user_id)
-        self.guild = SimpleNamespace(id=self.guild_id) if self.guild_id else None
-        self.permissions = discord.Permissions(manage_guild=self.manage_guild)
-        self.response = FakeResponse(self)
-        self.followup = FakeFollowup(self)
-        self.command = None
+    spec_set = discord.Interaction
+
+    def __init__(self, client: Any, *, user_id: int = USER_ID, guild_id: int | None = 555,
+                 channel_id: int | None = 777, manage_guild: bool = False,
+                 type: discord.InteractionType = discord.InteractionType.application_command) -> None:
+        super().__init__(
+            id=next(_ids), client=client, type=type, command=None,
+            user=mock.NonCallableMock(spec_set=discord.Member, id=user_id),
+            guild_id=guild_id, channel_id=channel_id,
+            guild=mock.NonCallableMock(spec_set=discord.Guild, id=guild_id) if guild_id else None,
+            permissions=discord.Permissions(manage_guild=manage_guild),
+        )
+        self._record(sent=[], messages=[], edits=[])
+        self.response = StubResponse(self)
+        self.followup = StubFollowup(self)
 
     async def edit_original_response(self, *, content: str | None = None) -> None:
         self.edits.append(content or "")

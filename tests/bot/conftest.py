@@ -1,8 +1,10 @@
-"""Fixtures for the bot tests: a tiny real model, real SQLite stores, settings in tmp dirs."""
+"""Fixtures for the bot tests: real SQLite stores and settings in tmp dirs.
+
+The model fixtures (`model_root`, `model_root_copy`, `session_recommender`) come from tests/conftest.py.
+"""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,28 +14,7 @@ from bot.service import RecommendService
 from bot.settings import BotSettings
 from feedback import FeedbackStore
 from recommender.serving import Recommender
-from tests.bot.bot_helpers import ADMIN_ID, CATALOG, REPO
-
-ENRICHMENT = REPO / "tests" / "fixtures" / "enrichment.csv"
-
-
-@pytest.fixture(scope="session")
-def bot_model_root(model_root: Path) -> Path:
-    """The session's tiny real model (tests/conftest.py), trained on the fixture catalog + enrichment."""
-    return model_root
-
-
-@pytest.fixture(scope="session")
-def recommender(bot_model_root: Path) -> Recommender:
-    return Recommender.load(bot_model_root)
-
-
-@pytest.fixture
-def model_copy(bot_model_root: Path, tmp_path: Path) -> Path:
-    """A private copy of the model root, for tests that retrain into it."""
-    dest = tmp_path / "models"
-    shutil.copytree(bot_model_root, dest)
-    return dest
+from tests.bot.bot_helpers import ADMIN_ID, CATALOG, ENRICHMENT
 
 
 def make_settings(tmp_path: Path, model_dir: Path, **overrides: object) -> BotSettings:
@@ -59,8 +40,8 @@ def make_settings(tmp_path: Path, model_dir: Path, **overrides: object) -> BotSe
 
 
 @pytest.fixture
-def settings(tmp_path: Path, bot_model_root: Path) -> BotSettings:
-    return make_settings(tmp_path, bot_model_root)
+def settings(tmp_path: Path, model_root: Path) -> BotSettings:
+    return make_settings(tmp_path, model_root)
 
 
 @pytest.fixture
@@ -73,5 +54,7 @@ async def store(settings: BotSettings) -> AsyncIterator[FeedbackStore]:
 
 
 @pytest.fixture
-async def service(settings: BotSettings, store: FeedbackStore, recommender: Recommender) -> RecommendService:
-    return RecommendService(settings, store, recommender)
+async def service(
+    settings: BotSettings, store: FeedbackStore, session_recommender: Recommender
+) -> RecommendService:
+    return RecommendService(settings, store, session_recommender)

@@ -15,12 +15,13 @@ from discord import app_commands
 from bot.cogs.admin import AdminCog, is_admin
 from bot.cogs.feedback import FeedbackCog, reaction_vote
 from bot.cogs.privacy import PrivacyCog
-from bot.cogs.recommend import RecommendCog, user_cooldown
-from bot.retrain import RetrainEvent, RetrainRun
+from bot.cogs.recommend import DidYouMeanView, RecommendCog, user_cooldown
+from bot.retrain import RetrainRun
 from bot.service import RecommendService, RetrainBusy
 from bot.tree import AdminOnly, ReelmateTree
-from bot.ui import VOTE_TEMPLATE, DidYouMeanView, ItemVoteButton
-from tests.bot.bot_helpers import ADMIN_ID, USER_ID, FakeBot, FakeInteraction, reaction_payload
+from bot.ui import VOTE_TEMPLATE, ItemVoteButton
+from recommender.events import DoneEvent, EpochEvent
+from tests.bot.bot_helpers import ADMIN_ID, USER_ID, FakeBot, StubInteraction, reaction_payload
 
 
 @pytest.fixture
@@ -28,8 +29,8 @@ def fbot(settings, service: RecommendService) -> FakeBot:
     return FakeBot(settings, service, user_id=1)
 
 
-async def _recommend(fbot: FakeBot, title: str, **kw) -> FakeInteraction:
-    inter = FakeInteraction(fbot)
+async def _recommend(fbot: FakeBot, title: str, **kw) -> StubInteraction:
+    inter = StubInteraction(fbot)
     cog = RecommendCog(fbot)  # type: ignore[arg-type]
     await cog.recommend.callback(cog, inter, title, **kw)
     return inter
@@ -58,9 +59,9 @@ async def test_weak_match_is_ephemeral_did_you_mean_and_click_recommends(fbot: F
     assert sent.ephemeral and "Did you mean" in sent.content
     view = sent.view
     assert isinstance(view, DidYouMeanView)
-    other = FakeInteraction(fbot, user_id=999)
+    other = StubInteraction(fbot, user_id=999)
     assert not await view.interaction_check(other)  # only the asker can pick
-    click = FakeInteraction(fbot)
+    click = StubInteraction(fbot)
     assert await view.interaction_check(click)
     await view.children[0].callback(click)
     assert "Stranger Things" in click.sent[-1].embed.title
@@ -69,7 +70,7 @@ async def test_weak_match_is_ephemeral_did_you_mean_and_click_recommends(fbot: F
 async def test_bad_options_are_refused_before_deferring(fbot: FakeBot) -> None:
     from bot.service import UserError
 
-    inter = FakeInteraction(fbot)
+    inter = StubInteraction(fbot)
     cog = RecommendCog(fbot)  # type: ignore[arg-type]
     with pytest.raises(UserError, match="language"):
         await cog.recommend.callback(cog, inter, "Wednesday", language="Klingon")
@@ -78,7 +79,7 @@ async def test_bad_options_are_refused_before_deferring(fbot: FakeBot) -> None:
 
 async def test_autocomplete_choices(fbot: FakeBot) -> None:
     cog = RecommendCog(fbot)  # type: ignore[arg-type]
-    inter = FakeInteraction(fbot, type=discord.InteractionType.autocomplete)
+    inter = StubInteraction(fbot, type=discord.InteractionType.autocomplete)
     choices = await cog.title_autocomplete(inter, "wedn")
     assert choices[0].name == "Wednesday: Season 1" and len(choices) <= 25
     langs = await cog.language_autocomplete(inter, "kor")
@@ -86,7 +87,7 @@ async def test_autocomplete_choices(fbot: FakeBot) -> None:
 
 
 async def test_cooldown_factory_reads_settings(fbot: FakeBot) -> None:
-    cd = user_cooldown(FakeInteraction(fbot))  # type: ignore[arg-type]
+    cd = user_cooldown(StubInteraction(fbot))  # type: ignore[arg-type]
     assert (cd.rate, cd.per) == (fbot.settings.cooldown_rate, fbot.settings.cooldown_per)
 
 
@@ -94,12 +95,12 @@ async def test_item_vote_button_from_custom_id(fbot: FakeBot) -> None:
     inter = await _recommend(fbot, "Wednesday")
     custom_id = inter.sent[-1].view.children[3].custom_id  # rank 2, down
     match = re.fullmatch(VOTE_TEMPLATE, custom_id)
-    press = FakeInteraction(fbot)
+    press = StubInteraction(fbot)
     button = await ItemVoteButton.from_custom_id(press, None, match)  # type: ignore[arg-type]
     await button.callback(press)
     assert press.sent[-1].ephemeral and "Recorded 👎 for recommendation #2" in press.sent[-1].content
     bad = await ItemVoteButton.from_custom_id(press, None, re.fullmatch(VOTE_TEMPLATE, "reelmate:vote:999999:1:up"))
-    press2 = FakeInteraction(fbot)
+    press2 = StubInteraction(fbot)
     await bad.callback(press2)
     assert press2.sent[-1].ephemeral and "Sorry" not in press2.sent[-1].content
 
@@ -128,19 +129,19 @@ def test_reaction_vote_mapping() -> None:
 
 async def test_feedback_stats_command(fbot: FakeBot) -> None:
     cog = FeedbackCog(fbot)  # type: ignore[arg-type]
-    inter = FakeInteraction(fbot)
+    inter = StubInteraction(fbot)
     await cog.feedback_stats.callback(cog, inter)
     assert inter.sent[-1].embed.title == "Feedback per model"
 
 
 # -- admin -----------------------------------------------------------------------------------------
 def test_admin_check(fbot: FakeBot) -> None:
-    assert is_admin(FakeInteraction(fbot, user_id=ADMIN_ID, guild_id=None))  # type: ignore[arg-type]
-    assert is_admin(FakeInteraction(fbot, manage_guild=True))  # type: ignore[arg-type]
+    assert is_admin(StubInteraction(fbot, user_id=ADMIN_ID, guild_id=None))  # type: ignore[arg-type]
+    assert is_admin(StubInteraction(fbot, manage_guild=True))  # type: ignore[arg-type]
     with pytest.raises(AdminOnly, match="Manage Server"):
-        is_admin(FakeInteraction(fbot))  # type: ignore[arg-type]
+        is_admin(StubInteraction(fbot))  # type: ignore[arg-type]
     with pytest.raises(AdminOnly):  # Manage Server means nothing in DMs
-        is_admin(FakeInteraction(fbot, guild_id=None, manage_guild=True))  # type: ignore[arg-type]
+        is_admin(StubInteraction(fbot, guild_id=None, manage_guild=True))  # type: ignore[arg-type]
 
 
 async def test_retrain_command_edits_progress_and_refuses_a_second(fbot: FakeBot, monkeypatch) -> None:
@@ -148,21 +149,21 @@ async def test_retrain_command_edits_progress_and_refuses_a_second(fbot: FakeBot
 
     async def fake_run(cmd, progress=None):
         for e in range(1, 4):
-            await progress(RetrainEvent("epoch", {"event": "epoch", "epoch": e, "epochs": 3, "loss": 1.0 / e}))
+            await progress(EpochEvent(epoch=e, epochs=3, loss=1.0 / e, seconds=0.1))
         await gate.wait()
-        return RetrainRun(returncode=0, done={"version": "v-x", "activated": False, "reason": "worse", "metrics": {}})
+        return RetrainRun(returncode=0, done=DoneEvent(version="v-x", path="/m/v-x", activated=False, reason="worse"))
 
     monkeypatch.setattr("bot.service.run_retrain", fake_run)
     cog = AdminCog(fbot)  # type: ignore[arg-type]
     cog.status_interval = 0.0
-    inter = FakeInteraction(fbot, user_id=ADMIN_ID)
+    inter = StubInteraction(fbot, user_id=ADMIN_ID)
     task = asyncio.create_task(cog.retrain.callback(cog, inter))
     for _ in range(100):
         if fbot.service.retrain_running and inter.edits:
             break
         await asyncio.sleep(0.01)
     with pytest.raises(RetrainBusy):
-        await cog.retrain.callback(cog, FakeInteraction(fbot, user_id=ADMIN_ID))
+        await cog.retrain.callback(cog, StubInteraction(fbot, user_id=ADMIN_ID))
     gate.set()
     await task
     assert inter.sent[0].content.startswith("🛠️ Retraining started")
@@ -173,7 +174,7 @@ async def test_retrain_command_edits_progress_and_refuses_a_second(fbot: FakeBot
 
 async def test_model_command(fbot: FakeBot) -> None:
     cog = AdminCog(fbot)  # type: ignore[arg-type]
-    inter = FakeInteraction(fbot)
+    inter = StubInteraction(fbot)
     await cog.model.callback(cog, inter)
     assert fbot.service.recommender.version in inter.sent[-1].embed.description
 
@@ -182,20 +183,20 @@ async def test_model_command(fbot: FakeBot) -> None:
 async def test_privacy_and_forget_me(fbot: FakeBot) -> None:
     await _recommend(fbot, "Wednesday")
     cog = PrivacyCog(fbot)  # type: ignore[arg-type]
-    inter = FakeInteraction(fbot)
+    inter = StubInteraction(fbot)
     await cog.privacy.callback(cog, inter)
     assert inter.sent[-1].ephemeral and "user id" in inter.sent[-1].content
-    ask = FakeInteraction(fbot)
+    ask = StubInteraction(fbot)
     await cog.forget_me.callback(cog, ask)
     view = ask.sent[-1].view
     assert ask.sent[-1].ephemeral
-    cancel = FakeInteraction(fbot)
+    cancel = StubInteraction(fbot)
     await view.cancel.callback(cancel)
     assert "nothing was deleted" in cancel.sent[-1].content
     assert "Wednesday" in str(await fbot.service.store.export_user(USER_ID))
-    ask2 = FakeInteraction(fbot)
+    ask2 = StubInteraction(fbot)
     await cog.forget_me.callback(cog, ask2)
-    confirm = FakeInteraction(fbot)
+    confirm = StubInteraction(fbot)
     await ask2.sent[-1].view.confirm.callback(confirm)
     assert "deleted" in confirm.sent[-1].content
     assert "Wednesday" not in str(await fbot.service.store.export_user(USER_ID))
@@ -212,7 +213,7 @@ async def test_privacy_and_forget_me(fbot: FakeBot) -> None:
 )
 async def test_tree_on_error_answers_ephemerally(fbot: FakeBot, error, expected: str) -> None:
     tree = ReelmateTree(discord.Client(intents=discord.Intents.none()))
-    inter = FakeInteraction(fbot)
+    inter = StubInteraction(fbot)
     await tree.on_error(inter, error)  # type: ignore[arg-type]
     assert inter.sent[-1].ephemeral and expected in inter.sent[-1].content
 
@@ -221,7 +222,7 @@ async def test_tree_on_error_hides_internal_errors(fbot: FakeBot, caplog) -> Non
     from bot.service import UserError
 
     tree = ReelmateTree(discord.Client(intents=discord.Intents.none()))
-    inter = FakeInteraction(fbot)
+    inter = StubInteraction(fbot)
     await inter.response.defer(thinking=True)
     boom = RuntimeError("secret-internal-detail token=abc")
     cmd = RecommendCog(fbot).recommend  # type: ignore[arg-type]
@@ -230,6 +231,6 @@ async def test_tree_on_error_hides_internal_errors(fbot: FakeBot, caplog) -> Non
     assert sent.kind == "followup" and sent.ephemeral
     assert "something went wrong" in sent.content and "secret-internal-detail" not in sent.content
     assert "secret-internal-detail" in caplog.text  # but the log has it
-    inter2 = FakeInteraction(fbot)
+    inter2 = StubInteraction(fbot)
     await tree.on_error(inter2, app_commands.CommandInvokeError(cmd, UserError("k must be small")))  # type: ignore[arg-type]
     assert inter2.sent[-1].content == "k must be small"

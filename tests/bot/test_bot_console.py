@@ -12,7 +12,7 @@ import pytest
 
 from bot.console import parse_recommend_args
 from bot.service import UserError
-from tests.bot.bot_helpers import CATALOG, REPO
+from tests.bot.bot_helpers import CATALOG, ENRICHMENT, REPO
 
 
 def _env(tmp_path: Path, model_dir: Path) -> dict[str, str]:
@@ -22,13 +22,14 @@ def _env(tmp_path: Path, model_dir: Path) -> dict[str, str]:
         MODEL_DIR=str(model_dir),
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'console.db'}",
         CATALOG_PATH=str(CATALOG),
+        ENRICHMENT_PATH=str(ENRICHMENT),  # the data the session model was trained on
         DISCORD_TOKEN="",
         LOG_LEVEL="WARNING",
     )
     return env
 
 
-def test_console_session(tmp_path: Path, bot_model_root: Path) -> None:
+def test_console_session(tmp_path: Path, model_root: Path) -> None:
     lines = [
         "/help",
         "/recommend Wednesday k:3 type:Show language:English",
@@ -46,7 +47,7 @@ def test_console_session(tmp_path: Path, bot_model_root: Path) -> None:
     ]
     proc = subprocess.run(
         [sys.executable, "-m", "bot"], input="\n".join(lines) + "\n", capture_output=True, text=True,
-        env=_env(tmp_path, bot_model_root), cwd=tmp_path, timeout=60,
+        env=_env(tmp_path, model_root), cwd=tmp_path, timeout=60,
     )
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr
@@ -72,11 +73,11 @@ def test_console_session(tmp_path: Path, bot_model_root: Path) -> None:
         db.close()
 
 
-def test_console_forget_me_needs_confirmation(tmp_path: Path, bot_model_root: Path) -> None:
+def test_console_forget_me_needs_confirmation(tmp_path: Path, model_root: Path) -> None:
     lines = ["/recommend Wednesday", "/forget-me", "no", "/forget-me", "yes", "/quit", "/model"]
     proc = subprocess.run(
         [sys.executable, "-m", "bot"], input="\n".join(lines) + "\n", capture_output=True, text=True,
-        env=_env(tmp_path, bot_model_root), cwd=tmp_path, timeout=60,
+        env=_env(tmp_path, model_root), cwd=tmp_path, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Cancelled: nothing was deleted." in proc.stdout

@@ -10,8 +10,8 @@ import textwrap
 import discord
 
 from bot.app import apply_endpoint_overrides
-from bot.logging_setup import configure_logging
-from bot.retrain import child_env, retrain_command, run_retrain
+from bot.logging_setup import configure_logging, redact
+from bot.retrain import child_env, last_error_line, retrain_command, run_retrain
 from bot.settings import BotSettings
 from tests.bot.e2e import restore_endpoints
 
@@ -80,12 +80,14 @@ def test_retrain_command_and_env(monkeypatch, tmp_path) -> None:
 
 async def test_run_retrain_streams_events_and_survives_noise() -> None:
     script = textwrap.dedent("""
-        import json, sys
+        import sys
+        from recommender.events import DoneEvent, EpochEvent
         print("not json", flush=True)
+        print('{"event": "epoch", "epoch": "not a number"}', flush=True)  # malformed: skipped
         for i in (1, 2):
-            print(json.dumps({"event": "epoch", "epoch": i, "epochs": 2, "loss": 1.5}), flush=True)
+            print(EpochEvent(epoch=i, epochs=2, loss=1.5, seconds=0.25).to_json(), flush=True)
             sys.stderr.write("tf noise\\n" * 2000)
-        print(json.dumps({"event": "done", "version": "v1", "activated": True, "reason": "ok"}), flush=True)
+        print(DoneEvent(version="v1", path="/m/v1", activated=True, reason="ok").to_json(), flush=True)
     """)
     events = []
 
@@ -94,7 +96,8 @@ async def test_run_retrain_streams_events_and_survives_noise() -> None:
 
     run = await run_retrain([sys.executable, "-c", script], progress)
     assert run.returncode == 0 and run.activated and run.error is None
-    assert events == ["epoch 1/2, loss 1.5000", "epoch 2/2, loss 1.5000", "done: v1 activated (ok)"]
+    assert events == ["epoch 1/2  loss 1.5000  (0.2s)", "epoch 2/2  loss 1.5000  (0.2s)", "model v1 activated: ok"]
+    assert run.done is not None and run.done.version == "v1"
     assert run.stderr_tail[-1] == "tf noise"
 
 
@@ -104,3 +107,29 @@ async def test_run_retrain_failure_is_reported() -> None:
     assert run.returncode == 3 and run.error == "catalog has no rows" and not run.activated
     crash = await run_retrain([sys.executable, "-c", "raise SystemExit('boom')"])
     assert crash.returncode == 1 and "boom" in crash.error
+
+
+async def test_a_crashed_retrain_reports_its_exception_not_library_chatter() -> None:
+    script = textwrap.dedent("""
+        import sys
+        sys.stderr.write("Traceback (most recent call last):\\n  File \\"x.py\\", line 1\\n")
+        sys.stderr.write("MemoryError: Unable to allocate 3.1 GiB for an array\\n")
+        sys.stderr.write("I0000 00:00:1764290000.1 1 port.cc:153] oneDNN custom operations are on.\\n")
+        sys.stderr.write("2026-11-28 00:40:00.1: I tensorflow/core/util/port.cc:153] oneDNN custom operations\\n")
+        sys.exit(1)
+    """)
+    run = await run_retrain([sys.executable, "-c", script])
+    assert run.returncode == 1
+    assert run.error == "retrain exited with code 1: MemoryError: Unable to allocate 3.1 GiB for an array"
+    assert last_error_line(["oneDNN custom operations are on.", "disk quota exceeded"]) == "disk quota exceeded"
+    assert last_error_line(["I0000 00:00:1.2 1 port.cc:153] oneDNN custom operations are on."]) == ""
+
+
+def test_interaction_tokens_are_redacted_by_shape() -> None:
+    token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpTZWNyZXQ.abc-_x"
+    line = (f"POST /api/v10/interactions/123456/{token}/callback; PATCH /webhooks/99/{token}/messages/@original; "
+            f"WebSocket Event: {{'t': 'INTERACTION_CREATE', 'd': {{'token': '{token}', 'id': '5'}}}}")
+    out = redact(line, [])
+    assert token not in out and "aW50ZXJ" not in out
+    assert "/interactions/123456/[REDACTED]/callback" in out and "'token': '[REDACTED]'" in out
+    assert "'id': '5'" in out  # the rest of the line stays readable

@@ -8,6 +8,7 @@ import pytest
 
 from bot.retrain import RetrainRun
 from bot.service import DidYouMean, Recommended, RecommendService, RetrainBusy, UserError
+from recommender.events import DoneEvent
 from tests.bot.bot_helpers import USER_ID
 
 
@@ -108,8 +109,8 @@ async def test_retrain_is_one_at_a_time_and_hot_swaps(service: RecommendService,
     async def fake_run(cmd, progress=None):
         assert "--progress" in cmd and "retrain" in cmd
         await release.wait()
-        return RetrainRun(returncode=0, done={"version": service.recommender.version, "activated": True,
-                                              "reason": "better", "metrics": {}})
+        return RetrainRun(returncode=0, done=DoneEvent(version=service.recommender.version, path="/m",
+                                                       activated=True, reason="better"))
 
     monkeypatch.setattr("bot.service.run_retrain", fake_run)
     old = service.recommender

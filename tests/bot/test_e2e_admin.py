@@ -33,9 +33,9 @@ async def test_non_admin_retrain_is_refused(fake: FakeDiscord, settings: BotSett
 
 
 async def test_admin_retrain_completes_while_bot_stays_responsive(
-    fake: FakeDiscord, tmp_path, model_copy
+    fake: FakeDiscord, tmp_path, model_root_copy
 ) -> None:
-    settings = make_settings(tmp_path, model_copy, retrain_epochs=2)
+    settings = make_settings(tmp_path, model_root_copy, retrain_epochs=2)
     async with running_bot(settings, fake) as bot:
         old_version = bot.service.recommender.version
         beats_before = fake.heartbeats_received

@@ -96,7 +96,7 @@ class FakeInteraction:
                 return list(body.get("data", {}).get("choices", []))
         return []
 
-    async def wait_response(self, timeout: float = 3.0) -> dict[str, Any]:
+    async def wait_response(self, timeout: float = 3.0) -> dict[str, Any]:  # noqa: ASYNC109 - a test driver's deadline is its API
         """Wait for the first callback and return its body; TimeoutError names what was missing."""
         return await self.fake._wait_for(
             lambda: self.response,
@@ -117,7 +117,7 @@ class FakeInteraction:
         return [self.fake.messages[i] for i in self.message_ids if i in self.fake.messages]
 
     async def wait_final_message(
-        self, timeout: float = 5.0, *, where: Callable[[dict[str, Any]], bool] | None = None
+        self, timeout: float = 5.0, *, where: Callable[[dict[str, Any]], bool] | None = None  # noqa: ASYNC109 - a test driver's deadline is its API
     ) -> dict[str, Any]:
         """Wait until a message answering this interaction exists, and return it.
 

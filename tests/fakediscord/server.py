@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import secrets
@@ -320,7 +321,7 @@ class FakeDiscord:
                 raise ValueError("no heartbeat received yet")
             since = times[0]
         points = [since, *(t for t in times if t >= since), time.monotonic()]
-        return max(b - a for a, b in zip(points, points[1:]))
+        return max(b - a for a, b in itertools.pairwise(points))
 
     @property
     def identifies(self) -> int:
@@ -337,7 +338,7 @@ class FakeDiscord:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _wait_for(self, predicate: Callable[[], T | None], timeout: float, describe: Callable[[], str]) -> T:
+    async def _wait_for(self, predicate: Callable[[], T | None], timeout: float, describe: Callable[[], str]) -> T:  # noqa: ASYNC109 - a test driver's deadline is its API
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -353,7 +354,7 @@ class FakeDiscord:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), min(remaining, POLL_INTERVAL))
 
-    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:  # noqa: ASYNC109 - a test driver's deadline is its API
         """Wait until ``predicate()`` returns something truthy, and return it.
 
         Re-checked on every fake event and every 20 ms, so predicates may look at the bot too.
@@ -361,7 +362,7 @@ class FakeDiscord:
         """
         return await self._wait_for(predicate, timeout, lambda: f"timed out after {timeout}s waiting for {what}")
 
-    async def wait_until_identified(self, timeout: float = 5.0, *, count: int | None = None) -> GatewaySession:
+    async def wait_until_identified(self, timeout: float = 5.0, *, count: int | None = None) -> GatewaySession:  # noqa: ASYNC109 - a test driver's deadline is its API
         """Wait until a bot has IDENTIFY'd (and got READY + GUILD_CREATE) on a live connection.
 
         ``count`` waits for the N-th IDENTIFY overall, e.g. ``count=2`` for a restarted bot.
