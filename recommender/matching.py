@@ -39,10 +39,12 @@ MAX_QUERY_LENGTH = 200
 CONFIDENT_SCORE = 85.0
 _CANDIDATE_CUTOFF = 55.0
 _BIGRAM_POOL = 400        # names sharing the most bigrams with the query, scored with ratio
+_COMMON_BIGRAM = 3000     # a bigram in more names than this is skipped when rarer ones exist
 _FUZZY_POOL = 24          # names kept from the ratio pass for richer scorers
 _NEAR_TIE = 5.0           # text scores this close are ordered by filters and popularity
 _CLEAR_LEAD = 2.0
 _NOT_FOUND = 80.0         # confidence of "that season is not in the catalog; here is the work"         # a typo-level match needs twice the runner-up's hours to be "clearly ahead"
+_FUZZY_FILL = 5           # autocomplete asks the fuzzy pass only when fewer titles matched
 _SHORTLIST_CAP = 600      # prefix/containment names scored per query (bounded work for `the ...`)
 _LOOSE_DROP = frozenset({"the", "a", "an", "and"})
 _APOSTROPHES = re.compile(r"['’`´]")
@@ -232,6 +234,7 @@ class TitleIndex:
             for word in set(name.split()):
                 words[word].append(position)
         self._words = {w: np.array(p, dtype=np.int64) for w, p in words.items()}
+        self._vocabulary = sorted(self._words)
         grams: dict[str, list[int]] = defaultdict(list)
         sizes = []
         for position, name in enumerate(self.names):
@@ -239,7 +242,7 @@ class TitleIndex:
             sizes.append(len(name_grams))
             for gram in name_grams:
                 grams[gram].append(position)
-        self._bigram_postings = {g: np.array(p, dtype=np.int64) for g, p in grams.items()}
+        self._bigram_postings = {g: np.array(p, dtype=np.int32) for g, p in grams.items()}
         self._bigram_sizes = np.array(sizes, dtype=np.float64)
         self._franchise_ids, franchise_names = _factorize(self._franchise)
         members: dict[int, list[int]] = defaultdict(list)
@@ -307,9 +310,11 @@ class TitleIndex:
         phrase = " ".join(f"{_KIND_NAMES.get(kind, kind)} {n}".strip() for kind, n in reversed(wanted))
         if not matching:
             # `hotel transylvania 3` is the start of another title; `dune part two` is not in the catalog.
-            whole = self._scored_answer(match_form(query), query, preference)
-            if whole.answer is not None and whole.confidence >= 90.0 and whole.ambiguity_reason is None:
-                return whole
+            form = match_form(query)
+            if any(score >= 90.0 for score in self._shortlist(loose_form(form)).values()):
+                whole = self._scored_answer(form, query, preference)
+                if whole.answer is not None and whole.confidence >= 90.0 and whole.ambiguity_reason is None:
+                    return whole
             shown = self._titles[base_outcome.answer]
             note = f"No {phrase} of {_shown(base)} in the catalog; did you mean {shown}?"
             return Outcome(base_outcome.hits, base_outcome.answer, min(base_outcome.confidence, _NOT_FOUND), note=note)
@@ -350,29 +355,37 @@ class TitleIndex:
                 scores[position] = min(94.0, 86.0 + 8.0 * coverage)
         return scores
 
-    def _bigram_shortlist(self, loose: str) -> np.ndarray:
+    def _bigram_shortlist(self, text: str) -> np.ndarray:
         """Name positions sharing the most character bigrams with the query (Dice coefficient).
 
         A typo keeps most bigrams, so the right name is in this shortlist; scoring a few hundred
-        names instead of ~42k keeps the fuzzy pass well under a millisecond.
+        names instead of ~54k keeps the fuzzy pass near a millisecond. Bigrams found in thousands
+        of names (` t`, `e `) say little and cost most, so they are skipped when rarer ones exist.
         """
-        grams = _bigrams(loose)
+        grams = _bigrams(text)
         postings = [self._bigram_postings[g] for g in grams if g in self._bigram_postings]
+        rare = [p for p in postings if len(p) <= _COMMON_BIGRAM]
+        postings = rare if len(rare) >= 2 else postings
         if not postings:
             return np.empty(0, dtype=np.int64)
         shared = np.bincount(np.concatenate(postings), minlength=len(self.names))
-        dice = shared / (self._bigram_sizes + len(grams))
-        pool = min(_BIGRAM_POOL, int(np.count_nonzero(shared)))
-        return np.argpartition(-dice, pool - 1)[:pool] if pool < len(dice) else np.flatnonzero(shared)
+        # Names sharing under half the best overlap cannot be close; rank only the rest.
+        candidates = np.flatnonzero(shared >= max(1, int(shared.max()) // 2))
+        dice = shared[candidates] / (self._bigram_sizes[candidates] + len(grams))
+        if len(candidates) <= _BIGRAM_POOL:
+            return candidates
+        return candidates[np.argpartition(-dice, _BIGRAM_POOL - 1)[:_BIGRAM_POOL]]
 
-    def _fuzzy(self, loose: str) -> dict[int, float]:
+    def _fuzzy(self, texts: list[str]) -> dict[int, float]:
         """Typo tolerance: rapidfuzz `ratio` (one C++ cdist pass) on the bigram shortlist, then
-        `token_set_ratio` and `WRatio` on the best few."""
-        shortlist = self._bigram_shortlist(loose)
+        `token_set_ratio` and `WRatio` on the best few. `texts` are forms of one query (with and
+        without articles: `the crwon` is nearer `the crown` than `crwon` is to `crown`)."""
+        shortlist = self._bigram_shortlist(texts[0])
         if not len(shortlist):
             return {}
-        raw = process.cdist([loose], [self.names[p] for p in shortlist.tolist()], scorer=fuzz.ratio,
-                            processor=None, score_cutoff=_CANDIDATE_CUTOFF)[0]
+        names = [self.names[p] for p in shortlist.tolist()]
+        raw = process.cdist(texts, names, scorer=fuzz.ratio, processor=None,
+                            score_cutoff=_CANDIDATE_CUTOFF).max(axis=0)
         pool = min(_FUZZY_POOL, len(raw))
         best = np.argpartition(-raw, pool - 1)[:pool] if pool < len(raw) else np.arange(len(raw))
         best = best[raw[best] > 0]
@@ -380,14 +393,16 @@ class TitleIndex:
             return {}
         top = shortlist[best]
         raw = raw[best]
-        names = [self.names[p] for p in top.tolist()]
+        names = [names[b] for b in best.tolist()]
+        loose = texts[-1]
         token_set = process.cdist([loose], names, scorer=fuzz.token_set_ratio, processor=None)[0]
         weighted = process.cdist([loose], names, scorer=fuzz.WRatio, processor=None)[0]
         # token_set_ratio forgives word order and extra words in the *name*; a name that is only a
         # subset of the query (`twin` for `twin peaks`) must not score 100, so it counts only for
         # names with at least as many words. WRatio (partial matches) is damped below "confident".
+        # For one word, containment (the shortlist) already says all token_set_ratio could.
         query_words = len(loose.split())
-        covers = np.array([len(n.split()) >= query_words for n in names])
+        covers = np.array([query_words >= 2 and len(n.split()) >= query_words for n in names])
         combined = np.maximum(raw, np.maximum(np.where(covers, token_set * 0.9, 0.0), weighted * 0.9))
         return dict(zip(top.tolist(), combined.tolist()))
 
@@ -396,9 +411,8 @@ class TitleIndex:
         shortlist = self._shortlist(loose)
         scores = dict(shortlist)
         if not scores or max(scores.values()) < 90.0 or len(loose.split()) < 2:
-            for text in {form, loose}:  # `the crwon` is nearer `the crown` than `crwon` is to `crown`
-                for position, score in self._fuzzy(text).items():
-                    scores[position] = max(score, scores.get(position, 0.0))
+            for position, score in self._fuzzy([form, loose] if form != loose else [loose]).items():
+                scores[position] = max(score, scores.get(position, 0.0))
         if not scores:
             return Outcome([], None, 0.0)
         per_item: dict[int, tuple[float, str, bool]] = {}
@@ -456,9 +470,13 @@ class TitleIndex:
             matched = np.union1d(matched, self._prefix_matches(loose))
         rows = self._franchises_first(matched, limit)
         if len(rows) < limit and loose:
+            # Titles with the typed words anywhere (`onion` -> Glass Onion), the last word partly typed.
+            seen = set(rows)
+            rows += [i for i in self._franchises_first(self._word_matches(loose), limit) if i not in seen]
+        if len(rows) < _FUZZY_FILL and loose:
             seen = set(rows)
             extra = sorted(
-                ((score, i) for p, score in self._fuzzy(loose).items() for i in self._name_items[p]),
+                ((score, i) for p, score in self._fuzzy([loose]).items() for i in self._name_items[p]),
                 key=lambda pair: (-pair[0], -self._hours[pair[1]]),
             )
             for _, item in extra:
@@ -466,6 +484,19 @@ class TitleIndex:
                     seen.add(item)
                     rows.append(item)
         return rows[:limit]
+
+    def _word_matches(self, loose: str) -> np.ndarray:
+        *whole, last = loose.split()
+        start = bisect.bisect_left(self._vocabulary, last)
+        stop = bisect.bisect_left(self._vocabulary, last + "\U0010ffff")
+        postings = [self._words[w] for w in self._vocabulary[start:stop]]
+        if not postings or len(last) < 3 or sum(map(len, postings)) > 4 * _SHORTLIST_CAP:
+            return np.empty(0, dtype=np.int64)  # nothing, or too little typed to narrow it down
+        positions = np.unique(np.concatenate(postings))
+        for word in whole:
+            positions = np.intersect1d(positions, self._words.get(word, np.empty(0, dtype=np.int64)))
+        found = set(itertools.chain.from_iterable(self._name_items[p] for p in positions[:_SHORTLIST_CAP].tolist()))
+        return np.fromiter(found, dtype=np.int64, count=len(found))
 
     def _prefix_matches(self, form: str) -> np.ndarray:
         start = bisect.bisect_left(self._prefix_names, form)
