@@ -42,8 +42,8 @@ _BIGRAM_POOL = 400        # names sharing the most bigrams with the query, score
 _COMMON_BIGRAM = 3000     # a bigram in more names than this is skipped when rarer ones exist
 _FUZZY_POOL = 24          # names kept from the ratio pass for richer scorers
 _NEAR_TIE = 5.0           # text scores this close are ordered by filters and popularity
-_CLEAR_LEAD = 2.0
-_NOT_FOUND = 80.0         # confidence of "that season is not in the catalog; here is the work"         # a typo-level match needs twice the runner-up's hours to be "clearly ahead"
+_CLEAR_LEAD = 2.0         # a typo-level match needs twice the runner-up's hours to be "clearly ahead"
+_NOT_FOUND = 80.0         # confidence of "that season is not in the catalog; here is the work"
 _FUZZY_FILL = 5           # autocomplete asks the fuzzy pass only when fewer titles matched
 _SHORTLIST_CAP = 600      # prefix/containment names scored per query (bounded work for `the ...`)
 _LOOSE_DROP = frozenset({"the", "a", "an", "and"})
@@ -244,16 +244,16 @@ class TitleIndex:
                 grams[gram].append(position)
         self._bigram_postings = {g: np.array(p, dtype=np.int32) for g, p in grams.items()}
         self._bigram_sizes = np.array(sizes, dtype=np.float64)
-        self._franchise_ids, franchise_names = _factorize(self._franchise)
+        self._franchise_ids = _factorize(self._franchise)
         members: dict[int, list[int]] = defaultdict(list)
         for item, franchise_id in enumerate(self._franchise_ids.tolist()):
             members[franchise_id].append(item)
         self._franchise_members = {f: np.array(m, dtype=np.int64) for f, m in members.items()}
         # Autocomplete: every folded display form too, so `stranger th` and `더 글` complete.
         prefix_names: dict[str, set[int]] = defaultdict(set)
-        for name, items in self._exact.items():
-            prefix_names[name].update(items.tolist())
-        for name, name_items in zip(self.names, self._name_items):
+        for name, exact_items in self._exact.items():
+            prefix_names[name].update(exact_items.tolist())
+        for name, name_items in zip(self.names, self._name_items, strict=True):
             prefix_names[name].update(name_items)
         self._prefix_names = sorted(prefix_names)
         self._prefix_items = [tuple(prefix_names[n]) for n in self._prefix_names]
@@ -404,7 +404,7 @@ class TitleIndex:
         query_words = len(loose.split())
         covers = np.array([query_words >= 2 and len(n.split()) >= query_words for n in names])
         combined = np.maximum(raw, np.maximum(np.where(covers, token_set * 0.9, 0.0), weighted * 0.9))
-        return dict(zip(top.tolist(), combined.tolist()))
+        return dict(zip(top.tolist(), combined.tolist(), strict=True))
 
     def _scored_answer(self, form: str, query: str, preference: np.ndarray | None) -> Outcome:
         loose = loose_form(form)
@@ -527,10 +527,9 @@ def _bigrams(text: str) -> set[str]:
     return {padded[i:i + 2] for i in range(len(padded) - 1)}
 
 
-def _factorize(keys: list[str]) -> tuple[np.ndarray, list[str]]:
+def _factorize(keys: list[str]) -> np.ndarray:
     codes: dict[str, int] = {}
-    ids = np.array([codes.setdefault(k, len(codes)) for k in keys], dtype=np.int64)
-    return ids, list(codes)
+    return np.array([codes.setdefault(k, len(codes)) for k in keys], dtype=np.int64)
 
 
 def _shown(query: str) -> str:

@@ -22,6 +22,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -126,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     complete_ms = latencies(lambda text: rec.autocomplete(text), prefixes, args.repeat)
     correct = sum(c for c, _ in per_kind.values())
     total = sum(n for _, n in per_kind.values())
-    report = {
+    per_kind_rows = {k: {"correct": c, "total": n, "accuracy": round(c / n, 4)} for k, (c, n) in sorted(per_kind.items())}
+    report: dict[str, Any] = {
         "items": len(rec), "queries": total, "build_seconds": round(build_seconds, 2),
         "accuracy": round(correct / total, 4),
-        "per_kind": {k: {"correct": c, "total": n, "accuracy": round(c / n, 4)} for k, (c, n) in sorted(per_kind.items())},
+        "per_kind": per_kind_rows,
         "resolve_ms": _summary(*resolve_ms),
         "autocomplete_ms": _summary(*complete_ms),
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{len(rec)} items, index built in {build_seconds:.1f}s; {total} fixture queries")
         print(f"{'kind':26}{'correct':>8}{'total':>7}{'accuracy':>10}")
-        for kind, row in report["per_kind"].items():
+        for kind, row in per_kind_rows.items():
             print(f"{kind:26}{row['correct']:>8}{row['total']:>7}{row['accuracy']:>10.1%}")
         print(f"{'all':26}{correct:>8}{total:>7}{correct / total:>10.1%}")
         for name in ("resolve_ms", "autocomplete_ms"):

@@ -161,8 +161,9 @@ def test_a_typo_between_two_equally_watched_works_is_a_tie_with_its_reason(rec: 
     resolution = rec.resolve("kingdm")
     assert not resolution.confident
     assert resolution.ambiguity_reason is not None and "about equally" in resolution.ambiguity_reason
-    assert {"The Kingdom (2007)", "Kingdom: Season 1 // 킹덤: 시즌 1"} <= {c.item.title for c in resolution.candidates[:3]}
-    with pytest.raises(UnknownTitleError, match="could mean several titles.*Did you mean"):
+    top_three = {c.item.title for c in resolution.candidates[:3]}
+    assert {"The Kingdom (2007)", "Kingdom: Season 1 // 킹덤: 시즌 1"} <= top_three
+    with pytest.raises(UnknownTitleError, match=r"could mean several titles.*Did you mean"):
         rec.recommend("kingdm")
     # the user's filter settles it
     korean = rec.resolve("kingdm", language="Korean")
