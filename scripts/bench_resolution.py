@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     complete_ms = latencies(lambda text: rec.autocomplete(text), prefixes, args.repeat)
     correct = sum(c for c, _ in per_kind.values())
     total = sum(n for _, n in per_kind.values())
-    per_kind_rows = {k: {"correct": c, "total": n, "accuracy": round(c / n, 4)} for k, (c, n) in sorted(per_kind.items())}
+    per_kind_rows = {k: {"correct": c, "total": n, "accuracy": round(c / n, 4)}
+                     for k, (c, n) in sorted(per_kind.items())}
     report: dict[str, Any] = {
         "items": len(rec), "queries": total, "build_seconds": round(build_seconds, 2),
         "accuracy": round(correct / total, 4),
