@@ -214,13 +214,14 @@ class TitleIndex:
             if head:
                 heads.add(loose_form(head))
                 loose.add(loose_form(head), -1 - index)  # a head is a name to search, not an exact name
-        self._exact = {name: np.array(sorted(set(items)), dtype=np.int64) for name, items in exact.items.items()}
-        loose_exact: dict[str, np.ndarray] = {}
+        # Tuples, not arrays: ~50k tiny arrays cost more to build than the few looked up per query.
+        self._exact = {name: tuple(sorted(set(items))) for name, items in exact.items.items()}
+        loose_exact: dict[str, tuple[int, ...]] = {}
         by_name: dict[str, set[int]] = defaultdict(set)
         for name, items in loose.items.items():
             whole = sorted({i for i in items if i >= 0})
             if whole:
-                loose_exact[name] = np.array(whole, dtype=np.int64)
+                loose_exact[name] = tuple(whole)
             # `squid game` names Squid Game, not (also) the head of `Squid Game: The Challenge`.
             by_name[name].update(whole or [-1 - i for i in items])
         self._loose_exact = loose_exact
@@ -252,7 +253,7 @@ class TitleIndex:
         # Autocomplete: every folded display form too, so `stranger th` and `더 글` complete.
         prefix_names: dict[str, set[int]] = defaultdict(set)
         for name, exact_items in self._exact.items():
-            prefix_names[name].update(exact_items.tolist())
+            prefix_names[name].update(exact_items)
         for name, name_items in zip(self.names, self._name_items, strict=True):
             prefix_names[name].update(name_items)
         self._prefix_names = sorted(prefix_names)
@@ -279,7 +280,7 @@ class TitleIndex:
         group = self._exact.get(form)
         if group is None:
             group = self._loose_exact.get(loose_form(form))
-        return group
+        return None if group is None else np.array(group, dtype=np.int64)
 
     def _best(self, items: np.ndarray, preference: np.ndarray | None) -> int:
         prefer = preference[items] if preference is not None else np.zeros(len(items))
