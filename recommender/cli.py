@@ -117,14 +117,18 @@ def _run_recommend(args: argparse.Namespace) -> int:
         )
     except UnknownTitleError as exc:
         if args.json:
-            print(json.dumps({"error": str(exc), "did_you_mean": [c.item.title for c in exc.resolution.candidates]},
+            print(json.dumps({"error": str(exc), "did_you_mean": [c.item.title for c in exc.resolution.candidates],
+                              "note": exc.resolution.note, "ambiguity_reason": exc.resolution.ambiguity_reason},
                              ensure_ascii=False))
         else:
             print(str(exc), file=sys.stderr)
+            if exc.resolution.note:
+                print(exc.resolution.note, file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps({
             "query": result.query.__dict__, "confidence": result.resolution.confidence,
+            "note": result.resolution.note,
             "model_version": result.model_version,
             "items": [{"rank": r.rank, "score": round(r.score, 4), "reason": r.reason, **r.item.__dict__}
                       for r in result.items],
@@ -133,6 +137,8 @@ def _run_recommend(args: argparse.Namespace) -> int:
     q = result.query
     print(f"{q.title} ({q.content_type}, {q.language}{', ' + str(q.release_year) if q.release_year else ''})"
           f"  [match {result.resolution.confidence:.0f}%, model {result.model_version}]")
+    if result.resolution.note:
+        print(result.resolution.note)
     for r in result.items:
         item = r.item
         print(f"{r.rank:>3}. {item.title}  ({item.content_type}, {item.language})  {r.score:.3f}  - {r.reason}")

@@ -47,14 +47,20 @@ class Match:
 
 @dataclass(frozen=True)
 class Resolution:
+    """What a typed title resolved to. `note` explains a franchise-level or approximate answer
+    ("Stranger Things — using Stranger Things 4 (most watched); ..."); `ambiguity_reason` says why
+    the top candidates tie when no candidate is clearly ahead (then the answer is not confident)."""
+
     query: str
     item: Item | None
     confidence: float
     candidates: list[Match]
+    note: str | None = None
+    ambiguity_reason: str | None = None
 
     @property
     def confident(self) -> bool:
-        return self.item is not None and self.confidence >= CONFIDENT_SCORE
+        return self.item is not None and self.confidence >= CONFIDENT_SCORE and self.ambiguity_reason is None
 
 
 @dataclass(frozen=True)
@@ -135,47 +141,57 @@ class Recommender:
 
     # -- title resolution ----------------------------------------------------------------------
 
-    def resolve(self, query: str) -> Resolution:
-        normalised = clean_query(query)
-        exact = self.index.exact(normalised)
-        if exact is not None:
-            # An exact name needs no fuzzy pass (the ~3 ms that dominates a request).
-            item = self._items[exact]
-            return Resolution(query, item, 100.0, [Match(item, 100.0)])
-        hits = self.index.fuzzy(normalised)
-        candidates = [Match(self._items[h.item_index], h.score) for h in hits]
-        if not candidates:
-            return Resolution(query, None, 0.0, [])
-        return Resolution(query, candidates[0].item, candidates[0].score, candidates)
+    def resolve(self, query: str, *, language: str | None = None, content_type: str | None = None) -> Resolution:
+        """The item a typed title means; the filters break ties (`Kingdom` + Korean is the K-drama)."""
+        clean_query(query)
+        outcome = self.index.resolve(query, self._preference(language, content_type))
+        candidates = [Match(self._items[h.item_index], h.score) for h in outcome.hits]
+        item = self._items[outcome.answer] if outcome.answer is not None else None
+        return Resolution(query, item, outcome.confidence, candidates, outcome.note, outcome.ambiguity_reason)
+
+    def _preference(self, language: str | None, content_type: str | None) -> np.ndarray | None:
+        """Per item, how many of the user's filters it matches (None without filters)."""
+        if not language and not content_type:
+            return None
+        preference = np.zeros(len(self._items))
+        if language:
+            preference += self._language == self._match_choice(language, self.languages, "language")
+        if content_type:
+            preference += self._type == self._match_choice(content_type, self.content_types, "type")
+        return preference
 
     def autocomplete(self, prefix: str, limit: int = 25) -> list[Item]:
-        """Titles for a partly typed name: prefix matches by popularity, then fuzzy ones."""
+        """Titles for a partly typed name: franchises before their seasons, most watched first, then
+        fuzzy matches."""
         limit = max(1, min(limit, 25))
         try:
-            normalised = clean_query(prefix)
+            clean_query(prefix)
         except QueryError:
             rows = np.argsort(-self._hours, kind="stable")[:limit]
             return [self._items[r] for r in rows]
-        rows = self.index.prefix(normalised, limit)
-        if len(rows) < limit:
-            seen = set(rows)
-            rows += [h.item_index for h in self.index.fuzzy(normalised, limit) if h.item_index not in seen]
-        return [self._items[r] for r in rows[:limit]]
+        return [self._items[r] for r in self.index.autocomplete(prefix, limit)]
 
     # -- recommendations -----------------------------------------------------------------------
 
-    def _query_row(self, query: str | int) -> tuple[int, Resolution]:
+    def _query_row(
+        self, query: str | int, *, language: str | None = None, content_type: str | None = None,
+    ) -> tuple[int, Resolution]:
         if isinstance(query, (int, np.integer)):
             item = self.item(int(query))
             return self._row_of_id[item.item_id], Resolution(str(query), item, 100.0, [Match(item, 100.0)])
-        resolution = self.resolve(query)
+        resolution = self.resolve(query, language=language, content_type=content_type)
         if not resolution.confident:
-            if resolution.candidates:
+            if resolution.ambiguity_reason and resolution.candidates:
+                names = ", ".join(f"`{c.item.title}`" for c in resolution.candidates[:3])
+                message = f"`{query.strip()[:80]}` could mean several titles: {resolution.ambiguity_reason}. " \
+                          f"Did you mean {names}?"
+            elif resolution.candidates:
                 names = ", ".join(f"`{c.item.title}`" for c in resolution.candidates[:3])
                 message = f"No title matches `{query.strip()[:80]}` closely. Did you mean {names}?"
             else:
                 message = f"No title resembles `{query.strip()[:80]}`. Check the spelling or try another title."
             raise UnknownTitleError(message, resolution)
+        assert resolution.item is not None  # confident implies an item
         return self._row_of_id[resolution.item.item_id], resolution
 
     def recommend(
@@ -191,7 +207,7 @@ class Recommender:
         """Top-k by cosine similarity, one entry per franchise unless `include_franchise`."""
         if not 1 <= int(k) <= 100:
             raise QueryError("k must be between 1 and 100.")
-        row, resolution = self._query_row(query)
+        row, resolution = self._query_row(query, language=language, content_type=content_type)
         scores = self.embeddings @ self.embeddings[row]
         allowed = np.ones(len(scores), dtype=bool)
         allowed[row] = False

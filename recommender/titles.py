@@ -13,11 +13,21 @@ ALIAS_SEPARATOR = " // "
 
 _PUNCT = re.compile(r"[^\w]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
-# ": Season 2", ": Part 3", ": Volume 1", ": Limited Series", ": Book 1", ": Chapter 2", ": Collection"
+# ": Season 2", ": Part 3", ": Part1", ": Volume 1", ": Limited Series", ": The Final Season Part 3",
+# ": The Series: Season 1"; and a colon-less "Bestiary Season 1, Part 1".
 _SEQUEL_SUFFIX = re.compile(
-    r"\s*:\s*(season|series|part|volume|vol\.?|book|chapter|limited series|collection|miniseries)\b.*$",
+    r"\s*:\s*((the\s+)?final\s+)?"
+    r"(season|series|part|volume|vol\.?|book|chapter|limited series|collection|miniseries)(\b|(?=\d)).*$"
+    r"|\s*:\s*the\s+series\b.*$|\s+season\s+\d+,\s*part\b.*$",
     re.IGNORECASE,
 )
+# An arc of a long-running anime: `Demon Slayer: ...: Mugen Train Arc`, or an original-language title
+# whose subtitle is an arc/season/episode range (`ワンピース: イーストブルー編`, `マギ: 第2期`, `第406～407話`).
+_ENGLISH_ARC = re.compile(r"\barc$", re.IGNORECASE)
+_ORIGINAL_ARC = re.compile(r"[編期話]")
+# A numbered sequel with a subtitle: `Hotel Transylvania 3: Summer Vacation`, `Jujutsu Kaisen 0: The Movie`.
+# Only 2-9 before the first colon: `Formula 1: ...`, `Apollo 17: ...` and `World War II: ...` are names.
+_NUMBERED_SUBTITLE = re.compile(r"^([^:]*[^\W\d_][^:]*?)\s+[2-9]\s*:\s")
 _YEAR_IN_PARENS = re.compile(r"\((1[89]\d\d|20\d\d)\)")
 # A trailing sequel number or roman numeral: `Stranger Things 4`, `Rocky II`.
 _TRAILING_NUMBER = re.compile(r"\s+(\d{1,2}|ii|iii|iv|v|vi)$", re.IGNORECASE)
@@ -50,6 +60,11 @@ def year_in_title(title: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def base_year_free(title: str) -> str:
+    """The title without a disambiguating `(2018)`."""
+    return _SPACES.sub(" ", _YEAR_IN_PARENS.sub("", title)).strip()
+
+
 def base_title(title: str) -> str:
     """The work a row belongs to, before normalisation: no alias, season suffix or `(year)`."""
     english, _ = split_alias(title)
@@ -58,8 +73,26 @@ def base_title(title: str) -> str:
     return _SPACES.sub(" ", stem).strip() or english
 
 
+def _is_arc(english: str, original: str) -> bool:
+    """A subtitle that names an arc, not a separate work (a season suffix is handled by base_title)."""
+    if ": " not in english or base_title(english) != english:
+        return False
+    if _ENGLISH_ARC.search(english.rsplit(": ", 1)[1].strip()):
+        return True
+    return ": " in original and bool(_ORIGINAL_ARC.search(original.split(": ", 1)[1]))
+
+
 def franchise_key(title: str) -> str:
-    """One key per franchise: `Outer Banks: Season 2` and `Stranger Things 4` fold to their show."""
+    """One key per franchise: `Outer Banks: Season 2`, `Stranger Things 4`, `ONE PIECE: Alabasta` (an arc)
+    and `Attack on Titan: The Final Season Part 3` fold to their work, so a list holds one of each."""
+    english, original = split_alias(title)
+    if _is_arc(english, original):
+        arc_stem = _YEAR_IN_PARENS.sub("", english.split(": ", 1)[0])
+        if normalize(arc_stem):
+            return normalize(arc_stem)
+    numbered = _NUMBERED_SUBTITLE.match(english)
+    if numbered and normalize(numbered.group(1)):
+        return normalize(numbered.group(1))  # `Hotel Transylvania 3: Summer Vacation`
     key = normalize(base_title(title))
     stripped = _TRAILING_NUMBER.sub("", key)
     # Keep `1917` or `2 hearts` whole: only strip a number that follows at least one word.

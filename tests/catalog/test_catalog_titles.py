@@ -69,6 +69,33 @@ def test_split_alias(title: str, expected: tuple[str, str]) -> None:
         ("The Glory: Season 1 // 더 글로리: 시즌 1", "the glory"),
         ("Blade Runner 2049", "blade runner 2049"),  # 4 digits are not a sequel number
         ("Extraction 2", "extraction"),
+        # arcs of one work fold to it (English `Arc` suffix, or an arc/season marker in the original title)
+        ("ONE PIECE: East Blue // ワンピース: イーストブルー編", "one piece"),
+        ("ONE PIECE: Whole Cake Island ③ // ワンピース: ホールケーキアイランド編③", "one piece"),
+        ("ONE PIECE: 406/407 // ワンピース: 第406～407話", "one piece"),
+        ("ONE PIECE: Season 1", "one piece"),
+        ("Demon Slayer: Kimetsu no Yaiba: Swordsmith Village Arc // 鬼滅の刃: 刀鍛冶の里編", "demon slayer"),
+        ("Magi: The Kingdom of Magic // マギ: 第2期", "magi"),
+        # parts and final seasons
+        ("Attack on Titan: The Final Season Part 3 // 進撃の巨人: ファイナルシーズン パート3", "attack on titan"),
+        ("Attack on Titan: Season 3 Part 1 // 進撃の巨人: シーズン3 パート1", "attack on titan"),
+        ("Attack on Titan: Season 1 // 進撃の巨人: シーズン1", "attack on titan"),
+        ("Cable Girls: Final Season: Part 1 // Las chicas del cable: Temporada final: Parte 1", "cable girls"),
+        ("Pokémon Horizons: The Series: Part1 // ポケットモンスター リコとロイの旅立ち: Part1", "pokémon horizons"),
+        ("Jack Irish: The Series: Season 2", "jack irish"),
+        ("The Witcher Bestiary Season 1, Part 2", "the witcher bestiary"),
+        # numbered sequels with a subtitle
+        ("Hotel Transylvania 3: Summer Vacation", "hotel transylvania"),
+        ("Terminator 2: Judgment Day", "terminator"),
+        # ... but names that hold a number or a colon stay whole
+        ("Formula 1: Drive to Survive: Season 5", "formula 1 drive to survive"),
+        ("Apollo 17: The Untold Story of the Last Men", "apollo 17 the untold story of the last men"),
+        ("Open Season 2", "open season"),
+        ("Re:ZERO -Starting Life in Another World- Director's Cut: Season 2 // "
+         "Re:ゼロから始める異世界生活 新編集版: Re:ゼロから始める異世界生活 2nd season",
+         "re zero starting life in another world director s cut"),  # `Re:` is not an arc's colon
+        ("Glass Onion: A Knives Out Mystery", "glass onion a knives out mystery"),
+        ("American Pie Presents: The Book of Love", "american pie presents the book of love"),
     ],
 )
 def test_franchise_key(title: str, key: str) -> None:

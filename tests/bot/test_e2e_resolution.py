@@ -1,0 +1,55 @@
+"""End to end: the issue's title examples through `/recommend` on the Discord stand-in, with the
+real discord.py client and a model over the full bundled catalog (stand-in embeddings)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.settings import BotSettings
+from tests.bot.conftest import make_settings
+from tests.bot.e2e import running_bot
+from tests.fakediscord import FakeDiscord
+from tests.recommender.test_resolution import ISSUE_EXAMPLES
+from tests.resolution_catalog import write_full_catalog_model
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def full_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_full_catalog_model(tmp_path_factory.mktemp("full-catalog-model"))
+
+
+@pytest.fixture
+def full_settings(tmp_path: Path, full_model: Path) -> BotSettings:
+    return make_settings(tmp_path, full_model)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord(token="test-token-e2e-secret", patch_discord=False) as f:
+        yield f
+
+
+async def test_issue_examples_through_recommend_and_autocomplete(fake: FakeDiscord, full_settings: BotSettings) -> None:
+    async with running_bot(full_settings, fake):
+        for query, title in [*ISSUE_EXAMPLES, ("Kingdom", "Kingdom: Season 1 // 킹덤: 시즌 1")]:
+            options: dict[str, object] = {"title": query, "k": 3}
+            if query == "Kingdom":
+                options["language"] = "Korean"
+            inter = await fake.send_slash_command("recommend", options)
+            await inter.wait_response(3)
+            assert inter.responded_after is not None and inter.responded_after < 3
+            message = await inter.wait_final_message(15, where=lambda m: bool(m.get("embeds")))
+            assert title in message["embeds"][0]["title"], (query, message["embeds"][0]["title"])
+
+        # one bot start (the full catalog's index takes seconds to build) serves autocomplete too
+        ac = await fake.send_autocomplete("recommend", {"title": "stranger th"}, focused="title")
+        await ac.wait_response(3)
+        names = [c["name"] for c in ac.choices]
+        assert names[0] == "Stranger Things 4"  # the franchise before its other seasons
+        assert {"Stranger Things", "Stranger Things 2", "Stranger Things 3"} <= set(names)
+        assert not fake.unknown_requests and not fake.server_errors

@@ -1,0 +1,71 @@
+"""The issue's title examples through `python -m recommender recommend`, on the full catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from recommender import cli
+from recommender.serving import Recommender
+from tests.recommender.test_recommender_cli import run_cli
+from tests.recommender.test_resolution import ISSUE_EXAMPLES
+from tests.resolution_catalog import write_full_catalog_model
+
+
+@pytest.fixture(scope="module")
+def full_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_full_catalog_model(tmp_path_factory.mktemp("full-catalog-model"))
+
+
+def test_cli_prints_the_franchise_note(full_model: Path, tmp_path: Path) -> None:
+    proc = run_cli("recommend", "stranger things", "-k", "3", "--model-dir", full_model, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("Stranger Things 4 (")
+    assert lines[1] == "stranger things — using Stranger Things 4 (most watched); pick another in the list"
+    assert [line.split(".")[0].strip() for line in lines[2:]] == ["1", "2", "3"]
+
+
+@pytest.fixture(scope="module")
+def full_recommender(full_model: Path) -> Recommender:
+    return Recommender.load(full_model)
+
+
+@pytest.fixture
+def loaded_once(full_model: Path, full_recommender: Recommender, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`Recommender.load` of that model, loaded for real once: each CLI call below would otherwise
+    spend seconds rebuilding the same title index."""
+    def load(path: str | Path) -> Recommender:
+        assert Path(path) == full_model
+        return full_recommender
+
+    monkeypatch.setattr(Recommender, "load", staticmethod(load))
+    return full_model
+
+
+@pytest.mark.parametrize(("query", "title"), ISSUE_EXAMPLES)
+def test_cli_resolves_every_issue_example(loaded_once: Path, capsys: pytest.CaptureFixture[str],
+                                          query: str, title: str) -> None:
+    code = cli.main(["recommend", query, "-k", "3", "--json", "--model-dir", str(loaded_once)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    data = json.loads(out.out)
+    assert data["query"]["title"] == title
+    assert len(data["items"]) == 3
+
+
+def test_cli_language_filter_settles_kingdom(loaded_once: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["recommend", "Kingdom", "-k", "3", "--json", "--language", "Korean",
+                     "--model-dir", str(loaded_once)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["query"]["title"] == "Kingdom: Season 1 // 킹덤: 시즌 1"
+    assert data["note"].startswith("Kingdom — using Kingdom: Season 1")
+
+
+def test_cli_tie_explains_itself(loaded_once: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["recommend", "kingdm", "--json", "--model-dir", str(loaded_once)]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert "about equally" in data["ambiguity_reason"]
+    assert {"The Kingdom (2007)", "Kingdom: Season 1 // 킹덤: 시즌 1"} <= set(data["did_you_mean"][:3])
