@@ -6,14 +6,18 @@ Public API (see `feedback.store.FeedbackStore` for the methods, `feedback.models
 
 from feedback.analytics import ItemPrecision, VersionComparison, VersionStats
 from feedback.db import DEFAULT_DATABASE_URL, database_url_from_env
-from feedback.errors import StoreError
+from feedback.errors import StoreError, StoreUnavailable, UnknownTarget
+from feedback.settings import FeedbackSettings
 from feedback.store import FeedbackStore
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "FeedbackSettings",
     "FeedbackStore",
     "ItemPrecision",
     "StoreError",
+    "StoreUnavailable",
+    "UnknownTarget",
     "VersionComparison",
     "VersionStats",
     "database_url_from_env",

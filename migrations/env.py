@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
@@ -49,7 +50,7 @@ def _url() -> URL:
     return url
 
 
-def _configure(connection: Connection | None = None, **kwargs: object) -> None:
+def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
     sqlite = _url().get_backend_name() == "sqlite"
     context.configure(
         connection=connection,

@@ -1,0 +1,34 @@
+"""Where the feedback database lives: one settings class for the store, its CLI, Alembic and the bot.
+
+Why a class here: `python -m feedback upgrade`, `alembic upgrade head` and the bot must act on the
+same file. They all read DATABASE_URL / DATA_DIR from the environment and `.env` through this class
+(the bot's settings inherit it), so the default `DATA_DIR/reelmate.db` is computed in one place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATABASE_FILE = "reelmate.db"
+
+
+class FeedbackSettings(BaseSettings):
+    """The feedback store's configuration (environment variables, then `.env`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Runtime state: models, database.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite:///DATA_DIR/reelmate.db."
+    )
+    retention_days: int = Field(default=180, ge=1, description="Feedback older than this is purged.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL if set (a blank line in .env counts as unset), else the file under DATA_DIR."""
+        if self.database_url and self.database_url.strip():
+            return self.database_url.strip()
+        return f"sqlite+aiosqlite:///{Path(self.data_dir) / DATABASE_FILE}"
