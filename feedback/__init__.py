@@ -7,6 +7,7 @@ Public API (see `feedback.store.FeedbackStore` for the methods, `feedback.models
 from feedback.analytics import ItemPrecision, VersionComparison, VersionStats
 from feedback.db import DEFAULT_DATABASE_URL, database_url_from_env
 from feedback.errors import StoreError, StoreUnavailable, UnknownTarget
+from feedback.outbox import Vote, VoteKind, VoteOutbox, VoteOutcome, VoteStatus
 from feedback.settings import FeedbackSettings
 from feedback.store import FeedbackStore
 
@@ -20,5 +21,10 @@ __all__ = [
     "UnknownTarget",
     "VersionComparison",
     "VersionStats",
+    "Vote",
+    "VoteKind",
+    "VoteOutbox",
+    "VoteOutcome",
+    "VoteStatus",
     "database_url_from_env",
 ]

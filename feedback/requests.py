@@ -53,6 +53,12 @@ async def attach_message(session: AsyncSession, request_id: Snowflake, message_i
     session.add(RecommendationMessage(message_id=message_id, request_id=request_id))
 
 
+async def is_recommendation_message(session: AsyncSession, message_id: Snowflake) -> bool:
+    """Whether votes on this message would be accepted: the reaction listener asks before
+    journaling, so the many reactions on ordinary channel messages never reach the outbox."""
+    return await session.get(RecommendationMessage, message_id) is not None
+
+
 async def message_counts(session: AsyncSession, message_id: Snowflake) -> tuple[int, int]:
     """(thumbs up, thumbs down) currently stored for one message."""
     rows = await session.execute(

@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATABASE_FILE = "reelmate.db"
+OUTBOX_SUFFIX = "-outbox"  # beside the database, like SQLite's own "-wal" and "-journal" files
 
 
 class FeedbackSettings(BaseSettings):
@@ -32,3 +33,14 @@ class FeedbackSettings(BaseSettings):
         if self.database_url and self.database_url.strip():
             return self.database_url.strip()
         return f"sqlite+aiosqlite:///{Path(self.data_dir) / DATABASE_FILE}"
+
+    @property
+    def outbox_path(self) -> Path:
+        """The vote outbox journal: next to the SQLite file, else under DATA_DIR."""
+        from feedback.db import is_sqlite, sqlite_path
+
+        url = self.resolved_database_url
+        database = sqlite_path(url) if is_sqlite(url) else None
+        if database is not None:
+            return database.with_name(database.name + OUTBOX_SUFFIX)
+        return Path(self.data_dir) / (DATABASE_FILE + OUTBOX_SUFFIX)

@@ -120,6 +120,7 @@ class FeedbackStore:
 
     record_request = transaction(requests.record_request, write=True)
     attach_message = transaction(requests.attach_message, write=True)
+    is_recommendation_message = transaction(requests.is_recommendation_message, write=False)
     message_counts = transaction(requests.message_counts, write=False)
 
     vote_message = transaction(votes.vote_message, write=True)

@@ -24,7 +24,7 @@ import random
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -125,7 +125,7 @@ class Transactor:
         raise AssertionError("unreachable")
 
 
-class HasTransactor:
+class HasTransactor(Protocol):
     """What `transaction` needs from the object it is attached to."""
 
     _transactor: Transactor
