@@ -17,19 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from feedback.errors import StoreError
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/reelmate.db"  # with no DATA_DIR/DATABASE_URL set
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "reelmate_write"  # execution option: this transaction will write
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
-
-
-def database_url_from_env() -> str:
-    """DATABASE_URL, else DATA_DIR/reelmate.db, from the environment and `.env` (as the bot reads them)."""
-    from feedback.settings import FeedbackSettings
-
-    return FeedbackSettings().resolved_database_url
 
 
 def parse_url(url: str | URL) -> URL:

@@ -12,7 +12,10 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from feedback.db import is_sqlite, sqlite_path
+
 DATABASE_FILE = "reelmate.db"
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///var/{DATABASE_FILE}"  # with no DATA_DIR/DATABASE_URL set
 OUTBOX_SUFFIX = "-outbox"  # beside the database, like SQLite's own "-wal" and "-journal" files
 
 
@@ -37,10 +40,13 @@ class FeedbackSettings(BaseSettings):
     @property
     def outbox_path(self) -> Path:
         """The vote outbox journal: next to the SQLite file, else under DATA_DIR."""
-        from feedback.db import is_sqlite, sqlite_path
-
         url = self.resolved_database_url
         database = sqlite_path(url) if is_sqlite(url) else None
         if database is not None:
             return database.with_name(database.name + OUTBOX_SUFFIX)
         return Path(self.data_dir) / (DATABASE_FILE + OUTBOX_SUFFIX)
+
+
+def database_url_from_env() -> str:
+    """DATABASE_URL, else DATA_DIR/reelmate.db, from the environment and `.env` (as the bot reads them)."""
+    return FeedbackSettings().resolved_database_url
