@@ -204,6 +204,7 @@ class VoteOutbox:
         self._max_backoff = max_backoff
         self._drainer: asyncio.Task[None] | None = None
         self.stored = self.rejected = 0
+        self.last_problem = ""  # why the database refused the vote at the head of the queue, if it did
 
     @classmethod
     async def open(cls, store: FeedbackStore, path: Path, *, max_backoff: float = 2.0) -> VoteOutbox:
@@ -310,6 +311,7 @@ class VoteOutbox:
                 await self._apply(vote)
                 outcome = VoteOutcome(VoteStatus.STORED)
             except StoreUnavailable as exc:
+                self.last_problem = str(exc)
                 log.warning("vote outbox: %s kept, the database cannot take it yet (%s); retrying in %.1fs",
                             vote.describe(), exc, delay)
                 await asyncio.sleep(delay * (1 + random.random() / 2))
@@ -319,6 +321,7 @@ class VoteOutbox:
                 log.warning("vote outbox: %s rejected: %s", vote.describe(), exc)
                 outcome = VoteOutcome(VoteStatus.REJECTED, str(exc))
             delay = 0.05
+            self.last_problem = ""
             await self._finish(vote, outcome)
 
     async def _finish(self, vote: Vote, outcome: VoteOutcome) -> None:
