@@ -407,9 +407,9 @@ class RecommendService:
         text = f"Thanks! Recorded {emoji} for {target}."
         if outcome.status is VoteStatus.QUEUED:
             problem = self.outbox.last_problem if self.outbox is not None else ""
-            text += (" The feedback database cannot take it right now"
-                     f"{f' ({problem})' if problem else ''}, so it is kept safe in the outbox and will be "
-                     "written as soon as it can.")
+            reason = problem or "it is busy: another process holds its write lock"
+            text += (f" The feedback database cannot take it right now ({reason}), so it is kept safe in "
+                     "the outbox and will be written as soon as it can.")
         return text
 
     async def stats_card(self) -> render.Card:
