@@ -43,7 +43,8 @@ def vote_rows(path) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], i
     with closing(sqlite3.connect(path)) as con:
         messages = {(m, u): v for m, u, v in con.execute("SELECT message_id, user_id, value FROM message_votes")}
         items = {(rank, u): v for rank, u, v in con.execute(
-            "SELECT i.rank, v.user_id, v.value FROM item_votes v JOIN recommended_items i ON i.id = v.recommended_item_id")}
+            "SELECT i.rank, v.user_id, v.value FROM item_votes v "
+            "JOIN recommended_items i ON i.id = v.recommended_item_id")}
     return messages, items
 
 
