@@ -320,6 +320,10 @@ class VoteOutbox:
             except StoreError as exc:
                 log.warning("vote outbox: %s rejected: %s", vote.describe(), exc)
                 outcome = VoteOutcome(VoteStatus.REJECTED, str(exc))
+            except Exception:  # a bug, not the vote's fault: keep it (it is journaled) and retry
+                log.exception("vote outbox: unexpected error writing %s; retrying", vote.describe())
+                await asyncio.sleep(self._max_backoff)
+                continue
             delay = 0.05
             self.last_problem = ""
             await self._finish(vote, outcome)

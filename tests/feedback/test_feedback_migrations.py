@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, create_engine
 
+from bot.settings import BotSettings
 from feedback import FeedbackStore, StoreError, migrate
 from feedback.models import Base
 
@@ -132,7 +133,7 @@ def test_alembic_command_line_reads_database_url(tmp_path) -> None:
     assert schema_diff(path) == []
 
 
-def test_every_entry_point_uses_the_database_under_data_dir_from_dotenv(tmp_path) -> None:
+def test_every_entry_point_uses_the_database_under_data_dir_from_dotenv(tmp_path, monkeypatch) -> None:
     """`python -m feedback upgrade`, `alembic upgrade head` and the bot's settings agree on the file
     when only DATA_DIR is set, in `.env` (the issue: they used to migrate ./var/reelmate.db)."""
     (tmp_path / ".env").write_text("DATA_DIR=state\n", encoding="utf-8")
@@ -146,11 +147,11 @@ def test_every_entry_point_uses_the_database_under_data_dir_from_dotenv(tmp_path
         assert migrate.current_revisions(f"sqlite:///{expected}") == (HEAD,)
         expected.unlink()
     assert not (tmp_path / "var").exists()
-    done = subprocess.run(
-        [sys.executable, "-c", "from bot.settings import BotSettings; print(BotSettings().resolved_database_url)"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )
-    assert done.stdout.strip() == "sqlite+aiosqlite:///state/reelmate.db", done.stderr
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    assert BotSettings().resolved_database_url == "sqlite+aiosqlite:///state/reelmate.db"
+    assert BotSettings().outbox_path == Path("state/reelmate.db-outbox")
 
 
 async def test_a_failed_upgrade_is_refused_and_rolled_back_entirely(tmp_path) -> None:
