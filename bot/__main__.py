@@ -60,8 +60,11 @@ async def run_console(settings: BotSettings) -> int:
     store = await FeedbackStore.open(settings.resolved_database_url)
     try:
         service = RecommendService(settings, store)
-        await ensure_model(settings, service)
-        await Console(service, user_id=settings.console_user_id).run()
+        try:
+            await ensure_model(settings, service)
+            await Console(service, user_id=settings.console_user_id).run()
+        finally:
+            await service.close()
     finally:
         await store.close()
     return 0
@@ -73,9 +76,11 @@ async def run_bot(settings: BotSettings) -> int:
     from feedback import FeedbackStore
 
     store = await FeedbackStore.open(settings.resolved_database_url)
+    service = RecommendService(settings, store)
     try:
-        await ensure_model(settings, RecommendService(settings, store))
+        await ensure_model(settings, service)
     finally:
+        await service.close()  # releases the outbox journal for the bot's own service
         await store.close()
     bot = create_bot(settings)
     async with bot:

@@ -86,6 +86,8 @@ class ReelmateBot(commands.Bot):
         try:
             await super().close()
         finally:
+            if self._service is not None:
+                await self._service.close()  # the vote outbox first: it writes through the store
             if self.store is not None:
                 store, self.store = self.store, None
                 await store.close()

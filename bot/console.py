@@ -11,9 +11,12 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 
-from bot.service import DidYouMean, Recommended, RecommendService, RetrainBusy, UserError, vote_value
+from bot import render
+from bot.service import VOTE_WAIT, DidYouMean, Recommended, RecommendService, RetrainBusy, UserError, vote_value
 from recommender.events import ErrorEvent, TrainingEvent
 
 log = logging.getLogger(__name__)
@@ -26,7 +29,7 @@ HELP = """Commands (the same as the Discord bot's):
   /retrain                      train a new model in the background; switch to it if it is not worse
   /model                        the active model and its figures
   /feedback-stats               thumbs-up rate per model version
-  /privacy                      what is stored
+  /privacy [export]             what is stored about you (export: write it all to a JSON file)
   /forget-me                    delete your data (asks for confirmation)
   /help, /quit
 A line without a leading / is taken as a title to /recommend."""
@@ -182,10 +185,10 @@ class Console:
         if len(parts) != 2 or not parts[0].isdigit():
             raise UserError("Usage: /vote <request-or-message id> up|down")
         value = vote_value(parts[1])
-        ok = await self.service.vote_message(message_id=int(parts[0]), user_id=self.user_id, value=value)
-        if not ok:
-            raise UserError(f"{parts[0]} is not a recommendation request or message.")
-        self.say(f"Thanks! Recorded {'👍' if value > 0 else '👎'} for {parts[0]}.")
+        outcome = await self.service.vote_message(
+            message_id=int(parts[0]), user_id=self.user_id, value=value, wait=VOTE_WAIT
+        )
+        self.say(self.service.vote_reply(outcome, value, parts[0]))
 
     async def cmd_vote_item(self, rest: str) -> None:
         parts = rest.split()
@@ -225,7 +228,17 @@ class Console:
         self.say((await self.service.stats_card()).to_text())
 
     async def cmd_privacy(self, rest: str) -> None:
-        self.say(self.service.privacy_text().replace("**", ""))
+        if rest.strip().lower() == "export":
+            data = await self.service.privacy_export(self.user_id)
+            folder = self.service.settings.data_dir / "exports"
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            path = folder / f"reelmate-data-{self.user_id}-{stamp}.json"
+            await asyncio.to_thread(_write_private, path, data)
+            self.say(f"Everything Reelmate stores about you was written to {path.resolve()}")
+            return
+        if rest.strip():
+            raise UserError("Usage: /privacy [export]")
+        self.say(render.plain(await self.service.privacy_report(self.user_id)))
 
     async def cmd_forget(self, rest: str) -> None:
         self.say("This deletes your requests and votes for good. Type yes to confirm.")
@@ -240,3 +253,10 @@ class Console:
 
     async def cmd_quit(self, rest: str) -> bool:
         return False
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """The export holds personal data: readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.chmod(0o600)

@@ -94,6 +94,11 @@ def _unmark(text: str) -> str:
     return _ESCAPED.sub(r"\1", text.replace("**", "").replace("__", ""))
 
 
+def plain(text: str) -> str:
+    """Markdown text (ours, with escaped user text inside) as the console shows it."""
+    return _unmark(text)
+
+
 def escape(text: object) -> str:
     """User or catalog text made inert before it reaches Discord markdown: the one escaping helper.
 
@@ -191,8 +196,27 @@ def stats_card(stats: list[Any]) -> Card:
         rate_txt = f"{rate:.0%}" if isinstance(rate, (int, float)) else "n/a"
         lo, hi = getattr(s, "ci_low", None), getattr(s, "ci_high", None)
         ci = f" (95% CI {lo:.0%}–{hi:.0%})" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else ""
-        lines.append(f"**{escape(version)}**: 👍 {s.up} · 👎 {s.down} · {rate_txt} positive{ci} of {s.total}")
+        items = f" · item buttons 👍 {s.item_up} · 👎 {s.item_down}" if s.item_up or s.item_down else ""
+        lines.append(f"**{escape(version)}**: 👍 {s.up} · 👎 {s.down} · {rate_txt} positive{ci} of {s.total}{items}")
     return Card(title="Feedback per model", description="\n".join(lines))
+
+
+def privacy_summary(summary: dict[str, Any]) -> str:
+    """/privacy's "about you" part, from feedback.privacy.summarise: counts, then the newest items."""
+    c = summary["counts"]
+    lines = [
+        "**What Reelmate stores about you right now**",
+        f"• {c['requests']} recommendation request(s), {c['reaction_votes']} 👍/👎 reaction(s), "
+        f"{c['item_votes']} item button vote(s), {c['retrain_jobs']} /retrain run(s).",
+    ]
+    for r in summary["latest_requests"]:
+        title = escape(clip(r["resolved_title"] or "?", 80))
+        lines.append(f"• Request {r['id']} on {(r['at'] or '?')[:10]}: “{escape(clip(r['query'], 60))}” → {title}")
+    for v in summary["latest_votes"]:
+        thumb = "👍" if v["value"] > 0 else "👎"
+        lines.append(f"• {thumb} ({v['kind']}) on {escape(clip(str(v['on']), 80))}, {(v['at'] or '?')[:10]}")
+    lines.append("`/privacy export:True` sends all of it as a JSON file; `/forget-me` deletes it.")
+    return "\n".join(lines)
 
 
 PRIVACY_TEXT = (

@@ -9,16 +9,19 @@ message that can be shown as is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot import render
 from bot.retrain import RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
+from feedback import StoreError, Vote, VoteKind, VoteOutbox, VoteOutcome, VoteStatus
 from recommender.events import ProgressCallback
 from recommender.matching import MAX_QUERY_LENGTH
 from recommender.serving import Match, QueryError, RecommendationResult, Recommender, Resolution
@@ -32,6 +35,10 @@ ITEM_VOTE_LIMIT = 10  # 2 buttons per item, 5 rows of 4 buttons: 10 items fit in
 _ID_QUERY = re.compile(r"^#(\d{1,12})$")
 
 UP, DOWN = 1, -1
+REACTION_WAIT = 2.0  # seconds a reaction listener waits for the database before leaving it to the outbox
+VOTE_WAIT = 1.0  # ... a button or console vote (the reply must be inside Discord's 3 s)
+REJECTION_WATCH = 14 * 60  # a button's follow-up token lives 15 minutes: report a late rejection within it
+FORGET_WAIT = 10.0  # /forget-me first lets the caller's queued votes land, so none comes back after it
 
 
 class UserError(Exception):
@@ -109,6 +116,8 @@ class RecommendService:
         self._retrain_lock = asyncio.Lock()
         # Set when the serving model was trained on other data than CATALOG_PATH (+ ENRICHMENT_PATH).
         self.catalog_warning: str | None = None
+        self.outbox: VoteOutbox | None = None
+        self._outbox_lock = asyncio.Lock()
 
     # -- model ---------------------------------------------------------------------------------------
     @property
@@ -177,7 +186,9 @@ class RecommendService:
         return data_hash(self.settings.catalog_path, self.settings.enrichment_path)
 
     async def startup(self) -> None:
-        """Housekeeping when a process starts: jobs a crash left "running", old data, the model."""
+        """Housekeeping when a process starts: votes a previous run left in the outbox (before any
+        traffic), jobs a crash left "running", old data, the model."""
+        await self.open_outbox()
         try:
             await self.store.fail_interrupted_retrains()
             purged = await self.store.purge_older_than(self.settings.retention_days)
@@ -330,36 +341,76 @@ class RecommendService:
         await self.store.attach_message(request_id, message_id)
 
     # -- feedback ------------------------------------------------------------------------------------
-    async def vote_message(self, *, message_id: int, user_id: int, value: int) -> bool:
-        """Record a 👍/👎 on a recommendation message; False if the message is not one of ours."""
-        return await self._message_feedback(self.store.vote_message, message_id, user_id, value)
+    async def open_outbox(self) -> VoteOutbox:
+        """The vote outbox beside the database, opened once; what a previous run left is replayed
+        first (see feedback.outbox: votes are journaled, then written, never lost or doubled)."""
+        async with self._outbox_lock:
+            if self.outbox is None:
+                outbox = await VoteOutbox.open(self.store, self.settings.outbox_path)
+                await outbox.replay()
+                self.outbox = outbox
+            return self.outbox
 
-    async def retract_message_vote(self, *, message_id: int, user_id: int, value: int) -> bool:
-        return await self._message_feedback(self.store.retract_message_vote, message_id, user_id, value)
+    async def close(self) -> None:
+        """Stop the outbox writer; votes not yet written stay in its journal for the next start."""
+        if self.outbox is not None:
+            outbox, self.outbox = self.outbox, None
+            await outbox.close()
 
-    @staticmethod
-    async def _message_feedback(write: Callable[..., Awaitable[None]], message_id: int, user_id: int,
-                                value: int) -> bool:
-        """Reactions on messages that are not recommendations are normal in a channel: skip them."""
-        from feedback import StoreError
+    async def vote_message(self, *, message_id: int, user_id: int, value: int,
+                           wait: float = REACTION_WAIT) -> VoteOutcome:
+        """A 👍/👎 on a recommendation message: journaled, then written (STORED, or QUEUED while
+        the database cannot take it); REJECTED without journaling when the message is not ours."""
+        return await self._reaction(VoteKind.MESSAGE, message_id, user_id, value, wait)
 
+    async def retract_message_vote(self, *, message_id: int, user_id: int, value: int,
+                                   wait: float = REACTION_WAIT) -> VoteOutcome:
+        return await self._reaction(VoteKind.RETRACT_MESSAGE, message_id, user_id, value, wait)
+
+    async def _reaction(self, kind: VoteKind, message_id: int, user_id: int, value: int, wait: float) -> VoteOutcome:
+        """Reactions on messages that are not recommendations are normal in a channel: they are
+        skipped after one read (reads work while another process holds the write lock)."""
         try:
-            await write(message_id=message_id, user_id=user_id, value=value)
-        except StoreError as exc:
-            log.debug("reaction on %s ignored (%s): %s", message_id, write.__name__, exc)
-            return False
-        return True
+            ours = await self.store.is_recommendation_message(message_id)
+        except StoreError as exc:  # cannot tell now: keep the vote, the outbox decides later
+            log.warning("could not check message %s (%s); keeping the vote", message_id, exc)
+            ours = True
+        if not ours:
+            log.debug("reaction on %s ignored: not a recommendation message", message_id)
+            return VoteOutcome(VoteStatus.REJECTED, f"{message_id} is not a recommendation request or message.")
+        outbox = await self.open_outbox()
+        return await outbox.record(Vote(kind=kind, message_id=message_id, user_id=user_id, value=value), wait=wait)
 
-    async def vote_item(self, *, request_id: int, rank: int, user_id: int, value: int) -> str:
-        """A per-item vote; returns the confirmation shown to the voter."""
-        from feedback import StoreError
-
+    async def accept_item_vote(self, *, request_id: int, rank: int, user_id: int, value: int
+                               ) -> asyncio.Future[VoteOutcome]:
+        """Journal a per-item vote (durable when this returns); the future says how it ended."""
+        outbox = await self.open_outbox()
         try:
-            await self.store.vote_item(request_id=request_id, rank=rank, user_id=user_id, value=value)
-        except StoreError as exc:
+            return await outbox.submit(
+                Vote(kind=VoteKind.ITEM, request_id=request_id, rank=rank, user_id=user_id, value=value)
+            )
+        except StoreError as exc:  # not even the journal could take it: the voter must know
             raise UserError(str(exc)) from None
+
+    async def vote_item(self, *, request_id: int, rank: int, user_id: int, value: int,
+                        wait: float = VOTE_WAIT) -> str:
+        """A per-item vote; returns the confirmation shown to the voter (UserError if it can never land)."""
+        future = await self.accept_item_vote(request_id=request_id, rank=rank, user_id=user_id, value=value)
+        outcome = await outcome_within(future, wait)
+        return self.vote_reply(outcome, value, f"recommendation #{rank} of request {request_id}")
+
+    def vote_reply(self, outcome: VoteOutcome, value: int, target: str) -> str:
+        """What the voter is told: stored, kept for later (with the reason), or why it was refused."""
+        if outcome.status is VoteStatus.REJECTED:
+            raise UserError(outcome.detail)
         emoji = "👍" if value == UP else "👎"
-        return f"Thanks! Recorded {emoji} for recommendation #{rank} of request {request_id}."
+        text = f"Thanks! Recorded {emoji} for {target}."
+        if outcome.status is VoteStatus.QUEUED:
+            problem = self.outbox.last_problem if self.outbox is not None else ""
+            reason = problem or "it is busy: another process holds its write lock"
+            text += (f" The feedback database cannot take it right now ({reason}), so it is kept safe in "
+                     "the outbox and will be written as soon as it can.")
+        return text
 
     async def stats_card(self) -> render.Card:
         return render.stats_card(list(await self.store.feedback_stats()))
@@ -437,9 +488,39 @@ class RecommendService:
     def privacy_text(self) -> str:
         return render.PRIVACY_TEXT.format(days=self.settings.retention_days)
 
+    async def privacy_report(self, user_id: int) -> str:
+        """What is stored about the caller right now (counts and the latest items), then the policy."""
+        summary = await self.store.summarise_user(user_id)
+        return render.privacy_summary(summary) + "\n\n" + self.privacy_text()
+
+    async def privacy_export(self, user_id: int) -> bytes:
+        """Everything stored about the caller as a JSON document (what `/privacy export` sends)."""
+        exported = await self.store.export_user(user_id)
+        return json.dumps(exported, indent=2, ensure_ascii=False).encode("utf-8")
+
     async def forget(self, user_id: int) -> str:
-        n = await self.store.delete_user(user_id)
-        return f"Done: deleted {n} record(s) about you. Future requests will be stored again as described in /privacy."
+        """Delete the caller's requests and votes; other members' votes on them stay, anonymised."""
+        outbox = await self.open_outbox()
+        with contextlib.suppress(TimeoutError):  # the caller's queued votes must not land after it
+            await asyncio.wait_for(outbox.drained(), FORGET_WAIT)
+        if outbox.pending:
+            raise UserError("Some votes are still waiting for the database, so nothing was deleted yet; "
+                            "please try /forget-me again in a minute.")
+        try:
+            n = await self.store.delete_user(user_id)
+        except StoreError as exc:
+            raise UserError(f"Nothing was deleted: {exc}") from None
+        return (f"Done: deleted {n} record(s) about you (your requests and votes). Other members' votes on "
+                "your recommendations were kept without any link to you. Future requests will be stored "
+                "again as described in /privacy.")
+
+
+async def outcome_within(future: asyncio.Future[VoteOutcome], wait: float) -> VoteOutcome:
+    """The vote's outcome if it is known within `wait` seconds, else QUEUED (it stays journaled)."""
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), wait)
+    except TimeoutError:
+        return VoteOutcome(VoteStatus.QUEUED)
 
 
 def _choice(value: str | None, choices: list[str], what: str) -> str | None:

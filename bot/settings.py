@@ -1,4 +1,4 @@
-"""Bot settings: everything the recommender needs plus what only the bot and console use.
+"""Bot settings: everything the recommender and the feedback store need plus what only the bot and console use.
 
 Values come from the environment and `.env` (see `.env.example`); the token is a SecretStr so that
 printing the settings, or an exception carrying them, never shows it.
@@ -6,26 +6,23 @@ printing the settings, or an exception carrying them, never shows it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from feedback.settings import FeedbackSettings
 from recommender.settings import RecommenderSettings
 
 # The most recommendations one request may ask for: bounds MAX_K and /recommend's `k` option range.
 K_CEILING = 50
 
 
-class BotSettings(RecommenderSettings):
+class BotSettings(RecommenderSettings, FeedbackSettings):
     """Configuration of the Discord bot and the offline console."""
 
     discord_token: SecretStr | None = Field(
         default=None, description="Bot token; without one `python -m bot` opens the offline console."
-    )
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite:///DATA_DIR/reelmate.db."
     )
     admin_user_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Comma-separated Discord user ids allowed to /retrain anywhere."
@@ -43,7 +40,6 @@ class BotSettings(RecommenderSettings):
     guild_ready_timeout: float = Field(default=2.0, ge=0, description="Seconds on_ready waits for guilds.")
     cooldown_rate: int = Field(default=3, ge=1, description="/recommend calls allowed per user ...")
     cooldown_per: float = Field(default=10.0, gt=0, description="... per this many seconds.")
-    retention_days: int = Field(default=180, ge=1, description="Feedback older than this is purged.")
     retrain_epochs: int | None = Field(default=None, ge=1, description="Epochs for /retrain; default: CLI's.")
     console_user_id: int = Field(default=1, description="The fixed local user id of the offline console.")
 
@@ -72,12 +68,6 @@ class BotSettings(RecommenderSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
-
-    @property
-    def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite+aiosqlite:///{Path(self.data_dir) / 'reelmate.db'}"
 
     def token_value(self) -> str | None:
         return self.discord_token.get_secret_value() if self.discord_token else None

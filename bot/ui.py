@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from bot.service import DOWN, UP, Recommended
-from bot.tree import report_error
+from bot.service import DOWN, REJECTION_WATCH, UP, VOTE_WAIT, Recommended, outcome_within
+from bot.tree import reply_ephemeral, report_error
+from feedback import VoteStatus
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot
@@ -46,17 +47,26 @@ class ItemVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=VOTE_TE
         return cls(int(match["request"]), int(match["rank"]), match["value"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        """Journal the vote, answer (inside Discord's 3 s whatever the database does), then report
+        a vote that turns out never to land (its request was deleted meanwhile)."""
         # DynamicItem.callback is typed for any client; only ReelmateBot registers this item.
         service = cast("ReelmateBot", interaction.client).service
         value = UP if self.value == "up" else DOWN
+        target = f"recommendation #{self.rank} of request {self.request_id}"
         try:
-            text = await service.vote_item(
+            future = await service.accept_item_vote(
                 request_id=self.request_id, rank=self.rank, user_id=interaction.user.id, value=value
             )
+            text = service.vote_reply(await outcome_within(future, VOTE_WAIT), value, target)
         except Exception as exc:
             await component_error(interaction, exc)
             return
         await interaction.response.send_message(text, ephemeral=True)
+        if future.done():
+            return
+        outcome = await outcome_within(future, REJECTION_WATCH)
+        if outcome.status is VoteStatus.REJECTED:
+            await reply_ephemeral(interaction, outcome.detail)
 
 
 def recommendation_view(outcome: Recommended) -> discord.ui.View:
@@ -85,13 +95,15 @@ class ConfirmForgetView(discord.ui.View):
 
     @discord.ui.button(label="Delete my data", style=discord.ButtonStyle.danger, custom_id="reelmate:forget:yes")
     async def confirm(self, interaction: discord.Interaction[ReelmateBot], button: discord.ui.Button) -> None:
+        self.stop()
+        # Answer first: forgetting waits for the caller's queued votes, which may outlast 3 s.
+        await interaction.response.edit_message(content="Deleting your data…", view=None)
         try:
             text = await interaction.client.service.forget(interaction.user.id)
         except Exception as exc:
             await component_error(interaction, exc)
             return
-        self.stop()
-        await interaction.response.edit_message(content=text, view=None)
+        await interaction.edit_original_response(content=text)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="reelmate:forget:no")
     async def cancel(self, interaction: discord.Interaction[ReelmateBot], button: discord.ui.Button) -> None:

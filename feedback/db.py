@@ -7,27 +7,21 @@ engine event listeners that are only installed when the URL is SQLite.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from feedback.errors import StoreError
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/reelmate.db"
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "reelmate_write"  # execution option: this transaction will write
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
-
-
-def database_url_from_env() -> str:
-    """DATABASE_URL from the environment, else the default file under ./var (as the bot does)."""
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 def parse_url(url: str | URL) -> URL:
@@ -104,7 +98,7 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True) -> No
     """
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
@@ -116,7 +110,7 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True) -> No
             cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         writes = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 

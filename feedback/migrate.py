@@ -6,7 +6,8 @@ alembic.ini sits in the working directory. `alembic_config()` points script_loca
 so a password containing `%` needs no escaping). These functions are synchronous and do file and
 database I/O: the store calls them through `asyncio.to_thread`.
 
-Command line (same as `alembic` at the repo root, DATABASE_URL or the default file):
+Command line (same as `alembic` at the repo root; DATABASE_URL, else DATA_DIR/reelmate.db, read from
+the environment and `.env` by `FeedbackSettings`, as the bot reads them):
     python -m feedback upgrade [REV] | downgrade REV | current | heads
 """
 
@@ -22,7 +23,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, pool
 
 import migrations
-from feedback.db import database_url_from_env, parse_url
+from feedback.db import parse_url
+from feedback.settings import database_url_from_env
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 

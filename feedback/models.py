@@ -7,8 +7,10 @@ difference, so change both together (`alembic revision --autogenerate -m "..."` 
 Schema (all timestamps are naive UTC; Discord snowflakes are BIGINT):
 
 - ``recommendation_requests``: one row per /recommend call. id PK, created_at (indexed, drives the
-  retention purge), guild_id NULL (DMs), channel_id NULL, user_id (indexed), query (<= 500 chars,
-  the raw text the user typed), resolved_item_id NULL, resolved_title NULL, model_version NULL
+  retention purge), guild_id NULL (DMs), channel_id NULL, user_id (indexed; NULL once the asker
+  used /forget-me while other members' votes hang off the request), query (<= the recommender's
+  MAX_QUERY_LENGTH, the raw text the user typed; emptied when anonymised). AUTOINCREMENT on SQLite:
+  ids are never reused, resolved_item_id NULL, resolved_title NULL, model_version NULL
   (indexed; plain text, not a foreign key, so a request is recorded even for an unregistered model),
   latency_ms.
 - ``recommended_items``: the list shown. id PK, request_id FK -> requests ON DELETE CASCADE, rank
@@ -24,8 +26,8 @@ Schema (all timestamps are naive UTC; Discord snowflakes are BIGINT):
 - ``model_versions``: id PK, version UNIQUE, metrics JSON (evaluation figures), active (at most one
   true, enforced by the store inside a transaction), registered_at, activated_at NULL.
 - ``retrain_jobs``: id PK, requested_by NULL (NULL once that user's data is deleted), guild_id NULL,
-  status (running|succeeded|rejected|failed, CHECK), version NULL, error NULL, started_at,
-  finished_at NULL.
+  status (RetrainStatus: running|succeeded|rejected|failed, CHECK generated from the Enum),
+  version NULL, error NULL, started_at, finished_at NULL.
 
 Constraint names come from the naming convention below so that migrations (and SQLite batch
 operations, which recreate tables) can refer to them by name on every backend.
@@ -33,14 +35,16 @@ operations, which recreate tables) can refer to them by name on every backend.
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
     DateTime,
+    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -52,10 +56,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-MAX_QUERY_LENGTH = 500
-MAX_TITLE_LENGTH = 500
-MAX_VERSION_LENGTH = 64
-RETRAIN_STATUSES = ("running", "succeeded", "rejected", "failed")
+from feedback.validation import MAX_QUERY_LENGTH, MAX_TITLE_LENGTH, MAX_VERSION_LENGTH
+
+
+class RetrainStatus(enum.StrEnum):
+    """Where a retrain job stands; stored as its text value, checked by the database."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -77,17 +88,20 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
 
 
 class RecommendationRequest(Base):
     __tablename__ = "recommendation_requests"
+    # AUTOINCREMENT: SQLite would otherwise hand out the id of the newest deleted request again
+    # (after /forget-me or a purge), and a vote button on an old message would hit a new request.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy reads it, never mutated
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow, index=True)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
     channel_id: Mapped[int | None] = mapped_column(BigInteger)
-    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # NULL once anonymised
     query: Mapped[str] = mapped_column(String(MAX_QUERY_LENGTH))
     resolved_item_id: Mapped[int | None] = mapped_column(Integer)
     resolved_title: Mapped[str | None] = mapped_column(String(MAX_TITLE_LENGTH))
@@ -181,16 +195,15 @@ class ModelVersion(Base):
 
 class RetrainJob(Base):
     __tablename__ = "retrain_jobs"
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('running', 'succeeded', 'rejected', 'failed')", name="known_status"
-        ),
-    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     requested_by: Mapped[int | None] = mapped_column(BigInteger, index=True)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[RetrainStatus] = mapped_column(
+        Enum(RetrainStatus, name="retrain_status", native_enum=False, length=16, create_constraint=True,
+             values_callable=lambda statuses: [s.value for s in statuses]),
+        default=RetrainStatus.RUNNING,
+    )
     version: Mapped[str | None] = mapped_column(String(MAX_VERSION_LENGTH))
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)

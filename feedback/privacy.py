@@ -4,17 +4,20 @@ Why explicit deletes instead of relying only on ON DELETE CASCADE: the count ret
 ("N rows deleted") must be exact, and the same statements work on SQLite and PostgreSQL. The
 foreign keys still cascade, as a safety net for anything deleted by hand.
 
-Deleting a user removes their votes, their requests and everything hanging off those requests
-(the items shown, the message, and other people's votes on that message, which are meaningless
-without it). Retrain jobs they started are kept for the audit trail but `requested_by` is cleared.
+Deleting a user (/forget-me) touches only that user: their votes go, and their requests go with
+the items and messages hanging off them - except a request other members voted on, which is kept
+anonymised (user, server, channel and the typed query removed; the items shown and the model
+version stay) so that the other members' votes and the per-version statistics survive. Retrain
+jobs they started are kept for the audit trail but `requested_by` is cleared. The count returned
+is the caller's own records only: their votes plus their requests (deleted or anonymised).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.models import (
@@ -26,6 +29,9 @@ from feedback.models import (
     RetrainJob,
     utcnow,
 )
+from feedback.validation import Days, Snowflake
+
+LATEST = 3  # how many of the newest requests and votes /privacy lists
 
 _NO_SYNC = {"synchronize_session": False}
 
@@ -34,7 +40,8 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat() + "Z"
 
 
-async def export_user(session: AsyncSession, user_id: int) -> dict[str, Any]:
+async def export_user(session: AsyncSession, user_id: Snowflake) -> dict[str, Any]:
+    """Everything stored about one user, JSON-serialisable (ids as ints, times ISO UTC)."""
     requests = (
         await session.scalars(
             select(RecommendationRequest)
@@ -157,18 +164,72 @@ async def delete_requests(session: AsyncSession, request_ids: Select[Any]) -> in
     return deleted
 
 
-async def delete_user(session: AsyncSession, user_id: int) -> int:
-    deleted = await _rowcount(session, delete(MessageVote).where(MessageVote.user_id == user_id))
-    deleted += await _rowcount(session, delete(ItemVote).where(ItemVote.user_id == user_id))
-    own = select(RecommendationRequest.id).where(RecommendationRequest.user_id == user_id)
-    deleted += await delete_requests(session, own)
+async def delete_user(session: AsyncSession, user_id: Snowflake) -> int:
+    """Remove one user's votes and requests (anonymising those others voted on); returns how many
+    of the user's own records went."""
+    votes = await _rowcount(session, delete(MessageVote).where(MessageVote.user_id == user_id))
+    votes += await _rowcount(session, delete(ItemVote).where(ItemVote.user_id == user_id))
+    # The caller's votes are gone, so any vote still hanging off their requests is someone else's.
+    others_voted = or_(
+        exists().where(
+            RecommendationMessage.request_id == RecommendationRequest.id,
+            MessageVote.message_id == RecommendationMessage.message_id,
+        ),
+        exists().where(
+            RecommendedItem.request_id == RecommendationRequest.id,
+            ItemVote.recommended_item_id == RecommendedItem.id,
+        ),
+    )
+    own = RecommendationRequest.user_id == user_id
+    anonymised = await _rowcount(
+        session,
+        update(RecommendationRequest).where(own, others_voted)
+        .values(user_id=None, guild_id=None, channel_id=None, query=""),
+    )
+    alone = select(RecommendationRequest.id).where(own)
+    removed = len((await session.scalars(alone)).all())
+    await delete_requests(session, alone)
     await session.execute(
         update(RetrainJob).where(RetrainJob.requested_by == user_id).values(requested_by=None),
         execution_options=_NO_SYNC,
     )
-    return deleted
+    return votes + anonymised + removed
 
 
-async def purge_before(session: AsyncSession, cutoff: datetime) -> int:
-    old = select(RecommendationRequest.id).where(RecommendationRequest.created_at < cutoff)
+async def purge_older_than(session: AsyncSession, days: Days) -> int:
+    """Retention: delete requests older than `days` days with their items, messages and votes.
+
+    Returns rows deleted. `days` must be at least 1 (0 would erase everything recorded today).
+    """
+    old = select(RecommendationRequest.id).where(RecommendationRequest.created_at < utcnow() - timedelta(days=days))
     return await delete_requests(session, old)
+
+
+def summarise(export: dict[str, Any], latest: int = LATEST) -> dict[str, Any]:
+    """What /privacy shows: how many records of each kind, and the newest few requests and votes."""
+    votes = sorted(
+        [{"kind": "reaction", "value": v["value"], "on": f"message {v['message_id']}",
+          "at": v["updated_at"] or v["created_at"]} for v in export["message_votes"]]
+        + [{"kind": "item button", "value": v["value"], "on": v["title"], "at": v["updated_at"] or v["created_at"]}
+           for v in export["item_votes"]],
+        key=lambda v: v["at"] or "", reverse=True,
+    )
+    requests = sorted(export["requests"], key=lambda r: r["created_at"] or "", reverse=True)
+    return {
+        "counts": {
+            "requests": len(export["requests"]),
+            "reaction_votes": len(export["message_votes"]),
+            "item_votes": len(export["item_votes"]),
+            "retrain_jobs": len(export["retrain_jobs"]),
+        },
+        "latest_requests": [
+            {"id": r["id"], "query": r["query"], "resolved_title": r["resolved_title"], "at": r["created_at"]}
+            for r in requests[:latest]
+        ],
+        "latest_votes": votes[:latest],
+    }
+
+
+async def summarise_user(session: AsyncSession, user_id: Snowflake) -> dict[str, Any]:
+    """`summarise` of the user's export, in the same read transaction."""
+    return summarise(await export_user(session, user_id))

@@ -1,7 +1,8 @@
 """Small pure statistics for feedback: no database, no I/O, tested against hand-computed values.
 
 Why these: a thumbs-up rate from a few dozen votes is noisy, so every rate is reported with a
-Wilson score interval (well-behaved near 0 and 1 and for small n, unlike the normal approximation);
+Wilson score interval (well-behaved near 0 and 1 and for small n, unlike the normal approximation;
+the one implementation is the recommender's `evaluation.bootstrap.wilson_interval`, re-exported here);
 A/B comparisons of two model versions use the difference of two proportions with an unpooled Wald
 interval and a pooled two-sided z-test.
 """
@@ -12,21 +13,12 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from recommender.evaluation.bootstrap import wilson_interval
+
 Z_95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
 
-
-def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float, float]:
-    """Wilson score interval for a proportion; (0.0, 1.0) when there is no data at all."""
-    if total < 0 or successes < 0 or successes > total:
-        raise ValueError(f"need 0 <= successes <= total, got {successes}/{total}")
-    if total == 0:
-        return 0.0, 1.0
-    p = successes / total
-    z2 = z * z
-    denominator = 1 + z2 / total
-    centre = (p + z2 / (2 * total)) / denominator
-    half = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+__all__ = ["Z_95", "ProportionDifference", "mean_precision_at_k", "precision_at_k",
+           "two_proportion_difference", "wilson_interval"]
 
 
 @dataclass(frozen=True)
@@ -55,10 +47,7 @@ def two_proportion_difference(
     se = math.sqrt(pa * (1 - pa) / total_a + pb * (1 - pb) / total_b)
     pooled = (successes_a + successes_b) / (total_a + total_b)
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / total_a + 1 / total_b))
-    if se_pooled == 0:
-        p_value = 1.0
-    else:
-        p_value = math.erfc(abs(diff) / se_pooled / math.sqrt(2))
+    p_value = 1.0 if se_pooled == 0 else math.erfc(abs(diff) / se_pooled / math.sqrt(2))
     return ProportionDifference(diff, diff - z * se, diff + z * se, p_value)
 
 

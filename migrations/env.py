@@ -1,9 +1,9 @@
 """Alembic environment: which database, and how to migrate it safely.
 
 The URL comes from (first that is set) the programmatic config (`feedback.migrate` passes the URL
-the store was opened with), `sqlalchemy.url` in alembic.ini, the DATABASE_URL environment variable,
-then the default SQLite file - so `alembic upgrade head` at the repo root and the bot's start-up
-upgrade act on the same database.
+the store was opened with), `sqlalchemy.url` in alembic.ini, then `FeedbackSettings` (DATABASE_URL,
+else DATA_DIR/reelmate.db, from the environment and `.env`) - so `alembic upgrade head` at the repo
+root, `python -m feedback upgrade` and the bot's start-up upgrade act on the same database.
 
 On SQLite the migration runs through the stdlib driver in one `BEGIN IMMEDIATE` transaction (two
 processes starting at once queue instead of both creating tables), with foreign keys OFF because
@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from feedback.db import (
-    WRITE_OPTION,
-    database_url_from_env,
-    install_sqlite_listeners,
-    parse_url,
-    prepare_sqlite_file,
-)
+from feedback.db import WRITE_OPTION, install_sqlite_listeners, parse_url, prepare_sqlite_file
 from feedback.models import Base
+from feedback.settings import database_url_from_env
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging_config"):
@@ -49,7 +45,7 @@ def _url() -> URL:
     return url
 
 
-def _configure(connection: Connection | None = None, **kwargs: object) -> None:
+def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
     sqlite = _url().get_backend_name() == "sqlite"
     context.configure(
         connection=connection,

@@ -89,6 +89,8 @@ def ratio(a: np.ndarray, b: np.ndarray, indices: np.ndarray) -> Estimate:
 
 def wilson_interval(successes: int, total: int, z: float = 1.959963984540054) -> tuple[float, float, float]:
     """(rate, low, high) for a proportion; Wilson's interval behaves at 0, 1 and tiny totals."""
+    if successes < 0 or successes > max(total, 0):
+        raise ValueError(f"need 0 <= successes <= total, got {successes}/{total}")
     if total <= 0:
         return math.nan, math.nan, math.nan
     p = successes / total

@@ -56,5 +56,9 @@ async def store(settings: BotSettings) -> AsyncIterator[FeedbackStore]:
 @pytest.fixture
 async def service(
     settings: BotSettings, store: FeedbackStore, session_recommender: Recommender
-) -> RecommendService:
-    return RecommendService(settings, store, session_recommender)
+) -> AsyncIterator[RecommendService]:
+    opened = RecommendService(settings, store, session_recommender)
+    try:
+        yield opened
+    finally:
+        await opened.close()  # the vote outbox's writer task and journal lock

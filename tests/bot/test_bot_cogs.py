@@ -50,7 +50,7 @@ async def test_recommend_defers_then_sends_embed_buttons_and_reactions(fbot: Fak
     message = inter.messages[-1]
     assert message.reactions == ["👍", "👎"]
     # the message was attached to the request, so reactions on it count
-    assert await fbot.service.vote_message(message_id=message.id, user_id=USER_ID, value=1)
+    assert (await fbot.service.vote_message(message_id=message.id, user_id=USER_ID, value=1)).status == "stored"
 
 
 async def test_weak_match_is_ephemeral_did_you_mean_and_click_recommends(fbot: FakeBot) -> None:
@@ -186,6 +186,7 @@ async def test_privacy_and_forget_me(fbot: FakeBot) -> None:
     inter = StubInteraction(fbot)
     await cog.privacy.callback(cog, inter)
     assert inter.sent[-1].ephemeral and "user id" in inter.sent[-1].content
+    assert "1 recommendation request(s)" in inter.sent[-1].content  # what is stored about the caller
     ask = StubInteraction(fbot)
     await cog.forget_me.callback(cog, ask)
     view = ask.sent[-1].view
@@ -198,7 +199,8 @@ async def test_privacy_and_forget_me(fbot: FakeBot) -> None:
     await cog.forget_me.callback(cog, ask2)
     confirm = StubInteraction(fbot)
     await ask2.sent[-1].view.confirm.callback(confirm)
-    assert "deleted" in confirm.sent[-1].content
+    assert confirm.sent[-1].content == "Deleting your data…"  # answered before the (maybe slow) delete
+    assert "Done: deleted" in confirm.edits[-1]
     assert "Wednesday" not in str(await fbot.service.store.export_user(USER_ID))
 
 

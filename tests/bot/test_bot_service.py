@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
 from bot.retrain import RetrainRun
 from bot.service import DidYouMean, Recommended, RecommendService, RetrainBusy, UserError
+from feedback import VoteStatus
 from recommender.events import DoneEvent
 from tests.bot.bot_helpers import USER_ID
 
@@ -80,9 +82,12 @@ async def test_autocomplete_limits(service: RecommendService) -> None:
 async def test_votes(service: RecommendService) -> None:
     out = await _recommend(service, "Wednesday")
     assert isinstance(out, Recommended)
-    assert not await service.vote_message(message_id=123, user_id=USER_ID, value=1)
+    refused = await service.vote_message(message_id=123, user_id=USER_ID, value=1)
+    assert refused.status is VoteStatus.REJECTED and "not a recommendation" in refused.detail
+    journal = service.settings.outbox_path
+    assert not journal.exists() or not journal.read_text(encoding="utf-8")  # never journaled
     await service.attach_message(out.request_id, 123)
-    assert await service.vote_message(message_id=123, user_id=USER_ID, value=1)
+    assert (await service.vote_message(message_id=123, user_id=USER_ID, value=1)).status is VoteStatus.STORED
     text = await service.vote_item(request_id=out.request_id, rank=2, user_id=USER_ID, value=-1)
     assert "#2" in text
     with pytest.raises(UserError):
@@ -90,14 +95,29 @@ async def test_votes(service: RecommendService) -> None:
     stats = await service.store.feedback_stats()
     assert [(s.version, s.up, s.down) for s in stats if s.total] == [(service.recommender.version, 1, 0)]
     assert "👍 1" in (await service.stats_card()).description
-    assert await service.retract_message_vote(message_id=123, user_id=USER_ID, value=1)
+    retracted = await service.retract_message_vote(message_id=123, user_id=USER_ID, value=1)
+    assert retracted.status is VoteStatus.STORED
     assert [s for s in await service.store.feedback_stats() if s.total] == []
+
+
+async def test_privacy_report_and_export_show_only_the_callers_data(service: RecommendService) -> None:
+    out = await _recommend(service, "Wednesday")
+    await service.attach_message(out.request_id, 321)
+    await service.vote_message(message_id=321, user_id=USER_ID, value=1)
+    await service.vote_message(message_id=321, user_id=USER_ID + 1, value=-1)
+    report = await service.privacy_report(USER_ID)
+    assert "1 recommendation request(s), 1 👍/👎 reaction(s), 0 item button vote(s)" in report
+    assert "“Wednesday”" in report and "What Reelmate stores" in report
+    assert "0 recommendation request(s), 1 👍/👎 reaction(s)" in await service.privacy_report(USER_ID + 1)
+    exported = json.loads(await service.privacy_export(USER_ID))
+    assert exported["user_id"] == USER_ID and [r["id"] for r in exported["requests"]] == [out.request_id]
+    assert [v["value"] for v in exported["message_votes"]] == [1]
 
 
 async def test_forget_deletes_user_data(service: RecommendService) -> None:
     await _recommend(service, "Wednesday")
     text = await service.forget(USER_ID)
-    assert "deleted" in text
+    assert "Done: deleted 1 record(s) about you" in text
     exported = await service.store.export_user(USER_ID)
     assert "Wednesday" not in str(exported)
 

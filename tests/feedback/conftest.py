@@ -60,3 +60,4 @@ def count_rows(path: Path, table: str, where: str = "1=1") -> int:
 @pytest.fixture
 def rows() -> Callable[..., int]:
     return count_rows
+

@@ -11,6 +11,8 @@ import pytest
 import feedback.db
 import feedback.store
 from feedback import FeedbackStore, StoreError
+from feedback.transactions import RetryPolicy
+from recommender.matching import MAX_QUERY_LENGTH
 
 
 def snapshot(path) -> dict[str, list[tuple]]:
@@ -30,7 +32,6 @@ async def test_unknown_message_id_is_refused(store, post, db_path) -> None:
     assert str(caught.value) == message
     with pytest.raises(StoreError, match="message 424242 is not a recommendation message"):
         await store.retract_message_vote(message_id=424242, user_id=2, value=1)
-    assert not await store.is_recommendation_message(424242)
     assert snapshot(db_path) == before
 
 
@@ -52,22 +53,23 @@ async def test_vote_value_must_be_plus_or_minus_one(store, post, db_path, value)
 
 
 async def test_over_long_query_is_refused_not_truncated(store, post, db_path, rows) -> None:
+    """The store's limit is the recommender's: one MAX_QUERY_LENGTH for the whole product."""
     await post(1)
     before = snapshot(db_path)
     with pytest.raises(StoreError) as caught:
         await store.record_request(
-            guild_id=1, channel_id=1, user_id=1, query="x" * 501, resolved_item_id=None,
+            guild_id=1, channel_id=1, user_id=1, query="x" * (MAX_QUERY_LENGTH + 1), resolved_item_id=None,
             resolved_title=None, model_version="vA", latency_ms=1.0, items=[(1, "a", 0.5)],
         )
     assert str(caught.value) == (
-        "query is too long (501 characters; the limit is 500); nothing was stored"
+        f"query is too long ({MAX_QUERY_LENGTH + 1} characters; the limit is {MAX_QUERY_LENGTH}); nothing was stored"
     )
     assert snapshot(db_path) == before
     await store.record_request(  # exactly at the limit is fine
-        guild_id=1, channel_id=1, user_id=1, query="y" * 500, resolved_item_id=None,
+        guild_id=1, channel_id=1, user_id=1, query="y" * MAX_QUERY_LENGTH, resolved_item_id=None,
         resolved_title=None, model_version="vA", latency_ms=1.0, items=[],
     )
-    assert rows(db_path, "recommendation_requests", "length(query) = 500") == 1
+    assert rows(db_path, "recommendation_requests", f"length(query) = {MAX_QUERY_LENGTH}") == 1
 
 
 async def test_other_bad_values(store, post) -> None:
@@ -126,9 +128,9 @@ async def test_locked_database_is_retried_then_refused_cleanly(store, post, db_p
         assert await busy_store.message_counts(1) == (1, 0)
         assert "feedback database busy" in caplog.text
 
-        monkeypatch.setattr(feedback.store, "MAX_ATTEMPTS", 2)
+        busy_store._transactor.retry = RetryPolicy(attempts=2)
         blocker.execute("BEGIN IMMEDIATE")  # now held for longer than all the attempts
-        with pytest.raises(StoreError, match="stayed busy .* nothing was stored, try again"):
+        with pytest.raises(StoreError, match=r"stayed busy .* nothing was stored, try again"):
             await busy_store.vote_message(message_id=1, user_id=6, value=-1)
         blocker.execute("COMMIT")
         assert await busy_store.message_counts(1) == (1, 0)

@@ -15,6 +15,7 @@ from collections import Counter
 from contextlib import closing
 
 from feedback import FeedbackStore
+from tests.feedback.store_helpers import retract_item_vote
 
 N_OPS = 1000
 MESSAGES = list(range(9000, 9020))          # 20 recommendation messages
@@ -84,7 +85,7 @@ async def test_thousand_concurrent_votes_end_in_the_exact_state(db_url, db_path)
                 if kind == "vote":
                     await store.vote_item(request_id=request_id, rank=rank, user_id=user_id, value=value)
                 else:
-                    await store.retract_item_vote(request_id=request_id, rank=rank, user_id=user_id)
+                    await retract_item_vote(store, request_id=request_id, rank=rank, user_id=user_id)
 
     try:
         await asyncio.gather(*(run_key(i, key, seq) for i, (key, seq) in enumerate(ops.items())))
@@ -113,7 +114,11 @@ async def test_thousand_concurrent_votes_end_in_the_exact_state(db_url, db_path)
         if kind == "msg":
             tally[(VERSION[target], value)] += 1
             tally[(str(target), value)] += 1
+        else:  # /feedback-stats reports item button votes beside the reactions
+            tally[("items " + VERSION[target // 10], value)] += 1
     for message_id in MESSAGES:
         assert counts[message_id] == (tally[(str(message_id), 1)], tally[(str(message_id), -1)])
     for version in ("vA", "vB"):
         assert (stats[version].up, stats[version].down) == (tally[(version, 1)], tally[(version, -1)])
+        assert (stats[version].item_up, stats[version].item_down) == (
+            tally[("items " + version, 1)], tally[("items " + version, -1)])

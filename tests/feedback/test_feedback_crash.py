@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -12,6 +13,7 @@ from contextlib import closing
 from pathlib import Path
 
 from feedback import FeedbackStore
+from tests.feedback.store_helpers import integrity_check
 
 WRITER = Path(__file__).with_name("feedback_vote_writer.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -19,19 +21,12 @@ MESSAGES = [31, 32, 33, 34]
 KILL_AFTER = 150  # committed votes seen before the kill
 
 
-async def test_sigkill_mid_burst_keeps_every_committed_vote(db_url, db_path) -> None:
-    store = await FeedbackStore.open(db_url)
-    for message_id in MESSAGES:
-        request_id = await store.record_request(
-            guild_id=1, channel_id=1, user_id=5, query="q", resolved_item_id=None, resolved_title=None,
-            model_version="vA", latency_ms=1.0, items=[(1, "a", 0.5)],
-        )
-        await store.attach_message(request_id, message_id)
-    await store.close()
-
+def run_writer_and_kill_it(db_url: str) -> list[tuple[int, int, int]]:
+    """Start the writer process, SIGKILL it mid-burst, return the votes it reported committed."""
     proc = subprocess.Popen(
         [sys.executable, str(WRITER), db_url, ",".join(map(str, MESSAGES))],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, # The repo first on the path: the child imports this checkout even if the install is stale.
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # The repo first on the path: the child imports this checkout even if the install is stale.
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))},
     )
     watchdog = threading.Timer(60, proc.kill)  # never hang the suite if the writer stalls
@@ -54,6 +49,20 @@ async def test_sigkill_mid_burst_keeps_every_committed_vote(db_url, db_path) -> 
         if line.startswith("committed ") and line.endswith("\n"):  # ignore a torn last line
             _, message_id, user_id, value = line.split()
             committed.append((int(message_id), int(user_id), int(value)))
+    return committed
+
+
+async def test_sigkill_mid_burst_keeps_every_committed_vote(db_url, db_path) -> None:
+    store = await FeedbackStore.open(db_url)
+    for message_id in MESSAGES:
+        request_id = await store.record_request(
+            guild_id=1, channel_id=1, user_id=5, query="q", resolved_item_id=None, resolved_title=None,
+            model_version="vA", latency_ms=1.0, items=[(1, "a", 0.5)],
+        )
+        await store.attach_message(request_id, message_id)
+    await store.close()
+
+    committed = await asyncio.to_thread(run_writer_and_kill_it, db_url)
     assert len(committed) >= KILL_AFTER
 
     with closing(sqlite3.connect(db_path)) as con:
@@ -65,7 +74,7 @@ async def test_sigkill_mid_burst_keeps_every_committed_vote(db_url, db_path) -> 
 
     reopened = await FeedbackStore.open(db_url)  # opens cleanly and keeps accepting votes
     try:
-        assert await reopened.integrity_check() == "ok"
+        assert integrity_check(db_path) == "ok"
         await reopened.vote_message(message_id=MESSAGES[0], user_id=1, value=1)
         up, down = await reopened.message_counts(MESSAGES[0])
         assert up + down == 1 + sum(1 for m, _, _ in stored if m == MESSAGES[0])

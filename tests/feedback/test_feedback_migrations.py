@@ -14,10 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, create_engine
 
+from bot.settings import BotSettings
 from feedback import FeedbackStore, StoreError, migrate
 from feedback.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+HEAD = "0003"
 
 
 def schema_diff(path: Path, metadata: MetaData = Base.metadata) -> list:
@@ -32,7 +34,9 @@ def schema_diff(path: Path, metadata: MetaData = Base.metadata) -> list:
 
 def tables(path: Path) -> set[str]:
     with closing(sqlite3.connect(path)) as con:
-        return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        # sqlite_sequence is SQLite's own bookkeeping for AUTOINCREMENT, created with the first such table
+        return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                if not r[0].startswith("sqlite_")}
 
 
 def count(path: Path, table: str) -> int:
@@ -89,7 +93,7 @@ async def test_downgrade_and_upgrade_keep_the_data(tmp_path) -> None:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
 
-    with pytest.raises(StoreError, match="has schema revision 0001 but this Reelmate expects 0002"):
+    with pytest.raises(StoreError, match=f"has schema revision 0001 but this Reelmate expects {HEAD}"):
         await FeedbackStore.open(url, migrate=False)
 
     store = await FeedbackStore.open(url)  # upgrades 0001 -> head with the data in place
@@ -114,7 +118,7 @@ async def test_a_database_from_a_newer_release_is_refused(tmp_path) -> None:
         con.execute("UPDATE alembic_version SET version_num = '0099'")
     with pytest.raises(StoreError, match=r"was migrated by a newer Reelmate .*upgrade Reelmate or restore a backup"):
         await FeedbackStore.open(url)
-    with pytest.raises(StoreError, match="has schema revision 0099 but this Reelmate expects 0002"):
+    with pytest.raises(StoreError, match=f"has schema revision 0099 but this Reelmate expects {HEAD}"):
         await FeedbackStore.open(url, migrate=False)
 
 
@@ -129,6 +133,27 @@ def test_alembic_command_line_reads_database_url(tmp_path) -> None:
     assert schema_diff(path) == []
 
 
+def test_every_entry_point_uses_the_database_under_data_dir_from_dotenv(tmp_path, monkeypatch) -> None:
+    """`python -m feedback upgrade`, `alembic upgrade head` and the bot's settings agree on the file
+    when only DATA_DIR is set, in `.env` (the issue: they used to migrate ./var/reelmate.db)."""
+    (tmp_path / ".env").write_text("DATA_DIR=state\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DATA_DIR"}}
+    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    expected = tmp_path / "state" / "reelmate.db"
+    for command in ([sys.executable, "-m", "feedback", "upgrade"],
+                    [sys.executable, "-m", "alembic", "-c", str(REPO_ROOT / "alembic.ini"), "upgrade", "head"]):
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert migrate.current_revisions(f"sqlite:///{expected}") == (HEAD,)
+        expected.unlink()
+    assert not (tmp_path / "var").exists()
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    assert BotSettings().resolved_database_url == "sqlite+aiosqlite:///state/reelmate.db"
+    assert BotSettings().outbox_path == Path("state/reelmate.db-outbox")
+
+
 async def test_a_failed_upgrade_is_refused_and_rolled_back_entirely(tmp_path) -> None:
     path = tmp_path / "blocked.db"
     url = f"sqlite+aiosqlite:///{path}"
@@ -137,7 +162,8 @@ async def test_a_failed_upgrade_is_refused_and_rolled_back_entirely(tmp_path) ->
         con.execute("INSERT INTO recommendation_requests (created_at, user_id, query, latency_ms) "
                     "VALUES ('2026-01-01 00:00:00', 1, 'kept', 1.0)")
         con.execute("CREATE TABLE retrain_jobs (x INTEGER)")  # makes 0002 fail half-way
-    with pytest.raises(StoreError, match=r"cannot upgrade the database schema at .*blocked\.db: .*retrain_jobs already exists"):
+    refused = r"cannot upgrade the database schema at .*blocked\.db: .*retrain_jobs already exists"
+    with pytest.raises(StoreError, match=refused):
         await FeedbackStore.open(url)
     # 0002 created model_versions before failing: the single transaction took it back out.
     assert "model_versions" not in tables(path)

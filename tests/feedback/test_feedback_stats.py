@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from feedback.stats import (
+from feedback.stats import (  # wilson_interval is the recommender's, re-exported
     mean_precision_at_k,
     precision_at_k,
     two_proportion_difference,
@@ -17,16 +17,19 @@ from feedback.stats import (
 def test_wilson_interval_eight_of_ten() -> None:
     # p=0.8, n=10, z^2=3.8415: centre=(0.8+0.19207)/1.38415=0.71674,
     # half=1.96*sqrt(0.016+0.0096037)/1.38415=0.22657 -> (0.4902, 0.9433)
-    low, high = wilson_interval(8, 10)
+    rate, low, high = wilson_interval(8, 10)
+    assert rate == 0.8
     assert low == pytest.approx(0.4902, abs=1e-4)
     assert high == pytest.approx(0.9433, abs=1e-4)
 
 
 def test_wilson_interval_at_the_edges() -> None:
     # 0/10: upper bound is z^2/(n+z^2) = 3.8415/13.8415 = 0.27753; 10/10 mirrors it.
-    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.27753), abs=1e-5)
-    assert wilson_interval(10, 10) == pytest.approx((1 - 0.27753, 1.0), abs=1e-5)
-    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.0, 0.27753), abs=1e-5)
+    assert wilson_interval(10, 10) == pytest.approx((1.0, 1 - 0.27753, 1.0), abs=1e-5)
+    assert all(math.isnan(x) for x in wilson_interval(0, 0))  # no data: the caller decides
+    with pytest.raises(ValueError):
+        wilson_interval(-1, 2)
     with pytest.raises(ValueError):
         wilson_interval(3, 2)
 

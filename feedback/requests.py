@@ -1,0 +1,70 @@
+"""Recommendation requests, the items shown, and the Discord message they were posted in.
+
+Plain operations on a session: `FeedbackStore` runs each in one transaction after checking the
+arguments against the types in the signatures (see `feedback.transactions`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.errors import StoreError
+from feedback.models import MessageVote, RecommendationMessage, RecommendationRequest, RecommendedItem
+from feedback.validation import Finite, Query, ShownItems, Snowflake, Title, Version
+
+
+async def record_request(
+    session: AsyncSession,
+    *,
+    guild_id: Snowflake | None,
+    channel_id: Snowflake | None,
+    user_id: Snowflake,
+    query: Query,
+    resolved_item_id: Snowflake | None,
+    resolved_title: Title | None,
+    model_version: Version | None,
+    latency_ms: Finite,
+    items: ShownItems,
+) -> int:
+    """Store one recommendation request and its items (in rank order); returns the request id."""
+    # ORM objects are built inside the transaction: a retry must not reuse rolled-back ones.
+    request = RecommendationRequest(
+        guild_id=guild_id, channel_id=channel_id, user_id=user_id, query=query,
+        resolved_item_id=resolved_item_id, resolved_title=resolved_title,
+        model_version=model_version, latency_ms=latency_ms,
+        items=[RecommendedItem(rank=rank, item_id=item_id, title=title, score=score)
+               for rank, (item_id, title, score) in enumerate(items, start=1)],
+    )
+    session.add(request)
+    await session.flush()
+    return request.id
+
+
+async def attach_message(session: AsyncSession, request_id: Snowflake, message_id: Snowflake) -> None:
+    """Remember the Discord message a request was posted in (idempotent)."""
+    if await session.get(RecommendationRequest, request_id) is None:
+        raise StoreError(f"unknown recommendation request {request_id}; message not attached")
+    existing = await session.get(RecommendationMessage, message_id)
+    if existing is not None:
+        if existing.request_id != request_id:
+            raise StoreError(f"message {message_id} is already attached to request {existing.request_id}")
+        return
+    session.add(RecommendationMessage(message_id=message_id, request_id=request_id))
+
+
+async def is_recommendation_message(session: AsyncSession, message_id: Snowflake) -> bool:
+    """Whether votes on this message would be accepted: the reaction listener asks before
+    journaling, so the many reactions on ordinary channel messages never reach the outbox."""
+    return await session.get(RecommendationMessage, message_id) is not None
+
+
+async def message_counts(session: AsyncSession, message_id: Snowflake) -> tuple[int, int]:
+    """(thumbs up, thumbs down) currently stored for one message."""
+    rows = await session.execute(
+        select(MessageVote.value, func.count())
+        .where(MessageVote.message_id == message_id)
+        .group_by(MessageVote.value)
+    )
+    counts = {int(value): int(n) for value, n in rows}
+    return counts.get(1, 0), counts.get(-1, 0)

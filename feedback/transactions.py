@@ -1,0 +1,147 @@
+"""One way to run a store operation: validate its arguments, then run it in one transaction.
+
+Why a single decorator: every operation of the store is a plain `async def op(session, ...)` in the
+module of its record kind (`requests`, `votes`, `registry`, `analytics`, `privacy`); the
+`FeedbackStore` facade exposes each through `transaction(op, write=...)`, which checks the
+arguments with pydantic (before any lock is taken) and runs the operation under `Transactor.run`:
+
+- Writes on SQLite start with BEGIN IMMEDIATE and, inside one process, queue on an asyncio lock
+  (SQLite has a single writer anyway; queueing in Python avoids sleeping in SQLite's busy handler);
+  across processes they wait on busy_timeout, and a transaction that still meets "database is
+  locked" is retried from the start with jittered exponential backoff. On PostgreSQL the same
+  select-then-write upserts are retried if a concurrent insert wins the unique constraint.
+- Failures become StoreError; those that say the database cannot take any change right now
+  (locked, read-only, disk full) become StoreUnavailable so that callers may keep the change and
+  retry later (see `feedback.outbox`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from feedback.db import WRITE_OPTION
+from feedback.errors import StoreError, StoreUnavailable
+from feedback.validation import argument_checker
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Messages of SQLite/PostgreSQL errors after which the same change can succeed later.
+_UNAVAILABLE = ("readonly database", "read-only", "database or disk is full", "disk i/o error",
+                "no space left", "unable to open database")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a transaction meeting a lock (or a unique race) is retried, and how it backs off."""
+
+    attempts: int = 8
+    first_delay: float = 0.02
+    max_delay: float = 1.0
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", exc))
+
+
+def _is_locked(exc: BaseException) -> bool:
+    text = _reason(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def _is_unique_race(exc: BaseException) -> bool:
+    text = _reason(exc).lower()
+    return "unique" in text or "duplicate key" in text
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    text = _reason(exc).lower()
+    return any(marker in text for marker in _UNAVAILABLE)
+
+
+def _unavailable(exc: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(f"the feedback database cannot take changes now: {_reason(exc)}")
+
+
+class Transactor:
+    """Sessions for one engine, and the retry loop every operation runs in."""
+
+    def __init__(self, engine: AsyncEngine, *, sqlite: bool, retry: RetryPolicy = DEFAULT_RETRY) -> None:
+        self.retry = retry
+        self._reader = async_sessionmaker(engine, expire_on_commit=False)
+        self._writer = async_sessionmaker(
+            engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+        self._write_lock = asyncio.Lock() if sqlite else None
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
+        maker = self._writer if write else self._reader
+        lock = self._write_lock if (write and self._write_lock is not None) else nullcontext()
+        policy = self.retry
+        delay = policy.first_delay
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                async with lock, maker() as session, session.begin():
+                    return await work(session)
+            except StoreError:
+                raise
+            except (OperationalError, IntegrityError) as exc:
+                retry = _is_locked(exc) or (write and isinstance(exc, IntegrityError) and _is_unique_race(exc))
+                if not retry:
+                    if _is_unavailable(exc):
+                        raise _unavailable(exc) from None
+                    raise StoreError(f"the feedback database refused the change: {_reason(exc)}") from None
+                if attempt == policy.attempts:
+                    raise StoreUnavailable(
+                        "the feedback database stayed busy (locked by another process); "
+                        "nothing was stored, try again"
+                    ) from None
+                log.warning("feedback database busy (attempt %d/%d), retrying", attempt, policy.attempts)
+                await asyncio.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, policy.max_delay)
+            except PoolTimeoutError:
+                raise StoreUnavailable("the feedback database is overloaded (no free connection)") from None
+            except DatabaseError as exc:
+                if _is_unavailable(exc):
+                    raise _unavailable(exc) from None
+                raise StoreError(f"feedback database error: {_reason(exc)}") from None
+            except OSError as exc:
+                raise StoreUnavailable(f"the feedback database cannot be reached: {exc}") from None
+        raise AssertionError("unreachable")
+
+
+class HasTransactor(Protocol):
+    """What `transaction` needs from the object it is attached to."""
+
+    _transactor: Transactor
+
+
+def transaction(
+    operation: Callable[Concatenate[AsyncSession, P], Awaitable[T]], *, write: bool
+) -> Callable[Concatenate[HasTransactor, P], Awaitable[T]]:
+    """A method that validates its arguments, then runs `operation(session, ...)` in one transaction."""
+    check = argument_checker(operation)
+
+    @functools.wraps(operation)
+    async def method(self: HasTransactor, *args: P.args, **kwargs: P.kwargs) -> T:
+        checked_args, checked_kwargs = check(*args, **kwargs)
+        return await self._transactor.run(
+            lambda session: operation(session, *checked_args, **checked_kwargs), write=write
+        )
+
+    return method

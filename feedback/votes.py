@@ -1,0 +1,95 @@
+"""Votes: 👍/👎 reactions on a recommendation message and per-item button votes.
+
+Every operation is idempotent on (user, target, value): applying the same vote twice leaves the
+same rows as applying it once. That is what lets the outbox (`feedback.outbox`) replay a vote whose
+outcome it did not see (the process died between the commit and the journal's "done" line)
+without counting it twice.
+
+Votes are keyed by Discord ids found in the database, never in process memory: a reaction on a
+message posted before a restart still lands.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.errors import UnknownTarget
+from feedback.models import ItemVote, MessageVote, RecommendationMessage, RecommendedItem, utcnow
+from feedback.validation import Snowflake, VoteValue
+
+_NO_SYNC = {"synchronize_session": False}
+
+
+def _not_a_recommendation(message_id: int) -> UnknownTarget:
+    return UnknownTarget(
+        f"message {message_id} is not a recommendation message (no recommendation was "
+        "posted in it); the vote was not recorded"
+    )
+
+
+async def vote_message(session: AsyncSession, *, message_id: Snowflake, user_id: Snowflake, value: VoteValue) -> None:
+    """A thumbs reaction: one vote per user per message; a second vote replaces the first."""
+    # One round trip for both checks: does the message exist, and what is stored now?
+    found = (
+        await session.execute(
+            select(RecommendationMessage.message_id, MessageVote.id, MessageVote.value)
+            .outerjoin(
+                MessageVote,
+                (MessageVote.message_id == RecommendationMessage.message_id) & (MessageVote.user_id == user_id),
+            )
+            .where(RecommendationMessage.message_id == message_id)
+        )
+    ).first()
+    if found is None:
+        raise _not_a_recommendation(message_id)
+    _, vote_id, stored = found
+    if vote_id is None:
+        await session.execute(
+            insert(MessageVote).values(message_id=message_id, user_id=user_id, value=value, created_at=utcnow())
+        )
+    elif stored != value:
+        await session.execute(
+            update(MessageVote).where(MessageVote.id == vote_id).values(value=value, updated_at=utcnow()),
+            execution_options=_NO_SYNC,
+        )
+
+
+async def retract_message_vote(
+    session: AsyncSession, *, message_id: Snowflake, user_id: Snowflake, value: VoteValue
+) -> None:
+    """A reaction was removed: delete the vote only if it is still the one removed.
+
+    (Swapping thumbs up -> down adds the new reaction before Discord reports the old one's
+    removal; the stale removal must not delete the new vote.)
+    """
+    if await session.get(RecommendationMessage, message_id) is None:
+        raise _not_a_recommendation(message_id)
+    await session.execute(
+        delete(MessageVote).where(
+            MessageVote.message_id == message_id, MessageVote.user_id == user_id, MessageVote.value == value
+        ),
+        execution_options=_NO_SYNC,
+    )
+
+
+async def vote_item(
+    session: AsyncSession, *, request_id: Snowflake, rank: Snowflake, user_id: Snowflake, value: VoteValue
+) -> None:
+    """A per-item button vote: one per user per item, replaced by a different value,
+    idempotent for the same value."""
+    item = await session.scalar(
+        select(RecommendedItem).where(RecommendedItem.request_id == request_id, RecommendedItem.rank == rank)
+    )
+    if item is None:
+        raise UnknownTarget(
+            f"request {request_id} has no recommended item at rank {rank}; the vote was not recorded"
+        )
+    existing = await session.scalar(
+        select(ItemVote).where(ItemVote.recommended_item_id == item.id, ItemVote.user_id == user_id)
+    )
+    if existing is None:
+        session.add(ItemVote(recommended_item_id=item.id, user_id=user_id, value=value))
+    elif existing.value != value:
+        existing.value = value
+        existing.updated_at = utcnow()
