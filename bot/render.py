@@ -111,10 +111,16 @@ def escape(text: object) -> str:
     return escape_mentions(text)
 
 
-def recommendation_card(result: Any, request_id: int | None = None) -> Card:
-    """The answer to /recommend: the resolved title, then the ranked list, version in the footer."""
+def recommendation_card(result: Any, request_id: int | None = None, note: str | None = None) -> Card:
+    """The answer to /recommend: the resolved title, then the ranked list, version in the footer.
+
+    `note` says how a loose query was read ("using season 4"), so a member who meant another entry
+    sees it at once instead of judging a list for a title they did not ask about.
+    """
     q = result.query
     lines: list[str] = [item_meta(q), ""]
+    if note:
+        lines[1:1] = [f"_{escape(clip(note, 200))}_", ""]
     for rec in result.items:
         it = rec.item
         head = f"**{rec.rank}. {escape(clip(it.title, 100))}**"
@@ -140,11 +146,12 @@ def recommendation_card(result: Any, request_id: int | None = None) -> Card:
     )
 
 
-def did_you_mean_text(query: str, candidates: list[Any]) -> str:
+def did_you_mean_text(query: str, candidates: list[Any], reason: str | None = None) -> str:
     shown = escape(clip(query.strip(), 80)) or "(empty)"
     if not candidates:
         return f"I couldn't find a title matching “{shown}”. Try the autocomplete suggestions."
-    lines = [f"I'm not sure which title you meant by “{shown}”. Did you mean:"]
+    why = f" ({escape(clip(reason, 200))})" if reason else ""
+    lines = [f"I'm not sure which title you meant by “{shown}”{why}. Did you mean:"]
     for i, m in enumerate(candidates, 1):
         about = escape(f"{m.item.content_type}, {m.item.language}")
         lines.append(f"{i}. {escape(clip(m.item.title, 100))} ({about})")

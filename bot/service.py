@@ -64,7 +64,7 @@ class Recommended:
 
     @property
     def card(self) -> render.Card:
-        return render.recommendation_card(self.result, self.request_id)
+        return render.recommendation_card(self.result, self.request_id, note=self.resolution.note)
 
     @property
     def vote_targets(self) -> list[tuple[int, str]]:
@@ -78,14 +78,15 @@ class DidYouMean:
 
     query: str
     candidates: list[Match]
+    reason: str | None = None  # why the top candidates tie, when they do
 
     @classmethod
     def from_resolution(cls, resolution: Resolution) -> DidYouMean:
-        return cls(resolution.query, list(resolution.candidates)[:DID_YOU_MEAN_LIMIT])
+        return cls(resolution.query, list(resolution.candidates)[:DID_YOU_MEAN_LIMIT], resolution.ambiguity_reason)
 
     @property
     def text(self) -> str:
-        return render.did_you_mean_text(self.query, self.candidates)
+        return render.did_you_mean_text(self.query, self.candidates, self.reason)
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,9 @@ class RecommendService:
         rec = self.recommender
         return k, _choice(content_type, rec.content_types, "type"), _choice(language, rec.languages, "language")
 
-    async def resolve(self, query: str | None) -> Resolution:
+    async def resolve(
+        self, query: str | None, *, language: str | None = None, content_type: str | None = None
+    ) -> Resolution:
         """Resolve a typed title (or an autocomplete `#id`) once, through the recommender.
 
         Only the empty case is answered here, with the slash command's usage; every other check
@@ -266,7 +269,7 @@ class RecommendService:
             return self.resolve_id(int(m.group(1)), text)
         rec = self.recommender
         try:
-            return await asyncio.to_thread(rec.resolve, text)
+            return await asyncio.to_thread(rec.resolve, text, language=language, content_type=content_type)
         except QueryError as exc:
             raise UserError(str(exc)) from None
 
@@ -291,8 +294,11 @@ class RecommendService:
         language: str | None = None,
     ) -> Recommended | DidYouMean:
         """Resolve (by id if given, else the typed title), then recommend and record the request."""
-        self.check_options(k, content_type, language)
-        resolution = self.resolve_id(item_id, query) if item_id is not None else await self.resolve(query)
+        _, ct, lang = self.check_options(k, content_type, language)
+        if item_id is not None:
+            resolution = self.resolve_id(item_id, query)
+        else:
+            resolution = await self.resolve(query, language=lang, content_type=ct)
         if not resolution.confident:
             return DidYouMean.from_resolution(resolution)
         return await self.recommend_resolved(

@@ -48,8 +48,11 @@ async def run_recommend(
     the same resolution is recommended from.
     """
     service = interaction.client.service
-    service.check_options(k, content_type, language)
-    resolution = service.resolve_id(item_id, query) if item_id is not None else await service.resolve(query)
+    _, ct, lang = service.check_options(k, content_type, language)
+    if item_id is not None:
+        resolution = service.resolve_id(item_id, query)
+    else:  # the filters also break ties between titles (`Kingdom` + Korean = the Korean series)
+        resolution = await service.resolve(query, language=lang, content_type=ct)
     if not resolution.confident:
         await send_did_you_mean(interaction, resolution, k=k, content_type=content_type, language=language)
         return

@@ -97,6 +97,16 @@ def test_escape_is_discord_safe() -> None:
     assert "**bold** __u__" in card.to_text()  # the console shows the text as typed
 
 
+def test_resolution_note_and_tie_reason_are_shown_escaped() -> None:
+    """How a loose query was read, and why candidates tie, reach the member as plain text."""
+    text = render.did_you_mean_text("kingdm", [], reason="ignored without candidates")
+    assert "ignored" not in text
+    item = type("It", (), {"title": "A **B**", "content_type": "Show", "language": "English"})()
+    match = type("M", (), {"item": item})()
+    text = render.did_you_mean_text("kingdm", [match], reason="two **works** are as watched @here")
+    assert "(two \\*\\*works\\*\\* are as watched" in text and not PING.search(text)
+
+
 def test_the_bot_pings_nobody(settings: BotSettings) -> None:
     with restore_endpoints():
         bot = create_bot(settings)

@@ -45,6 +45,8 @@ async def test_issue_examples_through_recommend_and_autocomplete(fake: FakeDisco
             assert inter.responded_after is not None and inter.responded_after < 3
             message = await inter.wait_final_message(15, where=lambda m: bool(m.get("embeds")))
             assert title in message["embeds"][0]["title"], (query, message["embeds"][0]["title"])
+            if query == "witcher":  # a bare franchise name says which entry it used
+                assert "using The Witcher: Season 3 (most watched)" in message["embeds"][0]["description"]
 
         # one bot start (the full catalog's index takes seconds to build) serves autocomplete too
         ac = await fake.send_autocomplete("recommend", {"title": "stranger th"}, focused="title")
