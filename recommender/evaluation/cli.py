@@ -42,6 +42,8 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser, settings: Any = None
     parser.add_argument("--withhold", default="genres",
                         help="with --benchmark genre: comma-separated feature groups not fed to the model (always includes genres)")
     parser.add_argument("--no-seed-model", action="store_true", help="skip training the `seed` reference architecture")
+    parser.add_argument("--channels", action="store_true",
+                        help="with --pairs: also rank by every blend channel alone (the per-channel table)")
     parser.add_argument("--include-franchise", action="store_true",
                         help="with --pairs: let other seasons/parts of the query be ranked and judged")
     parser.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help="bootstrap resamples (default 1000)")
@@ -91,6 +93,7 @@ def _run_pairs(args: argparse.Namespace) -> int:
     from recommender.evaluation.harness import evaluate
     from recommender.evaluation.pairs import load_pairs_task
     from recommender.evaluation.report import format_evaluation, write_report
+    from recommender.evaluation.systems import ServedRanking, channel_systems
     from recommender.serving import Recommender
 
     if args.candidates is not None and not args.candidates.is_file():
@@ -100,7 +103,11 @@ def _run_pairs(args: argparse.Namespace) -> int:
     task, pairs_report = load_pairs_task(args.pairs, rec.items, rec.resolve, k=args.k, candidates_path=args.candidates,
                                          include_franchise=args.include_franchise, reference_space=rec.embeddings,
                                          reference_space_name=f"model {rec.version} embedding")
-    systems = [EmbeddingScorer(f"model {rec.version}", rec.embeddings)]
+    # The served ranking (what `recommend` returns) is the system under test; its parts follow.
+    systems: list = [ServedRanking(f"model {rec.version}", rec.ranker),
+                     EmbeddingScorer("embedding alone", rec.embeddings)]
+    if args.channels:
+        systems += channel_systems(rec.ranker)
     if not args.no_seed_model:
         from recommender.evaluation.benchmarks import default_trainer
 

@@ -77,18 +77,44 @@ class SystemRun:
     lists: list[np.ndarray]
     per_query: dict[str, np.ndarray]
     coverage: float
+    overlap: float = math.nan  # mean share of a list repeated in an unrelated query's list
 
 
-def run_system(task: Task, scorer: Scorer) -> SystemRun:
-    """Score, rank (shared rules) and measure one system."""
-    k = task.k
+def unrelated_queries(task: Task) -> np.ndarray:
+    """(queries x queries) mask of pairs that should not share a list: other franchise, not judged related."""
+    ids = task.items["item_id"].to_numpy()
+    codes, _ = pd.factorize(task.items["franchise_key"])
+    franchise = codes[task.queries]
+    mask = franchise[:, None] != franchise[None, :]
+    query_ids = ids[task.queries]
+    position = {int(i): q for q, i in enumerate(query_ids)}
+    for q, grades in enumerate(task.relevance):
+        for item_id in grades:
+            other = position.get(int(item_id))
+            if other is not None:
+                mask[q, other] = mask[other, q] = False
+    return mask
+
+
+def _lists(task: Task, scorer: Scorer) -> list[np.ndarray]:
+    """Top-k id lists: a system that ranks by itself (the served ranking) supplies them directly."""
+    if hasattr(scorer, "lists"):
+        return list(scorer.lists(task))
     ids = task.items["item_id"].to_numpy()
     cand_ids = ids[task.candidates]
     lists: list[np.ndarray] = []
     for start in range(0, len(task.queries), _CHUNK):
         rows = task.queries[start : start + _CHUNK]
         scores = scorer.scores(rows, task.candidates)
-        lists.extend(top_k(scores, cand_ids, k, task.excluded_mask(rows)))
+        lists.extend(top_k(scores, cand_ids, task.k, task.excluded_mask(rows)))
+    return lists
+
+
+def run_system(task: Task, scorer: Scorer) -> SystemRun:
+    """Score, rank (shared rules) and measure one system."""
+    k = task.k
+    ids = task.items["item_id"].to_numpy()
+    lists = _lists(task, scorer)
     language_of = dict(zip(ids.tolist(), task.items["language"].tolist()))
     pct = m.popularity_percentiles(task.items["popularity"].to_numpy())
     percentile_of = dict(zip(ids.tolist(), pct.tolist()))
@@ -109,7 +135,8 @@ def run_system(task: Task, scorer: Scorer) -> SystemRun:
             per_query["popularity_pct"][q] = m.mean_popularity_percentile(ranked_list, percentile_of, k)
             per_query["same_language"][q] = m.same_language_share(ranked_list, language_of[int(ids[row])], language_of, k)
     coverage = m.catalog_coverage(lists, len(task.candidates), k) if len(task.candidates) else math.nan
-    return SystemRun(scorer.name, lists, per_query, coverage)
+    overlap = m.mean_list_overlap(lists, unrelated_queries(task), k)
+    return SystemRun(scorer.name, lists, per_query, coverage, overlap)
 
 
 @dataclass
@@ -139,7 +166,7 @@ class Evaluation:
             "notes": t.notes,
             "systems": {
                 run.name: {**{name: self.estimates[run.name][name].to_dict() for name in self.metric_names},
-                           "coverage": round(run.coverage, 6)}
+                           "coverage": round(run.coverage, 6), "overlap": round(run.overlap, 6)}
                 for run in self.runs
             },
             "paired_differences": {

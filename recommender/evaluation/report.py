@@ -53,7 +53,8 @@ def header_lines(evaluation: Evaluation) -> list[str]:
     if t.reference_space is not None:
         lines.append(f"   ILD = 1 - mean pairwise cosine in the {t.reference_space_name or 'reference'} space (same space for every system)")
     lines.append("   pop pct = mean popularity percentile in the whole catalog; same lang = share in the query's language;")
-    lines.append("   coverage = share of candidates in any list (no CI: a property of the whole set of lists)")
+    lines.append("   coverage = share of candidates in any list; overlap = mean share of a list repeated in the list of an")
+    lines.append("   unrelated query (other franchise, not judged related); both without CI: properties of all lists together")
     for key, value in t.notes.items():
         lines.append(f"   {key.replace('_', ' ')}: {value:.4f}" if isinstance(value, float) else f"   {key.replace('_', ' ')}: {value}")
     return lines
@@ -65,7 +66,7 @@ def format_evaluation(evaluation: Evaluation) -> str:
     width = max([len(r.name) for r in evaluation.runs] + [6]) + 2
     out = header_lines(evaluation)
     for group in _groups(evaluation):
-        columns = list(group) + (["coverage"] if group and group[0] not in ACCURACY_METRICS else [])
+        columns = list(group) + (["coverage", "overlap"] if group and group[0] not in ACCURACY_METRICS else [])
         if not columns:
             continue
         out.append("")
@@ -73,8 +74,8 @@ def format_evaluation(evaluation: Evaluation) -> str:
         for run in evaluation.runs:
             cells = []
             for c in columns:
-                if c == "coverage":
-                    cells.append(f"{run.coverage:.3f}")
+                if c in ("coverage", "overlap"):
+                    cells.append(f"{getattr(run, c):.3f}")
                 elif c == "popularity_pct":
                     cells.append(_fmt(evaluation.estimates[run.name][c], 1))
                 else:
@@ -94,12 +95,12 @@ def format_evaluation(evaluation: Evaluation) -> str:
 
 def markdown_table(evaluation: Evaluation) -> str:
     k = evaluation.task.k
-    columns = evaluation.metric_names + ["coverage"]
+    columns = [*evaluation.metric_names, "coverage", "overlap"]
     lines = ["| system | " + " | ".join(_label(c, k) for c in columns) + " |",
              "|---" * (len(columns) + 1) + "|"]
     for run in evaluation.runs:
-        cells = [f"{run.coverage:.3f}" if c == "coverage" else _fmt(evaluation.estimates[run.name][c], 1 if c == "popularity_pct" else 3)
-                 for c in columns]
+        cells = [f"{getattr(run, c):.3f}" if c in ("coverage", "overlap")
+                 else _fmt(evaluation.estimates[run.name][c], 1 if c == "popularity_pct" else 3) for c in columns]
         lines.append(f"| {run.name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -124,29 +125,40 @@ def _pyplot():
 
 
 def metric_chart(evaluation: Evaluation, path: Path, metrics: Sequence[str] | None = None) -> Path:
-    """Grouped bars: one group per metric, one bar per system, 95% CI as error bars."""
+    """One panel per metric (own y axis), one bar per system, 95% CI as error bars.
+
+    Why panels: a rate near 1 (same-language share) and one near 0.05 (NDCG) on one axis make the
+    differences that matter invisible. Coverage and list overlap (no interval) get panels too.
+    """
     plt = _pyplot()
     k = evaluation.task.k
     metrics = [m for m in (metrics or [n for n in evaluation.metric_names if n != "popularity_pct"])]
+    panels: list[str] = [*metrics, "coverage", "overlap"]
     systems = [run.name for run in evaluation.runs]
-    fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(metrics) + 2), 5.2), dpi=110)
-    width = 0.8 / len(systems)
+    columns = min(4, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 0.32 * len(systems) + 2.4 * rows + 0.6),
+                             dpi=110, squeeze=False)
     colours = plt.get_cmap("tab10").colors
-    x = np.arange(len(metrics))
-    for j, name in enumerate(systems):
-        est = [evaluation.estimates[name][m] for m in metrics]
-        means = np.array([0.0 if math.isnan(e.mean) else e.mean for e in est])
-        lows = np.array([0.0 if math.isnan(e.low) else e.mean - e.low for e in est])
-        highs = np.array([0.0 if math.isnan(e.high) else e.high - e.mean for e in est])
-        ax.bar(x + (j - (len(systems) - 1) / 2) * width, means, width, yerr=[lows, highs], capsize=2,
-               label=name, color=colours[j % len(colours)], edgecolor="white", linewidth=0.5)
-    ax.set_xticks(x, [_label(m, k) for m in metrics])
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("mean over queries (95% CI)")
-    ax.set_title(f"{evaluation.task.name}: {len(evaluation.task.queries)} queries, k={k}")
-    ax.grid(axis="y", alpha=0.3)
-    # below the axes, so that it never hides a bar
-    ax.legend(fontsize=9, ncols=min(6, len(systems)), loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)
+    y = np.arange(len(systems))[::-1]
+    for ax, metric in zip(axes.flat, panels):
+        if metric in ("coverage", "overlap"):
+            means = np.array([getattr(run, metric) for run in evaluation.runs], dtype=np.float64)
+            errors = None
+        else:
+            est = [evaluation.estimates[name][metric] for name in systems]
+            means = np.array([0.0 if math.isnan(e.mean) else e.mean for e in est])
+            lows = np.array([0.0 if math.isnan(e.low) else e.mean - e.low for e in est])
+            highs = np.array([0.0 if math.isnan(e.high) else e.high - e.mean for e in est])
+            errors = [lows, highs]
+        ax.barh(y, np.nan_to_num(means), xerr=errors, capsize=2,
+                color=[colours[j % len(colours)] for j in range(len(systems))])
+        ax.set_yticks(y, systems if ax in axes[:, 0] else [""] * len(systems), fontsize=8)
+        ax.set_title(_label(metric, k) if metric not in ("coverage", "overlap") else metric, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{evaluation.task.name}: {len(evaluation.task.queries)} queries, k={k} (95% CI)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

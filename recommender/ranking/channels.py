@@ -1,0 +1,190 @@
+"""Similarity channels: each one a separate, plain reason why two titles go together.
+
+Why channels instead of one learned space: on real people's co-likes (MovieTweetings, see
+`recommender/data/taste/`) the strongest signals are plain ones (title character n-grams, title
+words, an acclaim prior, era, genre and description text) and the self-supervised encoder alone is
+weaker than title TF-IDF. Each channel is cheap to compute for one query against the whole catalog
+(sparse TF-IDF rows are L2-normalised at load time, so cosine = one sparse dot product), and a
+handful of global weights (`recommender/ranking/blend.py`) combines them.
+
+Every channel tolerates a missing column: an item table without enrichment gives zeros for the
+text and acclaim channels, and the blend then rests on the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from recommender import titles as t
+
+# Channel names, in the order of the blend's weight vector (the JSON stores them by name).
+PAIR_CHANNELS = (
+    "embedding", "title_chars", "title_words", "genres", "description", "people", "country",
+    "era", "same_language", "same_type", "same_maturity",
+)
+ITEM_CHANNELS = ("hours_viewed", "imdb_votes", "imdb_score", "has_metadata")
+CHANNELS = PAIR_CHANNELS + ITEM_CHANNELS
+_TEXT_CHANNELS = ("title_chars", "title_words", "genres", "description", "people", "country")
+
+MATURITY_BANDS = ("kids", "family", "teen", "adult", "unknown")
+# Years apart at which the era channel has fallen to 1/e.
+ERA_SCALE_YEARS = 8.0
+_RATING_BANDS = {
+    "TV-Y": "kids", "TV-Y7": "kids", "TV-Y7-FV": "kids", "G": "family", "TV-G": "family", "PG": "family",
+    "TV-PG": "family", "PG-13": "teen", "TV-14": "teen", "R": "adult", "NC-17": "adult", "TV-MA": "adult",
+}
+
+
+def maturity_band(certification: object) -> str:
+    """kids / family / teen / adult / unknown from a US certification (TV-Y ... TV-MA, G ... NC-17)."""
+    return _RATING_BANDS.get(str(certification).strip().upper(), "unknown")
+
+
+def _column(items: pd.DataFrame, name: str) -> pd.Series:
+    """Text column as clean strings ('' when the column or the cell is missing)."""
+    if name not in items.columns:
+        return pd.Series([""] * len(items), index=items.index)
+    return items[name].fillna("").astype(str).replace({"nan": "", "None": ""})
+
+
+def _numeric(items: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in items.columns:
+        return np.full(len(items), np.nan)
+    return pd.to_numeric(items[name], errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _scaled_log(values: np.ndarray) -> np.ndarray:
+    """log1p scaled to [0, 1] over the catalog; unknown = 0 (the has_metadata channel says which)."""
+    logs = np.log1p(np.clip(np.nan_to_num(values, nan=0.0), 0.0, None))
+    top = logs.max() if len(logs) else 0.0
+    return (logs / top if top > 0 else logs).astype(np.float32)
+
+
+def _split_list(text: str) -> list[str]:
+    return [part.strip().casefold() for part in text.split(",") if part.strip()]
+
+
+def _tfidf(texts: Sequence[str], **options: object) -> sparse.csr_matrix:
+    """Rows L2-normalised (cosine = dot product); an all-empty column gives an all-zero matrix."""
+    if not any(text.strip() for text in texts):
+        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+    vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options)  # type: ignore[arg-type]
+    try:
+        return sparse.csr_matrix(vectorizer.fit_transform(texts))
+    except ValueError:  # every text only stop words
+        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+
+
+def maturity_of(items: pd.DataFrame) -> np.ndarray:
+    """Each item's band: the catalog's `maturity` column, else derived from `certification`/`rating`."""
+    if "maturity" in items.columns:
+        bands = items["maturity"].fillna("unknown").astype(str).str.strip().str.lower()
+        return np.where(bands.isin(MATURITY_BANDS), bands, "unknown").astype(object)
+    for name in ("certification", "rating"):
+        if name in items.columns:
+            return np.array([maturity_band(c) for c in items[name].fillna("")], dtype=object)
+    return np.full(len(items), "unknown", dtype=object)
+
+
+@dataclass
+class Channels:
+    """Per-item precomputed features; `pair_scores` gives every channel for query rows x all items."""
+
+    embeddings: np.ndarray             # (n, d) float32, rows L2-normalised
+    text: dict[str, sparse.csr_matrix]  # channel -> (n, vocab) L2-normalised TF-IDF rows
+    postings: dict[str, sparse.csr_matrix]  # channel -> (vocab, n): the transposed rows, for one-row scoring
+    year: np.ndarray                   # float, nan unknown
+    language: np.ndarray               # int codes
+    content_type: np.ndarray           # int codes
+    maturity: np.ndarray               # str bands
+    item_features: np.ndarray          # (len(ITEM_CHANNELS), n) float32
+    maturity_code: np.ndarray          # index into MATURITY_BANDS
+
+    @classmethod
+    def build(cls, items: pd.DataFrame, embeddings: np.ndarray) -> Channels:
+        items = items.reset_index(drop=True)
+        title = _column(items, "title").str.replace(t.ALIAS_SEPARATOR, " ", regex=False)
+        normalised = [t.normalize(x) for x in title]
+        people = (_column(items, "cast") + "," + _column(items, "director")).map(_split_list)
+        text = {
+            "title_chars": _tfidf(normalised, analyzer="char_wb", ngram_range=(2, 4), min_df=2),
+            "title_words": _tfidf(normalised, analyzer="word", token_pattern=r"(?u)\b\w+\b"),
+            "genres": _tfidf(_column(items, "genres").tolist(), analyzer=_split_list),
+            "description": _tfidf(_column(items, "description").tolist(), stop_words=list(ENGLISH_STOP_WORDS),
+                                  min_df=2, max_df=0.3),
+            "people": _tfidf([",".join(p) for p in people], analyzer=_split_list, min_df=2),
+            "country": _tfidf(_column(items, "country").tolist(), analyzer=_split_list),
+        }
+        year = _numeric(items, "release_year")
+        votes = _numeric(items, "imdb_votes")
+        score = _numeric(items, "imdb_score")
+        has_meta = (
+            items["has_metadata"].fillna(False).astype(bool).to_numpy() if "has_metadata" in items.columns
+            else (_column(items, "genres") != "").to_numpy() | (_column(items, "description") != "").to_numpy()
+        )
+        item_features = np.column_stack([
+            _scaled_log(_numeric(items, "hours_viewed")),
+            _scaled_log(votes),
+            np.nan_to_num(score, nan=0.0) / 10.0,
+            has_meta.astype(np.float32),
+        ]).T.astype(np.float32, order="C")
+        e = np.asarray(embeddings, dtype=np.float32)
+        norms = np.linalg.norm(e, axis=1, keepdims=True)
+        e = np.divide(e, norms, out=np.zeros_like(e), where=norms > 0)
+        maturity = maturity_of(items)
+        return cls(
+            embeddings=e, text=text, postings={name: m.T.tocsr() for name, m in text.items()}, year=year,
+            language=pd.factorize(_column(items, "language"))[0],
+            content_type=pd.factorize(_column(items, "content_type"))[0],
+            maturity=maturity, item_features=item_features,
+            maturity_code=np.array([MATURITY_BANDS.index(b) for b in maturity], dtype=np.int8),
+        )
+
+    def __len__(self) -> int:
+        return len(self.year)
+
+    def pair_scores(self, query_rows: np.ndarray, columns: np.ndarray | None = None,
+                    only: Sequence[int] | None = None) -> np.ndarray:
+        """(len(CHANNELS), queries, items) float32: every channel's value for each query x item.
+
+        `columns` restricts the items (evaluation on a candidate set); serving passes None and
+        scores the whole catalog, and `only` (channel indices) skips channels whose weight is 0.
+        Text channels multiply the query rows by the transposed (posting-list) matrix, so the cost
+        follows the postings of the query's terms, not the catalog's size.
+        """
+        rows = np.atleast_1d(np.asarray(query_rows, dtype=np.int64))
+        cols = slice(None) if columns is None else np.asarray(columns, dtype=np.int64)  # no copy when serving
+        n_cols = len(self) if columns is None else len(cols)  # type: ignore[arg-type]
+        wanted = set(range(len(CHANNELS)) if only is None else only)
+        out = np.zeros((len(CHANNELS), len(rows), n_cols), dtype=np.float32)
+
+        def want(name: str) -> bool:
+            return CHANNELS.index(name) in wanted
+
+        if want("embedding"):
+            out[CHANNELS.index("embedding")] = self.embeddings[rows] @ self.embeddings[cols].T
+        for name in _TEXT_CHANNELS:
+            if want(name):
+                product = (self.text[name][rows] @ self.postings[name]).toarray()
+                out[CHANNELS.index(name)] = product if columns is None else product[:, cols]
+        if want("era"):
+            qy, cy = self.year[rows][:, None], self.year[cols][None, :]
+            with np.errstate(invalid="ignore"):
+                era = np.exp(-np.abs(qy - cy) / ERA_SCALE_YEARS)
+            out[CHANNELS.index("era")] = np.nan_to_num(era, nan=0.0)
+        if want("same_language"):
+            out[CHANNELS.index("same_language")] = self.language[rows][:, None] == self.language[cols][None, :]
+        if want("same_type"):
+            out[CHANNELS.index("same_type")] = self.content_type[rows][:, None] == self.content_type[cols][None, :]
+        if want("same_maturity"):
+            qm, cm = self.maturity_code[rows][:, None], self.maturity_code[cols][None, :]
+            out[CHANNELS.index("same_maturity")] = (qm == cm) & (qm != MATURITY_BANDS.index("unknown"))
+        first = len(PAIR_CHANNELS)
+        out[first:] = self.item_features[:, cols][:, None, :]
+        return out
