@@ -39,6 +39,7 @@ ITEM_COLUMNS = (
     "item_id", "title", "english_title", "original_title", "franchise_key", "available_globally",
     "release_date", "release_year", "hours_viewed", "popularity", "language", "content_type",
     "language_id", "type_id", "genres", "description", "cast", "director", "country", "rating",
+    "maturity", "certification", "imdb_score", "imdb_votes", "tmdb_popularity", "seasons", "has_metadata",
 )
 
 # The item columns the serving code reads; an items.csv without them cannot be served.

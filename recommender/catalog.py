@@ -9,17 +9,19 @@ instead of happening silently.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from recommender import content_type, enrichment, maturity
 from recommender import titles as t
+from recommender.tables import TEXT_COLUMNS, CatalogError, genre_set, read_table
+
+__all__ = ["Catalog", "CatalogError", "CleaningReport", "genre_set", "load_catalog", "restore_item_types"]
 
 # Canonical column -> accepted header spellings after `_header_key` normalisation.
 _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -45,15 +47,6 @@ _NUMBER_SEPARATORS = re.compile(r"[,\s_'’]")
 _SAMPLE = 5
 
 
-def genre_set(text: object) -> frozenset[str]:
-    """The genres of one item: the enrichment's comma-separated `genres` cell ('' = none)."""
-    return frozenset(g.strip() for g in str(text).split(",") if g.strip())
-
-
-class CatalogError(ValueError):
-    """A catalog file that cannot be loaded as a whole; the message says which file, column and rows."""
-
-
 @dataclass
 class CleaningReport:
     """What cleaning did to the file; printed by the CLI and stored with every trained model."""
@@ -71,8 +64,14 @@ class CleaningReport:
     suspicious_titles: list[str] = field(default_factory=list)
     year_sources: dict[str, int] = field(default_factory=dict)
     items_without_year: int = 0
-    enrichment_source: str | None = None
-    enriched: int = 0
+    enrichment_source: str | None = None  # the listing files joined, `; `-separated
+    enriched: int = 0  # items that any listing describes
+    enriched_by_source: dict[str, int] = field(default_factory=dict)
+    type_corrections: dict[str, int] = field(default_factory=dict)  # reason -> items whose type changed
+    type_correction_examples: list[str] = field(default_factory=list)
+    maturity: dict[str, int] = field(default_factory=dict)  # band -> items
+    # What -> {"items": share of items, "hours": share of hours viewed} that have it.
+    coverage: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def summary(self) -> str:
         """A few human lines for terminals and logs."""
@@ -95,8 +94,23 @@ class CleaningReport:
                 "titles that look like spreadsheet-mangled dates (kept as typed): "
                 + ", ".join(repr(s) for s in self.suspicious_titles)
             )
+        if self.type_corrections:
+            lines.append(
+                f"content type corrected for {sum(self.type_corrections.values())} items ("
+                + ", ".join(f"{why}: {n}" for why, n in self.type_corrections.items() if n)
+                + "), e.g. " + ", ".join(repr(s) for s in self.type_correction_examples)
+            )
         if self.enrichment_source:
-            lines.append(f"enriched {self.enriched} of {self.items} items from {self.enrichment_source}")
+            lines.append(
+                f"enriched {self.enriched} of {self.items} items ("
+                + ", ".join(f"{Path(p).name} {n}" for p, n in self.enriched_by_source.items()) + ")"
+            )
+        if self.maturity:
+            lines.append("maturity: " + ", ".join(f"{band} {n}" for band, n in self.maturity.items()))
+        if self.coverage:
+            lines.append("coverage (items / hours viewed): " + ", ".join(
+                f"{what} {c['items']:.0%} / {c['hours']:.0%}" for what, c in self.coverage.items()
+            ))
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -129,53 +143,6 @@ class Catalog:
 # Reading
 
 
-def _header_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
-
-
-def _read_text(path: Path, what: str) -> str:
-    if not path.exists():
-        raise CatalogError(f"{what} {path}: file not found")
-    if path.is_dir():
-        raise CatalogError(f"{what} {path}: is a directory, expected a CSV file")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise CatalogError(f"{what} {path}: file is empty")
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CatalogError(f"{what} {path}: looks like a binary file, not a CSV text file")
-    # A byte-order mark decides: trying UTF-8 first would refuse every UTF-16 export at its BOM.
-    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
-    encoding, shown = ("utf-16", "UTF-16") if utf16 else ("utf-8-sig", "UTF-8")
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise CatalogError(
-            f"{what} {path}: not valid {shown} text: byte {raw[exc.start]:#04x} "
-            f"at line {line}; re-save the file as UTF-8"
-        ) from None
-
-
-def _read_table(path: Path, what: str) -> pd.DataFrame:
-    text = _read_text(path, what)
-    if text.lstrip()[:1] in ("{", "["):
-        # pandas would read a one-line JSON document as a CSV header and report "no rows".
-        try:
-            json.loads(text)
-        except ValueError:
-            pass
-        else:
-            raise CatalogError(f"{what} {path}: is a JSON document, not a CSV file; export the table as CSV")
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise CatalogError(f"{what} {path}: not a readable CSV file ({str(exc).strip()})") from None
-    except pd.errors.EmptyDataError:
-        raise CatalogError(f"{what} {path}: file is empty") from None
-    frame.columns = [_header_key(c) for c in frame.columns]
-    return frame
-
-
 def _map_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[str]]:
     present = set(frame.columns)
     rename: dict[str, str] = {}
@@ -190,7 +157,8 @@ def _map_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[st
         shown = ", ".join(repr(c) for c in list(frame.columns)[:8]) or "none"
         raise CatalogError(
             f"catalog {path}: no Title column (found columns: {shown}); expected the engagement-report "
-            "header `Title, Available Globally?, Release Date, Hours Viewed, Language Indicator, Content Type`"
+            "header `Title, Available Globally?, Release Date, Hours Viewed, Language Indicator, Content Type` "
+            f"separated by commas, semicolons, tabs or pipes (first rows: {frame.attrs.get('sample') or 'none'})"
         )
     frame = frame.rename(columns=rename)[[c for c in _COLUMN_ALIASES if c not in missing]]
     return frame, [m for m in missing if m != "title"]
@@ -202,7 +170,8 @@ def _map_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[st
 
 def _garbage_error(path: Path, column: str, raw: pd.Series, bad: pd.Series, filled: int) -> CatalogError:
     rows = raw[bad]
-    sample = ", ".join(f"row {i + 2}: {v!r}" for i, v in rows.head(_SAMPLE).items())
+    # The frame keeps the file's row order in its RangeIndex: line = index + 2 (header, 1-based).
+    sample = ", ".join(f"row {int(str(i)) + 2}: {v!r}" for i, v in rows.head(_SAMPLE).items())
     return CatalogError(
         f"catalog {path}: column {column!r} has {int(bad.sum())} of {filled} values that cannot be "
         f"parsed ({sample}); fix the file or remove the column"
@@ -275,14 +244,17 @@ def _check_column(report: CleaningReport, path: Path, column: str, raw: pd.Serie
         raise _garbage_error(path, column, raw, bad, filled)
 
 
-def load_catalog(path: str | Path, enrichment_path: str | Path | None = None) -> Catalog:
-    """Read, validate and clean a catalog CSV; optionally join an enrichment file.
+def load_catalog(path: str | Path, enrichment: str | Path | Sequence[str | Path] | None = None) -> Catalog:
+    """Read, validate and clean a catalog CSV; optionally join one or more listing files.
+
+    `enrichment` is one path or a sequence of them (earlier files win where sources disagree on a
+    single value; `settings.enrichment_sources` gives the bundled listings plus the user's own).
 
     Raises `CatalogError` with the file, the column and sample rows when the file cannot be used
     as a whole; it never returns half a file.
     """
     path = Path(path)
-    frame = _read_table(path, "catalog")
+    frame = read_table(path, "catalog")
     report = CleaningReport(source=str(path), rows_read=len(frame))
     # Columns first: a one-line file that is no catalog at all (HTML, prose) lacks a Title column.
     frame, report.missing_columns = _map_columns(frame, path)
@@ -323,18 +295,65 @@ def load_catalog(path: str | Path, enrichment_path: str | Path | None = None) ->
     report.suspicious_titles = [s for s in frame["title"].unique() if t.looks_like_mangled_date(s)]
     items = _merge_duplicates(frame, report)
     items = _derive_columns(items, report)
+    _join_listings(items, report, _as_paths(enrichment))
     languages = sorted(items["language"].unique())
     content_types = sorted(items["content_type"].unique())
     items["language_id"] = items["language"].map({v: i for i, v in enumerate(languages)}).astype("int32")
     items["type_id"] = items["content_type"].map({v: i for i, v in enumerate(content_types)}).astype("int32")
     catalog = Catalog(items=items, languages=languages, content_types=content_types, report=report)
-    if enrichment_path is not None:
-        from recommender.enrichment import enrich
-
-        enrich(catalog, Path(enrichment_path))
     _finish_years(catalog)
     report.items = len(items)
     return catalog
+
+
+def restore_item_types(items: pd.DataFrame) -> pd.DataFrame:
+    """Give an item table read back from CSV (a model's items.csv) the types `load_catalog` made:
+    listing figures as floats with NaN for unknown, `has_metadata` as bool, `maturity` never blank."""
+    items = items.copy()
+    for column in enrichment.NUMERIC_COLUMNS:
+        if column in items:
+            items[column] = pd.to_numeric(items[column], errors="coerce").astype("float64")
+    if "has_metadata" in items:
+        items["has_metadata"] = items["has_metadata"].astype(str).str.lower().eq("true")
+    if "maturity" in items:
+        items["maturity"] = items["maturity"].fillna("").replace("", maturity.UNKNOWN)
+    return items
+
+
+def _as_paths(enrichment: str | Path | Sequence[str | Path] | None) -> list[Path]:
+    if enrichment is None:
+        return []
+    if isinstance(enrichment, str | Path):
+        return [Path(enrichment)]
+    return [Path(p) for p in enrichment]
+
+
+def _join_listings(items: pd.DataFrame, report: CleaningReport, paths: list[Path]) -> None:
+    """Listings first (they know the type of most big shows), then the type from all evidence."""
+    reported = items["content_type"].copy()
+    provisional = content_type.provisional(items["title"], reported)
+    listing_is_show, report.enriched_by_source = enrichment.enrich(
+        items, provisional.str.lower().eq("show"), paths
+    )
+    types, report.type_corrections, report.type_correction_examples = content_type.infer(items, listing_is_show)
+    items["content_type"] = types
+    if paths:
+        report.enrichment_source = "; ".join(str(p) for p in paths)
+    report.enriched = int(items["has_metadata"].sum())
+    counts = items["maturity"].value_counts()
+    report.maturity = {band: int(counts.get(band, 0)) for band in maturity.BANDS}
+    hours = items["hours_viewed"].to_numpy(dtype="float64")
+    total = max(float(hours.sum()), 1.0)
+    known = {
+        "genres": items["genres"].ne(""),
+        "maturity": items["maturity"].ne(maturity.UNKNOWN),
+        "imdb_votes": items["imdb_votes"].notna(),
+        "any metadata": items["has_metadata"],
+    }
+    report.coverage = {
+        what: {"items": round(float(mask.mean()), 4), "hours": round(float(hours[mask.to_numpy()].sum()) / total, 4)}
+        for what, mask in known.items()
+    }
 
 
 def _merge_duplicates(frame: pd.DataFrame, report: CleaningReport) -> pd.DataFrame:
@@ -368,7 +387,7 @@ def _derive_columns(items: pd.DataFrame, report: CleaningReport) -> pd.DataFrame
     log_hours = np.log1p(items["hours_viewed"].to_numpy(dtype="float64"))
     span = max(float(log_hours.max() - log_hours.min()), 1e-9)
     items["popularity"] = ((log_hours - log_hours.min()) / span).astype("float32")
-    for column in ("genres", "description", "cast", "director", "country", "rating"):
+    for column in TEXT_COLUMNS:
         items[column] = ""
     return items
 

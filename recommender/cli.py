@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from recommender.settings import RecommenderSettings
+from recommender.settings import RecommenderSettings, enrichment_sources
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -25,7 +25,10 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderSettings) -> None:
     parser.add_argument("--data", type=Path, default=settings.catalog_path, help="catalog CSV (default: bundled)")
-    parser.add_argument("--enrich", type=Path, default=settings.enrichment_path, help="optional titles CSV")
+    parser.add_argument("--enrich", type=Path, default=settings.enrichment_path,
+                        help="your own titles CSV, joined in addition to the bundled listings (ENRICHMENT_PATH)")
+    parser.add_argument("--no-enrich", dest="bundled_enrichment", action="store_false",
+                        default=settings.bundled_enrichment, help="do not join the listings bundled with the package")
     parser.add_argument("--arch", choices=("default", "seed"), default="default")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
@@ -92,7 +95,7 @@ def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v is not None}
     config = TrainConfig(arch=args.arch, seed=args.seed, **overrides)
     outcome = train_and_save(
-        args.data, args.out, config, enrichment=args.enrich, on_event=emit,
+        args.data, args.out, config, enrichment=enrichment_sources(args.enrich, args.bundled_enrichment), on_event=emit,
         activate=not getattr(args, "no_activate", False), gate=gate,
     )
     emit({"event": "done", "version": outcome.version, "path": str(outcome.path), "activated": outcome.activated,

@@ -1,31 +1,107 @@
-"""Join an optional titles file (genres, description, cast, director...) onto the catalog.
+"""Join title listings (genres, description, cast, certification, IMDb figures...) onto the catalog.
 
-The engagement report says nothing about what a title is about; the public `netflix_titles.csv`
-does for about 40% of it. Rows are joined by franchise key (normalised base title), so every
-season of a show receives the show's metadata.
+The engagement report says nothing about what a title is about. Two public listings ship with the
+package (see README, "Data credits"): `netflix_titles.csv` (Flixable, up to 2021) and
+`netflix_titles_2023_jw.csv` (JustWatch, US, March 2023); a user's own file may be added. Each
+listing is joined on its own, by franchise key (so every season of a show receives the show's
+metadata), preferring a listing of the same type and the closest year and refusing one whose year
+is too far; then the sources are merged per item: lists (genres, countries) are united, a
+certification is the most mature one any source gives, anything else comes from the first source
+that has it (the user's file first).
 """
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pycountry
 
+from recommender import maturity
 from recommender import titles as t
-from recommender.catalog import Catalog, CatalogError, _read_table
+from recommender.tables import CatalogError, join_list, read_table, split_list
 
-_TEXT_COLUMNS = ("genres", "description", "cast", "director", "country", "rating")
+# Listing column -> accepted header spellings (after `tables.header_key`).
 _SOURCE_COLUMNS = {
     "genres": ("listed_in", "genres", "genre"),
     "description": ("description", "overview", "summary"),
     "cast": ("cast", "actors"),
     "director": ("director", "directors"),
-    "country": ("country", "countries"),
-    "rating": ("rating", "age_rating"),
+    "country": ("country", "countries", "production_countries"),
+    "certification": ("rating", "age_certification", "certification", "age_rating"),
     "release_year": ("release_year", "year"),
     "type": ("type", "content_type"),
+    "imdb_score": ("imdb_score",),
+    "imdb_votes": ("imdb_votes",),
+    "tmdb_popularity": ("tmdb_popularity",),
+    "seasons": ("seasons",),
 }
+NUMERIC_COLUMNS = ("imdb_score", "imdb_votes", "tmdb_popularity", "seasons")
+_LIST_COLUMNS = ("genres", "country")
+_FIRST_COLUMNS = ("description", "cast", "director")
+
+# The two listings' genre vocabularies on one lowercase scale: `TV Comedies` (Flixable) and
+# `comedy` (JustWatch) are one genre. Labels that only say where or for whom (`International
+# Movies`, `Kids' TV`) keep a short name; bare `Movies`/`TV Shows` say nothing and are dropped.
+GENRE_NAMES: dict[str, tuple[str, ...]] = {
+    "action & adventure": ("action",), "tv action & adventure": ("action",),
+    "anime features": ("animation", "anime"), "anime series": ("animation", "anime"),
+    "children & family movies": ("family",), "kids' tv": ("family", "kids"),
+    "classic movies": ("classic",), "classic & cult tv": ("classic", "cult"), "cult movies": ("cult",),
+    "comedies": ("comedy",), "tv comedies": ("comedy",),
+    "stand-up comedy": ("comedy", "stand-up"), "stand-up comedy & talk shows": ("comedy", "stand-up"),
+    "crime tv shows": ("crime",),
+    "documentaries": ("documentary",), "docuseries": ("documentary",), "documentation": ("documentary",),
+    "science & nature tv": ("documentary", "science & nature"),
+    "dramas": ("drama",), "tv dramas": ("drama",),
+    "horror movies": ("horror",), "tv horror": ("horror",),
+    "international movies": ("international",), "international tv shows": ("international",),
+    "british tv shows": ("british",), "korean tv shows": ("korean",),
+    "spanish-language tv shows": ("spanish-language",),
+    "independent movies": ("independent",), "lgbtq movies": ("lgbtq",),
+    "faith & spirituality": ("faith & spirituality",),
+    "music & musicals": ("music",), "reality tv": ("reality",),
+    "romantic movies": ("romance",), "romantic tv shows": ("romance",),
+    "sci-fi & fantasy": ("sci-fi", "fantasy"), "tv sci-fi & fantasy": ("sci-fi", "fantasy"), "scifi": ("sci-fi",),
+    "sports movies": ("sport",), "teen tv shows": ("teen",),
+    "thrillers": ("thriller",), "tv thrillers": ("thriller",), "tv mysteries": ("mystery",),
+    "movies": (), "tv shows": (),
+}
+# How far apart the catalog's and the listing's years may be and still describe the same work.
+# Listed shows get slack because a listing carries one year for all seasons; movies barely any, so that
+# `Extraction 2` (2023) does not inherit the cast of the 2015 `Extraction`.
+MAX_YEAR_GAP = {True: 5, False: 1}
+
+
+def _cells(value: str) -> list[str]:
+    """A list cell in either spelling: `Drama, Crime` or the Python literal `['drama', 'crime']`."""
+    if value.startswith("["):
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parsed = None
+        if isinstance(parsed, list):
+            return [str(p).strip().casefold() for p in parsed if str(p).strip()]
+    return split_list(value)
+
+
+def normalise_genres(value: str) -> str:
+    return join_list([name for g in _cells(value) for name in GENRE_NAMES.get(g, (g,))])
+
+
+def _country_name(code_or_name: str) -> str:
+    if len(code_or_name) == 2:
+        found = pycountry.countries.get(alpha_2=code_or_name.upper())
+        if found is not None:
+            return str(getattr(found, "common_name", None) or found.name).casefold()
+    return code_or_name
+
+
+def normalise_countries(value: str) -> str:
+    return join_list([_country_name(c) for c in _cells(value)])
 
 
 def _pick(frame: pd.DataFrame, aliases: tuple[str, ...]) -> pd.Series:
@@ -36,63 +112,112 @@ def _pick(frame: pd.DataFrame, aliases: tuple[str, ...]) -> pd.Series:
 
 
 def load_enrichment(path: Path) -> pd.DataFrame:
-    """Read the enrichment CSV into one row per franchise key (first listing wins, shows first)."""
-    frame = _read_table(path, "enrichment")
+    """Read one listing file into normalised columns, one row per listing."""
+    frame = read_table(path, "enrichment")
     if "title" not in frame:
-        raise CatalogError(f"enrichment {path}: no title column (found: {', '.join(frame.columns[:8])})")
+        raise CatalogError(
+            f"enrichment {path}: no title column (found: {', '.join(frame.columns[:8])})"
+            + ("" if frame.attrs.get("separator") == "comma" else f"; the file uses {frame.attrs['separator']}s")
+        )
     table = pd.DataFrame({"franchise_key": frame["title"].astype(str).map(t.franchise_key)})
     for column, aliases in _SOURCE_COLUMNS.items():
         table[column] = _pick(frame, aliases)
-    # A director column holding a bare number is a known defect of the public file: drop it.
+    # A director column holding a bare number, or a rating like `74 min`, are known defects of the
+    # public Flixable file: drop them.
     table.loc[table["director"].str.fullmatch(r"\d+"), "director"] = ""
+    table["genres"] = table["genres"].map(normalise_genres)
+    table["country"] = table["country"].map(normalise_countries)
+    table["cast"] = table["cast"].map(lambda v: join_list([c.strip() for c in v.split(",")]))
     table["release_year"] = pd.to_numeric(table["release_year"], errors="coerce").astype("Int64")
-    table["is_show"] = table["type"].str.lower().str.contains("show")
-    table = table[table["franchise_key"] != ""]
-    return table
+    for column in NUMERIC_COLUMNS:
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("float64")
+    kind = table["type"].str.lower()
+    table["is_show"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
+    table.loc[kind.str.contains("show|series"), "is_show"] = True
+    table.loc[kind.str.contains("movie|film"), "is_show"] = False
+    return table[table["franchise_key"] != ""].reset_index(drop=True)
 
 
-# How far apart the catalog's and the listing's years may be and still describe the same work.
-# Listed shows get slack because a listing carries one year for all seasons; movies barely any, so that
-# `Extraction 2` (2023) does not inherit the cast of the 2015 `Extraction`.
-MAX_YEAR_GAP = {True: 5, False: 1}
+def match(items: pd.DataFrame, is_show: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
+    """For every item, its best listing in `table` (all-NA row when none fits), aligned with `items`.
 
-
-def enrich(catalog: Catalog, path: Path) -> None:
-    """Fill the catalog's text columns and missing years in place, and count what was enriched.
-
-    Each item is matched to the listings with its franchise key; among them a listing of the same
-    type (movie vs show) and the closest year wins, and a listing whose year is known and too far
-    from the item's is refused rather than attached to the wrong work.
+    Among the listings with the item's franchise key a listing of the same type and the closest
+    year wins; a listing whose year is known and too far from the item's is refused rather than
+    attached to the wrong work.
     """
-    table = load_enrichment(path).reset_index(drop=True)
-    table["_listing"] = table.index
-    items = catalog.items
+    table = table.assign(_listing=np.arange(len(table)))
     left = pd.DataFrame({
         "_row": np.arange(len(items)),
         "franchise_key": items["franchise_key"].to_numpy(),
-        "_is_show": items["content_type"].str.lower().eq("show").to_numpy(),
+        "_is_show": is_show.to_numpy(dtype=bool),
         "_year": items["release_year"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
     })
     pairs = left.merge(table[["franchise_key", "is_show", "release_year", "_listing"]], on="franchise_key")
     listing_year = pairs["release_year"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     gap = np.abs(pairs["_year"].to_numpy() - listing_year)
-    # The listing's type decides the slack: the catalog's Content Type is noisy (`Stranger Things 4`
-    # is a "Movie" there), the titles file's is not.
-    allowed = np.where(pairs["is_show"], MAX_YEAR_GAP[True], MAX_YEAR_GAP[False])
-    pairs = pairs[~(gap > allowed)]  # unknown years (NaN) never refuse a match
-    pairs = pairs.assign(
-        _type_miss=(pairs["_is_show"] != pairs["is_show"]).astype(int),
-        _gap=np.nan_to_num(gap[~(gap > allowed)], nan=99.0),
+    # The listing's type decides the slack: the catalog's Content Type is noisy, the listing's is not.
+    listed_show = pairs["is_show"].fillna(pairs["_is_show"]).to_numpy(dtype=bool)
+    allowed = np.where(listed_show, MAX_YEAR_GAP[True], MAX_YEAR_GAP[False])
+    keep = ~(gap > allowed)  # unknown years (NaN) never refuse a match
+    pairs = pairs[keep].assign(
+        _type_miss=(pairs["_is_show"][keep] != listed_show[keep]).astype(int),
+        _gap=np.nan_to_num(gap[keep], nan=99.0),
     ).sort_values(["_row", "_type_miss", "_gap", "_listing"], kind="stable")
-    best = pairs.drop_duplicates("_row").set_index("_row")["_listing"]
-    listing = best.reindex(np.arange(len(items)))
-    found = listing.notna().to_numpy()
-    matched = table.reindex(listing.fillna(-1).astype(int).to_numpy()).reset_index(drop=True)
-    for column in _TEXT_COLUMNS:
-        items[column] = matched[column].fillna("").to_numpy()
-    years = matched["release_year"].astype("Int64")
-    fill_year = items["release_year"].isna().to_numpy() & years.notna().to_numpy()
-    items.loc[fill_year, "release_year"] = years[fill_year].to_numpy()
+    best = pairs.drop_duplicates("_row").set_index("_row")["_listing"].reindex(np.arange(len(items)))
+    matched = table.reindex(best.fillna(-1).astype(int).to_numpy()).reset_index(drop=True)
+    matched["_found"] = best.notna().to_numpy()
+    return matched
+
+
+def merge_sources(items: pd.DataFrame, matches: Sequence[pd.DataFrame]) -> pd.Series:
+    """Write the merged listing columns into `items` in place; returns each item's listing type
+    (True show, False movie, NA unknown) for the content-type inference."""
+    n = len(items)
+    for column in _LIST_COLUMNS:
+        parts = [m[column].fillna("").to_numpy(dtype=object) for m in matches]
+        merged_lists = [join_list([g for p in cells for g in split_list(p)]) for cells in zip(*parts, strict=True)]
+        items[column] = merged_lists if parts else ""
+    for column in _FIRST_COLUMNS:
+        merged = pd.Series("", index=range(n), dtype=object)
+        for m in matches:
+            value = m[column].fillna("").reset_index(drop=True)
+            merged = merged.where(merged != "", value)
+        items[column] = merged.to_numpy()
+    for column in NUMERIC_COLUMNS:
+        merged_num = pd.Series(np.nan, index=range(n), dtype="float64")
+        for m in matches:
+            merged_num = merged_num.fillna(m[column].reset_index(drop=True).astype("float64"))
+        items[column] = merged_num.to_numpy()
+    certifications = [m["certification"].fillna("").to_numpy(dtype=object) for m in matches]
+    bands, raws = [], []
+    for cells in zip(*certifications, strict=True) if certifications else ((),) * n:
+        known = [(maturity.band(c), c) for c in cells if c]
+        band = maturity.most_mature(b for b, _ in known)
+        bands.append(band)
+        raws.append(next((c for b, c in known if b == band), known[0][1] if known else ""))
+    items["maturity"] = bands
+    items["certification"] = raws
+    items["rating"] = raws
+    found = np.zeros(n, dtype=bool)
+    listing_is_show = pd.Series(pd.NA, index=items.index, dtype="boolean")
+    year = pd.Series(pd.NA, index=range(n), dtype="Int64")
+    for m in matches:
+        found |= m["_found"].to_numpy(dtype=bool)
+        listing_is_show = listing_is_show.fillna(pd.Series(m["is_show"].to_numpy(), index=items.index, dtype="boolean"))
+        year = year.fillna(m["release_year"].reset_index(drop=True).astype("Int64"))
+    items["has_metadata"] = found
+    fill_year = items["release_year"].isna().to_numpy() & year.notna().to_numpy()
+    items.loc[fill_year, "release_year"] = year[fill_year].to_numpy()
     items.loc[fill_year, "year_source"] = "enrichment"
-    catalog.report.enrichment_source = str(path)
-    catalog.report.enriched = int(found.sum())
+    return listing_is_show
+
+
+def enrich(items: pd.DataFrame, is_show: pd.Series, paths: Sequence[Path]) -> tuple[pd.Series, dict[str, int]]:
+    """Join every listing file onto `items` in place; returns the listings' type per item and the
+    number of items each file enriched."""
+    matches, counts = [], {}
+    for path in paths:
+        m = match(items, is_show, load_enrichment(path))
+        matches.append(m)
+        counts[str(path)] = int(m["_found"].sum())
+    return merge_sources(items, matches), counts

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recommender import titles as t
+from recommender.tables import split_list
 
 PAD, OOV = 0, 1
 RESERVED = 2
@@ -30,7 +31,7 @@ GROUP_LENGTHS: dict[str, int] = {
     "year": 1,
     "popularity": 1,
     "availability": 1,
-    "genres": 6,
+    "genres": 8,  # two listings merged: up to ~8 genres on one lowercase scale
     "description": 40,
     "people": 16,
     "country": 4,
@@ -48,7 +49,15 @@ POPULARITY_BUCKETS = 10
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he", "her", "his", "in", "into", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "them", "they", "this", "to", "was", "when", "where", "which", "while", "who", "will", "with", "after", "before", "about", "after", "all", "also", "an", "any", "can", "each", "he", "her", "him", "how", "if", "more", "most", "new", "one", "only", "other", "our", "out", "over", "own", "so", "some", "such", "than", "then", "there", "these", "through", "up", "very", "what", "when", "who", "why", "you", "your", "season", "part", "volume", "series", "limited"]
+    [
+        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he", "her",
+        "his", "in", "into", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "them",
+        "they", "this", "to", "was", "when", "where", "which", "while", "who", "will", "with", "after",
+        "before", "about", "all", "also", "any", "can", "each", "him", "how", "if", "more", "most", "new",
+        "one", "only", "other", "our", "out", "over", "own", "so", "some", "such", "than", "then", "there",
+        "these", "through", "up", "very", "what", "why", "you", "your", "season", "part", "volume", "series",
+        "limited",
+    ]
 )
 
 
@@ -64,10 +73,10 @@ def _trigrams(text: str) -> list[str]:
     return grams
 
 
-def _year_token(year: object) -> str:
-    if year is None or year is pd.NA or (isinstance(year, float) and math.isnan(year)):
+def _year_token(value: int | float | None) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "year:unknown"
-    year = int(year)
+    year = int(value)
     if year < 1980:
         return "year:<1980"
     if year < 2000:
@@ -75,10 +84,6 @@ def _year_token(year: object) -> str:
     if year < 2010:
         return "year:2000s"
     return f"year:{min(year, 2025)}"
-
-
-def _split_list(text: str) -> list[str]:
-    return [part.strip().casefold() for part in str(text).split(",") if part.strip()]
 
 
 def item_tokens(row: pd.Series | dict) -> dict[str, list[str]]:
@@ -94,11 +99,12 @@ def item_tokens(row: pd.Series | dict) -> dict[str, list[str]]:
         "year": [_year_token(row.get("release_year"))],
         "popularity": [f"pop:{min(int(hours * POPULARITY_BUCKETS), POPULARITY_BUCKETS - 1)}"],
         "availability": [f"global:{bool(row.get('available_globally', False))}"],
-        "genres": _split_list(row.get("genres", "")),
+        "genres": split_list(row.get("genres", "")),
         "description": _words(str(row.get("description", ""))),
-        "people": _split_list(row.get("director", "")) + _split_list(row.get("cast", "")),
-        "country": _split_list(row.get("country", "")),
-        "rating": [f"rating:{row['rating']}"] if row.get("rating") else [],
+        "people": split_list(row.get("director", "")) + split_list(row.get("cast", "")),
+        "country": split_list(row.get("country", "")),
+        # The maturity band, not the raw certification: `TV-14` and `PG-13` mean the same to a viewer.
+        "rating": [f"maturity:{row['maturity']}"] if row.get("maturity") not in (None, "", "unknown") else [],
     }
     return {g: toks[: GROUP_LENGTHS[g]] for g, toks in tokens.items()}
 

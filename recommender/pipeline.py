@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,15 +91,16 @@ def train_and_save(
     model_root: Path,
     config: TrainConfig,
     *,
-    enrichment: Path | None = None,
+    enrichment: Path | Sequence[Path] | None = None,
     on_event: Event | None = None,
     activate: bool = True,
     gate: bool = False,
 ) -> TrainOutcome:
     """Train on a catalog, save a new version, verify it and activate it if allowed."""
     emit = on_event or (lambda event: None)
+    listings = [enrichment] if isinstance(enrichment, Path) else list(enrichment or [])
     emit({"event": "stage", "stage": "loading catalog", "data": str(data)})
-    catalog: Catalog = load_catalog(data, enrichment)
+    catalog: Catalog = load_catalog(data, listings)
     emit({"event": "stage", "stage": "training", "arch": config.arch, "items": len(catalog.items),
           "report": catalog.report.summary()})
 
@@ -112,8 +113,8 @@ def train_and_save(
     metadata = {
         "arch": config.arch,
         "data": str(data),
-        "enrichment": str(enrichment) if enrichment else None,
-        "data_sha256": data_hash(data, enrichment),
+        "enrichment": "; ".join(str(p) for p in listings) or None,
+        "data_sha256": data_hash(data, *listings),
         "params": config.to_json(),
         "train_seconds": round(trained.seconds, 2),
         "loss_history": [round(x, 4) for x in trained.history],

@@ -18,6 +18,20 @@ def bundled_catalog_path() -> Path:
     return Path(str(resources.files("recommender") / "data" / "netflix_content_2023.csv"))
 
 
+# The public listings shipped with the package (credits in the README), joined in this order.
+BUNDLED_ENRICHMENT = ("netflix_titles.csv", "netflix_titles_2023_jw.csv")
+
+
+def bundled_enrichment_paths() -> list[Path]:
+    """Genres, descriptions, certifications and IMDb figures for about half the bundled catalog."""
+    return [Path(str(resources.files("recommender") / "data" / name)) for name in BUNDLED_ENRICHMENT]
+
+
+def enrichment_sources(own: Path | None, bundled: bool = True) -> list[Path]:
+    """Every listing to join: the user's file first (it wins on single values), then the bundled."""
+    return ([own] if own is not None else []) + (bundled_enrichment_paths() if bundled else [])
+
+
 class RecommenderSettings(BaseSettings):
     """Where the catalog, the enrichment file and the trained models live."""
 
@@ -26,8 +40,15 @@ class RecommenderSettings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="Runtime state: models, database.")
     model_dir: Path | None = Field(default=None, description="Trained models; default DATA_DIR/models.")
     catalog_path: Path = Field(default_factory=bundled_catalog_path)
-    enrichment_path: Path | None = Field(default=None, description="Optional netflix_titles-style CSV.")
+    enrichment_path: Path | None = Field(
+        default=None, description="A user's own listing CSV, joined in addition to the bundled ones."
+    )
+    bundled_enrichment: bool = Field(default=True, description="Join the listings shipped with the package.")
     family_safe: bool = Field(default=False, description="Every list family-safe: no adult titles, unknown last.")
+
+    @property
+    def enrichment_sources(self) -> list[Path]:
+        return enrichment_sources(self.enrichment_path, self.bundled_enrichment)
 
     @property
     def resolved_model_dir(self) -> Path:

@@ -54,7 +54,7 @@ def test_copies_agree_on_ids_hours_dates_and_codes(copies: dict[str, Catalog]) -
 def test_titles_agree_except_the_mangled_ones(copies: dict[str, Catalog], name: str) -> None:
     iso, other = copies["iso"].items, copies[name].items
     different = iso.loc[iso["title"] != other["title"], "title"]
-    assert dict(zip(different, other.loc[different.index, "title"])) == MANGLED[name]
+    assert dict(zip(different, other.loc[different.index, "title"], strict=True)) == MANGLED[name]
 
 
 @pytest.mark.parametrize("name", ["ddmmyyyy", "usdate"])

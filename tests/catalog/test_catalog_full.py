@@ -112,7 +112,7 @@ def test_enrichment_fills_genres(bundled_path: Path) -> None:
     assert report.enrichment_source == str(FIXTURES / "enrichment.csv")
     assert catalog.has_enrichment
     squid = _by_title(catalog).loc["Squid Game: Season 1 // 오징어 게임: 시즌 1"]
-    assert squid["genres"] == "International TV Shows, TV Dramas, TV Thrillers"
+    assert squid["genres"] == "international, drama, thriller"  # `International TV Shows, TV Dramas, ...`
     assert "cash-strapped players" in squid["description"]
     assert "Lee Jung-jae" in squid["cast"]
     # Every season of a show receives the show's metadata.

@@ -1,0 +1,108 @@
+"""The bundled catalog joined with both bundled listings: types, maturity, merged metadata, coverage."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from recommender import content_type, maturity
+from recommender.catalog import Catalog, load_catalog
+from recommender.settings import bundled_catalog_path, bundled_enrichment_paths
+
+
+@pytest.fixture(scope="module")
+def enriched() -> Catalog:
+    return load_catalog(bundled_catalog_path(), bundled_enrichment_paths())
+
+
+def _row(catalog: Catalog, title: str) -> pd.Series:
+    return catalog.items.set_index("title").loc[title]
+
+
+def test_both_listings_ship_with_the_package() -> None:
+    names = [p.name for p in bundled_enrichment_paths()]
+    assert names == ["netflix_titles.csv", "netflix_titles_2023_jw.csv"]
+    assert all(p.is_file() and p.stat().st_size > 1_000_000 for p in bundled_enrichment_paths())
+
+
+# The report calls all of these "Movie".
+SAID_BY_TITLE = [
+    "Money Heist: Part 1 // La casa de papel: Parte 1",
+    "Lupin: Part 1",
+    "Conversations with a Killer: The Jeffrey Dahmer Tapes: Limited Series",
+    "ONE PIECE: Alabasta // ワンピース: アラバスタ編",
+]
+SAID_BY_LISTINGS = ["Stranger Things", "Stranger Things 4", "DAHMER: Monster: The Jeffrey Dahmer Story"]
+
+
+@pytest.mark.parametrize("title", SAID_BY_TITLE)
+def test_titles_that_say_show_are_shows_even_without_listings(bundled_catalog: Catalog, title: str) -> None:
+    assert _row(bundled_catalog, title)["content_type"] == "Show"
+
+
+@pytest.mark.parametrize("title", SAID_BY_TITLE + SAID_BY_LISTINGS)
+def test_shows_the_report_calls_movies_are_shows(enriched: Catalog, bundled_catalog: Catalog, title: str) -> None:
+    assert _row(enriched, title)["content_type"] == "Show"
+
+
+def test_real_movies_stay_movies(enriched: Catalog) -> None:
+    for title in ("Glass Onion: A Knives Out Mystery", "Extraction 2", "Bird Box", "The Gray Man"):
+        assert _row(enriched, title)["content_type"] == "Movie", title
+
+
+def test_type_corrections_are_counted(enriched: Catalog, bundled_catalog: Catalog) -> None:
+    raw = pd.read_csv(bundled_catalog_path(), dtype=str, keep_default_na=False)
+    reported = raw.drop_duplicates("Title").set_index("Title")["Content Type"]
+    for catalog in (enriched, bundled_catalog):
+        changed = (catalog.items.set_index("title")["content_type"] != reported.reindex(catalog.items["title"])).sum()
+        assert sum(catalog.report.type_corrections.values()) == changed > 500
+    # The listings know the type of shows whose titles do not say it (Stranger Things, DAHMER).
+    assert enriched.report.type_corrections[content_type.BY_LISTING] > 100
+    assert bundled_catalog.report.type_corrections[content_type.BY_LISTING] == 0
+    assert "content type corrected for" in enriched.report.summary()
+
+
+def test_every_item_has_a_maturity_band(enriched: Catalog, bundled_catalog: Catalog) -> None:
+    assert set(enriched.items["maturity"]) <= set(maturity.BANDS)
+    assert set(bundled_catalog.items["maturity"]) == {"unknown"}  # nothing to tell without listings
+    counts = enriched.items["maturity"].value_counts().to_dict()
+    assert enriched.report.maturity == {band: counts.get(band, 0) for band in maturity.BANDS}
+    assert all(counts[band] > 500 for band in ("kids", "family", "teen", "adult"))
+    assert _row(enriched, "CoComelon: Season 1")["maturity"] == "kids"
+    assert _row(enriched, "DAHMER: Monster: The Jeffrey Dahmer Story")["maturity"] == "adult"
+    # The band agrees with the raw certification kept beside it.
+    known = enriched.items[enriched.items["certification"] != ""]
+    assert (known["certification"].map(maturity.band) == known["maturity"]).all()
+
+
+def test_metadata_from_both_listings_is_merged(enriched: Catalog) -> None:
+    wednesday = _row(enriched, "Wednesday: Season 1")  # only in the 2023 JustWatch listing
+    assert wednesday["has_metadata"] and wednesday["imdb_votes"] > 100_000 and wednesday["seasons"] >= 1
+    assert "comedy" in wednesday["genres"].split(", ") and wednesday["description"]
+    assert wednesday["country"] == "united states"
+    squid = _row(enriched, "Squid Game: Season 1 // 오징어 게임: 시즌 1")  # in both listings
+    genres = squid["genres"].split(", ")
+    assert "international" in genres and "drama" in genres and "thriller" in genres  # Flixable
+    assert "action" in genres  # JustWatch
+    assert len(genres) == len(set(genres))  # `drama` from both, listed once
+    assert "Lee Jung-jae" in squid["cast"] and squid["country"] == "south korea"
+    assert isinstance(squid["imdb_score"], float) and 7 < squid["imdb_score"] <= 10
+    nothing = enriched.items[~enriched.items["has_metadata"]]
+    assert (nothing["genres"] == "").all() and nothing["imdb_votes"].isna().all()
+    assert (nothing["maturity"] == "unknown").all()
+    assert not math.isnan(float(squid["tmdb_popularity"]))
+
+
+def test_coverage_is_reported(enriched: Catalog) -> None:
+    coverage = enriched.report.coverage
+    items, hours = enriched.items, enriched.items["hours_viewed"]
+    genres = items["genres"] != ""
+    assert coverage["genres"]["items"] == round(float(genres.mean()), 4)
+    assert coverage["genres"]["hours"] == round(float(hours[genres].sum() / hours.sum()), 4)
+    # The two listings together describe about half the items and most of the hours watched.
+    assert 0.40 < coverage["genres"]["items"] < 0.55 and coverage["genres"]["hours"] > 0.55
+    assert coverage["imdb_votes"]["items"] > 0.30 and coverage["maturity"]["items"] > 0.40
+    assert enriched.report.enriched_by_source[str(bundled_enrichment_paths()[1])] > 6_000
+    assert "coverage (items / hours viewed): genres 4" in enriched.report.summary()
