@@ -100,7 +100,7 @@ def _items_from_table(table: pd.DataFrame, maturity: np.ndarray) -> list[Item]:
             franchise_key=str(row.franchise_key),
             maturity=str(band),
         )
-        for row, year, band in zip(table.itertuples(index=False), years, maturity)
+        for row, year, band in zip(table.itertuples(index=False), years, maturity, strict=False)
     ]
 
 

@@ -87,7 +87,7 @@ def genre_relevance(matrix: np.ndarray, ids: np.ndarray, query_rows: np.ndarray,
     out = []
     for row in overlap:
         hit = np.flatnonzero(row > 0)
-        out.append(dict(zip(ids[candidate_rows[hit]].tolist(), row[hit].astype(float).tolist())))
+        out.append(dict(zip(ids[candidate_rows[hit]].tolist(), row[hit].astype(float).tolist(), strict=False)))
     return out
 
 
@@ -101,8 +101,8 @@ def chance_agreement(sets: Sequence[frozenset[str]], franchises: np.ndarray, row
     a, b = rng.choice(rows, pairs), rng.choice(rows, pairs)
     keep = franchises[a] != franchises[b]
     a, b = a[keep], b[keep]
-    loose = np.mean([bool(sets[i] & sets[j]) for i, j in zip(a, b)]) if len(a) else math.nan
-    strict = np.mean([bool((sets[i] & sets[j]) - BROAD_GENRES) for i, j in zip(a, b)]) if len(a) else math.nan
+    loose = np.mean([bool(sets[i] & sets[j]) for i, j in zip(a, b, strict=False)]) if len(a) else math.nan
+    strict = np.mean([bool((sets[i] & sets[j]) - BROAD_GENRES) for i, j in zip(a, b, strict=False)]) if len(a) else math.nan
     return {"loose": float(loose), "strict": float(strict), "pairs": len(a)}
 
 
@@ -293,7 +293,7 @@ def franchise_benchmark(catalog: Catalog, *, queries: int = 1000, epochs: int | 
     model = trainer(catalog, frozenset(), "default", epochs, train_seed)
     task = Task("franchise (siblings, folding off)", items, query_rows, np.arange(len(items)), relevance, k=5,
                 exclude_franchise=False, extra_metrics=("hit_at_1",), notes={"franchise_groups": int((sizes >= 2).sum())})
-    evaluation = evaluate(task, [EmbeddingScorer("model", model.embeddings)] + standard_baselines(items, seed=seed),
+    evaluation = evaluate(task, [EmbeddingScorer("model", model.embeddings), *standard_baselines(items, seed=seed)],
                           resamples=resamples, seed=seed)
     est = evaluation.estimates["model"]
     summary = {"queries": len(query_rows), "hit_at_1": est["hit_at_1"].to_dict(), "recall_at_5": est["recall"].to_dict()}

@@ -115,16 +115,16 @@ def run_system(task: Task, scorer: Scorer) -> SystemRun:
     k = task.k
     ids = task.items["item_id"].to_numpy()
     lists = _lists(task, scorer)
-    language_of = dict(zip(ids.tolist(), task.items["language"].tolist()))
+    language_of = dict(zip(ids.tolist(), task.items["language"].tolist(), strict=False))
     pct = m.popularity_percentiles(task.items["popularity"].to_numpy())
-    percentile_of = dict(zip(ids.tolist(), pct.tolist()))
+    percentile_of = dict(zip(ids.tolist(), pct.tolist(), strict=False))
     row_of = {int(i): r for r, i in enumerate(ids)}
     names = ACCURACY_METRICS + tuple(task.extra_metrics) + LIST_METRICS
     per_query = {name: np.full(len(task.queries), math.nan) for name in names}
     functions = {"precision": m.precision_at_k, "recall": m.recall_at_k, "map": m.average_precision_at_k,
                  "ndcg": m.ndcg_at_k, "mrr": m.reciprocal_rank_at_k, "hit_rate": m.hit_rate_at_k,
                  "hit_at_1": lambda ranked, grades, _k: m.hit_rate_at_k(ranked, grades, 1)}
-    for q, (row, ranked, rel) in enumerate(zip(task.queries, lists, task.relevance)):
+    for q, (row, ranked, rel) in enumerate(zip(task.queries, lists, task.relevance, strict=False)):
         ranked_list = ranked.tolist()
         grades = m.as_grades(rel)
         for name in ACCURACY_METRICS + tuple(task.extra_metrics):

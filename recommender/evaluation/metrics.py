@@ -149,7 +149,7 @@ def popularity_percentiles(popularity: np.ndarray) -> np.ndarray:
     ranks = np.empty(n, dtype=np.float64)
     ranks[order] = np.arange(n, dtype=np.float64)
     # average ranks of ties
-    values, inverse = np.unique(popularity, return_inverse=True)
+    _, inverse = np.unique(popularity, return_inverse=True)
     sums = np.bincount(inverse, weights=ranks)
     counts = np.bincount(inverse)
     ranks = (sums / counts)[inverse]

@@ -141,7 +141,7 @@ def metric_chart(evaluation: Evaluation, path: Path, metrics: Sequence[str] | No
                              dpi=110, squeeze=False)
     colours = plt.get_cmap("tab10").colors
     y = np.arange(len(systems))[::-1]
-    for ax, metric in zip(axes.flat, panels):
+    for ax, metric in zip(axes.flat, panels, strict=False):
         if metric in ("coverage", "overlap"):
             means = np.array([getattr(run, metric) for run in evaluation.runs], dtype=np.float64)
             errors = None
@@ -198,7 +198,7 @@ def embedding_map(embeddings: np.ndarray, items: pd.DataFrame, path: Path, *, ma
     panels = [("language", sub["language"].astype(str)), ("content type", sub["content_type"].astype(str)),
               ("first specific genre", genre)]
     fig, axes = plt.subplots(1, 3, figsize=(18, 6), dpi=100)
-    for ax, (title, labels) in zip(axes, panels):
+    for ax, (title, labels) in zip(axes, panels, strict=False):
         counts = labels.value_counts()
         cmap = plt.get_cmap("tab10")
         for j, value in enumerate(counts.index):

@@ -29,11 +29,8 @@ class ServedRanking:
         ids = task.items["item_id"].to_numpy()
         allowed = np.zeros(len(task.items), dtype=bool)
         allowed[task.candidates] = True
-        out = []
-        for row in task.queries:
-            rows, _ = self.ranker.rank(int(row), task.k, allowed=allowed, fold=task.exclude_franchise)
-            out.append(ids[rows])
-        return out
+        lists = self.ranker.rank_many(task.queries, task.k, allowed=allowed, fold=task.exclude_franchise)
+        return [ids[np.asarray(rows, dtype=np.int64)] for rows in lists]
 
 
 @dataclass
@@ -45,9 +42,7 @@ class ChannelScorer:
     channel: str
 
     def scores(self, query_rows: np.ndarray, candidate_rows: np.ndarray) -> np.ndarray:
-        index = CHANNELS.index(self.channel)
-        features = self.ranker.channels.pair_scores(query_rows, candidate_rows, only=[index])
-        return features[index]
+        return np.asarray(self.ranker.channels.channel(self.channel, query_rows, candidate_rows))
 
 
 def channel_systems(ranker: Ranker) -> list[ChannelScorer]:

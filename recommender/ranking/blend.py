@@ -24,6 +24,8 @@ WEIGHTS_FILE = "blend_weights.json"
 # Candidate weights (in units of the channel's standard deviation over the fitting pairs).
 _GRID = (-1.0, -0.5, -0.25, -0.1, 0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 _DISCOUNT = 1.0 / np.log2(np.arange(2, 102))
+# A weight moves only for a real NDCG gain (ties and float noise do not move it).
+MIN_GAIN = 1e-5
 
 
 @dataclass
@@ -97,7 +99,7 @@ def _search(features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: in
                     continue
                 trial = current + np.float32(v - w[c]) * features[c]
                 score = float(np.nanmean(ndcg_per_query(trial, gains, excluded, k)))
-                if score > best + 1e-6:
+                if score > best + MIN_GAIN:
                     best, current, improved = score, trial, True
                     w[c] = v
         if not improved:
@@ -126,7 +128,7 @@ def fit_blend(features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, *, 
         per_fold.append(float(np.nanmean(held_out[test])))
     w = _search(standard, gains, excluded, k, passes)
     in_sample = float(np.nanmean(ndcg_per_query(np.tensordot(w, standard, 1), gains, excluded, k)))
-    raw = {name: round(float(v / s), 6) for name, v, s in zip(CHANNELS, w, scale) if v != 0}
+    raw = {name: round(float(v / s), 6) for name, v, s in zip(CHANNELS, w, scale, strict=False) if v != 0}
     fitted = {"k": k, "queries": len(queries), "in_sample_ndcg": round(in_sample, 4),
               "cv_ndcg": round(float(np.nanmean(held_out)), 4), "folds": folds}
     return FitResult(BlendWeights(raw, fitted), in_sample, float(np.nanmean(held_out)), per_fold)

@@ -26,7 +26,7 @@ from recommender import titles as t
 # Channel names, in the order of the blend's weight vector (the JSON stores them by name).
 PAIR_CHANNELS = (
     "embedding", "title_chars", "title_words", "genres", "description", "people", "country",
-    "era", "same_language", "same_type", "same_maturity",
+    "era", "era_acclaim", "same_language", "same_type", "same_maturity",
 )
 ITEM_CHANNELS = ("hours_viewed", "imdb_votes", "imdb_score", "has_metadata")
 CHANNELS = PAIR_CHANNELS + ITEM_CHANNELS
@@ -104,6 +104,7 @@ class Channels:
     content_type: np.ndarray           # int codes
     maturity: np.ndarray               # str bands
     item_features: np.ndarray          # (len(ITEM_CHANNELS), n) float32
+    acclaim: np.ndarray                # percentile of IMDb votes among the catalog (0 unknown), float32
     maturity_code: np.ndarray          # index into MATURITY_BANDS
 
     @classmethod
@@ -143,48 +144,57 @@ class Channels:
             language=pd.factorize(_column(items, "language"))[0],
             content_type=pd.factorize(_column(items, "content_type"))[0],
             maturity=maturity, item_features=item_features,
+            acclaim=pd.Series(votes).rank(pct=True).fillna(0.0).to_numpy(dtype=np.float32),
             maturity_code=np.array([MATURITY_BANDS.index(b) for b in maturity], dtype=np.int8),
         )
 
     def __len__(self) -> int:
         return len(self.year)
 
-    def pair_scores(self, query_rows: np.ndarray, columns: np.ndarray | None = None,
-                    only: Sequence[int] | None = None) -> np.ndarray:
-        """(len(CHANNELS), queries, items) float32: every channel's value for each query x item.
+    def channel(self, name: str, rows: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """(len(rows), items) float32 values of one channel; `columns=None` means the whole catalog.
 
-        `columns` restricts the items (evaluation on a candidate set); serving passes None and
-        scores the whole catalog, and `only` (channel indices) skips channels whose weight is 0.
         Text channels multiply the query rows by the transposed (posting-list) matrix, so the cost
         follows the postings of the query's terms, not the catalog's size.
         """
-        rows = np.atleast_1d(np.asarray(query_rows, dtype=np.int64))
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
         cols = slice(None) if columns is None else np.asarray(columns, dtype=np.int64)  # no copy when serving
-        n_cols = len(self) if columns is None else len(cols)  # type: ignore[arg-type]
-        wanted = set(range(len(CHANNELS)) if only is None else only)
-        out = np.zeros((len(CHANNELS), len(rows), n_cols), dtype=np.float32)
-
-        def want(name: str) -> bool:
-            return CHANNELS.index(name) in wanted
-
-        if want("embedding"):
-            out[CHANNELS.index("embedding")] = self.embeddings[rows] @ self.embeddings[cols].T
-        for name in _TEXT_CHANNELS:
-            if want(name):
-                product = (self.text[name][rows] @ self.postings[name]).toarray()
-                out[CHANNELS.index(name)] = product if columns is None else product[:, cols]
-        if want("era"):
-            qy, cy = self.year[rows][:, None], self.year[cols][None, :]
+        if name == "embedding":
+            return self.embeddings[rows] @ self.embeddings[cols].T
+        if name in self.text:
+            product = (self.text[name][rows] @ self.postings[name]).toarray()
+            return product if columns is None else product[:, cols]
+        if name in ("era", "era_acclaim"):
+            # era_acclaim: "well-known titles of the same years", what co-likes are largely made of.
             with np.errstate(invalid="ignore"):
-                era = np.exp(-np.abs(qy - cy) / ERA_SCALE_YEARS)
-            out[CHANNELS.index("era")] = np.nan_to_num(era, nan=0.0)
-        if want("same_language"):
-            out[CHANNELS.index("same_language")] = self.language[rows][:, None] == self.language[cols][None, :]
-        if want("same_type"):
-            out[CHANNELS.index("same_type")] = self.content_type[rows][:, None] == self.content_type[cols][None, :]
-        if want("same_maturity"):
+                era = np.exp(-np.abs(self.year[rows][:, None] - self.year[cols][None, :]) / ERA_SCALE_YEARS)
+            era = np.nan_to_num(era, nan=0.0).astype(np.float32)
+            return era if name == "era" else era * self.acclaim[cols][None, :]
+        if name == "same_language":
+            return (self.language[rows][:, None] == self.language[cols][None, :]).astype(np.float32)
+        if name == "same_type":
+            return (self.content_type[rows][:, None] == self.content_type[cols][None, :]).astype(np.float32)
+        if name == "same_maturity":
             qm, cm = self.maturity_code[rows][:, None], self.maturity_code[cols][None, :]
-            out[CHANNELS.index("same_maturity")] = (qm == cm) & (qm != MATURITY_BANDS.index("unknown"))
-        first = len(PAIR_CHANNELS)
-        out[first:] = self.item_features[:, cols][:, None, :]
+            return ((qm == cm) & (qm != MATURITY_BANDS.index("unknown"))).astype(np.float32)
+        values = self.item_features[ITEM_CHANNELS.index(name), cols]
+        return np.broadcast_to(values, (len(rows), len(values)))
+
+    def pair_scores(self, query_rows: np.ndarray, columns: np.ndarray | None = None,
+                    only: Sequence[int] | None = None) -> np.ndarray:
+        """(len(CHANNELS), queries, items) float32: every channel (or `only` these) for each query x item."""
+        rows = np.atleast_1d(np.asarray(query_rows, dtype=np.int64))
+        n_cols = len(self) if columns is None else len(columns)
+        out = np.zeros((len(CHANNELS), len(rows), n_cols), dtype=np.float32)
+        for index in range(len(CHANNELS)) if only is None else only:
+            out[index] = self.channel(CHANNELS[index], rows, columns)
         return out
+
+    def blend(self, weights: np.ndarray, rows: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """(len(rows), items) weighted sum of the channels, one channel at a time (no 3-D array)."""
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        total = np.zeros((len(rows), len(self) if columns is None else len(columns)), dtype=np.float32)
+        for name, weight in zip(CHANNELS, weights, strict=False):
+            if weight != 0:
+                total += np.float32(weight) * self.channel(name, rows, columns)
+        return total

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.ranking.blend import BlendWeights
-from recommender.ranking.channels import CHANNELS, Channels
+from recommender.ranking.channels import Channels
 
 SAFE_QUERY_BANDS = frozenset({"kids", "family"})
 # Tier offsets: a lower tier always ranks below every item of a higher one (blend scores are far smaller).
@@ -29,7 +29,6 @@ class Ranker:
         self.channels = Channels.build(items, embeddings)
         self.weights = weights or BlendWeights.load()
         self._w = self.weights.vector()
-        self._active = [i for i, w in enumerate(self._w) if w != 0]
         self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0]
         self.maturity = self.channels.maturity
         band = self.maturity
@@ -42,11 +41,7 @@ class Ranker:
 
     def scores(self, row: int, columns: np.ndarray | None = None) -> np.ndarray:
         """Blended score of every item (or of `columns`) for the query row."""
-        features = self.channels.pair_scores(np.array([row]), columns, only=self._active)
-        return np.tensordot(self._w, features, 1)[0]
-
-    def channel_scores(self, rows: np.ndarray, columns: np.ndarray, channel: str) -> np.ndarray:
-        return self.channels.pair_scores(rows, columns)[CHANNELS.index(channel)]
+        return self.channels.blend(self._w, np.array([row]), columns)[0]
 
     def is_safe_query(self, row: int, family_safe: bool = False) -> bool:
         return family_safe or self.maturity[row] in SAFE_QUERY_BANDS
@@ -59,7 +54,21 @@ class Ranker:
         `fold`, its whole franchise are always removed and at most one item per franchise is kept.
         Ties break by ascending row, so the same query always gives the same list.
         """
-        scores = self.scores(row).astype(np.float64)
+        return self._rank_scores(row, self.scores(row).astype(np.float64), k, allowed, fold, family_safe)
+
+    def rank_many(self, rows: np.ndarray, k: int, *, allowed: np.ndarray | None = None, fold: bool = True,
+                  family_safe: bool = False, chunk: int = 64) -> list[list[int]]:
+        """`rank` for many query rows, scoring them in blocks (evaluation, the gate, the safety test)."""
+        out: list[list[int]] = []
+        rows = np.asarray(rows, dtype=np.int64)
+        for start in range(0, len(rows), chunk):
+            block = rows[start : start + chunk]
+            scores = self.channels.blend(self._w, block).astype(np.float64)
+            out += [self._rank_scores(int(r), s, k, allowed, fold, family_safe)[0] for r, s in zip(block, scores, strict=False)]
+        return out
+
+    def _rank_scores(self, row: int, scores: np.ndarray, k: int, allowed: np.ndarray | None, fold: bool,
+                     family_safe: bool) -> tuple[list[int], np.ndarray]:
         keep = np.ones(len(scores), dtype=bool) if allowed is None else allowed.copy()
         keep[row] = False
         if fold:

@@ -49,16 +49,16 @@ def test_genre_benchmark_withholds_genres_and_uses_one_query_per_franchise(fixtu
     assert systems == ["model", "seed model", "random", "most popular", "same language+type, popular", "title TF-IDF"]
     # no system may return the query's own franchise
     keys = items["franchise_key"].to_numpy()
-    row_of = dict(zip(items["item_id"], range(len(items))))
+    row_of = dict(zip(items["item_id"], range(len(items)), strict=False))
     for run in loose.runs:
-        for q, ranked in zip(queries, run.lists):
+        for q, ranked in zip(queries, run.lists, strict=False):
             assert len(ranked) == 10
             assert all(keys[row_of[i]] != keys[q] for i in ranked)
     chance = result.summary["random_pair_agreement"]
     assert 0 < chance["strict"] < chance["loose"] < 1
     # strict relevance never exceeds loose relevance
     strict = result.evaluations["strict"]
-    assert all(set(s) <= set(lo) for s, lo in zip(strict.task.relevance, loose.task.relevance))
+    assert all(set(s) <= set(lo) for s, lo in zip(strict.task.relevance, loose.task.relevance, strict=False))
     # the random baseline's precision sits near the share of relevant candidates
     rate = loose.task.notes["relevant_share_of_candidates"]
     assert abs(loose.estimates["random"]["precision"].mean - rate) < 0.1

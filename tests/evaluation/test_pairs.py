@@ -53,7 +53,7 @@ def test_unknown_duplicate_blank_and_sibling_rows_are_counted_and_listed(tmp_pat
     # the highest of conflicting scores is kept
     squid = int(rec.items.index[rec.items["title"] == NEAR_PAIRS[0][0]][0])
     glory = int(rec.items.loc[rec.items["title"] == NEAR_PAIRS[0][1], "item_id"].iloc[0])
-    grades = dict(zip(rec.items["item_id"].iloc[task.queries].tolist(), task.relevance))
+    grades = dict(zip(rec.items["item_id"].iloc[task.queries].tolist(), task.relevance, strict=False))
     assert grades[int(rec.items["item_id"].iloc[squid])] == {glory: 3.0}
 
 
@@ -71,7 +71,7 @@ def test_bad_score_and_missing_file_messages(tmp_path, rec):
     path = write(tmp_path, "scores.csv", "query_title,relevant_title,score\nsquid game,the glory,high\n")
     with pytest.raises(PairsError, match=r"column 'score' must be a number >= 0 \(line 2: 'high'\)"):
         load_pairs_task(path, rec.items, rec.resolve)
-    with pytest.raises(PairsError, match="pairs file .*nope.csv: not found"):
+    with pytest.raises(PairsError, match=r"pairs file .*nope\.csv: not found"):
         load_pairs_task(tmp_path / "nope.csv", rec.items, rec.resolve)
 
 
