@@ -89,13 +89,13 @@ def _items_from_table(table: pd.DataFrame, maturity: np.ndarray) -> list[Item]:
     years = pd.to_numeric(table["release_year"], errors="coerce")
     return [
         Item(
-            item_id=int(row.item_id),
+            item_id=int(row.item_id),  # type: ignore[arg-type]
             title=str(row.title),
             content_type=str(row.content_type),
             language=str(row.language),
             release_date=str(row.release_date) or None,
             release_year=None if pd.isna(year) else int(year),
-            hours_viewed=int(row.hours_viewed),
+            hours_viewed=int(row.hours_viewed),  # type: ignore[arg-type]
             genres=str(row.genres),
             franchise_key=str(row.franchise_key),
             maturity=str(band),

@@ -129,13 +129,13 @@ class TitleTfidfScorer:
         doc_counts: list[np.ndarray] = []
         for title in self.titles:
             grams = [vocab.setdefault(g, len(vocab)) for g in char_ngrams(str(title), self.n)]
-            ids, counts = np.unique(np.asarray(grams, dtype=np.int64), return_counts=True)
+            ids, term_counts = np.unique(np.asarray(grams, dtype=np.int64), return_counts=True)
             doc_terms.append(ids)
-            doc_counts.append(counts)
+            doc_counts.append(term_counts)
         n_docs = len(self.titles)
         lengths = np.array([len(d) for d in doc_terms], dtype=np.int64)
         self._doc_ptr = np.concatenate([[0], np.cumsum(lengths)])
-        terms = np.concatenate(doc_terms) if n_docs else np.zeros(0, dtype=np.int64)
+        terms: np.ndarray = np.concatenate(doc_terms) if n_docs else np.zeros(0, dtype=np.int64)
         counts = np.concatenate(doc_counts).astype(np.float64) if n_docs else np.zeros(0)
         df = np.bincount(terms, minlength=len(vocab)).astype(np.float64)
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0  # smoothed idf, as in scikit-learn

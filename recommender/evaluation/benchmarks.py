@@ -260,7 +260,8 @@ def cold_start_benchmark(catalog: Catalog, *, k: int = 10, queries: int = DEFAUL
                 reference_space=space, reference_space_name="genre multi-hot",
                 notes={"held_out_items": len(held_rows), "held_out_franchises": int(items.loc[held, "franchise_key"].nunique()),
                        "training_items": len(train_rows)})
-    systems = [EmbeddingScorer("cold (held out)", cold), EmbeddingScorer("warm (trained on all)", warm_model.embeddings)]
+    systems: list[Scorer] = [EmbeddingScorer("cold (held out)", cold),
+                             EmbeddingScorer("warm (trained on all)", warm_model.embeddings)]
     systems += standard_baselines(items, seed=seed)
     evaluation = evaluate(task, systems, resamples=resamples, seed=seed)
     indices = resample_indices(len(query_rows), resamples, seed)

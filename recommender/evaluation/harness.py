@@ -134,8 +134,9 @@ def run_system(task: Task, scorer: Scorer) -> SystemRun:
         if ranked_list:
             per_query["popularity_pct"][q] = m.mean_popularity_percentile(ranked_list, percentile_of, k)
             per_query["same_language"][q] = m.same_language_share(ranked_list, language_of[int(ids[row])], language_of, k)
-    coverage = m.catalog_coverage(lists, len(task.candidates), k) if len(task.candidates) else math.nan
-    overlap = m.mean_list_overlap(lists, unrelated_queries(task), k)
+    plain = [ranked.tolist() for ranked in lists]
+    coverage = m.catalog_coverage(plain, len(task.candidates), k) if len(task.candidates) else math.nan
+    overlap = m.mean_list_overlap(plain, unrelated_queries(task), k)
     return SystemRun(scorer.name, lists, per_query, coverage, overlap)
 
 

@@ -194,7 +194,7 @@ def load_pairs_task(pairs_path: str | Path, items: pd.DataFrame, resolve: Callab
             if first_score != score:
                 report.conflicting_duplicates.append(
                     f"{query!r} -> {relevant!r} (line {first_line}: {first_score:g}, line {line}: {score:g})")
-            if (q_id, r_id) in pair_source:
+            if q_id is not None and r_id is not None and (q_id, r_id) in pair_source:
                 judgments[q_id][r_id] = max(judgments[q_id][r_id], score)
             continue
         seen_rows[key] = (line, score)

@@ -74,7 +74,7 @@ def _tfidf(texts: Sequence[str], **options: object) -> sparse.csr_matrix:
     """Rows L2-normalised (cosine = dot product); an all-empty column gives an all-zero matrix."""
     if not any(text.strip() for text in texts):
         return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
-    vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options)  # type: ignore[arg-type]
+    vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options)
     try:
         return sparse.csr_matrix(vectorizer.fit_transform(texts))
     except ValueError:  # every text only stop words
@@ -110,8 +110,9 @@ class Channels:
     @classmethod
     def build(cls, items: pd.DataFrame, embeddings: np.ndarray) -> Channels:
         items = items.reset_index(drop=True)
-        title = _column(items, "title").str.replace(t.ALIAS_SEPARATOR, " ", regex=False)
-        normalised = [t.normalize(x) for x in title]
+        # The work's name, both halves, without ": Season 6" / "(2018)": otherwise every sixth season
+        # of every show would look alike.
+        normalised = [t.normalize(f"{t.base_title(x)} {t.alias_key(x)}") for x in _column(items, "title")]
         people = (_column(items, "cast") + "," + _column(items, "director")).map(_split_list)
         text = {
             "title_chars": _tfidf(normalised, analyzer="char_wb", ngram_range=(2, 4), min_df=2),

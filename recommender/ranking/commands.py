@@ -17,7 +17,7 @@ SHOWCASE_TITLES = (
     # movies
     "Bird Box", "The Gray Man", "Glass Onion: A Knives Out Mystery", "Red Notice", "Extraction", "The Irishman",
     # anime
-    "Naruto", "ONE PIECE", "Attack on Titan", "Demon Slayer: Kimetsu no Yaiba",
+    "Naruto", "ONE PIECE", "Attack on Titan", "Jujutsu Kaisen",
     # kids
     "CoComelon", "Peppa Pig", "Gabby's Dollhouse", "The Boss Baby: Back in Business",
     # Korean
