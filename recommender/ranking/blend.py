@@ -107,8 +107,16 @@ def _search(features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: in
     return w
 
 
-def fit_blend(features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, *, k: int = 10, folds: int = 5,
-              passes: int = 2, seed: int = 0) -> FitResult:
+def fit_blend(
+    features: np.ndarray,
+    gains: np.ndarray,
+    excluded: np.ndarray,
+    *,
+    k: int = 10,
+    folds: int = 5,
+    passes: int = 2,
+    seed: int = 0,
+) -> FitResult:
     """Fit weights on all queries; measure the same procedure on held-out folds of queries.
 
     `features` is (channels, queries, candidates) as `Channels.pair_scores` returns it, `gains`
@@ -129,6 +137,11 @@ def fit_blend(features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, *, 
     w = _search(standard, gains, excluded, k, passes)
     in_sample = float(np.nanmean(ndcg_per_query(np.tensordot(w, standard, 1), gains, excluded, k)))
     raw = {name: round(float(v / s), 6) for name, v, s in zip(CHANNELS, w, scale, strict=False) if v != 0}
-    fitted = {"k": k, "queries": len(queries), "in_sample_ndcg": round(in_sample, 4),
-              "cv_ndcg": round(float(np.nanmean(held_out)), 4), "folds": folds}
+    fitted = {
+        "k": k,
+        "queries": len(queries),
+        "in_sample_ndcg": round(in_sample, 4),
+        "cv_ndcg": round(float(np.nanmean(held_out)), 4),
+        "folds": folds,
+    }
     return FitResult(BlendWeights(raw, fitted), in_sample, float(np.nanmean(held_out)), per_fold)

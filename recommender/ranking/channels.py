@@ -25,8 +25,18 @@ from recommender import titles as t
 
 # Channel names, in the order of the blend's weight vector (the JSON stores them by name).
 PAIR_CHANNELS = (
-    "embedding", "title_chars", "title_words", "genres", "description", "people", "country",
-    "era", "era_acclaim", "same_language", "same_type", "same_maturity",
+    "embedding",
+    "title_chars",
+    "title_words",
+    "genres",
+    "description",
+    "people",
+    "country",
+    "era",
+    "era_acclaim",
+    "same_language",
+    "same_type",
+    "same_maturity",
 )
 ITEM_CHANNELS = ("hours_viewed", "imdb_votes", "imdb_score", "has_metadata")
 CHANNELS = PAIR_CHANNELS + ITEM_CHANNELS
@@ -36,8 +46,18 @@ MATURITY_BANDS = ("kids", "family", "teen", "adult", "unknown")
 # Years apart at which the era channel has fallen to 1/e.
 ERA_SCALE_YEARS = 8.0
 _RATING_BANDS = {
-    "TV-Y": "kids", "TV-Y7": "kids", "TV-Y7-FV": "kids", "G": "family", "TV-G": "family", "PG": "family",
-    "TV-PG": "family", "PG-13": "teen", "TV-14": "teen", "R": "adult", "NC-17": "adult", "TV-MA": "adult",
+    "TV-Y": "kids",
+    "TV-Y7": "kids",
+    "TV-Y7-FV": "kids",
+    "G": "family",
+    "TV-G": "family",
+    "PG": "family",
+    "TV-PG": "family",
+    "PG-13": "teen",
+    "TV-14": "teen",
+    "R": "adult",
+    "NC-17": "adult",
+    "TV-MA": "adult",
 }
 
 
@@ -81,6 +101,25 @@ def _tfidf(texts: Sequence[str], **options: object) -> sparse.csr_matrix:
         return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
+def _one_row_product(matrix: sparse.csr_matrix, postings: sparse.csr_matrix, row: int) -> np.ndarray:
+    """Row `row` of matrix @ postings as a dense vector, walking the query terms' posting lists.
+
+    The same product as scipy's, without its per-call index checks and conversions, which cost more
+    than the arithmetic for one query (about 0.1 ms per channel).
+    """
+    lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+    terms, weights = matrix.indices[lo:hi], matrix.data[lo:hi]
+    starts = postings.indptr[terms]
+    sizes = postings.indptr[terms + 1] - starts
+    total = int(sizes.sum())
+    if total == 0:
+        return np.zeros(postings.shape[1], dtype=np.float32)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes)
+    index = np.arange(total) + offsets
+    values = postings.data[index] * np.repeat(weights, sizes)
+    return np.bincount(postings.indices[index], weights=values, minlength=postings.shape[1]).astype(np.float32)
+
+
 def maturity_of(items: pd.DataFrame) -> np.ndarray:
     """Each item's band: the catalog's `maturity` column, else derived from `certification`/`rating`."""
     if "maturity" in items.columns:
@@ -96,16 +135,16 @@ def maturity_of(items: pd.DataFrame) -> np.ndarray:
 class Channels:
     """Per-item precomputed features; `pair_scores` gives every channel for query rows x all items."""
 
-    embeddings: np.ndarray             # (n, d) float32, rows L2-normalised
+    embeddings: np.ndarray  # (n, d) float32, rows L2-normalised
     text: dict[str, sparse.csr_matrix]  # channel -> (n, vocab) L2-normalised TF-IDF rows
     postings: dict[str, sparse.csr_matrix]  # channel -> (vocab, n): the transposed rows, for one-row scoring
-    year: np.ndarray                   # float, nan unknown
-    language: np.ndarray               # int codes
-    content_type: np.ndarray           # int codes
-    maturity: np.ndarray               # str bands
-    item_features: np.ndarray          # (len(ITEM_CHANNELS), n) float32
-    acclaim: np.ndarray                # percentile of IMDb votes among the catalog (0 unknown), float32
-    maturity_code: np.ndarray          # index into MATURITY_BANDS
+    year: np.ndarray  # float, nan unknown
+    language: np.ndarray  # int codes
+    content_type: np.ndarray  # int codes
+    maturity: np.ndarray  # str bands
+    item_features: np.ndarray  # (len(ITEM_CHANNELS), n) float32
+    acclaim: np.ndarray  # percentile of IMDb votes among the catalog (0 unknown), float32
+    maturity_code: np.ndarray  # index into MATURITY_BANDS
 
     @classmethod
     def build(cls, items: pd.DataFrame, embeddings: np.ndarray) -> Channels:
@@ -118,8 +157,9 @@ class Channels:
             "title_chars": _tfidf(normalised, analyzer="char_wb", ngram_range=(2, 4), min_df=2),
             "title_words": _tfidf(normalised, analyzer="word", token_pattern=r"(?u)\b\w+\b"),
             "genres": _tfidf(_column(items, "genres").tolist(), analyzer=_split_list),
-            "description": _tfidf(_column(items, "description").tolist(), stop_words=list(ENGLISH_STOP_WORDS),
-                                  min_df=2, max_df=0.3),
+            "description": _tfidf(
+                _column(items, "description").tolist(), stop_words=list(ENGLISH_STOP_WORDS), min_df=2, max_df=0.3
+            ),
             "people": _tfidf([",".join(p) for p in people], analyzer=_split_list, min_df=2),
             "country": _tfidf(_column(items, "country").tolist(), analyzer=_split_list),
         }
@@ -127,24 +167,31 @@ class Channels:
         votes = _numeric(items, "imdb_votes")
         score = _numeric(items, "imdb_score")
         has_meta = (
-            items["has_metadata"].fillna(False).astype(bool).to_numpy() if "has_metadata" in items.columns
+            items["has_metadata"].fillna(False).astype(bool).to_numpy()
+            if "has_metadata" in items.columns
             else (_column(items, "genres") != "").to_numpy() | (_column(items, "description") != "").to_numpy()
         )
-        item_features = np.column_stack([
-            _scaled_log(_numeric(items, "hours_viewed")),
-            _scaled_log(votes),
-            np.nan_to_num(score, nan=0.0) / 10.0,
-            has_meta.astype(np.float32),
-        ]).T.astype(np.float32, order="C")
+        item_features = np.column_stack(
+            [
+                _scaled_log(_numeric(items, "hours_viewed")),
+                _scaled_log(votes),
+                np.nan_to_num(score, nan=0.0) / 10.0,
+                has_meta.astype(np.float32),
+            ]
+        ).T.astype(np.float32, order="C")
         e = np.asarray(embeddings, dtype=np.float32)
         norms = np.linalg.norm(e, axis=1, keepdims=True)
         e = np.divide(e, norms, out=np.zeros_like(e), where=norms > 0)
         maturity = maturity_of(items)
         return cls(
-            embeddings=e, text=text, postings={name: m.T.tocsr() for name, m in text.items()}, year=year,
+            embeddings=e,
+            text=text,
+            postings={name: m.T.tocsr() for name, m in text.items()},
+            year=year,
             language=pd.factorize(_column(items, "language"))[0],
             content_type=pd.factorize(_column(items, "content_type"))[0],
-            maturity=maturity, item_features=item_features,
+            maturity=maturity,
+            item_features=item_features,
             acclaim=pd.Series(votes).rank(pct=True).fillna(0.0).to_numpy(dtype=np.float32),
             maturity_code=np.array([MATURITY_BANDS.index(b) for b in maturity], dtype=np.int8),
         )
@@ -161,9 +208,16 @@ class Channels:
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
         cols = slice(None) if columns is None else np.asarray(columns, dtype=np.int64)  # no copy when serving
         if name == "embedding":
+            if len(rows) == 1:
+                # One query (serving): einsum stays on this thread; a threaded BLAS call for a
+                # 1 x 64 x 19k product costs more in thread hand-offs than in arithmetic on a busy host.
+                return np.einsum("ij,j->i", self.embeddings[cols], self.embeddings[rows[0]])[None, :]
             return self.embeddings[rows] @ self.embeddings[cols].T
         if name in self.text:
-            product = (self.text[name][rows] @ self.postings[name]).toarray()
+            if len(rows) == 1:
+                product = _one_row_product(self.text[name], self.postings[name], int(rows[0]))[None, :]
+            else:
+                product = (self.text[name][rows] @ self.postings[name]).toarray()
             return product if columns is None else product[:, cols]
         if name in ("era", "era_acclaim"):
             # era_acclaim: "well-known titles of the same years", what co-likes are largely made of.
@@ -181,8 +235,9 @@ class Channels:
         values = self.item_features[ITEM_CHANNELS.index(name), cols]
         return np.broadcast_to(values, (len(rows), len(values)))
 
-    def pair_scores(self, query_rows: np.ndarray, columns: np.ndarray | None = None,
-                    only: Sequence[int] | None = None) -> np.ndarray:
+    def pair_scores(
+        self, query_rows: np.ndarray, columns: np.ndarray | None = None, only: Sequence[int] | None = None
+    ) -> np.ndarray:
         """(len(CHANNELS), queries, items) float32: every channel (or `only` these) for each query x item."""
         rows = np.atleast_1d(np.asarray(query_rows, dtype=np.int64))
         n_cols = len(self) if columns is None else len(columns)

@@ -13,17 +13,41 @@ from pathlib import Path
 # Well-known titles across kinds, for a fan's-eye check of the lists (README keeps the output).
 SHOWCASE_TITLES = (
     # English shows
-    "Wednesday", "Stranger Things", "The Crown", "Ozark", "Bridgerton", "The Witcher", "Outer Banks", "You",
+    "Wednesday",
+    "Stranger Things",
+    "The Crown",
+    "Ozark",
+    "Bridgerton",
+    "The Witcher",
+    "Outer Banks",
+    "You",
     # movies
-    "Bird Box", "The Gray Man", "Glass Onion: A Knives Out Mystery", "Red Notice", "Extraction", "The Irishman",
+    "Bird Box",
+    "The Gray Man",
+    "Glass Onion: A Knives Out Mystery",
+    "Red Notice",
+    "Extraction",
+    "The Irishman",
     # anime
-    "Naruto", "ONE PIECE", "Attack on Titan", "Jujutsu Kaisen",
+    "Naruto",
+    "ONE PIECE",
+    "Attack on Titan",
+    "Jujutsu Kaisen",
     # kids
-    "CoComelon", "Peppa Pig", "Gabby's Dollhouse", "The Boss Baby: Back in Business",
+    "CoComelon",
+    "Peppa Pig",
+    "Gabby's Dollhouse",
+    "The Boss Baby: Back in Business",
     # Korean
-    "The Glory", "Squid Game", "Crash Landing on You", "All of Us Are Dead",
+    "The Glory",
+    "Squid Game",
+    "Crash Landing on You",
+    "All of Us Are Dead",
     # Spanish
-    "Money Heist", "Elite", "Narcos", "The Marked Heart",
+    "Money Heist",
+    "Elite",
+    "Narcos",
+    "The Marked Heart",
 )
 
 
@@ -33,9 +57,13 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
     parser.add_argument("--candidates", type=Path, default=None, help="candidates CSV (default: bundled)")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds over queries (default 5)")
     parser.add_argument("-k", type=int, default=10)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="write the weights JSON here (default: print only; the shipped file is "
-                             "recommender/ranking/blend_weights.json)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write the weights JSON here (default: print only; the shipped file is "
+        "recommender/ranking/blend_weights.json)",
+    )
 
 
 def run_fit_blend(args: argparse.Namespace) -> int:
@@ -49,12 +77,18 @@ def run_fit_blend(args: argparse.Namespace) -> int:
     rec = Recommender.load(args.model_dir, family_safe=False)
     task = dev_task(rec.items, rec.resolve, k=args.k, pairs=args.pairs, candidates=args.candidates)
     features, gains, excluded = fit_inputs(rec.ranker.channels, task)
-    print(f"fitting {features.shape[0]} channel weights on {len(task.queries)} queries x "
-          f"{len(task.candidates)} candidates ({args.folds}-fold CV by query) ...", file=sys.stderr, flush=True)
+    print(
+        f"fitting {features.shape[0]} channel weights on {len(task.queries)} queries x "
+        f"{len(task.candidates)} candidates ({args.folds}-fold CV by query) ...",
+        file=sys.stderr,
+        flush=True,
+    )
     result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds)
     result.weights.fitted.update({"pairs": str(args.pairs or bundled("dev_pairs.csv").name), "model": rec.version})
-    print(f"NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "
-          f"(folds: {', '.join(f'{v:.4f}' for v in result.per_fold)})")
+    print(
+        f"NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "
+        f"(folds: {', '.join(f'{v:.4f}' for v in result.per_fold)})"
+    )
     text = result.weights.to_json()
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")

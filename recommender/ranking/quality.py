@@ -39,12 +39,18 @@ def taste_gate(recommender: Recommender, k: int = 10, resamples: int = 1000) -> 
     ndcg = run.per_query["ndcg"]
     estimate = bootstrap(ndcg, resample_indices(len(ndcg), resamples, 0))
     unsafe, kids_queries = unsafe_kids_lists(recommender.ranker, k)
-    return {"metric": f"taste_ndcg@{k}", "value": round(float(np.nanmean(ndcg)), 6),
-            "ci_low": round(estimate.low, 6), "ci_high": round(estimate.high, 6), "queries": len(task.queries),
-            "coverage": round(run.coverage, 4),
-            "kids_unsafe_lists": unsafe, "kids_queries": kids_queries,
-            "mean_popularity_pct": round(float(np.nanmean(run.per_query["popularity_pct"])), 2),
-            "source": "bundled MovieTweetings co-likes (recommender/data/taste)"}
+    return {
+        "metric": f"taste_ndcg@{k}",
+        "value": round(float(np.nanmean(ndcg)), 6),
+        "ci_low": round(estimate.low, 6),
+        "ci_high": round(estimate.high, 6),
+        "queries": len(task.queries),
+        "coverage": round(run.coverage, 4),
+        "kids_unsafe_lists": unsafe,
+        "kids_queries": kids_queries,
+        "mean_popularity_pct": round(float(np.nanmean(run.per_query["popularity_pct"])), 2),
+        "source": "bundled MovieTweetings co-likes (recommender/data/taste)",
+    }
 
 
 __all__ = ["taste_gate", "unsafe_kids_lists"]

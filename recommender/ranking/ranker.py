@@ -28,13 +28,16 @@ class Ranker:
     def __init__(self, items: pd.DataFrame, embeddings: np.ndarray, weights: BlendWeights | None = None) -> None:
         self.channels = Channels.build(items, embeddings)
         self.weights = weights or BlendWeights.load()
-        self._w = self.weights.vector()
+        w = self.weights.vector()
+        # Scaled so that a blended score stays in [-1, 1] (every channel is in [-1, 1]); order is unchanged.
+        self._w = w / max(float(np.abs(w).sum()), 1e-12)
         self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0]
         self.maturity = self.channels.maturity
         band = self.maturity
         # 0 = known safe for children, 1 = teen, 2 = unknown, 3 = adult (never shown on safe lists)
-        self.safety_tier = np.select([np.isin(band, ["kids", "family"]), band == "teen", band == "unknown"],
-                                      [0, 1, 2], default=3)
+        self.safety_tier = np.select(
+            [np.isin(band, ["kids", "family"]), band == "teen", band == "unknown"], [0, 1, 2], default=3
+        )
 
     def __len__(self) -> int:
         return len(self._franchise)
@@ -46,8 +49,9 @@ class Ranker:
     def is_safe_query(self, row: int, family_safe: bool = False) -> bool:
         return family_safe or self.maturity[row] in SAFE_QUERY_BANDS
 
-    def rank(self, row: int, k: int, *, allowed: np.ndarray | None = None, fold: bool = True,
-             family_safe: bool = False) -> tuple[list[int], np.ndarray]:
+    def rank(
+        self, row: int, k: int, *, allowed: np.ndarray | None = None, fold: bool = True, family_safe: bool = False
+    ) -> tuple[list[int], np.ndarray]:
         """Top-k item rows for the query row and the blended scores they were ranked by.
 
         `allowed` (bool over items) removes items (filters, candidate sets); the query and, with
@@ -56,19 +60,31 @@ class Ranker:
         """
         return self._rank_scores(row, self.scores(row).astype(np.float64), k, allowed, fold, family_safe)
 
-    def rank_many(self, rows: np.ndarray, k: int, *, allowed: np.ndarray | None = None, fold: bool = True,
-                  family_safe: bool = False, chunk: int = 64) -> list[list[int]]:
+    def rank_many(
+        self,
+        rows: np.ndarray,
+        k: int,
+        *,
+        allowed: np.ndarray | None = None,
+        fold: bool = True,
+        family_safe: bool = False,
+        chunk: int = 64,
+    ) -> list[list[int]]:
         """`rank` for many query rows, scoring them in blocks (evaluation, the gate, the safety test)."""
         out: list[list[int]] = []
         rows = np.asarray(rows, dtype=np.int64)
         for start in range(0, len(rows), chunk):
             block = rows[start : start + chunk]
             scores = self.channels.blend(self._w, block).astype(np.float64)
-            out += [self._rank_scores(int(r), s, k, allowed, fold, family_safe)[0] for r, s in zip(block, scores, strict=False)]
+            out += [
+                self._rank_scores(int(r), s, k, allowed, fold, family_safe)[0]
+                for r, s in zip(block, scores, strict=False)
+            ]
         return out
 
-    def _rank_scores(self, row: int, scores: np.ndarray, k: int, allowed: np.ndarray | None, fold: bool,
-                     family_safe: bool) -> tuple[list[int], np.ndarray]:
+    def _rank_scores(
+        self, row: int, scores: np.ndarray, k: int, allowed: np.ndarray | None, fold: bool, family_safe: bool
+    ) -> tuple[list[int], np.ndarray]:
         keep = np.ones(len(scores), dtype=bool) if allowed is None else allowed.copy()
         keep[row] = False
         if fold:
@@ -83,8 +99,11 @@ class Ranker:
         pool = min(len(candidates), max(4 * k, k + 32))
         chosen: list[int] = []
         while True:
-            part = candidates[np.argpartition(-order_key[candidates], pool - 1)[:pool]] if pool < len(candidates) \
+            part = (
+                candidates[np.argpartition(-order_key[candidates], pool - 1)[:pool]]
+                if pool < len(candidates)
                 else candidates
+            )
             part = part[np.lexsort((part, -order_key[part]))]
             chosen, seen = [], set()
             for r in part.tolist():

@@ -25,11 +25,22 @@ def bundled(name: str) -> Path:
     return Path(str(resources.files("recommender").joinpath("data", "taste", name)))
 
 
-def dev_task(items: pd.DataFrame, resolve: Callable[[str], Any], *, k: int = 10,
-             pairs: Path | None = None, candidates: Path | None = None) -> Task:
+def dev_task(
+    items: pd.DataFrame,
+    resolve: Callable[[str], Any],
+    *,
+    k: int = 10,
+    pairs: Path | None = None,
+    candidates: Path | None = None,
+) -> Task:
     """The taste dev set as an evaluation task over `items` (query's franchise excluded, as `evaluate` does)."""
-    task, _ = load_pairs_task(pairs or bundled("dev_pairs.csv"), items, resolve, k=k,
-                              candidates_path=candidates or bundled("dev_candidates.csv"))
+    task, _ = load_pairs_task(
+        pairs or bundled("dev_pairs.csv"),
+        items,
+        resolve,
+        k=k,
+        candidates_path=candidates or bundled("dev_candidates.csv"),
+    )
     return task
 
 

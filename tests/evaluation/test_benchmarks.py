@@ -39,7 +39,10 @@ class RecordingTrainer:
 def test_genre_benchmark_withholds_genres_and_uses_one_query_per_franchise(fixture_catalog):
     trainer = RecordingTrainer()
     result = b.genre_benchmark(fixture_catalog, queries=60, epochs=3, trainer=trainer, resamples=50)
-    assert [(c[1], c[2], c[3]) for c in trainer.calls] == [(frozenset({"genres"}), "default", 3), (frozenset({"genres"}), "seed", 3)]
+    assert [(c[1], c[2], c[3]) for c in trainer.calls] == [
+        (frozenset({"genres"}), "default", 3),
+        (frozenset({"genres"}), "seed", 3),
+    ]
     loose = result.evaluations["loose"]
     items = fixture_catalog.items.reset_index(drop=True)
     queries = loose.task.queries
@@ -109,6 +112,7 @@ def test_genre_benchmark_with_a_real_tiny_training_run(fixture_catalog):
     loose = result.evaluations["loose"]
     assert loose.runs[0].name == "model"
     emb = result.space
+    assert emb is not None
     assert emb.shape[0] == len(fixture_catalog.items)
     assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
     # measured, not asserted to win: only that the run produced defined values for every query
@@ -125,9 +129,26 @@ def test_cli_benchmark_all_json_and_report(tmp_path, monkeypatch, capsys):
 
     trainer = RecordingTrainer()
     monkeypatch.setattr(b, "default_trainer", lambda progress=None: trainer)
-    code = main(["evaluate", "--benchmark", "all", "--data", str(FIXTURES / "catalog_iso.csv"),
-                 "--enrich", str(FIXTURES / "enrichment.csv"), "--json", "--resamples", "20", "--queries", "40",
-                 "--epochs", "1", "--report", str(tmp_path / "report")])
+    code = main(
+        [
+            "evaluate",
+            "--benchmark",
+            "all",
+            "--data",
+            str(FIXTURES / "catalog_iso.csv"),
+            "--enrich",
+            str(FIXTURES / "enrichment.csv"),
+            "--json",
+            "--resamples",
+            "20",
+            "--queries",
+            "40",
+            "--epochs",
+            "1",
+            "--report",
+            str(tmp_path / "report"),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     data = json.loads(captured.out)

@@ -69,7 +69,14 @@ def test_family_safe_setting_makes_adult_queries_safe_too(full_ranker: Ranker) -
 
 def test_maturity_bands_from_certifications() -> None:
     assert [maturity_band(c) for c in ("TV-Y", "PG", "TV-14", "TV-MA", "R", "", "NR")] == [
-        "kids", "family", "teen", "adult", "adult", "unknown", "unknown"]
+        "kids",
+        "family",
+        "teen",
+        "adult",
+        "adult",
+        "unknown",
+        "unknown",
+    ]
 
 
 def test_evaluate_measures_the_lists_recommend_returns(model_dir) -> None:
