@@ -1,4 +1,4 @@
-"""`python -m recommender train|retrain|recommend|evaluate`: the library's command line.
+"""`python -m recommender train|retrain|recommend|evaluate|fit-blend|showcase`: the library's command line.
 
 Errors a user can fix (bad CSV, missing model, unknown title) print one clear line and exit 2;
 `--progress json` turns all output into one JSON object per line for programs such as the bot.
@@ -69,6 +69,13 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
     from recommender.evaluation.cli import add_evaluate_arguments
 
     add_evaluate_arguments(sub.add_parser("evaluate", help="quality figures with baselines"), settings)
+
+    from recommender.ranking.commands import add_fit_blend_arguments, add_showcase_arguments
+
+    add_fit_blend_arguments(sub.add_parser("fit-blend", help="fit the ranking's channel weights on the taste dev set"),
+                            settings.resolved_model_dir)
+    add_showcase_arguments(sub.add_parser("showcase", help="top lists for 30 well-known titles, to judge by eye"),
+                           settings.resolved_model_dir)
     return parser
 
 
@@ -154,6 +161,14 @@ def main(argv: list[str] | None = None) -> int:
             return _run_train(args, gate=args.command == "retrain")
         if args.command == "recommend":
             return _run_recommend(args)
+        if args.command == "fit-blend":
+            from recommender.ranking.commands import run_fit_blend
+
+            return run_fit_blend(args)
+        if args.command == "showcase":
+            from recommender.ranking.commands import run_showcase
+
+            return run_showcase(args)
         from recommender.evaluation.cli import run_evaluate
 
         return run_evaluate(args)

@@ -43,17 +43,37 @@ def data_hash(*paths: Path | None) -> str:
     return digest.hexdigest()
 
 
-def quality_gate(recommender: Recommender, k: int = 10, max_queries: int = 400) -> dict:
-    """A label-free score used to decide whether a retrained model may replace the current one.
+# Below this many resolvable taste queries (a small or foreign catalog) the gate falls back to label-free proxies.
+MIN_TASTE_QUERIES = 30
 
-    With genres (an enrichment file) it is the `genre` benchmark's NDCG@k (graded genre overlap, one
-    query per franchise, siblings excluded) computed on the model as trained; without, the share of
-    neighbours with the query's language and type, a weak but non-trivial proxy. Both are computed
-    identically for the old and the new model.
+
+def quality_gate(recommender: Recommender, k: int = 10, max_queries: int = 400) -> dict:
+    """The score that decides whether a retrained model may replace the current one.
+
+    On a catalog where the bundled taste dev set resolves (the shipped one), it is the served
+    ranking's NDCG@k on real co-likes (MovieTweetings, `recommender/data/taste/`) with its 95%
+    interval, plus the count of kids/family titles whose list holds an adult title (must be 0).
+    Elsewhere (a user's own small catalog) it falls back to label-free proxies: the `genre`
+    benchmark's NDCG@k with genres, else the share of neighbours with the query's language and type.
+    All are computed identically for the old and the new model.
     """
+    from recommender.evaluation.pairs import PairsError
+    from recommender.ranking.quality import taste_gate
+
+    try:
+        taste = taste_gate(recommender, k=k)
+    except PairsError:
+        taste = None
+    if taste is not None and taste["queries"] >= MIN_TASTE_QUERIES:
+        return taste
+    return _label_free_gate(recommender, k, max_queries)
+
+
+def _label_free_gate(recommender: Recommender, k: int, max_queries: int) -> dict:
     from recommender.evaluation import benchmarks as b
     from recommender.evaluation.baselines import EmbeddingScorer
     from recommender.evaluation.harness import Task, run_system
+    from recommender.ranking.quality import unsafe_kids_lists
 
     items = recommender.items
     sets = b.genre_sets(items)
@@ -65,14 +85,18 @@ def quality_gate(recommender: Recommender, k: int = 10, max_queries: int = 400) 
         matrix, _ = b.genre_matrix(sets)
         task = Task("gate", items, queries, enriched, b.genre_relevance(matrix, ids, queries, enriched), k=k)
         value = float(np.nanmean(run_system(task, scorer).per_query["ndcg"]))
-        return {"metric": f"genre_ndcg@{k}", "value": value, "queries": len(queries)}
+        unsafe, kids = unsafe_kids_lists(recommender.ranker, k)
+        return {"metric": f"genre_ndcg@{k}", "value": value, "queries": len(queries),
+                "kids_unsafe_lists": unsafe, "kids_queries": kids}
     everything = np.arange(len(items))
     queries = b.sample_one_per_franchise(items, everything, max_queries, seed=0)
     profile = (items["language"] + "|" + items["content_type"]).to_numpy()
     relevance = [{int(i): 1.0 for i in ids[profile == profile[q]]} for q in queries]
     task = Task("gate", items, queries, everything, relevance, k=k)
     value = float(np.nanmean(run_system(task, scorer).per_query["precision"]))
-    return {"metric": f"language_type_agreement@{k}", "value": value, "queries": len(queries)}
+    unsafe, kids = unsafe_kids_lists(recommender.ranker, k)
+    return {"metric": f"language_type_agreement@{k}", "value": value, "queries": len(queries),
+            "kids_unsafe_lists": unsafe, "kids_queries": kids}
 
 
 def verify(path: Path) -> Recommender:
@@ -139,6 +163,9 @@ def train_and_save(
 
 
 def _compare_with_current(model_root: Path, new_gate: dict) -> tuple[bool, str]:
+    if new_gate.get("kids_unsafe_lists", 0) > 0:
+        return False, (f"new model refused: {new_gate['kids_unsafe_lists']} kids/family titles would get an adult "
+                       "title in their list")
     current = artifacts.current_version(model_root)
     if current is None:
         return True, "no current model"

@@ -1,9 +1,10 @@
-"""Answer "what is similar to X" from an exported embedding matrix, in milliseconds.
+"""Answer "what is similar to X" from an exported model version, in milliseconds.
 
-Production shape (see README): no `model.predict` per request and no TensorFlow import. Exact cosine
-top-k over an L2-normalised float32 matrix in memory is ~0.2 ms for 19k x 64; an ANN index only pays
-off from ~10^5-10^6 items. Everything here is synchronous and CPU-bound: async callers use
-`asyncio.to_thread`.
+Production shape (see README): no `model.predict` per request and no TensorFlow import. The ranking
+is `recommender.ranking.Ranker`: a blend of similarity channels (the learned embedding, title
+character and word TF-IDF, genres, description, people, era, acclaim, ...) precomputed at load time
+as normalised dense/sparse matrices, so one query scores the full catalog in about a millisecond.
+Everything here is synchronous and CPU-bound: async callers use `asyncio.to_thread`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import pandas as pd
 from recommender.artifacts import ArtifactError, load_artifact, resolve_model_path
 from recommender.catalog import genre_set
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
+from recommender.ranking.blend import BlendWeights
+from recommender.ranking.ranker import Ranker
 
 __all__ = [
     "ArtifactError", "Item", "Match", "QueryError", "Recommendation", "RecommendationResult",
     "Recommender", "Resolution", "UnknownTitleError",
 ]
-# Popularity re-ranking reorders this many nearest neighbours by hours viewed.
+# Popularity re-ranking reorders this many best-ranked titles by hours viewed.
 POPULARITY_POOL = 50
 
 
@@ -37,6 +40,7 @@ class Item:
     hours_viewed: int
     genres: str
     franchise_key: str
+    maturity: str = "unknown"
 
 
 @dataclass(frozen=True)
@@ -87,33 +91,38 @@ class UnknownTitleError(QueryError):
         self.resolution = resolution
 
 
-def _items_from_table(table: pd.DataFrame) -> list[Item]:
+def _items_from_table(table: pd.DataFrame, maturity: np.ndarray) -> list[Item]:
     years = pd.to_numeric(table["release_year"], errors="coerce")
     return [
         Item(
-            item_id=int(row.item_id),
+            item_id=int(row.item_id),  # type: ignore[arg-type]
             title=str(row.title),
             content_type=str(row.content_type),
             language=str(row.language),
             release_date=str(row.release_date) or None,
             release_year=None if pd.isna(year) else int(year),
-            hours_viewed=int(row.hours_viewed),
+            hours_viewed=int(row.hours_viewed),  # type: ignore[arg-type]
             genres=str(row.genres),
             franchise_key=str(row.franchise_key),
+            maturity=str(band),
         )
-        for row, year in zip(table.itertuples(index=False), years)
+        for row, year, band in zip(table.itertuples(index=False), years, maturity, strict=False)
     ]
 
 
 class Recommender:
     """A loaded model version: embeddings, item table and title index, all in memory."""
 
-    def __init__(self, embeddings: np.ndarray, items: pd.DataFrame, metadata: dict) -> None:
+    def __init__(self, embeddings: np.ndarray, items: pd.DataFrame, metadata: dict, *,
+                 weights: BlendWeights | None = None, family_safe: bool = False) -> None:
         self.embeddings = embeddings
         self.items = items.reset_index(drop=True)
         self.metadata = metadata
         self.version = str(metadata.get("version", "unversioned"))
-        self._items = _items_from_table(self.items)
+        # Every list family-safe (a server setting, FAMILY_SAFE); kids/family queries always are.
+        self.family_safe = family_safe
+        self.ranker = Ranker(self.items, embeddings, weights)
+        self._items = _items_from_table(self.items, self.ranker.maturity)
         self._row_of_id = {item.item_id: row for row, item in enumerate(self._items)}
         self._hours = self.items["hours_viewed"].to_numpy(dtype=np.float64)
         self._franchise = pd.factorize(self.items["franchise_key"])[0]
@@ -125,10 +134,17 @@ class Recommender:
         self.index = TitleIndex(self.items["title"].tolist(), self._hours)
 
     @classmethod
-    def load(cls, path: str | Path) -> Recommender:
-        """Load a version directory, or the version a model root's `CURRENT` names."""
+    def load(cls, path: str | Path, *, family_safe: bool | None = None) -> Recommender:
+        """Load a version directory, or the version a model root's `CURRENT` names.
+
+        `family_safe=None` takes the `FAMILY_SAFE` setting (environment or `.env`).
+        """
+        if family_safe is None:
+            from recommender.settings import RecommenderSettings
+
+            family_safe = RecommenderSettings().family_safe
         artifact = load_artifact(resolve_model_path(Path(path)))
-        return cls(artifact.embeddings, artifact.items, artifact.metadata)
+        return cls(artifact.embeddings, artifact.items, artifact.metadata, family_safe=family_safe)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -203,22 +219,24 @@ class Recommender:
         content_type: str | None = None,
         include_franchise: bool = False,
         by_popularity: bool = False,
+        family_safe: bool | None = None,
     ) -> RecommendationResult:
-        """Top-k by cosine similarity, one entry per franchise unless `include_franchise`."""
+        """Top-k by the blended ranking, one entry per franchise unless `include_franchise`.
+
+        Kids and family queries (and every query when `family_safe`, default: the instance's
+        setting) never get adult items, and get unknown-maturity items only after known-safe ones.
+        """
         if not 1 <= int(k) <= 100:
             raise QueryError("k must be between 1 and 100.")
         row, resolution = self._query_row(query, language=language, content_type=content_type)
-        scores = self.embeddings @ self.embeddings[row]
-        allowed = np.ones(len(scores), dtype=bool)
-        allowed[row] = False
-        if not include_franchise:
-            allowed &= self._franchise != self._franchise[row]
+        allowed = np.ones(len(self._items), dtype=bool)
         if language:
             allowed &= self._language == self._match_choice(language, self.languages, "language")
         if content_type:
             allowed &= self._type == self._match_choice(content_type, self.content_types, "type")
-        scores = np.where(allowed, scores, -np.inf)
-        chosen = self._top_rows(scores, k, fold=not include_franchise, by_popularity=by_popularity)
+        safe = self.family_safe if family_safe is None else family_safe
+        chosen, scores = self._top_rows(row, k, allowed, fold=not include_franchise, by_popularity=by_popularity,
+                                        family_safe=safe)
         query_item = self._items[row]
         recs = [
             Recommendation(self._items[r], rank, float(scores[r]), self._reason(row, r))
@@ -233,29 +251,15 @@ class Recommender:
                 return choice
         raise QueryError(f"Unknown {what} `{value[:40]}`; choose one of {', '.join(choices)}.")
 
-    def _top_rows(self, scores: np.ndarray, k: int, *, fold: bool, by_popularity: bool) -> list[int]:
-        valid = int(np.isfinite(scores).sum())
-        want = max(k, POPULARITY_POOL if by_popularity else k)
-        pool = min(valid, want * 8 + 32)
-        chosen: list[int] = []
-        while True:
-            top = np.argpartition(-scores, pool - 1)[:pool] if pool < len(scores) else np.arange(len(scores))
-            top = top[np.lexsort((top, -scores[top]))]
-            top = top[np.isfinite(scores[top])]
-            chosen, seen = [], set()
-            for r in top.tolist():
-                if fold and self._franchise[r] in seen:
-                    continue
-                seen.add(self._franchise[r])
-                chosen.append(r)
-                if len(chosen) == want:
-                    break
-            if len(chosen) == want or pool >= valid:
-                break
-            pool = min(valid, pool * 4)
+    def _top_rows(self, row: int, k: int, allowed: np.ndarray, *, fold: bool, by_popularity: bool,
+                  family_safe: bool) -> tuple[list[int], np.ndarray]:
+        want = max(k, POPULARITY_POOL) if by_popularity else k
+        chosen, scores = self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe)
         if by_popularity:
-            chosen = sorted(chosen, key=lambda r: -self._hours[r])
-        return chosen[:k]
+            safe = self.ranker.is_safe_query(row, family_safe)
+            tier = self.ranker.safety_tier if safe else np.zeros(len(self._items), dtype=np.int64)
+            chosen = sorted(chosen, key=lambda r: (tier[r], -self._hours[r]))
+        return chosen[:k], scores
 
     def _reason(self, query_row: int, row: int) -> str:
         """A short, truthful why: shared genres, franchise, language, type and era."""

@@ -44,6 +44,7 @@ class RecommenderSettings(BaseSettings):
         default=None, description="A user's own listing CSV, joined in addition to the bundled ones."
     )
     bundled_enrichment: bool = Field(default=True, description="Join the listings shipped with the package.")
+    family_safe: bool = Field(default=False, description="Every list family-safe: no adult titles, unknown last.")
 
     @property
     def enrichment_sources(self) -> list[Path]:

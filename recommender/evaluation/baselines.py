@@ -129,17 +129,17 @@ class TitleTfidfScorer:
         doc_counts: list[np.ndarray] = []
         for title in self.titles:
             grams = [vocab.setdefault(g, len(vocab)) for g in char_ngrams(str(title), self.n)]
-            ids, counts = np.unique(np.asarray(grams, dtype=np.int64), return_counts=True)
+            ids, term_counts = np.unique(np.asarray(grams, dtype=np.int64), return_counts=True)
             doc_terms.append(ids)
-            doc_counts.append(counts)
+            doc_counts.append(term_counts)
         n_docs = len(self.titles)
         lengths = np.array([len(d) for d in doc_terms], dtype=np.int64)
         self._doc_ptr = np.concatenate([[0], np.cumsum(lengths)])
-        terms = np.concatenate(doc_terms) if n_docs else np.zeros(0, dtype=np.int64)
+        terms: np.ndarray = np.concatenate(doc_terms) if n_docs else np.zeros(0, dtype=np.int64)
         counts = np.concatenate(doc_counts).astype(np.float64) if n_docs else np.zeros(0)
         df = np.bincount(terms, minlength=len(vocab)).astype(np.float64)
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0  # smoothed idf, as in scikit-learn
-        weights = (1.0 + np.log(counts)) * idf[terms]    # sublinear tf
+        weights = (1.0 + np.log(counts)) * idf[terms]  # sublinear tf
         doc_of = np.repeat(np.arange(n_docs), lengths)
         norms = np.sqrt(np.bincount(doc_of, weights=weights**2, minlength=n_docs))
         weights = weights / np.where(norms[doc_of] > 0, norms[doc_of], 1.0)
@@ -158,7 +158,9 @@ class TitleTfidfScorer:
         # indices of every posting of every query term, without a Python loop over terms
         offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
         idx = np.arange(sizes.sum()) + offsets
-        return np.bincount(self._post_docs[idx], weights=self._post_weights[idx] * np.repeat(qw, sizes), minlength=len(self.titles))
+        return np.bincount(
+            self._post_docs[idx], weights=self._post_weights[idx] * np.repeat(qw, sizes), minlength=len(self.titles)
+        )
 
     def scores(self, query_rows: np.ndarray, candidate_rows: np.ndarray) -> np.ndarray:
         out = np.empty((len(query_rows), len(candidate_rows)), dtype=np.float32)
@@ -177,6 +179,8 @@ def standard_baselines(items: pd.DataFrame, seed: int = 0) -> list[Scorer]:
     return [
         RandomScorer(n_items=len(items), seed=seed),
         PopularityScorer(items["popularity"].to_numpy()),
-        SameLanguageTypeScorer(items["language"].to_numpy(), items["content_type"].to_numpy(), items["popularity"].to_numpy()),
+        SameLanguageTypeScorer(
+            items["language"].to_numpy(), items["content_type"].to_numpy(), items["popularity"].to_numpy()
+        ),
         TitleTfidfScorer(title_text(items)),
     ]

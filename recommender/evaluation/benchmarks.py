@@ -53,8 +53,10 @@ def default_trainer(progress: Callable[[str], None] | None = None) -> Trainer:
         if epochs is not None:
             config = replace(config, epochs=epochs)
         if progress:
-            progress(f"training {arch} model on {len(catalog.items)} items ({config.epochs} epochs, withheld: "
-                     f"{', '.join(sorted(withhold)) or 'nothing'})")
+            progress(
+                f"training {arch} model on {len(catalog.items)} items ({config.epochs} epochs, withheld: "
+                f"{', '.join(sorted(withhold)) or 'nothing'})"
+            )
         return train_model(catalog, config)
 
     return train
@@ -81,18 +83,26 @@ def genre_matrix(sets: Sequence[frozenset[str]], exclude: frozenset[str] = froze
     return matrix, vocab
 
 
-def genre_relevance(matrix: np.ndarray, ids: np.ndarray, query_rows: np.ndarray, candidate_rows: np.ndarray) -> list[dict[int, float]]:
+def genre_relevance(
+    matrix: np.ndarray, ids: np.ndarray, query_rows: np.ndarray, candidate_rows: np.ndarray
+) -> list[dict[int, float]]:
     """Graded judgments: grade = number of shared genres (0 = not relevant)."""
     overlap = matrix[query_rows] @ matrix[candidate_rows].T
     out = []
     for row in overlap:
         hit = np.flatnonzero(row > 0)
-        out.append(dict(zip(ids[candidate_rows[hit]].tolist(), row[hit].astype(float).tolist())))
+        out.append(dict(zip(ids[candidate_rows[hit]].tolist(), row[hit].astype(float).tolist(), strict=False)))
     return out
 
 
-def chance_agreement(sets: Sequence[frozenset[str]], franchises: np.ndarray, rows: np.ndarray, *, pairs: int = 100_000,
-                     seed: int = DEFAULT_SEED) -> dict[str, float]:
+def chance_agreement(
+    sets: Sequence[frozenset[str]],
+    franchises: np.ndarray,
+    rows: np.ndarray,
+    *,
+    pairs: int = 100_000,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, float]:
     """How often two random enriched titles of different franchises share a genre, loose and strict.
 
     This is the precision a random recommender gets; any "relevant" figure must be read against it.
@@ -101,8 +111,10 @@ def chance_agreement(sets: Sequence[frozenset[str]], franchises: np.ndarray, row
     a, b = rng.choice(rows, pairs), rng.choice(rows, pairs)
     keep = franchises[a] != franchises[b]
     a, b = a[keep], b[keep]
-    loose = np.mean([bool(sets[i] & sets[j]) for i, j in zip(a, b)]) if len(a) else math.nan
-    strict = np.mean([bool((sets[i] & sets[j]) - BROAD_GENRES) for i, j in zip(a, b)]) if len(a) else math.nan
+    loose = np.mean([bool(sets[i] & sets[j]) for i, j in zip(a, b, strict=False)]) if len(a) else math.nan
+    strict = (
+        np.mean([bool((sets[i] & sets[j]) - BROAD_GENRES) for i, j in zip(a, b, strict=False)]) if len(a) else math.nan
+    )
     return {"loose": float(loose), "strict": float(strict), "pairs": len(a)}
 
 
@@ -143,11 +155,16 @@ class BenchmarkResult:
     space: np.ndarray | None = None  # embedding of the model under test, for the report's map
 
     def to_dict(self) -> dict:
-        return {"benchmark": self.name, "summary": self.summary,
-                "evaluations": {k: e.to_dict() for k, e in self.evaluations.items()}}
+        return {
+            "benchmark": self.name,
+            "summary": self.summary,
+            "evaluations": {k: e.to_dict() for k, e in self.evaluations.items()},
+        }
 
 
-def _systems(model_embeddings: np.ndarray, seed_embeddings: np.ndarray | None, items: pd.DataFrame, seed: int) -> list[Scorer]:
+def _systems(
+    model_embeddings: np.ndarray, seed_embeddings: np.ndarray | None, items: pd.DataFrame, seed: int
+) -> list[Scorer]:
     systems: list[Scorer] = [EmbeddingScorer("model", model_embeddings)]
     if seed_embeddings is not None:
         systems.append(EmbeddingScorer("seed model", seed_embeddings))
@@ -158,10 +175,19 @@ def _systems(model_embeddings: np.ndarray, seed_embeddings: np.ndarray | None, i
 # Benchmarks
 
 
-def genre_benchmark(catalog: Catalog, *, k: int = 10, queries: int = DEFAULT_QUERIES, epochs: int | None = None,
-                    seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES, trainer: Trainer | None = None,
-                    withhold: frozenset[str] = frozenset({"genres"}), with_seed_model: bool = True,
-                    train_seed: int = 42) -> BenchmarkResult:
+def genre_benchmark(
+    catalog: Catalog,
+    *,
+    k: int = 10,
+    queries: int = DEFAULT_QUERIES,
+    epochs: int | None = None,
+    seed: int = DEFAULT_SEED,
+    resamples: int = DEFAULT_RESAMPLES,
+    trainer: Trainer | None = None,
+    withhold: frozenset[str] = frozenset({"genres"}),
+    with_seed_model: bool = True,
+    train_seed: int = 42,
+) -> BenchmarkResult:
     """Genre-overlap relevance over enriched items, genres withheld from every trained model."""
     trainer = trainer or default_trainer()
     if "genres" not in withhold:
@@ -180,25 +206,41 @@ def genre_benchmark(catalog: Catalog, *, k: int = 10, queries: int = DEFAULT_QUE
     space = loose / np.maximum(np.linalg.norm(loose, axis=1, keepdims=True), 1e-12)
     evaluations = {}
     for variant, matrix in (("loose", loose), ("strict", strict)):
-        task = Task(f"genre ({variant})", items, query_rows, enriched, genre_relevance(matrix, ids, query_rows, enriched),
-                    k=k, exclude_franchise=True, reference_space=space, reference_space_name="genre multi-hot")
+        task = Task(
+            f"genre ({variant})",
+            items,
+            query_rows,
+            enriched,
+            genre_relevance(matrix, ids, query_rows, enriched),
+            k=k,
+            exclude_franchise=True,
+            reference_space=space,
+            reference_space_name="genre multi-hot",
+        )
         evaluations[variant] = evaluate(task, systems, resamples=resamples, seed=seed)
     chance = chance_agreement(sets, franchises, enriched, seed=seed)
     head = evaluations["loose"].estimates
     summary = {
-        "items": len(items), "enriched_items": len(enriched), "queries": len(query_rows),
-        "withheld_features": sorted(withhold), "broad_genres_ignored_by_strict": sorted(BROAD_GENRES),
+        "items": len(items),
+        "enriched_items": len(enriched),
+        "queries": len(query_rows),
+        "withheld_features": sorted(withhold),
+        "broad_genres_ignored_by_strict": sorted(BROAD_GENRES),
         "random_pair_agreement": chance,
         "model_beats": {
-            name: {"ndcg_ci_disjoint": not head["model"]["ndcg"].overlaps(head[name]["ndcg"]),
-                   "paired_diff": evaluations["loose"].differences[name]["ndcg"].to_dict()}
-            for name in head if name != "model"
+            name: {
+                "ndcg_ci_disjoint": not head["model"]["ndcg"].overlaps(head[name]["ndcg"]),
+                "paired_diff": evaluations["loose"].differences[name]["ndcg"].to_dict(),
+            }
+            for name in head
+            if name != "model"
         },
     }
     for evaluation in evaluations.values():
         # share of candidates relevant to the average query = expected precision of a random list
         evaluation.task.notes["relevant_share_of_candidates"] = float(
-            np.mean([len(r) for r in evaluation.task.relevance]) / max(len(enriched) - 1, 1))
+            np.mean([len(r) for r in evaluation.task.relevance]) / max(len(enriched) - 1, 1)
+        )
     return BenchmarkResult("genre", evaluations, summary, head["model"]["ndcg"], model.embeddings)
 
 
@@ -222,13 +264,26 @@ def _subset_catalog(catalog: Catalog, rows: np.ndarray) -> Catalog:
     items = catalog.items.iloc[rows].copy()
     items["item_id"] = np.arange(len(items), dtype="int64")
     items.index = pd.Index(items["item_id"].to_numpy(), name=catalog.items.index.name)
-    return Catalog(items=items, languages=list(catalog.languages), content_types=list(catalog.content_types),
-                   report=copy.deepcopy(catalog.report))
+    return Catalog(
+        items=items,
+        languages=list(catalog.languages),
+        content_types=list(catalog.content_types),
+        report=copy.deepcopy(catalog.report),
+    )
 
 
-def cold_start_benchmark(catalog: Catalog, *, k: int = 10, queries: int = DEFAULT_QUERIES, epochs: int | None = None,
-                         seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES, trainer: Trainer | None = None,
-                         holdout: float = HOLDOUT_SHARE, train_seed: int = 42) -> BenchmarkResult:
+def cold_start_benchmark(
+    catalog: Catalog,
+    *,
+    k: int = 10,
+    queries: int = DEFAULT_QUERIES,
+    epochs: int | None = None,
+    seed: int = DEFAULT_SEED,
+    resamples: int = DEFAULT_RESAMPLES,
+    trainer: Trainer | None = None,
+    holdout: float = HOLDOUT_SHARE,
+    train_seed: int = 42,
+) -> BenchmarkResult:
     """Held-out franchises embedded from metadata alone vs the same items when trained on everything.
 
     Queries are held-out enriched items (one per franchise); candidates are all enriched items; the
@@ -255,26 +310,53 @@ def cold_start_benchmark(catalog: Catalog, *, k: int = 10, queries: int = DEFAUL
     matrix, _ = genre_matrix(genre_sets(items))
     ids = items["item_id"].to_numpy()
     space = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    task = Task("cold-start (genre, held-out queries)", items, query_rows, enriched,
-                genre_relevance(matrix, ids, query_rows, enriched), k=k, exclude_franchise=True,
-                reference_space=space, reference_space_name="genre multi-hot",
-                notes={"held_out_items": len(held_rows), "held_out_franchises": int(items.loc[held, "franchise_key"].nunique()),
-                       "training_items": len(train_rows)})
-    systems = [EmbeddingScorer("cold (held out)", cold), EmbeddingScorer("warm (trained on all)", warm_model.embeddings)]
+    task = Task(
+        "cold-start (genre, held-out queries)",
+        items,
+        query_rows,
+        enriched,
+        genre_relevance(matrix, ids, query_rows, enriched),
+        k=k,
+        exclude_franchise=True,
+        reference_space=space,
+        reference_space_name="genre multi-hot",
+        notes={
+            "held_out_items": len(held_rows),
+            "held_out_franchises": int(items.loc[held, "franchise_key"].nunique()),
+            "training_items": len(train_rows),
+        },
+    )
+    systems: list[Scorer] = [
+        EmbeddingScorer("cold (held out)", cold),
+        EmbeddingScorer("warm (trained on all)", warm_model.embeddings),
+    ]
     systems += standard_baselines(items, seed=seed)
     evaluation = evaluate(task, systems, resamples=resamples, seed=seed)
     indices = resample_indices(len(query_rows), resamples, seed)
     kept = ratio(evaluation.runs[0].per_query["ndcg"], evaluation.runs[1].per_query["ndcg"], indices)
-    summary = {"holdout_share": holdout, "held_out_items": len(held_rows), "queries": len(query_rows),
-               "cold_ndcg": evaluation.estimates["cold (held out)"]["ndcg"].to_dict(),
-               "warm_ndcg": evaluation.estimates["warm (trained on all)"]["ndcg"].to_dict(),
-               "cold_over_warm": kept.to_dict(), "meets_90_percent": bool(kept.mean >= 0.9),
-               "meets_90_percent_at_ci_low": bool(kept.low >= 0.9)}
+    summary = {
+        "holdout_share": holdout,
+        "held_out_items": len(held_rows),
+        "queries": len(query_rows),
+        "cold_ndcg": evaluation.estimates["cold (held out)"]["ndcg"].to_dict(),
+        "warm_ndcg": evaluation.estimates["warm (trained on all)"]["ndcg"].to_dict(),
+        "cold_over_warm": kept.to_dict(),
+        "meets_90_percent": bool(kept.mean >= 0.9),
+        "meets_90_percent_at_ci_low": bool(kept.low >= 0.9),
+    }
     return BenchmarkResult("cold-start", {"cold-start": evaluation}, summary, kept, cold)
 
 
-def franchise_benchmark(catalog: Catalog, *, queries: int = 1000, epochs: int | None = None, seed: int = DEFAULT_SEED,
-                        resamples: int = DEFAULT_RESAMPLES, trainer: Trainer | None = None, train_seed: int = 42) -> BenchmarkResult:
+def franchise_benchmark(
+    catalog: Catalog,
+    *,
+    queries: int = 1000,
+    epochs: int | None = None,
+    seed: int = DEFAULT_SEED,
+    resamples: int = DEFAULT_RESAMPLES,
+    trainer: Trainer | None = None,
+    train_seed: int = 42,
+) -> BenchmarkResult:
     """With franchise folding off, do a title's siblings come first? (hit@1 and recall@5)."""
     trainer = trainer or default_trainer()
     items = catalog.items.reset_index(drop=True)
@@ -291,10 +373,27 @@ def franchise_benchmark(catalog: Catalog, *, queries: int = 1000, epochs: int | 
         members.setdefault(keys[row], []).append(int(ids[row]))
     relevance = [{i: 1.0 for i in members[keys[row]] if i != ids[row]} for row in query_rows]
     model = trainer(catalog, frozenset(), "default", epochs, train_seed)
-    task = Task("franchise (siblings, folding off)", items, query_rows, np.arange(len(items)), relevance, k=5,
-                exclude_franchise=False, extra_metrics=("hit_at_1",), notes={"franchise_groups": int((sizes >= 2).sum())})
-    evaluation = evaluate(task, [EmbeddingScorer("model", model.embeddings)] + standard_baselines(items, seed=seed),
-                          resamples=resamples, seed=seed)
+    task = Task(
+        "franchise (siblings, folding off)",
+        items,
+        query_rows,
+        np.arange(len(items)),
+        relevance,
+        k=5,
+        exclude_franchise=False,
+        extra_metrics=("hit_at_1",),
+        notes={"franchise_groups": int((sizes >= 2).sum())},
+    )
+    evaluation = evaluate(
+        task,
+        [EmbeddingScorer("model", model.embeddings), *standard_baselines(items, seed=seed)],
+        resamples=resamples,
+        seed=seed,
+    )
     est = evaluation.estimates["model"]
-    summary = {"queries": len(query_rows), "hit_at_1": est["hit_at_1"].to_dict(), "recall_at_5": est["recall"].to_dict()}
+    summary = {
+        "queries": len(query_rows),
+        "hit_at_1": est["hit_at_1"].to_dict(),
+        "recall_at_5": est["recall"].to_dict(),
+    }
     return BenchmarkResult("franchise", {"franchise": evaluation}, summary, est["hit_at_1"], model.embeddings)

@@ -26,12 +26,17 @@ class Estimate:
     mean: float
     low: float
     high: float
-    n: int          # queries with a defined value
-    skipped: int    # queries left out (undefined value)
+    n: int  # queries with a defined value
+    skipped: int  # queries left out (undefined value)
 
     def to_dict(self) -> dict:
-        return {"mean": _clean(self.mean), "ci_low": _clean(self.low), "ci_high": _clean(self.high),
-                "n": self.n, "skipped": self.skipped}
+        return {
+            "mean": _clean(self.mean),
+            "ci_low": _clean(self.low),
+            "ci_high": _clean(self.high),
+            "n": self.n,
+            "skipped": self.skipped,
+        }
 
     def overlaps(self, other: Estimate) -> bool:
         return not (self.low > other.high or other.low > self.high)

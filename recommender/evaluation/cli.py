@@ -24,29 +24,64 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser, settings: Any = None
 
         settings = RecommenderSettings()
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--pairs", type=Path, metavar="CSV",
-                      help="human judgments: query_title,relevant_title[,score]; titles resolved like the bot does")
-    mode.add_argument("--benchmark", choices=("genre", "cold-start", "franchise", "all"),
-                      help="built-in label-free benchmark (trains models; needs --enrich for genre and cold-start)")
-    mode.add_argument("--feedback", metavar="DATABASE_URL",
-                      help="thumbs-up rates, per-item precision and an A/B comparison from the bot's database")
-    parser.add_argument("--candidates", type=Path, metavar="CSV", help="with --pairs: rank only these titles (`title` column)")
+    mode.add_argument(
+        "--pairs",
+        type=Path,
+        metavar="CSV",
+        help="human judgments: query_title,relevant_title[,score]; titles resolved like the bot does",
+    )
+    mode.add_argument(
+        "--benchmark",
+        choices=("genre", "cold-start", "franchise", "all"),
+        help="built-in label-free benchmark (trains models; needs --enrich for genre and cold-start)",
+    )
+    mode.add_argument(
+        "--feedback",
+        metavar="DATABASE_URL",
+        help="thumbs-up rates, per-item precision and an A/B comparison from the bot's database",
+    )
+    parser.add_argument(
+        "--candidates", type=Path, metavar="CSV", help="with --pairs: rank only these titles (`title` column)"
+    )
     parser.add_argument("-k", type=int, default=10, help="list length (default 10)")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
-    parser.add_argument("--model-dir", type=Path, default=settings.resolved_model_dir,
-                        help="with --pairs: model root or version directory (default: MODEL_DIR)")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=settings.resolved_model_dir,
+        help="with --pairs: model root or version directory (default: MODEL_DIR)",
+    )
     parser.add_argument("--data", type=Path, default=settings.catalog_path, help="with --benchmark: catalog CSV")
-    parser.add_argument("--enrich", type=Path, default=settings.enrichment_path, help="with --benchmark: titles CSV with genres")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs in benchmarks (default: TrainConfig's)")
+    parser.add_argument(
+        "--enrich", type=Path, default=settings.enrichment_path, help="with --benchmark: titles CSV with genres"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="training epochs in benchmarks (default: TrainConfig's)"
+    )
     parser.add_argument("--queries", type=int, default=500, help="benchmark queries sampled (default 500)")
-    parser.add_argument("--withhold", default="genres",
-                        help="with --benchmark genre: comma-separated feature groups not fed to the model (always includes genres)")
+    parser.add_argument(
+        "--withhold",
+        default="genres",
+        help="with --benchmark genre: comma-separated feature groups not fed to the model (always includes genres)",
+    )
     parser.add_argument("--no-seed-model", action="store_true", help="skip training the `seed` reference architecture")
-    parser.add_argument("--include-franchise", action="store_true",
-                        help="with --pairs: let other seasons/parts of the query be ranked and judged")
+    parser.add_argument(
+        "--channels",
+        action="store_true",
+        help="with --pairs: also rank by every blend channel alone (the per-channel table)",
+    )
+    parser.add_argument(
+        "--include-franchise",
+        action="store_true",
+        help="with --pairs: let other seasons/parts of the query be ranked and judged",
+    )
     parser.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help="bootstrap resamples (default 1000)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed for sampling, random baseline and bootstrap")
-    parser.add_argument("--versions", nargs=2, metavar=("A", "B"), help="with --feedback: the two model versions to compare")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="seed for sampling, random baseline and bootstrap"
+    )
+    parser.add_argument(
+        "--versions", nargs=2, metavar=("A", "B"), help="with --feedback: the two model versions to compare"
+    )
     parser.add_argument("--report", type=Path, metavar="DIR", help="also write DIR/report.md with PNG charts")
 
 
@@ -91,22 +126,39 @@ def _run_pairs(args: argparse.Namespace) -> int:
     from recommender.evaluation.harness import evaluate
     from recommender.evaluation.pairs import load_pairs_task
     from recommender.evaluation.report import format_evaluation, write_report
+    from recommender.evaluation.systems import ServedRanking, channel_systems
     from recommender.serving import Recommender
 
     if args.candidates is not None and not args.candidates.is_file():
         print(f"error: candidates file {args.candidates}: not found", file=sys.stderr)
         return 2
     rec = Recommender.load(args.model_dir)
-    task, pairs_report = load_pairs_task(args.pairs, rec.items, rec.resolve, k=args.k, candidates_path=args.candidates,
-                                         include_franchise=args.include_franchise, reference_space=rec.embeddings,
-                                         reference_space_name=f"model {rec.version} embedding")
-    systems = [EmbeddingScorer(f"model {rec.version}", rec.embeddings)]
+    task, pairs_report = load_pairs_task(
+        args.pairs,
+        rec.items,
+        rec.resolve,
+        k=args.k,
+        candidates_path=args.candidates,
+        include_franchise=args.include_franchise,
+        reference_space=rec.embeddings,
+        reference_space_name=f"model {rec.version} embedding",
+    )
+    # The served ranking (what `recommend` returns) is the system under test; its parts follow.
+    systems: list = [
+        ServedRanking(f"model {rec.version}", rec.ranker),
+        EmbeddingScorer("embedding alone", rec.embeddings),
+    ]
+    if args.channels:
+        systems += channel_systems(rec.ranker)
     if not args.no_seed_model:
         from recommender.evaluation.benchmarks import default_trainer
 
-        catalog = Catalog(items=rec.items.copy(), languages=sorted(rec.items["language"].unique()),
-                          content_types=sorted(rec.items["content_type"].unique()),
-                          report=CleaningReport(source=f"model {rec.version} items"))
+        catalog = Catalog(
+            items=rec.items.copy(),
+            languages=sorted(rec.items["language"].unique()),
+            content_types=sorted(rec.items["content_type"].unique()),
+            report=CleaningReport(source=f"model {rec.version} items"),
+        )
         seed_model = default_trainer(_progress)(catalog, frozenset(), "seed", args.epochs, 42)
         systems.append(EmbeddingScorer("seed model", seed_model.embeddings))
     systems += standard_baselines(rec.items, seed=args.seed)
@@ -118,9 +170,14 @@ def _run_pairs(args: argparse.Namespace) -> int:
         print()
         print(format_evaluation(evaluation))
     if args.report is not None:
-        path = write_report(args.report, f"Reelmate evaluation on {args.pairs.name}", {"pairs": evaluation},
-                            intro=[f"Model version `{rec.version}`.", "", "```", *pairs_report.lines(), "```"],
-                            embeddings=rec.embeddings, items=rec.items)
+        path = write_report(
+            args.report,
+            f"Reelmate evaluation on {args.pairs.name}",
+            {"pairs": evaluation},
+            intro=[f"Model version `{rec.version}`.", "", "```", *pairs_report.lines(), "```"],
+            embeddings=rec.embeddings,
+            items=rec.items,
+        )
         _progress(f"report written to {path}")
     return 0
 
@@ -160,29 +217,62 @@ def _run_benchmarks(args: argparse.Namespace) -> int:
     for name in names:
         _progress(f"running benchmark {name} ...")
         if name == "genre":
-            result = b.genre_benchmark(catalog, k=args.k, queries=args.queries, epochs=args.epochs, seed=args.seed,
-                                       resamples=args.resamples, trainer=trainer, withhold=withhold,
-                                       with_seed_model=not args.no_seed_model)
+            result = b.genre_benchmark(
+                catalog,
+                k=args.k,
+                queries=args.queries,
+                epochs=args.epochs,
+                seed=args.seed,
+                resamples=args.resamples,
+                trainer=trainer,
+                withhold=withhold,
+                with_seed_model=not args.no_seed_model,
+            )
         elif name == "cold-start":
-            result = b.cold_start_benchmark(catalog, k=args.k, queries=args.queries, epochs=args.epochs, seed=args.seed,
-                                            resamples=args.resamples, trainer=trainer)
+            result = b.cold_start_benchmark(
+                catalog,
+                k=args.k,
+                queries=args.queries,
+                epochs=args.epochs,
+                seed=args.seed,
+                resamples=args.resamples,
+                trainer=trainer,
+            )
         else:
-            result = b.franchise_benchmark(catalog, queries=max(args.queries, 1), epochs=args.epochs, seed=args.seed,
-                                           resamples=args.resamples, trainer=trainer)
+            result = b.franchise_benchmark(
+                catalog,
+                queries=max(args.queries, 1),
+                epochs=args.epochs,
+                seed=args.seed,
+                resamples=args.resamples,
+                trainer=trainer,
+            )
         results.append(result)
         if not args.json:
             print(format_benchmark(result))
             print()
     if args.json:
-        _emit_json({"data": str(args.data), "enrichment": str(args.enrich) if args.enrich else None,
-                    "benchmarks": {r.name: r.to_dict() for r in results}})
+        _emit_json(
+            {
+                "data": str(args.data),
+                "enrichment": str(args.enrich) if args.enrich else None,
+                "benchmarks": {r.name: r.to_dict() for r in results},
+            }
+        )
     if args.report is not None:
         evaluations = {f"{r.name}-{k}": e for r in results for k, e in r.evaluations.items()}
         intro = [f"Catalog `{args.data}`, enrichment `{args.enrich}`.", "", "```", catalog.report.summary(), "```"]
         sections = [benchmark_summary_markdown(r) for r in results]
         head = results[0]
-        path = write_report(args.report, "Reelmate benchmarks", evaluations, intro=intro, extra_sections=sections,
-                            embeddings=head.space, items=catalog.items)
+        path = write_report(
+            args.report,
+            "Reelmate benchmarks",
+            evaluations,
+            intro=intro,
+            extra_sections=sections,
+            embeddings=head.space,
+            items=catalog.items,
+        )
         _progress(f"report written to {path}")
     return 0
 
@@ -193,23 +283,36 @@ def summary_lines(result) -> list[str]:
     lines: list[str] = []
     if result.name == "genre":
         chance = s["random_pair_agreement"]
-        lines.append(f"{s['enriched_items']} of {s['items']} items have genres; {s['queries']} queries (one per franchise); "
-                     f"features withheld from trained models: {', '.join(s['withheld_features'])}")
-        lines.append(f"random pairs of titles (different franchises) share a genre {chance['loose']:.1%} of the time (loose), "
-                     f"{chance['strict']:.1%} on specific genres (strict, ignoring {', '.join(s['broad_genres_ignored_by_strict'])})")
+        lines.append(
+            f"{s['enriched_items']} of {s['items']} items have genres; {s['queries']} queries (one per franchise); "
+            f"features withheld from trained models: {', '.join(s['withheld_features'])}"
+        )
+        lines.append(
+            f"random pairs of titles (different franchises) share a genre {chance['loose']:.1%} of the time "
+            f"(loose), {chance['strict']:.1%} on specific genres "
+            f"(strict, ignoring {', '.join(s['broad_genres_ignored_by_strict'])})"
+        )
         for name, verdict in s["model_beats"].items():
             d = verdict["paired_diff"]
-            lines.append(f"model vs {name}: loose NDCG intervals {'do not overlap' if verdict['ndcg_ci_disjoint'] else 'OVERLAP'}; "
-                         f"paired difference {d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]")
+            lines.append(
+                f"model vs {name}: loose NDCG intervals "
+                f"{'do not overlap' if verdict['ndcg_ci_disjoint'] else 'OVERLAP'}; "
+                f"paired difference {d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
+            )
     elif result.name == "cold-start":
         r = s["cold_over_warm"]
-        lines.append(f"cold-start keeps {r['mean']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}] of warm NDCG "
-                     f"({s['held_out_items']} items held out by franchise, {s['queries']} held-out queries); "
-                     f"target >= 90%: point estimate {'meets' if s['meets_90_percent'] else 'misses'} it, "
-                     f"interval's lower bound {'meets' if s['meets_90_percent_at_ci_low'] else 'misses'} it")
+        lines.append(
+            f"cold-start keeps {r['mean']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}] of warm NDCG "
+            f"({s['held_out_items']} items held out by franchise, {s['queries']} held-out queries); "
+            f"target >= 90%: point estimate {'meets' if s['meets_90_percent'] else 'misses'} it, "
+            f"interval's lower bound {'meets' if s['meets_90_percent_at_ci_low'] else 'misses'} it"
+        )
     elif result.name == "franchise":
-        lines.append(f"sibling at rank 1: {s['hit_at_1']['mean']:.1%} [{s['hit_at_1']['ci_low']:.1%}, {s['hit_at_1']['ci_high']:.1%}]; "
-                     f"recall@5 of siblings: {s['recall_at_5']['mean']:.1%} (a sanity gate, not a headline)")
+        lines.append(
+            f"sibling at rank 1: {s['hit_at_1']['mean']:.1%} "
+            f"[{s['hit_at_1']['ci_low']:.1%}, {s['hit_at_1']['ci_high']:.1%}]; "
+            f"recall@5 of siblings: {s['recall_at_5']['mean']:.1%} (a sanity gate, not a headline)"
+        )
     return lines
 
 

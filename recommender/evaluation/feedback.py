@@ -48,8 +48,14 @@ async def collect(url: str, k: int, versions: list[str] | None) -> dict[str, Any
                     raise
                 out["ab_note"] = str(exc)
             else:
-                out["ab"] = {"a": pair[0], "b": pair[1], "diff": c.diff, "ci_low": c.ci_low, "ci_high": c.ci_high,
-                             "p_value": c.p_value}
+                out["ab"] = {
+                    "a": pair[0],
+                    "b": pair[1],
+                    "diff": c.diff,
+                    "ci_low": c.ci_low,
+                    "ci_high": c.ci_high,
+                    "p_value": c.p_value,
+                }
         return out
     finally:
         await store.close()
@@ -57,20 +63,30 @@ async def collect(url: str, k: int, versions: list[str] | None) -> dict[str, Any
 
 def format_feedback(data: dict[str, Any]) -> str:
     k = data["k"]
-    lines = [f"{'version':<28}{'active':<8}{'requests':>9}{'up':>6}{'down':>6}   {'thumbs-up rate [95% CI]':<26}"
-             f"P@{k} items (lists)"]
+    lines = [
+        f"{'version':<28}{'active':<8}{'requests':>9}{'up':>6}{'down':>6}   {'thumbs-up rate [95% CI]':<26}"
+        f"P@{k} items (lists)"
+    ]
     for v in data["versions"]:
         rate = f"{v['rate']:.1%} [{v['ci_low']:.1%}, {v['ci_high']:.1%}]" if v["total"] else "no votes"
-        prec = f"{v['item_precision']:.3f} ({v['item_precision_lists']})" if v["item_precision"] is not None else "no item votes"
-        lines.append(f"{v['version']:<28}{'yes' if v['active'] else '':<8}{v['requests']:>9}{v['up']:>6}{v['down']:>6}   "
-                     f"{rate:<26}{prec}")
+        prec = (
+            f"{v['item_precision']:.3f} ({v['item_precision_lists']})"
+            if v["item_precision"] is not None
+            else "no item votes"
+        )
+        lines.append(
+            f"{v['version']:<28}{'yes' if v['active'] else '':<8}{v['requests']:>9}{v['up']:>6}{v['down']:>6}   "
+            f"{rate:<26}{prec}"
+        )
     if not data["versions"]:
         lines.append("(no model versions or requests recorded yet)")
     ab = data["ab"]
     if ab:
-        verdict = ("A is better" if ab["ci_low"] > 0 else "B is better" if ab["ci_high"] < 0 else "no clear difference")
-        lines.append(f"A/B: {ab['a']} minus {ab['b']}: {ab['diff']:+.1%} [{ab['ci_low']:+.1%}, {ab['ci_high']:+.1%}], "
-                     f"p = {ab['p_value']:.3f} -> {verdict}")
+        verdict = "A is better" if ab["ci_low"] > 0 else "B is better" if ab["ci_high"] < 0 else "no clear difference"
+        lines.append(
+            f"A/B: {ab['a']} minus {ab['b']}: {ab['diff']:+.1%} [{ab['ci_low']:+.1%}, {ab['ci_high']:+.1%}], "
+            f"p = {ab['p_value']:.3f} -> {verdict}"
+        )
     elif data["ab_note"]:
         lines.append(f"A/B: {data['ab_note']}")
     return "\n".join(lines)

@@ -149,7 +149,7 @@ def popularity_percentiles(popularity: np.ndarray) -> np.ndarray:
     ranks = np.empty(n, dtype=np.float64)
     ranks[order] = np.arange(n, dtype=np.float64)
     # average ranks of ties
-    values, inverse = np.unique(popularity, return_inverse=True)
+    _, inverse = np.unique(popularity, return_inverse=True)
     sums = np.bincount(inverse, weights=ranks)
     counts = np.bincount(inverse)
     ranks = (sums / counts)[inverse]
@@ -180,3 +180,23 @@ def mean_skipping_nan(values: Sequence[float] | np.ndarray) -> tuple[float, int]
     if not defined.any():
         return math.nan, skipped
     return float(array[defined].mean()), skipped
+
+
+def mean_list_overlap(lists: Sequence[Sequence[int]], unrelated: np.ndarray, k: int) -> float:
+    """Mean share of a top-k list that also appears in the list of an unrelated query.
+
+    The popularity trap in one number: a "most popular" ranking gives every query the same list
+    (overlap 1) and can still score well on co-likes. `unrelated` is a boolean (queries x queries)
+    mask of the pairs to average over (different franchises, neither judged relevant to the other).
+    """
+    if not len(lists):
+        return math.nan
+    ids = sorted({i for ranked in lists for i in _top(ranked, k)})
+    column = {item: c for c, item in enumerate(ids)}
+    member = np.zeros((len(lists), max(len(ids), 1)), dtype=np.float32)
+    for q, ranked in enumerate(lists):
+        member[q, [column[i] for i in _top(ranked, k)]] = 1.0
+    shared = member @ member.T / k
+    mask = np.asarray(unrelated, dtype=bool).copy()
+    np.fill_diagonal(mask, False)
+    return float(shared[mask].mean()) if mask.any() else math.nan

@@ -32,8 +32,8 @@ class PairsError(ValueError):
 @dataclass
 class Unresolved:
     title: str
-    rows: list[int]              # 1-based line numbers in the file (header = line 1)
-    suggestions: list[str]       # "did you mean" candidates from the matcher
+    rows: list[int]  # 1-based line numbers in the file (header = line 1)
+    suggestions: list[str]  # "did you mean" candidates from the matcher
 
 
 @dataclass
@@ -45,10 +45,10 @@ class PairsReport:
     pairs_used: int = 0
     queries: int = 0
     blank_rows: list[int] = field(default_factory=list)
-    duplicate_rows: list[int] = field(default_factory=list)       # repeated (query, relevant) rows, counted once
+    duplicate_rows: list[int] = field(default_factory=list)  # repeated (query, relevant) rows, counted once
     conflicting_duplicates: list[str] = field(default_factory=list)  # same pair, different scores: highest kept
     unresolved: list[Unresolved] = field(default_factory=list)
-    self_pairs: int = 0           # relevant title resolves to the query itself
+    self_pairs: int = 0  # relevant title resolves to the query itself
     same_franchise_pairs: int = 0  # dropped: siblings are excluded from every ranking
     candidates_path: str | None = None
     candidates: int | None = None
@@ -75,11 +75,19 @@ class PairsReport:
         if self.self_pairs:
             out.append(f"  {self.self_pairs} pairs whose relevant title is the query itself were ignored")
         if self.same_franchise_pairs:
-            out.append(f"  {self.same_franchise_pairs} pairs within one franchise were ignored (siblings are excluded "
-                       "from every ranking; pass --include-franchise to judge them)")
+            out.append(
+                f"  {self.same_franchise_pairs} pairs within one franchise were ignored (siblings are excluded "
+                "from every ranking; pass --include-franchise to judge them)"
+            )
         if self.candidates_path:
-            out.append(f"{self.candidates_path}: ranking restricted to {self.candidates} candidates"
-                       + (f" (+{self.relevant_added_to_candidates} judged-relevant items added)" if self.relevant_added_to_candidates else ""))
+            out.append(
+                f"{self.candidates_path}: ranking restricted to {self.candidates} candidates"
+                + (
+                    f" (+{self.relevant_added_to_candidates} judged-relevant items added)"
+                    if self.relevant_added_to_candidates
+                    else ""
+                )
+            )
             if self.unresolved_candidates:
                 out.append(f"  {len(self.unresolved_candidates)} candidate titles not recognised:")
                 out += [_unresolved_line(u) for u in self.unresolved_candidates]
@@ -119,8 +127,10 @@ def read_table(path: str | Path, required: tuple[str, ...], what: str) -> pd.Dat
     missing = [c for c in required if c not in frame.columns]
     if missing:
         found = ", ".join(repr(c) for c in frame.columns) or "none"
-        raise PairsError(f"{what} file {path}: missing column {', '.join(repr(c) for c in missing)} "
-                         f"(found columns: {found}); expected a header {','.join(required)}")
+        raise PairsError(
+            f"{what} file {path}: missing column {', '.join(repr(c) for c in missing)} "
+            f"(found columns: {found}); expected a header {','.join(required)}"
+        )
     return frame
 
 
@@ -148,9 +158,17 @@ def _note_unresolved(bucket: dict[str, Unresolved], title: str, line: int, sugge
     entry.rows.append(line)
 
 
-def load_pairs_task(pairs_path: str | Path, items: pd.DataFrame, resolve: Callable[[str], Any], *, k: int = 10,
-                    candidates_path: str | Path | None = None, include_franchise: bool = False,
-                    reference_space: np.ndarray | None = None, reference_space_name: str = "") -> tuple[Task, PairsReport]:
+def load_pairs_task(
+    pairs_path: str | Path,
+    items: pd.DataFrame,
+    resolve: Callable[[str], Any],
+    *,
+    k: int = 10,
+    candidates_path: str | Path | None = None,
+    include_franchise: bool = False,
+    reference_space: np.ndarray | None = None,
+    reference_space_name: str = "",
+) -> tuple[Task, PairsReport]:
     """Judgments file -> Task over `items` (positional rows aligned with the model's embeddings)."""
     frame = read_table(pairs_path, PAIRS_COLUMNS, "pairs")
     has_score = "score" in frame.columns
@@ -174,8 +192,9 @@ def load_pairs_task(pairs_path: str | Path, items: pd.DataFrame, resolve: Callab
             report.blank_rows.append(line)
             continue
         if not query or not relevant:
-            raise PairsError(f"pairs file {pairs_path}: line {line} has an empty "
-                             f"{'query_title' if not query else 'relevant_title'}")
+            raise PairsError(
+                f"pairs file {pairs_path}: line {line} has an empty {'query_title' if not query else 'relevant_title'}"
+            )
         try:
             score = float(raw_score) if raw_score else 1.0
         except ValueError:
@@ -193,8 +212,9 @@ def load_pairs_task(pairs_path: str | Path, items: pd.DataFrame, resolve: Callab
             first_line, first_score = seen_rows[key]
             if first_score != score:
                 report.conflicting_duplicates.append(
-                    f"{query!r} -> {relevant!r} (line {first_line}: {first_score:g}, line {line}: {score:g})")
-            if (q_id, r_id) in pair_source:
+                    f"{query!r} -> {relevant!r} (line {first_line}: {first_score:g}, line {line}: {score:g})"
+                )
+            if q_id is not None and r_id is not None and (q_id, r_id) in pair_source:
                 judgments[q_id][r_id] = max(judgments[q_id][r_id], score)
             continue
         seen_rows[key] = (line, score)
@@ -218,8 +238,9 @@ def load_pairs_task(pairs_path: str | Path, items: pd.DataFrame, resolve: Callab
         pair_source[(q_id, r_id)] = line
         judgments.setdefault(q_id, {})[r_id] = score
     if bad_scores:
-        raise PairsError(f"pairs file {pairs_path}: column 'score' must be a number >= 0 "
-                         f"({'; '.join(bad_scores[:_SAMPLE])})")
+        raise PairsError(
+            f"pairs file {pairs_path}: column 'score' must be a number >= 0 ({'; '.join(bad_scores[:_SAMPLE])})"
+        )
     report.unresolved = list(unresolved.values())
     report.pairs_used = len(pair_source)
     report.queries = len(judgments)
@@ -230,16 +251,32 @@ def load_pairs_task(pairs_path: str | Path, items: pd.DataFrame, resolve: Callab
         candidate_rows = _load_candidates(candidates_path, lookup, row_of, judgments, report)
     else:
         candidate_rows = np.arange(len(items))
-    task = Task(f"pairs ({Path(pairs_path).name})", items, np.array([row_of[q] for q in query_ids]), candidate_rows,
-                [judgments[q] for q in query_ids], k=k, exclude_franchise=not include_franchise,
-                reference_space=reference_space, reference_space_name=reference_space_name,
-                notes={"pairs": report.pairs_used, "unresolved_titles": len(report.unresolved),
-                       "duplicate_rows": len(report.duplicate_rows)})
+    task = Task(
+        f"pairs ({Path(pairs_path).name})",
+        items,
+        np.array([row_of[q] for q in query_ids]),
+        candidate_rows,
+        [judgments[q] for q in query_ids],
+        k=k,
+        exclude_franchise=not include_franchise,
+        reference_space=reference_space,
+        reference_space_name=reference_space_name,
+        notes={
+            "pairs": report.pairs_used,
+            "unresolved_titles": len(report.unresolved),
+            "duplicate_rows": len(report.duplicate_rows),
+        },
+    )
     return task, report
 
 
-def _load_candidates(path: str | Path, lookup: Callable[[str], tuple[int | None, list[str]]], row_of: dict[int, int],
-                     judgments: dict[int, dict[int, float]], report: PairsReport) -> np.ndarray:
+def _load_candidates(
+    path: str | Path,
+    lookup: Callable[[str], tuple[int | None, list[str]]],
+    row_of: dict[int, int],
+    judgments: dict[int, dict[int, float]],
+    report: PairsReport,
+) -> np.ndarray:
     frame = read_table(path, ("title",), "candidates")
     report.candidates_path = str(path)
     unresolved: dict[str, Unresolved] = {}

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def top_k(scores: np.ndarray, candidate_ids: np.ndarray, k: int, excluded: np.ndarray | None = None) -> list[np.ndarray]:
+def top_k(
+    scores: np.ndarray, candidate_ids: np.ndarray, k: int, excluded: np.ndarray | None = None
+) -> list[np.ndarray]:
     """Rank each row of `scores` (queries x candidates) and return the top-k candidate ids per row.
 
     `candidate_ids` labels the columns; `excluded` is a boolean mask of the same shape as `scores`.

@@ -41,21 +41,39 @@ def _groups(evaluation: Evaluation) -> list[list[str]]:
 
 def header_lines(evaluation: Evaluation) -> list[str]:
     t = evaluation.task
-    lines = [f"== {t.name}: {len(t.queries)} queries, {len(t.candidates)} candidates, k={t.k}, "
-             f"{'franchise siblings excluded' if t.exclude_franchise else 'franchise siblings allowed'}; "
-             f"95% bootstrap CI over queries ({evaluation.resamples} resamples, seed {evaluation.seed})"]
+    lines = [
+        f"== {t.name}: {len(t.queries)} queries, {len(t.candidates)} candidates, k={t.k}, "
+        f"{'franchise siblings excluded' if t.exclude_franchise else 'franchise siblings allowed'}; "
+        f"95% bootstrap CI over queries ({evaluation.resamples} resamples, seed {evaluation.seed})"
+    ]
     if len(t.queries) < MIN_RELIABLE_QUERIES:
-        lines.append(f"   WARNING: only {len(t.queries)} queries; intervals from so few are unreliable "
-                     f"(aim for {MIN_RELIABLE_QUERIES}+)")
+        lines.append(
+            f"   WARNING: only {len(t.queries)} queries; intervals from so few are unreliable "
+            f"(aim for {MIN_RELIABLE_QUERIES}+)"
+        )
     skipped = {run.name: evaluation.estimates[run.name][ACCURACY_METRICS[0]].skipped for run in evaluation.runs}
     if any(skipped.values()):
         lines.append(f"   queries without relevant items (skipped from means): {max(skipped.values())}")
     if t.reference_space is not None:
-        lines.append(f"   ILD = 1 - mean pairwise cosine in the {t.reference_space_name or 'reference'} space (same space for every system)")
-    lines.append("   pop pct = mean popularity percentile in the whole catalog; same lang = share in the query's language;")
-    lines.append("   coverage = share of candidates in any list (no CI: a property of the whole set of lists)")
+        lines.append(
+            f"   ILD = 1 - mean pairwise cosine in the {t.reference_space_name or 'reference'} space "
+            "(same space for every system)"
+        )
+    lines.append(
+        "   pop pct = mean popularity percentile in the whole catalog; same lang = share in the query's language;"
+    )
+    lines.append(
+        "   coverage = share of candidates in any list; overlap = mean share of a list repeated in the list of an"
+    )
+    lines.append(
+        "   unrelated query (other franchise, not judged related); both without CI: properties of all lists together"
+    )
     for key, value in t.notes.items():
-        lines.append(f"   {key.replace('_', ' ')}: {value:.4f}" if isinstance(value, float) else f"   {key.replace('_', ' ')}: {value}")
+        lines.append(
+            f"   {key.replace('_', ' ')}: {value:.4f}"
+            if isinstance(value, float)
+            else f"   {key.replace('_', ' ')}: {value}"
+        )
     return lines
 
 
@@ -65,7 +83,7 @@ def format_evaluation(evaluation: Evaluation) -> str:
     width = max([len(r.name) for r in evaluation.runs] + [6]) + 2
     out = header_lines(evaluation)
     for group in _groups(evaluation):
-        columns = list(group) + (["coverage"] if group and group[0] not in ACCURACY_METRICS else [])
+        columns = list(group) + (["coverage", "overlap"] if group and group[0] not in ACCURACY_METRICS else [])
         if not columns:
             continue
         out.append("")
@@ -73,8 +91,8 @@ def format_evaluation(evaluation: Evaluation) -> str:
         for run in evaluation.runs:
             cells = []
             for c in columns:
-                if c == "coverage":
-                    cells.append(f"{run.coverage:.3f}")
+                if c in ("coverage", "overlap"):
+                    cells.append(f"{getattr(run, c):.3f}")
                 elif c == "popularity_pct":
                     cells.append(_fmt(evaluation.estimates[run.name][c], 1))
                 else:
@@ -94,12 +112,15 @@ def format_evaluation(evaluation: Evaluation) -> str:
 
 def markdown_table(evaluation: Evaluation) -> str:
     k = evaluation.task.k
-    columns = evaluation.metric_names + ["coverage"]
-    lines = ["| system | " + " | ".join(_label(c, k) for c in columns) + " |",
-             "|---" * (len(columns) + 1) + "|"]
+    columns = [*evaluation.metric_names, "coverage", "overlap"]
+    lines = ["| system | " + " | ".join(_label(c, k) for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for run in evaluation.runs:
-        cells = [f"{run.coverage:.3f}" if c == "coverage" else _fmt(evaluation.estimates[run.name][c], 1 if c == "popularity_pct" else 3)
-                 for c in columns]
+        cells = [
+            f"{getattr(run, c):.3f}"
+            if c in ("coverage", "overlap")
+            else _fmt(evaluation.estimates[run.name][c], 1 if c == "popularity_pct" else 3)
+            for c in columns
+        ]
         lines.append(f"| {run.name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -124,29 +145,46 @@ def _pyplot():
 
 
 def metric_chart(evaluation: Evaluation, path: Path, metrics: Sequence[str] | None = None) -> Path:
-    """Grouped bars: one group per metric, one bar per system, 95% CI as error bars."""
+    """One panel per metric (own y axis), one bar per system, 95% CI as error bars.
+
+    Why panels: a rate near 1 (same-language share) and one near 0.05 (NDCG) on one axis make the
+    differences that matter invisible. Coverage and list overlap (no interval) get panels too.
+    """
     plt = _pyplot()
     k = evaluation.task.k
     metrics = [m for m in (metrics or [n for n in evaluation.metric_names if n != "popularity_pct"])]
+    panels: list[str] = [*metrics, "coverage", "overlap"]
     systems = [run.name for run in evaluation.runs]
-    fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(metrics) + 2), 5.2), dpi=110)
-    width = 0.8 / len(systems)
+    columns = min(4, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(3.4 * columns, 0.32 * len(systems) + 2.4 * rows + 0.6), dpi=110, squeeze=False
+    )
     colours = plt.get_cmap("tab10").colors
-    x = np.arange(len(metrics))
-    for j, name in enumerate(systems):
-        est = [evaluation.estimates[name][m] for m in metrics]
-        means = np.array([0.0 if math.isnan(e.mean) else e.mean for e in est])
-        lows = np.array([0.0 if math.isnan(e.low) else e.mean - e.low for e in est])
-        highs = np.array([0.0 if math.isnan(e.high) else e.high - e.mean for e in est])
-        ax.bar(x + (j - (len(systems) - 1) / 2) * width, means, width, yerr=[lows, highs], capsize=2,
-               label=name, color=colours[j % len(colours)], edgecolor="white", linewidth=0.5)
-    ax.set_xticks(x, [_label(m, k) for m in metrics])
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("mean over queries (95% CI)")
-    ax.set_title(f"{evaluation.task.name}: {len(evaluation.task.queries)} queries, k={k}")
-    ax.grid(axis="y", alpha=0.3)
-    # below the axes, so that it never hides a bar
-    ax.legend(fontsize=9, ncols=min(6, len(systems)), loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)
+    y = np.arange(len(systems))[::-1]
+    for ax, metric in zip(axes.flat, panels, strict=False):
+        if metric in ("coverage", "overlap"):
+            means = np.array([getattr(run, metric) for run in evaluation.runs], dtype=np.float64)
+            errors = None
+        else:
+            est = [evaluation.estimates[name][metric] for name in systems]
+            means = np.array([0.0 if math.isnan(e.mean) else e.mean for e in est])
+            lows = np.array([0.0 if math.isnan(e.low) else e.mean - e.low for e in est])
+            highs = np.array([0.0 if math.isnan(e.high) else e.high - e.mean for e in est])
+            errors = [lows, highs]
+        ax.barh(
+            y,
+            np.nan_to_num(means),
+            xerr=errors,
+            capsize=2,
+            color=[colours[j % len(colours)] for j in range(len(systems))],
+        )
+        ax.set_yticks(y, systems if ax in axes[:, 0] else [""] * len(systems), fontsize=8)
+        ax.set_title(_label(metric, k) if metric not in ("coverage", "overlap") else metric, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"{evaluation.task.name}: {len(evaluation.task.queries)} queries, k={k} (95% CI)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -171,7 +209,9 @@ def _main_genre(genres: str) -> str:
     return next((g for g in listed if g not in BROAD_GENRES), listed[0])
 
 
-def embedding_map(embeddings: np.ndarray, items: pd.DataFrame, path: Path, *, max_points: int = 6000, seed: int = 0) -> Path:
+def embedding_map(
+    embeddings: np.ndarray, items: pd.DataFrame, path: Path, *, max_points: int = 6000, seed: int = 0
+) -> Path:
     """Three panels of the same 2-D PCA projection, coloured by language, content type and main genre."""
     plt = _pyplot()
     items = items.reset_index(drop=True)
@@ -183,17 +223,27 @@ def embedding_map(embeddings: np.ndarray, items: pd.DataFrame, path: Path, *, ma
     first_genre = sub["genres"].fillna("").astype(str).map(_main_genre)
     top = [g for g in first_genre.value_counts().index if g != "(no genre data)"][:8]
     genre = first_genre.where(first_genre.isin(top) | (first_genre == "(no genre data)"), "other genre")
-    panels = [("language", sub["language"].astype(str)), ("content type", sub["content_type"].astype(str)),
-              ("first specific genre", genre)]
+    panels = [
+        ("language", sub["language"].astype(str)),
+        ("content type", sub["content_type"].astype(str)),
+        ("first specific genre", genre),
+    ]
     fig, axes = plt.subplots(1, 3, figsize=(18, 6), dpi=100)
-    for ax, (title, labels) in zip(axes, panels):
+    for ax, (title, labels) in zip(axes, panels, strict=False):
         counts = labels.value_counts()
         cmap = plt.get_cmap("tab10")
         for j, value in enumerate(counts.index):
             mask = (labels == value).to_numpy()
             grey = value in ("(no genre data)", "other genre")
-            ax.scatter(xy[mask, 0], xy[mask, 1], s=3 if grey else 5, alpha=0.25 if grey else 0.6,
-                       color="lightgrey" if grey else cmap(j % 10), label=f"{value} ({counts[value]})", linewidths=0)
+            ax.scatter(
+                xy[mask, 0],
+                xy[mask, 1],
+                s=3 if grey else 5,
+                alpha=0.25 if grey else 0.6,
+                color="lightgrey" if grey else cmap(j % 10),
+                label=f"{value} ({counts[value]})",
+                linewidths=0,
+            )
         ax.set_title(f"coloured by {title}")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -205,9 +255,16 @@ def embedding_map(embeddings: np.ndarray, items: pd.DataFrame, path: Path, *, ma
     return path
 
 
-def write_report(directory: str | Path, title: str, evaluations: dict[str, Evaluation], *, intro: Sequence[str] = (),
-                 embeddings: np.ndarray | None = None, items: pd.DataFrame | None = None,
-                 extra_sections: Sequence[str] = ()) -> Path:
+def write_report(
+    directory: str | Path,
+    title: str,
+    evaluations: dict[str, Evaluation],
+    *,
+    intro: Sequence[str] = (),
+    embeddings: np.ndarray | None = None,
+    items: pd.DataFrame | None = None,
+    extra_sections: Sequence[str] = (),
+) -> Path:
     """Write `report.md` plus one metric chart per evaluation and an embedding map; returns the .md path."""
     directory = Path(directory)
     try:
@@ -222,21 +279,40 @@ def write_report(directory: str | Path, title: str, evaluations: dict[str, Evalu
     for key, evaluation in evaluations.items():
         slug = "".join(ch if ch.isalnum() else "-" for ch in key.lower()).strip("-")
         chart = metric_chart(evaluation, directory / f"metrics-{slug}.png")
-        lines += ["", f"## {evaluation.task.name}", "", "```", *header_lines(evaluation), "```", "",
-                  markdown_table(evaluation), "", f"![{evaluation.task.name}]({chart.name})"]
+        lines += [
+            "",
+            f"## {evaluation.task.name}",
+            "",
+            "```",
+            *header_lines(evaluation),
+            "```",
+            "",
+            markdown_table(evaluation),
+            "",
+            f"![{evaluation.task.name}]({chart.name})",
+        ]
         if evaluation.differences:
-            lines += ["", f"Paired difference, {evaluation.runs[0].name} minus each baseline "
-                      f"(NDCG@{evaluation.task.k}, 95% CI; an interval above 0 means the model is better):", ""]
+            lines += [
+                "",
+                f"Paired difference, {evaluation.runs[0].name} minus each baseline "
+                f"(NDCG@{evaluation.task.k}, 95% CI; an interval above 0 means the model is better):",
+                "",
+            ]
             for base, diffs in evaluation.differences.items():
                 d = diffs["ndcg"]
                 lines.append(f"- vs {base}: {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]")
     if embeddings is not None and items is not None:
         chart = embedding_map(embeddings, items, directory / "embedding-map.png")
-        lines += ["", "## Embedding space", "",
-                  "Each dot is a title; position is the first two principal components of its embedding. "
-                  "Clusters by language or type mean the model separates them; mixed genre colours within "
-                  "a cluster mean it does not (yet) separate by what titles are about.", "",
-                  f"![embedding map]({chart.name})"]
+        lines += [
+            "",
+            "## Embedding space",
+            "",
+            "Each dot is a title; position is the first two principal components of its embedding. "
+            "Clusters by language or type mean the model separates them; mixed genre colours within "
+            "a cluster mean it does not (yet) separate by what titles are about.",
+            "",
+            f"![embedding map]({chart.name})",
+        ]
     path = directory / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

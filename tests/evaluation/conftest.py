@@ -12,8 +12,10 @@ from recommender.catalog import Catalog, load_catalog
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # Pairs that the hand-made embedding places as nearest neighbours of their query (see `model_dir`).
-NEAR_PAIRS = (("Squid Game: Season 1 // 오징어 게임: 시즌 1", "The Glory: Season 1 // 더 글로리: 시즌 1"),
-              ("Wednesday: Season 1", "Emily in Paris: Season 3"))
+NEAR_PAIRS = (
+    ("Squid Game: Season 1 // 오징어 게임: 시즌 1", "The Glory: Season 1 // 더 글로리: 시즌 1"),
+    ("Wednesday: Season 1", "Emily in Paris: Season 3"),
+)
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +36,12 @@ def hand_made_embeddings(catalog: Catalog) -> np.ndarray:
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory, fixture_catalog) -> Path:
     root = tmp_path_factory.mktemp("models")
-    path = artifacts.save_artifact(root, embeddings=hand_made_embeddings(fixture_catalog), items=fixture_catalog.items,
-                                   vocab={}, metadata={"arch": "hand-made"}, version="test-v1")
+    path = artifacts.save_artifact(
+        root,
+        embeddings=hand_made_embeddings(fixture_catalog),
+        items=fixture_catalog.items,
+        vocab={},
+        metadata={"arch": "hand-made"},
+        version="test-v1",
+    )
     return path

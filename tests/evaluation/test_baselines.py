@@ -23,8 +23,11 @@ def test_random_scores_depend_only_on_seed_and_query():
 
 
 def test_same_language_type_tier_beats_popularity():
-    s = SameLanguageTypeScorer(np.array(["Korean", "Korean", "English", "Korean"]), np.array(["Show", "Show", "Show", "Movie"]),
-                               np.array([0.1, 0.2, 1.0, 0.9]))
+    s = SameLanguageTypeScorer(
+        np.array(["Korean", "Korean", "English", "Korean"]),
+        np.array(["Show", "Show", "Show", "Movie"]),
+        np.array([0.1, 0.2, 1.0, 0.9]),
+    )
     scores = s.scores(np.array([0]), np.array([1, 2, 3]))[0]
     assert scores.argmax() == 0  # the obscure Korean show beats the most popular English show
     assert scores[1] > scores[2]  # outside the tier: by popularity
@@ -54,4 +57,4 @@ def test_title_tfidf_is_cosine_over_trigrams():
 def test_embedding_scorer_normalises_rows():
     e = EmbeddingScorer("m", np.array([[2.0, 0.0], [1.0, 1.0], [0.0, 0.0]]))
     scores = e.scores(np.array([0]), np.arange(3))[0]
-    assert scores.tolist() == pytest.approx([1.0, 2 ** -0.5, 0.0])
+    assert scores.tolist() == pytest.approx([1.0, 2**-0.5, 0.0])

@@ -39,7 +39,10 @@ class RecordingTrainer:
 def test_genre_benchmark_withholds_genres_and_uses_one_query_per_franchise(fixture_catalog):
     trainer = RecordingTrainer()
     result = b.genre_benchmark(fixture_catalog, queries=60, epochs=3, trainer=trainer, resamples=50)
-    assert [(c[1], c[2], c[3]) for c in trainer.calls] == [(frozenset({"genres"}), "default", 3), (frozenset({"genres"}), "seed", 3)]
+    assert [(c[1], c[2], c[3]) for c in trainer.calls] == [
+        (frozenset({"genres"}), "default", 3),
+        (frozenset({"genres"}), "seed", 3),
+    ]
     loose = result.evaluations["loose"]
     items = fixture_catalog.items.reset_index(drop=True)
     queries = loose.task.queries
@@ -49,16 +52,16 @@ def test_genre_benchmark_withholds_genres_and_uses_one_query_per_franchise(fixtu
     assert systems == ["model", "seed model", "random", "most popular", "same language+type, popular", "title TF-IDF"]
     # no system may return the query's own franchise
     keys = items["franchise_key"].to_numpy()
-    row_of = dict(zip(items["item_id"], range(len(items))))
+    row_of = dict(zip(items["item_id"], range(len(items)), strict=False))
     for run in loose.runs:
-        for q, ranked in zip(queries, run.lists):
+        for q, ranked in zip(queries, run.lists, strict=False):
             assert len(ranked) == 10
             assert all(keys[row_of[i]] != keys[q] for i in ranked)
     chance = result.summary["random_pair_agreement"]
     assert 0 < chance["strict"] < chance["loose"] < 1
     # strict relevance never exceeds loose relevance
     strict = result.evaluations["strict"]
-    assert all(set(s) <= set(lo) for s, lo in zip(strict.task.relevance, loose.task.relevance))
+    assert all(set(s) <= set(lo) for s, lo in zip(strict.task.relevance, loose.task.relevance, strict=False))
     # the random baseline's precision sits near the share of relevant candidates
     rate = loose.task.notes["relevant_share_of_candidates"]
     assert abs(loose.estimates["random"]["precision"].mean - rate) < 0.1
@@ -109,6 +112,7 @@ def test_genre_benchmark_with_a_real_tiny_training_run(fixture_catalog):
     loose = result.evaluations["loose"]
     assert loose.runs[0].name == "model"
     emb = result.space
+    assert emb is not None
     assert emb.shape[0] == len(fixture_catalog.items)
     assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
     # measured, not asserted to win: only that the run produced defined values for every query
@@ -125,9 +129,26 @@ def test_cli_benchmark_all_json_and_report(tmp_path, monkeypatch, capsys):
 
     trainer = RecordingTrainer()
     monkeypatch.setattr(b, "default_trainer", lambda progress=None: trainer)
-    code = main(["evaluate", "--benchmark", "all", "--data", str(FIXTURES / "catalog_iso.csv"),
-                 "--enrich", str(FIXTURES / "enrichment.csv"), "--json", "--resamples", "20", "--queries", "40",
-                 "--epochs", "1", "--report", str(tmp_path / "report")])
+    code = main(
+        [
+            "evaluate",
+            "--benchmark",
+            "all",
+            "--data",
+            str(FIXTURES / "catalog_iso.csv"),
+            "--enrich",
+            str(FIXTURES / "enrichment.csv"),
+            "--json",
+            "--resamples",
+            "20",
+            "--queries",
+            "40",
+            "--epochs",
+            "1",
+            "--report",
+            str(tmp_path / "report"),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     data = json.loads(captured.out)

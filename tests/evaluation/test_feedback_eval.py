@@ -17,9 +17,17 @@ async def _fill(url: str) -> None:
         message = 1000
         # v1: 2 up of 5 message votes; v2: 4 up of 5
         for version, ups in (("v1", 2), ("v2", 4)):
-            request = await store.record_request(guild_id=1, channel_id=2, user_id=3, query="squid game",
-                                                 resolved_item_id=1, resolved_title="Squid Game", model_version=version,
-                                                 latency_ms=1.0, items=[(10, "A", 0.9), (11, "B", 0.8), (12, "C", 0.7)])
+            request = await store.record_request(
+                guild_id=1,
+                channel_id=2,
+                user_id=3,
+                query="squid game",
+                resolved_item_id=1,
+                resolved_title="Squid Game",
+                model_version=version,
+                latency_ms=1.0,
+                items=[(10, "A", 0.9), (11, "B", 0.8), (12, "C", 0.7)],
+            )
             message += 1
             await store.attach_message(request, message)
             for user in range(5):

@@ -93,7 +93,7 @@ def test_popularity_percentiles_share_ties():
     pct = m.popularity_percentiles(np.array([0.1, 0.5, 0.5, 0.9]))
     # ranks 0, (1+2)/2, (1+2)/2, 3 over n-1 = 3
     assert pct.tolist() == pytest.approx([0.0, 50.0, 50.0, 100.0])
-    percentile_of = dict(zip([1, 2, 3, 4], pct))
+    percentile_of = dict(zip([1, 2, 3, 4], pct, strict=False))
     assert m.mean_popularity_percentile([4, 1], percentile_of, 10) == pytest.approx(50.0)
 
 

@@ -19,7 +19,9 @@ def test_pca_recovers_the_dominant_direction():
 
 
 def test_text_table_and_markdown_report(tmp_path, fixture_catalog):
-    result = b.genre_benchmark(fixture_catalog, queries=40, trainer=RecordingTrainer(), resamples=50, with_seed_model=False)
+    result = b.genre_benchmark(
+        fixture_catalog, queries=40, trainer=RecordingTrainer(), resamples=50, with_seed_model=False
+    )
     text = format_evaluation(result.evaluations["loose"])
     assert "40 queries" in text and "NDCG@10" in text and "title TF-IDF" in text
     assert "paired difference model - baseline" in text

@@ -1,0 +1,118 @@
+"""The one ranking users get: blended channel scores, maturity safety, one entry per franchise.
+
+`Recommender.recommend`, the CLI, `evaluate` (the system named `model ...`) and the retrain gate all
+call `Ranker.rank`, so what is measured is what users get.
+
+Safety rule (kids' lists are the worst place to be wrong): when the query is kids or family (or
+`family_safe` is on), adult items are never returned, and items of unknown maturity (or teen, for
+kids and family-safe lists) come only after every known-safe candidate. It is applied as tiers on
+top of the blended score, so no weight fitted on taste data can trade it away.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recommender.ranking.blend import BlendWeights
+from recommender.ranking.channels import Channels
+
+SAFE_QUERY_BANDS = frozenset({"kids", "family"})
+# Tier offsets: a lower tier always ranks below every item of a higher one (blend scores are far smaller).
+_TIER_GAP = 1e4
+
+
+class Ranker:
+    """Precomputed channels + weights; `scores` for one query row over the whole catalog in ~1 ms."""
+
+    def __init__(self, items: pd.DataFrame, embeddings: np.ndarray, weights: BlendWeights | None = None) -> None:
+        self.channels = Channels.build(items, embeddings)
+        self.weights = weights or BlendWeights.load()
+        w = self.weights.vector()
+        # Scaled so that a blended score stays in [-1, 1] (every channel is in [-1, 1]); order is unchanged.
+        self._w = w / max(float(np.abs(w).sum()), 1e-12)
+        self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0]
+        self.maturity = self.channels.maturity
+        band = self.maturity
+        # 0 = known safe for children, 1 = teen, 2 = unknown, 3 = adult (never shown on safe lists)
+        self.safety_tier = np.select(
+            [np.isin(band, ["kids", "family"]), band == "teen", band == "unknown"], [0, 1, 2], default=3
+        )
+
+    def __len__(self) -> int:
+        return len(self._franchise)
+
+    def scores(self, row: int, columns: np.ndarray | None = None) -> np.ndarray:
+        """Blended score of every item (or of `columns`) for the query row."""
+        return self.channels.blend(self._w, np.array([row]), columns)[0]
+
+    def is_safe_query(self, row: int, family_safe: bool = False) -> bool:
+        return family_safe or self.maturity[row] in SAFE_QUERY_BANDS
+
+    def rank(
+        self, row: int, k: int, *, allowed: np.ndarray | None = None, fold: bool = True, family_safe: bool = False
+    ) -> tuple[list[int], np.ndarray]:
+        """Top-k item rows for the query row and the blended scores they were ranked by.
+
+        `allowed` (bool over items) removes items (filters, candidate sets); the query and, with
+        `fold`, its whole franchise are always removed and at most one item per franchise is kept.
+        Ties break by ascending row, so the same query always gives the same list.
+        """
+        return self._rank_scores(row, self.scores(row).astype(np.float64), k, allowed, fold, family_safe)
+
+    def rank_many(
+        self,
+        rows: np.ndarray,
+        k: int,
+        *,
+        allowed: np.ndarray | None = None,
+        fold: bool = True,
+        family_safe: bool = False,
+        chunk: int = 64,
+    ) -> list[list[int]]:
+        """`rank` for many query rows, scoring them in blocks (evaluation, the gate, the safety test)."""
+        out: list[list[int]] = []
+        rows = np.asarray(rows, dtype=np.int64)
+        for start in range(0, len(rows), chunk):
+            block = rows[start : start + chunk]
+            scores = self.channels.blend(self._w, block).astype(np.float64)
+            out += [
+                self._rank_scores(int(r), s, k, allowed, fold, family_safe)[0]
+                for r, s in zip(block, scores, strict=False)
+            ]
+        return out
+
+    def _rank_scores(
+        self, row: int, scores: np.ndarray, k: int, allowed: np.ndarray | None, fold: bool, family_safe: bool
+    ) -> tuple[list[int], np.ndarray]:
+        keep = np.ones(len(scores), dtype=bool) if allowed is None else allowed.copy()
+        keep[row] = False
+        if fold:
+            keep &= self._franchise != self._franchise[row]
+        order_key = scores.copy()
+        if self.is_safe_query(row, family_safe):
+            keep &= self.safety_tier < 3
+            order_key -= _TIER_GAP * self.safety_tier
+        candidates = np.flatnonzero(keep)
+        if len(candidates) == 0:
+            return [], scores
+        pool = min(len(candidates), max(4 * k, k + 32))
+        chosen: list[int] = []
+        while True:
+            part = (
+                candidates[np.argpartition(-order_key[candidates], pool - 1)[:pool]]
+                if pool < len(candidates)
+                else candidates
+            )
+            part = part[np.lexsort((part, -order_key[part]))]
+            chosen, seen = [], set()
+            for r in part.tolist():
+                if fold and self._franchise[r] in seen:
+                    continue
+                seen.add(self._franchise[r])
+                chosen.append(r)
+                if len(chosen) == k:
+                    break
+            if len(chosen) == k or pool >= len(candidates):
+                return chosen, scores
+            pool = min(len(candidates), pool * 4)

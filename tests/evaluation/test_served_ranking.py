@@ -1,0 +1,145 @@
+"""The served ranking: kids-safe lists over the whole catalog, one ranking everywhere, the blend fit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.catalog import load_catalog
+from recommender.evaluation import metrics as m
+from recommender.evaluation.harness import Task, run_system
+from recommender.evaluation.systems import ServedRanking
+from recommender.ranking.blend import BlendWeights, fit_blend, ndcg_per_query
+from recommender.ranking.channels import CHANNELS, maturity_band
+from recommender.ranking.quality import unsafe_kids_lists
+from recommender.ranking.ranker import Ranker
+from recommender.serving import Recommender
+from recommender.settings import bundled_catalog_path, enrichment_sources
+
+
+@pytest.fixture(scope="module")
+def full_items() -> pd.DataFrame:
+    """The shipped catalog with the bundled listings, as a default model sees it."""
+    return load_catalog(bundled_catalog_path(), enrichment_sources(None, True)).items
+
+
+def hostile_embeddings(items: pd.DataFrame) -> np.ndarray:
+    """Every adult title's vector equals a kids title's: the embedding channel pulls adult items up."""
+    maturity = items["maturity"].to_numpy()
+    vectors = np.random.default_rng(1).normal(size=(len(items), 16)).astype(np.float32)
+    kids = np.flatnonzero(np.isin(maturity, ["kids", "family"]))
+    adult = np.flatnonzero(maturity == "adult")
+    vectors[adult] = vectors[kids[np.arange(len(adult)) % len(kids)]]
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def full_ranker(full_items: pd.DataFrame) -> Ranker:
+    weights = BlendWeights.load()
+    weights.weights["embedding"] = 50.0 * max(abs(w) for w in weights.weights.values())  # embedding dominates
+    return Ranker(full_items, hostile_embeddings(full_items), weights)
+
+
+def test_no_kids_or_family_title_gets_an_adult_title_in_its_top_10(full_ranker: Ranker) -> None:
+    unsafe, checked = unsafe_kids_lists(full_ranker, k=10)
+    assert checked > 1000  # every kids/family title of the catalog, not a sample
+    assert unsafe == 0
+
+
+def test_kids_lists_put_unknown_maturity_only_below_known_safe_titles(full_ranker: Ranker) -> None:
+    rows = np.flatnonzero(np.isin(full_ranker.maturity, ["kids", "family"]))[::7]
+    tier = full_ranker.safety_tier
+    for chosen in full_ranker.rank_many(rows, 10):
+        tiers = tier[chosen]
+        assert (np.diff(tiers) >= 0).all(), tiers
+        assert (tiers < 3).all()
+
+
+def test_family_safe_setting_makes_adult_queries_safe_too(full_ranker: Ranker) -> None:
+    rows = np.flatnonzero(full_ranker.maturity == "adult")[:200]
+    adult = full_ranker.maturity == "adult"
+    plain = full_ranker.rank_many(rows, 10)
+    safe = full_ranker.rank_many(rows, 10, family_safe=True)
+    assert any(adult[c].any() for c in plain)  # the setting is what removes them
+    assert not any(adult[c].any() for c in safe)
+
+
+def test_maturity_bands_from_certifications() -> None:
+    assert [maturity_band(c) for c in ("TV-Y", "PG", "TV-14", "TV-MA", "R", "", "NR")] == [
+        "kids",
+        "family",
+        "teen",
+        "adult",
+        "adult",
+        "unknown",
+        "unknown",
+    ]
+
+
+def test_evaluate_measures_the_lists_recommend_returns(model_dir) -> None:
+    rec = Recommender.load(model_dir, family_safe=False)
+    ids = rec.items["item_id"].to_numpy()
+    queries = np.arange(0, len(rec.items), 37)
+    task = Task("t", rec.items, queries, np.arange(len(rec.items)), [{int(ids[0]): 1.0}] * len(queries), k=5)
+    lists = ServedRanking("model", rec.ranker).lists(task)
+    for row, ranked in zip(queries, lists, strict=False):
+        served = [r.item.item_id for r in rec.recommend(int(ids[row]), 5).items]
+        assert ranked.tolist() == served
+
+
+def test_vectorised_ndcg_matches_the_reference_metric() -> None:
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(20, 40))
+    gains = np.where(rng.random((20, 40)) < 0.1, rng.random((20, 40)), 0.0)
+    gains[0] = 0.0
+    gains[0, 5] = 1.0
+    excluded = rng.random((20, 40)) < 0.1
+    fast = ndcg_per_query(scores, gains, excluded, 10)
+    for q in range(20):
+        order = [c for c in np.argsort(-scores[q], kind="stable") if not excluded[q, c]][:10]
+        grades = {c: g for c, g in enumerate(gains[q]) if g > 0}
+        assert fast[q] == pytest.approx(m.ndcg_at_k(order, grades, 10)) if grades else np.isnan(fast[q])
+
+
+def test_fit_blend_finds_the_channel_that_carries_the_signal() -> None:
+    rng = np.random.default_rng(0)
+    queries, candidates = 60, 80
+    gains = (rng.random((queries, candidates)) < 0.05).astype(float)
+    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32)
+    signal = CHANNELS.index("era")
+    features[signal] += 0.8 * gains  # only `era` knows which candidates are relevant
+    no_exclusion = np.zeros_like(gains, dtype=bool)
+    result = fit_blend(features, gains, no_exclusion, folds=3, passes=1)
+    assert result.weights.weights["era"] > 0
+    assert result.cross_validated > 0.5
+    assert result.weights.fitted["cv_ndcg"] == pytest.approx(result.cross_validated, abs=1e-4)
+    features[signal] -= 0.8 * gains  # the control: nothing knows, and held-out queries show it
+    assert fit_blend(features, gains, no_exclusion, folds=3, passes=1).cross_validated < 0.3
+
+
+def test_blend_weights_round_trip_and_refuse_unknown_channels() -> None:
+    shipped = BlendWeights.load()
+    assert BlendWeights.from_json(shipped.to_json()).weights == shipped.weights
+    with pytest.raises(ValueError, match="unknown channels"):
+        BlendWeights.from_json(json.dumps({"weights": {"vibes": 1.0}}))
+
+
+def test_list_overlap_counts_shared_items_between_unrelated_queries() -> None:
+    lists = [[1, 2, 3, 4], [1, 2, 5, 6], [7, 8, 9, 10]]
+    unrelated = np.ones((3, 3), dtype=bool)
+    # pairs (0,1): 2 shared of 4; (0,2), (1,2): none -> mean over 6 ordered pairs = (0.5 * 2) / 6
+    assert m.mean_list_overlap(lists, unrelated, 4) == pytest.approx(1 / 6)
+    unrelated[0, 1] = unrelated[1, 0] = False
+    assert m.mean_list_overlap(lists, unrelated, 4) == 0.0
+
+
+def test_harness_runs_the_served_system(model_dir) -> None:
+    """Harness accepts the served system: metrics, coverage and overlap are all defined."""
+    rec = Recommender.load(model_dir, family_safe=False)
+    ids = rec.items["item_id"].to_numpy()
+    task = Task("t", rec.items, np.arange(10), np.arange(len(rec.items)), [{int(ids[20]): 1.0}] * 10, k=5)
+    run = run_system(task, ServedRanking("model", rec.ranker))
+    assert 0 < run.coverage <= 1 and 0 <= run.overlap <= 1
