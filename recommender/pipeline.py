@@ -108,7 +108,7 @@ def train_and_save(
               "seconds": round(p.seconds, 2)})
 
     trained = train(catalog, config, progress)
-    vocab = trained.space.to_json() if trained.space else {"seed_ids": trained.seed_ids}
+    vocab = trained.vocabulary()
     metadata = {
         "arch": config.arch,
         "data": str(data),

@@ -29,12 +29,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 # Realistic things people type: exact titles, titles without season, lower case, misspellings,
 # original-language (Korean, Spanish, Japanese) titles, and a few that match nothing.
@@ -189,10 +184,11 @@ def train_version(data: Path, enrich: Path | None, root: Path, arch: str, epochs
     outcome = train_and_save(data, root, config, enrichment=enrich, on_event=on_event, activate=activate)
     wall = time.perf_counter() - start
     from recommender.artifacts import load_artifact
+    from recommender.training import architecture_class
 
     meta = load_artifact(outcome.path).metadata
-    # training._train_seed caps the batch at 256 (the original write-up's setting).
-    batch = min(config.batch_size, 256) if arch == "seed" else config.batch_size
+    # An architecture may cap the batch (the seed model keeps the original write-up's 256).
+    batch = min(config.batch_size, getattr(architecture_class(arch), "BATCH_SIZE", config.batch_size))
     return outcome.path, {
         "arch": arch, "epochs": config.epochs, "epoch_seconds": epoch_seconds, "train_seconds": meta["train_seconds"],
         "wall_seconds": wall, "batch_size": batch,
@@ -211,16 +207,13 @@ def newest_version(root: Path, arch: str) -> Path | None:
 
 def predict_path(seed_dir: Path, default_root: Path, repeats: int) -> dict:
     """Same query through the seed model's Keras `predict` + numpy top-k, vs numpy-only serving."""
-    import keras
-
-    import recommender.model  # noqa: F401  registers custom layers
     from recommender.artifacts import load_artifact
+    from recommender.model import SeedModel, keras
     from recommender.serving import Recommender
-    from recommender.training import _seed_inputs
 
     seed = load_artifact(seed_dir)
     model = keras.saving.load_model(seed_dir / "model.keras", compile=False)
-    seed_ids = seed.vocab["seed_ids"]
+    seed_model = SeedModel.restore(model, seed.vocab, seed.items)
     embeddings = seed.embeddings
     numpy_rec = Recommender(seed.embeddings, seed.items, seed.metadata)  # same vectors, numpy serving
     default_rec = Recommender.load(default_root)
@@ -228,7 +221,7 @@ def predict_path(seed_dir: Path, default_root: Path, repeats: int) -> dict:
     query_titles = predict_queries(numpy_rec)
     rows = [numpy_rec.items.index[numpy_rec.items["item_id"] == numpy_rec.resolve(q).item.item_id][0]
             for q in query_titles]
-    inputs = [_seed_inputs(numpy_rec.items.iloc[[r]], seed_ids) for r in rows]
+    inputs = [seed_model.inputs(numpy_rec.items.iloc[[r]]) for r in rows]
 
     def topk(vector: np.ndarray, exclude: int, k: int = 10) -> np.ndarray:
         scores = embeddings @ vector

@@ -60,7 +60,7 @@ def test_cold_start_from_disk_matches_memory(
 ) -> None:
     seen, rows = held_out
     path = artifacts.save_artifact(
-        tmp_path, embeddings=cold_model.embeddings, items=seen.items, vocab=cold_model.space.to_json(),
+        tmp_path, embeddings=cold_model.embeddings, items=seen.items, vocab=cold_model.vocabulary(),
         metadata={"arch": "default", "params": cold_model.config.to_json()}, keras_model=cold_model.keras_model,
     )
     artifacts.activate(tmp_path, path.name)

@@ -81,7 +81,7 @@ def test_seed_model_reloaded_from_disk_embeds_like_in_memory(
 ) -> None:
     path = artifacts.save_artifact(
         tmp_path, embeddings=seed_model.embeddings, items=catalog_small.items,
-        vocab={"seed_ids": seed_model.seed_ids}, metadata={"arch": "seed"}, keras_model=seed_model.keras_model,
+        vocab=seed_model.vocabulary(), metadata={"arch": "seed"}, keras_model=seed_model.keras_model,
     )
     rows = catalog_small.items.iloc[[3, 40, 500]].copy()
     # Another catalog load may number languages differently; the loader must recode them.
