@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender.artifacts import ArtifactError, load_artifact, resolve_model_path
+from recommender.artifacts import ArtifactError, load_serving
 from recommender.training import architecture_class
 
 # Columns `features.item_tokens` cannot do without; the others default to empty.
@@ -28,8 +28,8 @@ def embed_new_items(model_dir: str | Path, rows: pd.DataFrame) -> np.ndarray:
     artifact is verified exactly as serving verifies it, so a corrupt version is refused with
     `ArtifactError` instead of producing vectors that silently disagree with `embeddings.npy`.
     """
-    path = resolve_model_path(Path(model_dir))
-    artifact = load_artifact(path)
+    artifact = load_serving(Path(model_dir))
+    path = artifact.path
     model_file = path / "model.keras"
     if not model_file.is_file():
         raise ArtifactError(f"model directory {path} has no model.keras, so it cannot embed new titles")

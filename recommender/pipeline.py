@@ -95,9 +95,15 @@ def train_and_save(
     on_event: Event | None = None,
     activate: bool = True,
     gate: bool = False,
+    keep_versions: int = artifacts.DEFAULT_KEEP_VERSIONS,
 ) -> TrainOutcome:
-    """Train on a catalog, save a new version, verify it and activate it if allowed."""
+    """Train on a catalog, save a new version, verify it and activate it if allowed.
+
+    Abandoned staging folders are removed first, and after an activation only the newest
+    `keep_versions` versions (and always the active one) stay on disk.
+    """
     emit = on_event or (lambda event: None)
+    artifacts.tidy(model_root, keep=None)
     emit({"event": "stage", "stage": "loading catalog", "data": str(data)})
     catalog: Catalog = load_catalog(data, enrichment)
     emit({"event": "stage", "stage": "training", "arch": config.arch, "items": len(catalog.items),
@@ -137,6 +143,7 @@ def train_and_save(
     if activate:
         emit({"event": "stage", "stage": "activating", "version": version})
         artifacts.activate(model_root, version)
+        artifacts.tidy(model_root, keep=keep_versions)
     return TrainOutcome(version, path, activate, reason, metrics)
 
 
@@ -145,9 +152,9 @@ def _compare_with_current(model_root: Path, new_gate: dict) -> tuple[bool, str]:
     if current is None:
         return True, "no current model"
     try:
-        old_gate = quality_gate(Recommender.load(model_root / current))
+        old_gate = quality_gate(Recommender.load(artifacts.resolve_model_path(model_root)))
     except artifacts.ArtifactError as exc:
-        return True, f"current model {current} cannot be loaded ({exc}); replacing it"
+        return True, f"current model {current[:artifacts.MAX_VERSION_LENGTH]} cannot be loaded ({exc}); replacing it"
     if old_gate["metric"] != new_gate["metric"]:
         return True, f"current model measured on {old_gate['metric']}, new on {new_gate['metric']}; not comparable"
     if new_gate["value"] + GATE_TOLERANCE < old_gate["value"]:

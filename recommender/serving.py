@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender.artifacts import ArtifactError, load_artifact, resolve_model_path
+from recommender.artifacts import ArtifactError, load_serving
 from recommender.catalog import genre_set
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 
@@ -120,8 +120,9 @@ class Recommender:
 
     @classmethod
     def load(cls, path: str | Path) -> Recommender:
-        """Load a version directory, or the version a model root's `CURRENT` names."""
-        artifact = load_artifact(resolve_model_path(Path(path)))
+        """Load a version directory, or the version a model root's `CURRENT` names (or, if that one is
+        broken, the newest intact version: `metadata["serving_fallback"]` then says so)."""
+        artifact = load_serving(Path(path))
         return cls(artifact.embeddings, artifact.items, artifact.metadata)
 
     def __len__(self) -> int:
