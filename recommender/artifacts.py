@@ -136,6 +136,12 @@ def save_artifact(
             n += 1
             version = f"{base}-{n}"
     check_version_name(version, f"model root {root}")
+    ids = items["item_id"].to_numpy()
+    if len(ids) != len(embeddings) or not np.array_equal(ids, np.arange(len(ids))):
+        raise ArtifactError(
+            f"cannot save to {root}: items must be ids 0..n-1 in row order, one per embedding row "
+            "(row i of items.csv describes row i of embeddings.npy)"
+        )
     final = root / version
     if final.exists():
         raise ArtifactError(f"model version {version} already exists in {root}")
@@ -215,9 +221,10 @@ def _verify_checksums(path: Path, metadata: dict) -> None:
     if metadata.get("format") == 1:  # before every file was checksummed
         expected = {"embeddings.npy": metadata.get("embeddings_sha256")}
     else:
-        expected = metadata.get("files")
-        if not isinstance(expected, dict) or not all(name in expected for name in REQUIRED_FILES[1:]):
+        files = metadata.get("files")
+        if not isinstance(files, dict) or not all(name in files for name in REQUIRED_FILES[1:]):
             raise ArtifactError(f"model directory {path}: metadata.json lists no checksums for its files")
+        expected = files
     for name, digest in expected.items():
         file = path / str(name)
         if not VERSION_PATTERN.fullmatch(str(name)) or not file.is_file():
@@ -263,7 +270,7 @@ def _parse_items(path: Path, items: pd.DataFrame) -> pd.DataFrame:
             detail = f"item id {int(items['item_id'][duplicated].iloc[0])} appears more than once"
         else:
             row = int(np.flatnonzero(ids != np.arange(len(ids)))[0])
-            detail = f"row {row + 1} holds item id {int(ids[row])}"
+            detail = f"the row of item {row} holds item id {int(ids[row])}"
         raise ArtifactError(
             f"model directory {path}: items.csv rows are not item ids 0..{len(ids) - 1} in order ({detail}), "
             "so they would not line up with the embedding rows"

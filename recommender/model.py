@@ -107,7 +107,9 @@ def _embed(model: keras.Model, inputs: dict[str, np.ndarray]) -> np.ndarray:
         np.asarray(model({k: v[start : start + PREDICT_BATCH] for k, v in inputs.items()}, training=False))
         for start in range(0, n, PREDICT_BATCH)
     ]
-    return normalise(np.concatenate(out).astype(np.float32)) if out else np.zeros((0, model.output.shape[-1]), np.float32)
+    if not out:
+        return np.zeros((0, model.output.shape[-1]), np.float32)
+    return normalise(np.concatenate(out).astype(np.float32))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,35 +132,89 @@ def masking_units(groups: Sequence[str]) -> list[list[str]]:
     return [u for u in units if u] + [[g] for g in groups if g not in grouped]
 
 
+def make_views(
+    batch: dict[str, np.ndarray], rng: np.random.Generator, token_drop: float = 0.1, unknown_rate: float = 0.15
+) -> tuple[dict, dict]:
+    """Two complementary views: each masking unit goes to exactly one view (Yao et al.'s
+    complementary feature masking), plus light token dropout. Because no unit is in both views,
+    the only way to match them is to learn how features co-occur across items."""
+    units = masking_units(list(batch))
+    n = len(next(iter(batch.values())))
+    to_a = rng.random((n, len(units))) < 0.5
+    # Neither view may be empty: move one random unit across where that happened.
+    empty_a = ~to_a.any(axis=1)
+    to_a[empty_a, rng.integers(0, len(units), size=int(empty_a.sum()))] = True
+    empty_b = to_a.all(axis=1)
+    to_a[empty_b, rng.integers(0, len(units), size=int(empty_b.sum()))] = False
+    view_a, view_b = {}, {}
+    for j, unit in enumerate(units):
+        for group in unit:
+            ids = batch[group]
+            # Some known tokens become OOV, as they would be for a title whose words and people
+            # were never seen: trains the encoder to place cold-start titles well.
+            ids = np.where((ids > OOV) & (rng.random(ids.shape) < unknown_rate), OOV, ids)
+            kept = rng.random(ids.shape) >= token_drop
+            view_a[group] = np.where(kept & to_a[:, j : j + 1], ids, 0).astype(np.int32)
+            view_b[group] = np.where(kept & ~to_a[:, j : j + 1], ids, 0).astype(np.int32)
+    return view_a, view_b
+
+
+class ViewBatches(keras.utils.PyDataset):
+    """Each epoch: a fresh shuffle, then two views per batch; yields ((view_a, view_b), franchise ids).
+
+    One numpy generator drives the shuffle and the masking in a fixed order, so a seed gives the
+    same model whatever Keras does around it (it peeks at a batch to learn shapes, then calls
+    `on_epoch_end` before the first epoch): an epoch's batches are drawn together when first asked
+    for, in the order the hand-written loop this replaced drew them, so seeds give the same models.
+    The ragged last batch is dropped: a tiny batch has too few negatives to be informative.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray], franchise: np.ndarray, batch_size: int, seed: int) -> None:
+        super().__init__()
+        self.arrays = arrays
+        self.franchise = franchise
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng(seed)
+        self._epoch: list | None = None
+        self._training = False
+
+    def __len__(self) -> int:
+        return len(self.franchise) // self.batch_size
+
+    def __getitem__(self, index: int):
+        if self._epoch is None:
+            order = self.rng.permutation(len(self.franchise))
+            self._epoch = []
+            for start in range(0, len(self) * self.batch_size, self.batch_size):
+                rows = order[start : start + self.batch_size]
+                views = make_views({g: a[rows] for g, a in self.arrays.items()}, self.rng)
+                self._epoch.append((views, self.franchise[rows]))
+        return self._epoch[index]
+
+    def on_epoch_begin(self) -> None:
+        self._training = True
+
+    def on_epoch_end(self) -> None:
+        # Keras also calls this once after peeking, before any epoch began: keep the peeked epoch.
+        if self._training:
+            self._epoch = None
+        self._training = False
+
+
 class ContrastiveTrainer(keras.Model):
     """Trains an item encoder so that two complementary views of an item find each other.
 
-    A batch is the items' token ids plus their franchise ids. `train_step` draws two views
-    (Yao et al.'s complementary feature masking: each masking unit goes to exactly one view, plus
-    light token dropout and simulated out-of-vocabulary tokens) and `compute_loss` is the symmetric
-    InfoNCE over in-batch negatives. Other seasons of the same franchise are not negatives: their
-    logits are removed, as TFRS's `remove_accidental_hits` does, because pushing `Outer Banks:
-    Season 2` away from `Season 1` would teach the opposite of what recommendations need.
-    Only `encoder` is saved; this wrapper exists to let `fit()` and its callbacks drive training.
+    Batches come from `ViewBatches`: two views of each item plus its franchise id. `compute_loss`
+    is the symmetric InfoNCE over in-batch negatives. Other seasons of the same franchise are not
+    negatives: their logits are removed, as TFRS's `remove_accidental_hits` does, because pushing
+    `Outer Banks: Season 2` away from `Season 1` would teach the opposite of what recommendations
+    need. Only `encoder` is saved; this wrapper exists to let `fit()` and its callbacks drive training.
     """
 
-    def __init__(
-        self,
-        encoder: keras.Model,
-        *,
-        temperature: float,
-        seed: int,
-        token_drop: float = 0.1,
-        unknown_rate: float = 0.15,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, encoder: keras.Model, *, temperature: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.encoder = encoder
         self.temperature = temperature
-        self.token_drop = token_drop
-        self.unknown_rate = unknown_rate
-        self.units = masking_units(list(encoder.input.keys()))
-        self.seed_generator = keras.random.SeedGenerator(seed)
         self.loss_tracker = keras.metrics.Mean(name="loss")
 
     def call(self, inputs, training=False):
@@ -167,28 +223,6 @@ class ContrastiveTrainer(keras.Model):
     @property
     def metrics(self):
         return [self.loss_tracker]
-
-    def make_views(self, batch: dict) -> tuple[dict, dict]:
-        """Two complementary views of a batch (see the class docstring). Neither view is ever empty."""
-        first = next(iter(batch.values()))
-        n, n_units = tf.shape(first)[0], len(self.units)
-        to_a = keras.random.uniform((n, n_units), seed=self.seed_generator) < 0.5
-        pick = tf.one_hot(keras.random.randint((n,), 0, n_units, seed=self.seed_generator), n_units) > 0
-        to_a = tf.where(~tf.reduce_any(to_a, axis=1, keepdims=True), to_a | pick, to_a)
-        to_a = tf.where(tf.reduce_all(to_a, axis=1, keepdims=True), to_a & ~pick, to_a)
-        view_a, view_b = {}, {}
-        for j, unit in enumerate(self.units):
-            side = to_a[:, j : j + 1]
-            for group in unit:
-                ids = batch[group]
-                # Some known tokens become OOV, as they would be for a title whose words and people
-                # were never seen: trains the encoder to place cold-start titles well.
-                unknown = (ids > OOV) & (keras.random.uniform(tf.shape(ids), seed=self.seed_generator) < self.unknown_rate)
-                ids = tf.where(unknown, tf.constant(OOV, ids.dtype), ids)
-                kept = keras.random.uniform(tf.shape(ids), seed=self.seed_generator) >= self.token_drop
-                view_a[group] = tf.where(kept & side, ids, tf.zeros_like(ids))
-                view_b[group] = tf.where(kept & ~side, ids, tf.zeros_like(ids))
-        return view_a, view_b
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Symmetric InfoNCE; `y` holds franchise ids, `y_pred` the two views' embeddings."""
@@ -205,13 +239,12 @@ class ContrastiveTrainer(keras.Model):
         )
 
     def train_step(self, data):
-        batch, franchise = data
-        view_a, view_b = self.make_views(batch)
+        (view_a, view_b), franchise = data
         with tf.GradientTape() as tape:
             pair = (self.encoder(view_a, training=True), self.encoder(view_b, training=True))
-            loss = self.compute_loss(batch, franchise, pair)
+            loss = self.compute_loss(view_a, franchise, pair)
         variables = self.encoder.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         self.loss_tracker.update_state(loss)
         return {"loss": self.loss_tracker.result()}
 
@@ -235,19 +268,12 @@ class ContrastiveEncoder:
         return cls(FeatureSpace.from_json(vocabulary), model)
 
     def fit(self, catalog: Catalog, config: Any, callbacks: list) -> list[float]:
-        arrays = self.space.transform(catalog.items)
         franchise = pd.factorize(catalog.items["franchise_key"])[0].astype(np.int32)
-        n = len(franchise)
-        # Drop the ragged last batch: a tiny batch has too few negatives to be informative.
-        data = (
-            tf.data.Dataset.from_tensor_slices((arrays, franchise))
-            .shuffle(n, seed=config.seed, reshuffle_each_iteration=True)
-            .batch(min(config.batch_size, n), drop_remainder=True)
-            .prefetch(2)
-        )
-        trainer = ContrastiveTrainer(self.encoder, temperature=config.temperature, seed=config.seed)
+        batches = ViewBatches(self.space.transform(catalog.items), franchise,
+                              min(config.batch_size, len(franchise)), config.seed)
+        trainer = ContrastiveTrainer(self.encoder, temperature=config.temperature)
         trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
-        history = trainer.fit(data, epochs=config.epochs, shuffle=False, verbose=0, callbacks=callbacks)
+        history = trainer.fit(batches, epochs=config.epochs, verbose=0, callbacks=callbacks)
         return [float(x) for x in history.history["loss"]]
 
     def embed(self, items: pd.DataFrame) -> np.ndarray:
@@ -319,7 +345,7 @@ def _codes(items: pd.DataFrame) -> tuple[dict[str, int], dict[str, int]]:
     """Model input index (catalog id + 1; 0 is reserved for values never seen) by language and type."""
 
     def code(name: str, column: str) -> dict[str, int]:
-        return {str(k): int(v) + 1 for k, v in zip(items[name].astype(str), items[column].astype(int))}
+        return {str(k): int(v) + 1 for k, v in zip(items[name].astype(str), items[column].astype(int), strict=True)}
 
     return code("language", "language_id"), code("content_type", "type_id")
 

@@ -95,7 +95,7 @@ def _items_from_table(table: pd.DataFrame) -> list[Item]:
             genres=str(row.genres),
             franchise_key=str(row.franchise_key),
         )
-        for row, year in zip(table.itertuples(index=False), years)
+        for row, year in zip(table.itertuples(index=False), years, strict=True)
     ]
 
 

@@ -27,7 +27,7 @@ class RecommenderSettings(BaseSettings):
     model_dir: Path | None = Field(default=None, description="Trained models; default DATA_DIR/models.")
     catalog_path: Path = Field(default_factory=bundled_catalog_path)
     enrichment_path: Path | None = Field(default=None, description="Optional netflix_titles-style CSV.")
-    keep_model_versions: int = Field(default=5, ge=1, description="Trained versions kept on disk (the active one always).")
+    keep_model_versions: int = Field(default=5, ge=1, description="Versions kept on disk (always the active one).")
 
     @property
     def resolved_model_dir(self) -> Path:

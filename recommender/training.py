@@ -5,9 +5,10 @@ Default objective: contrastive learning between two views of the same item with 
 Each feature group goes to exactly one of the two views (complementary masking). To pick its own
 item out of the batch from, say, only the description and the language, the encoder has to place
 items whose descriptions, people, titles and eras agree close together: that is the similarity we
-want. Seasons of the same franchise in a batch are not used as negatives. Predicting content_id from features with a softmax
-would work too, but it needs a 19k-way output layer and rewards memorising rare tokens, which the
-in-batch contrastive loss avoids and which would also not scale to bigger catalogs.
+want. Seasons of the same franchise in a batch are not used as negatives. Predicting content_id
+from features with a softmax would work too, but it needs a 19k-way output layer and rewards
+memorising rare tokens, which the in-batch contrastive loss avoids and which would also not scale
+to bigger catalogs.
 
 This module holds what every architecture shares (configuration, progress, the `Architecture`
 protocol, the training entry point) and imports no TensorFlow until `train` runs; the Keras models
@@ -16,6 +17,7 @@ themselves live in `recommender.model`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -133,10 +135,9 @@ def _prepare_tensorflow(seed: int) -> None:
     import keras
 
     keras.utils.set_random_seed(seed)
-    try:
+    # Already enabled or unsupported: determinism is best effort on exotic builds.
+    with contextlib.suppress(Exception):
         tf.config.experimental.enable_op_determinism()
-    except Exception:  # already enabled or unsupported: determinism is best effort on exotic builds
-        pass
 
 
 def _callbacks(config: TrainConfig, progress: ProgressCallback | None) -> list:

@@ -27,7 +27,9 @@ from recommender.training import TrainConfig
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-def test_round_trip_keeps_embeddings_items_and_metadata(model_root: Path, catalog_small: Catalog, tmp_path: Path) -> None:
+def test_round_trip_keeps_embeddings_items_and_metadata(
+    model_root: Path, catalog_small: Catalog, tmp_path: Path
+) -> None:
     version = artifacts.current_version(model_root)
     assert version is not None and artifacts.list_versions(model_root) == [version]
     saved = artifacts.load_artifact(model_root / version)
@@ -133,7 +135,7 @@ def _metadata(**changes: object) -> Callable[[Path], None]:
     return damage
 
 
-DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
+DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
     "missing embeddings": (lambda d: (d / "embeddings.npy").unlink(), "incomplete: missing embeddings.npy"),
     "missing items": (lambda d: (d / "items.csv").unlink(), "incomplete: missing items.csv"),
     "missing metadata": (lambda d: (d / "metadata.json").unlink(), "incomplete: missing metadata.json"),
@@ -145,7 +147,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "edited vocab": (lambda d: (d / "vocab.json").write_text("{}"), "vocab.json does not match its checksum"),
     "edited model": (lambda d: (d / "model.keras").write_bytes(b"PK"), "model.keras does not match its checksum"),
     "no checksums": (_metadata(files=None), "lists no checksums"),
-    "wrong shape": (lambda d: _save_npy(d, np.ones((686, 8), np.float32)), r"shape \(686, 8\) and dtype float32, expected \(686, 64\)"),
+    "wrong shape": (lambda d: _save_npy(d, np.ones((686, 8), np.float32)),
+                    r"shape \(686, 8\) and dtype float32, expected \(686, 64\)"),
     "float64": (lambda d: _save_npy(d, np.load(d / "embeddings.npy").astype(np.float64)), "dtype float64"),
     "not an npy": (lambda d: ((d / "embeddings.npy").write_bytes(b"hello"), _rewrite_checksum(d)),
                    "cannot read embeddings or items"),
@@ -165,7 +168,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "items garbled, checksum kept": (_edit_items(_set("hours_viewed", 3, "lots"), consistent=False),
                                      "items.csv does not match its checksum"),
     "items shuffled": (_edit_items(lambda t: t.sample(frac=1.0, random_state=1)),
-                       r"not item ids 0\.\.685 in order \(row 1 holds item id"),
+                       r"not item ids 0\.\.685 in order \(the row of item 0 holds item id"),
     "items duplicate id": (_edit_items(_set("item_id", 5, "4")), "item id 4 appears more than once"),
     "items huge text": (_edit_items(_set("title", 2, "x" * 20_000)), "row 3 has a title longer than"),
     "items rows lost": (_edit_items(lambda t: t.head(10)), "10 items but 686 embedding rows"),
@@ -242,12 +245,13 @@ def test_broken_current_falls_back_to_the_newest_intact_version_that_served(mode
 
 
 def test_no_intact_version_means_no_model(model_root_copy: Path, tmp_path: Path) -> None:
-    with pytest.raises(ArtifactError, match="no trained model in .*python -m recommender train"):
+    with pytest.raises(ArtifactError, match=r"no trained model in .*python -m recommender train"):
         Recommender.load(tmp_path / "nowhere")
     root = model_root_copy
     only = artifacts.current_version(root)
     _truncate(root / only / "embeddings.npy")
-    with pytest.raises(ArtifactError, match=r"does not match its checksum \(corrupt file\); no other intact model version in"):
+    refused = r"does not match its checksum \(corrupt file\); no other intact model version in"
+    with pytest.raises(ArtifactError, match=refused):
         Recommender.load(root)
     (root / "CURRENT").write_text("20000101-000000-gone\n")
     with pytest.raises(ArtifactError, match="20000101-000000-gone does not exist"):
