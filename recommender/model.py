@@ -172,6 +172,8 @@ class ViewBatches(keras.utils.PyDataset):
     def __init__(self, arrays: dict[str, np.ndarray], franchise: np.ndarray, batch_size: int, seed: int) -> None:
         super().__init__()
         self.arrays = arrays
+        self.groups = list(arrays)  # the packing order of a view's matrix
+        self.lengths = [arrays[g].shape[1] for g in self.groups]
         self.franchise = franchise
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
@@ -187,8 +189,10 @@ class ViewBatches(keras.utils.PyDataset):
             self._epoch = []
             for start in range(0, len(self) * self.batch_size, self.batch_size):
                 rows = order[start : start + self.batch_size]
-                views = make_views({g: a[rows] for g, a in self.arrays.items()}, self.rng)
-                self._epoch.append((views, self.franchise[rows]))
+                view_a, view_b = make_views({g: a[rows] for g, a in self.arrays.items()}, self.rng)
+                # One matrix per view: each tensor crossing from Python into the graph costs time.
+                packed = tuple(np.concatenate([view[g] for g in self.groups], axis=1) for view in (view_a, view_b))
+                self._epoch.append((packed, self.franchise[rows]))
         return self._epoch[index]
 
     def on_epoch_begin(self) -> None:
@@ -204,16 +208,18 @@ class ViewBatches(keras.utils.PyDataset):
 class ContrastiveTrainer(keras.Model):
     """Trains an item encoder so that two complementary views of an item find each other.
 
-    Batches come from `ViewBatches`: two views of each item plus its franchise id. `compute_loss`
+    Batches come from `ViewBatches`: two views of each item (each packed into one matrix, its
+    groups side by side in the encoder's input order) plus its franchise id. `compute_loss`
     is the symmetric InfoNCE over in-batch negatives. Other seasons of the same franchise are not
     negatives: their logits are removed, as TFRS's `remove_accidental_hits` does, because pushing
     `Outer Banks: Season 2` away from `Season 1` would teach the opposite of what recommendations
     need. Only `encoder` is saved; this wrapper exists to let `fit()` and its callbacks drive training.
     """
 
-    def __init__(self, encoder: keras.Model, *, temperature: float, **kwargs: Any) -> None:
+    def __init__(self, encoder: keras.Model, batches: ViewBatches, *, temperature: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.encoder = encoder
+        self.groups, self.lengths = batches.groups, batches.lengths
         self.temperature = temperature
         self.loss_tracker = keras.metrics.Mean(name="loss")
 
@@ -239,7 +245,9 @@ class ContrastiveTrainer(keras.Model):
         )
 
     def train_step(self, data):
-        (view_a, view_b), franchise = data
+        (packed_a, packed_b), franchise = data
+        view_a, view_b = (dict(zip(self.groups, tf.split(p, self.lengths, axis=1), strict=True))
+                          for p in (packed_a, packed_b))
         with tf.GradientTape() as tape:
             pair = (self.encoder(view_a, training=True), self.encoder(view_b, training=True))
             loss = self.compute_loss(view_a, franchise, pair)
@@ -271,7 +279,7 @@ class ContrastiveEncoder:
         franchise = pd.factorize(catalog.items["franchise_key"])[0].astype(np.int32)
         batches = ViewBatches(self.space.transform(catalog.items), franchise,
                               min(config.batch_size, len(franchise)), config.seed)
-        trainer = ContrastiveTrainer(self.encoder, temperature=config.temperature)
+        trainer = ContrastiveTrainer(self.encoder, batches, temperature=config.temperature)
         trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
         history = trainer.fit(batches, epochs=config.epochs, verbose=0, callbacks=callbacks)
         return [float(x) for x in history.history["loss"]]
