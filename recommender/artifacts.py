@@ -6,7 +6,7 @@ Layout of a model root (documented in the README for other tools):
       CURRENT                      # one line: the active version name; replaced atomically
       20261127-211500-3f9a2c/      # one directory per trained model, never modified after writing
         metadata.json              # format, version, created_at, arch, data hash, params, report, evaluation,
-                                   # sha256 of embeddings.npy
+                                   # sha256 of every other file (`files`), activated_at once it served
         embeddings.npy             # float32 (n_items, dim), rows L2-normalised, row i == items.csv row i
         items.csv                  # the item table aligned with the embedding rows
         vocab.json                 # feature vocabularies (default arch) or content ids (seed arch)
@@ -16,15 +16,25 @@ A version directory is written under a temporary name and renamed into place, so
 never leaves a half-written version that looks complete (only metadata.json is later rewritten, to add
 evaluation figures, again through an atomic replace); `CURRENT` is replaced with os.replace,
 so readers see either the old or the new version, never a mix.
+
+Loading is strict because a version that loads but is wrong serves garbage: every file must match
+its checksum, item ids must be 0..n-1 in row order (row i of items.csv is row i of embeddings.npy),
+numeric columns must parse, strings are bounded and every embedding row is finite and unit-length.
+When `CURRENT` names a version that is missing or fails these checks, `load_serving` falls back to
+the newest intact version that has served before, logs why, and records it in the metadata
+(`serving_fallback`) so `/model` can say so; only with no intact version is there "no model".
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,8 +42,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
+
+# Format 2 checksums every file (`files`); format 1 only embeddings.npy (still loadable).
+FORMAT_VERSION = 2
+SUPPORTED_FORMATS = (1, 2)
 POINTER = "CURRENT"
+STAGING_PREFIX = ".tmp-"
+# A staging directory older than this belongs to no running save (a save takes seconds).
+STALE_STAGING_SECONDS = 600
+DEFAULT_KEEP_VERSIONS = 5
+# Version names are file names and appear in messages and the feedback store (64-character column).
+MAX_VERSION_LENGTH = 64
+VERSION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+UNIT_NORM_TOLERANCE = 1e-3
 REQUIRED_FILES = ("metadata.json", "embeddings.npy", "items.csv", "vocab.json")
 ITEM_COLUMNS = (
     "item_id", "title", "english_title", "original_title", "franchise_key", "available_globally",
@@ -47,6 +69,13 @@ SERVING_COLUMNS = (
     "item_id", "title", "franchise_key", "release_date", "release_year", "hours_viewed", "language",
     "content_type", "genres",
 )
+# Columns that must hold a whole number in every row, and those that may be empty.
+INTEGER_COLUMNS = ("item_id", "hours_viewed", "language_id", "type_id")
+# Figures that may be unknown (blank in items.csv, NaN once loaded): the year, and the listings'.
+OPTIONAL_NUMBER_COLUMNS = ("release_year", "popularity", "imdb_score", "imdb_votes", "tmdb_popularity", "seasons")
+BOOLEAN_COLUMNS = ("available_globally", "has_metadata")
+TEXT_COLUMNS = tuple(c for c in ITEM_COLUMNS if c not in INTEGER_COLUMNS + OPTIONAL_NUMBER_COLUMNS)
+MAX_TEXT_LENGTH = 10_000
 
 
 class ArtifactError(RuntimeError):
@@ -64,6 +93,17 @@ class Artifact:
     @property
     def version(self) -> str:
         return str(self.metadata["version"])
+
+
+def check_version_name(name: object, where: str) -> str:
+    """A version name is a short, safe file name: never a path, never unbounded."""
+    if not isinstance(name, str) or not name:
+        raise ArtifactError(f"{where}: the version name is missing")
+    if len(name) > MAX_VERSION_LENGTH:
+        raise ArtifactError(f"{where}: the version name is {len(name)} characters long (at most {MAX_VERSION_LENGTH})")
+    if not VERSION_PATTERN.fullmatch(name):
+        raise ArtifactError(f"{where}: {name[:40]!r} is not a valid version name (letters, digits, '.', '_', '-')")
+    return name
 
 
 def sha256_file(path: Path) -> str:
@@ -98,10 +138,17 @@ def save_artifact(
         while (root / version).exists():
             n += 1
             version = f"{base}-{n}"
+    check_version_name(version, f"model root {root}")
+    ids = items["item_id"].to_numpy()
+    if len(ids) != len(embeddings) or not np.array_equal(ids, np.arange(len(ids))):
+        raise ArtifactError(
+            f"cannot save to {root}: items must be ids 0..n-1 in row order, one per embedding row "
+            "(row i of items.csv describes row i of embeddings.npy)"
+        )
     final = root / version
     if final.exists():
         raise ArtifactError(f"model version {version} already exists in {root}")
-    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=root))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{version}-", dir=root))
     staging.chmod(0o755)
     try:
         vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
@@ -113,13 +160,13 @@ def save_artifact(
         if keras_model is not None:
             keras_model.save(staging / "model.keras")
         meta = {
-            **metadata,
+            **{k: v for k, v in metadata.items() if k not in ("activated_at", "serving_fallback", "embeddings_sha256")},
             "format": FORMAT_VERSION,
             "version": version,
             "created_at": metadata.get("created_at") or datetime.now(UTC).isoformat(),
             "n_items": int(vectors.shape[0]),
             "dim": int(vectors.shape[1]),
-            "embeddings_sha256": sha256_file(staging / "embeddings.npy"),
+            "files": {f.name: sha256_file(f) for f in sorted(staging.iterdir()) if f.name != "metadata.json"},
         }
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
         for file in staging.iterdir():
@@ -146,13 +193,13 @@ def load_artifact(path: Path) -> Artifact:
         raise ArtifactError(f"model directory {path}: metadata or vocabulary is not valid JSON ({exc})") from None
     if not isinstance(metadata, dict):
         raise ArtifactError(f"model directory {path}: metadata.json is not a JSON object")
-    if metadata.get("format") != FORMAT_VERSION:
+    if metadata.get("format") not in SUPPORTED_FORMATS:
         raise ArtifactError(f"model directory {path}: unsupported format {metadata.get('format')!r}")
-    if sha256_file(path / "embeddings.npy") != metadata.get("embeddings_sha256"):
-        raise ArtifactError(f"model directory {path}: embeddings.npy does not match its checksum (corrupt file)")
+    check_version_name(metadata.get("version"), f"model directory {path}: metadata.json")
+    _verify_checksums(path, metadata)
     try:
         embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
-        items = pd.read_csv(path / "items.csv", dtype={"title": str}, keep_default_na=False)
+        items = pd.read_csv(path / "items.csv", dtype=str, keep_default_na=False)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise ArtifactError(f"model directory {path}: cannot read embeddings or items ({exc})") from None
     absent = [c for c in SERVING_COLUMNS if c not in items.columns]
@@ -168,9 +215,89 @@ def load_artifact(path: Path) -> Artifact:
         raise ArtifactError(
             f"model directory {path}: {len(items)} items but {embeddings.shape[0]} embedding rows"
         )
+    items = _parse_items(path, items)
+    _check_embeddings(path, embeddings, allow_zero_rows=metadata.get("arch") == "seed")
+    return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab)
+
+
+def _verify_checksums(path: Path, metadata: dict) -> None:
+    if metadata.get("format") == 1:  # before every file was checksummed
+        expected = {"embeddings.npy": metadata.get("embeddings_sha256")}
+    else:
+        files = metadata.get("files")
+        if not isinstance(files, dict) or not all(name in files for name in REQUIRED_FILES[1:]):
+            raise ArtifactError(f"model directory {path}: metadata.json lists no checksums for its files")
+        expected = files
+    for name, digest in expected.items():
+        file = path / str(name)
+        if not VERSION_PATTERN.fullmatch(str(name)) or not file.is_file():
+            raise ArtifactError(f"model directory {path}: {str(name)[:40]} is missing")
+        if sha256_file(file) != digest:
+            raise ArtifactError(f"model directory {path}: {name} does not match its checksum (corrupt file)")
+
+
+def _parse_items(path: Path, items: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as numbers, text bounded, ids 0..n-1 in row order; the first bad cell is named."""
+    items = items.copy()
+    for column in INTEGER_COLUMNS + OPTIONAL_NUMBER_COLUMNS:
+        if column not in items.columns:
+            continue
+        text = items[column].str.strip()
+        values = pd.to_numeric(text, errors="coerce")
+        optional = column in OPTIONAL_NUMBER_COLUMNS
+        bad = (values.isna() & ~(optional & (text == ""))) | ~np.isfinite(values.fillna(0))
+        if column in INTEGER_COLUMNS:
+            bad |= values.fillna(0) % 1 != 0
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ArtifactError(
+                f"model directory {path}: items.csv row {row + 1} has {column} {str(items[column].iloc[row])[:40]!r}, "
+                "not a number (a cut or edited file)"
+            )
+        items[column] = values.astype("int64") if column in INTEGER_COLUMNS else values
+    for column in TEXT_COLUMNS:
+        if column in items.columns:
+            too_long = items[column].str.len() > MAX_TEXT_LENGTH
+            if too_long.any():
+                row = int(np.flatnonzero(too_long.to_numpy())[0])
+                raise ArtifactError(
+                    f"model directory {path}: items.csv row {row + 1} has a {column} longer than "
+                    f"{MAX_TEXT_LENGTH} characters"
+                )
+    for column in BOOLEAN_COLUMNS:
+        if column in items.columns:
+            items[column] = items[column].str.strip().str.lower().isin(("true", "1", "yes"))
+    if "maturity" in items.columns:  # versions saved before maturity bands existed leave it blank
+        items["maturity"] = items["maturity"].replace("", "unknown")
+    ids = items["item_id"].to_numpy()
+    if ids.size and not np.array_equal(ids, np.arange(len(ids))):
+        duplicated = items["item_id"].duplicated()
+        if duplicated.any():
+            detail = f"item id {int(items['item_id'][duplicated].iloc[0])} appears more than once"
+        else:
+            row = int(np.flatnonzero(ids != np.arange(len(ids)))[0])
+            detail = f"the row of item {row} holds item id {int(ids[row])}"
+        raise ArtifactError(
+            f"model directory {path}: items.csv rows are not item ids 0..{len(ids) - 1} in order ({detail}), "
+            "so they would not line up with the embedding rows"
+        )
+    return items
+
+
+def _check_embeddings(path: Path, embeddings: np.ndarray, *, allow_zero_rows: bool) -> None:
     if not np.isfinite(embeddings).all():
         raise ArtifactError(f"model directory {path}: embeddings contain NaN or infinite values")
-    return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab)
+    norms = np.linalg.norm(embeddings.astype(np.float64), axis=1)
+    # The seed model's embedding is a ReLU layer: a row whose units are all dead is exactly zero.
+    bad = np.abs(norms - 1.0) > UNIT_NORM_TOLERANCE
+    if allow_zero_rows:
+        bad &= norms != 0.0
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ArtifactError(
+            f"model directory {path}: embedding row {row} has length {norms[row]:.4g}, not 1 "
+            f"({int(bad.sum())} such row(s)); cosine scores would be meaningless"
+        )
 
 
 def update_metadata(path: Path, extra: dict) -> None:
@@ -182,34 +309,118 @@ def update_metadata(path: Path, extra: dict) -> None:
 
 
 def current_version(root: Path) -> str | None:
+    """The raw name `CURRENT` holds (unchecked: `load_serving` validates it), or None without one."""
     pointer = Path(root) / POINTER
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return "<unreadable CURRENT>"
     return name or None
 
 
-def resolve_model_path(path: Path) -> Path:
-    """Accept a version directory or a model root with a `CURRENT` pointer."""
-    path = Path(path)
+def is_version_directory(path: Path) -> bool:
     # A version directory that lost its metadata.json is still a version directory: let
     # `load_artifact` say what is missing instead of calling it an empty model root.
-    if any((path / name).exists() for name in (*REQUIRED_FILES, "model.keras")):
+    return any((Path(path) / name).exists() for name in (*REQUIRED_FILES, "model.keras"))
+
+
+def resolve_model_path(path: Path) -> Path:
+    """Accept a version directory or a model root with a `CURRENT` pointer (no fallback)."""
+    path = Path(path)
+    if is_version_directory(path):
         return path
     version = current_version(path)
     if version is None:
         raise ArtifactError(
             f"no trained model in {path}: run `python -m recommender train` (or `make run`, which trains one)"
         )
-    return path / version
+    return path / check_version_name(version, f"{path / POINTER}")
+
+
+def load_serving(path: Path) -> Artifact:
+    """Load a version directory, or the version a model root's `CURRENT` names, falling back if broken.
+
+    When `CURRENT` names a missing or damaged version, the newest intact version that has been
+    active before (see `activate`) serves instead; the returned metadata's `serving_fallback` says
+    which version was wanted and why it was refused. With no intact version the original error is
+    raised, so callers train anew exactly as for an empty root.
+    """
+    path = Path(path)
+    if is_version_directory(path):
+        return load_artifact(path)
+    try:
+        return load_artifact(resolve_model_path(path))
+    except ArtifactError as exc:
+        wanted = current_version(path)
+        if wanted is None:
+            raise
+        refused = exc
+    for name in reversed(_fallback_candidates(path, exclude=wanted)):
+        try:
+            artifact = load_artifact(path / name)
+        except ArtifactError as exc:
+            log.warning("fallback candidate %s is not intact either: %s", name, exc)
+            continue
+        log.error("%s names %r, which cannot be served (%s); serving %s, the newest intact version, instead",
+                  path / POINTER, wanted[:MAX_VERSION_LENGTH], refused, name)
+        artifact.metadata["serving_fallback"] = {"wanted": wanted[:MAX_VERSION_LENGTH], "reason": str(refused)}
+        return artifact
+    raise ArtifactError(f"{refused}; no other intact model version in {path}") from None
+
+
+def _fallback_candidates(root: Path, exclude: str) -> list[str]:
+    """Versions that served before, oldest first; in a root from before activations were recorded, all."""
+    names = [n for n in list_versions(root) if n != exclude]
+    served = []
+    for name in names:
+        try:
+            if json.loads((root / name / "metadata.json").read_text(encoding="utf-8")).get("activated_at"):
+                served.append(name)
+        except (OSError, ValueError, AttributeError):
+            continue
+    return served or names
 
 
 def activate(root: Path, version: str) -> None:
-    """Point `CURRENT` at a version, atomically. Callers verify the version loads first."""
+    """Point `CURRENT` at a version, atomically, and record in it that it served (a fallback candidate).
+
+    Callers verify the version loads first. A broken `CURRENT` is simply replaced.
+    """
     root = Path(root)
+    check_version_name(version, f"cannot activate in {root}")
     if not (root / version / "metadata.json").is_file():
         raise ArtifactError(f"cannot activate {version}: no such model in {root}")
+    update_metadata(root / version, {"activated_at": datetime.now(UTC).isoformat()})
     _write_atomically(root / POINTER, version + "\n")
+
+
+def tidy(root: Path, keep: int | None = DEFAULT_KEEP_VERSIONS) -> list[str]:
+    """Delete abandoned staging folders and all but the newest `keep` versions (None: keep every
+    version); returns the names removed.
+
+    The version `CURRENT` names is never deleted, nor a staging folder young enough to belong to
+    a save still running in another process.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    removed = []
+    now = time.time()
+    for staging in root.glob(f"{STAGING_PREFIX}*"):
+        if staging.is_dir() and now - staging.stat().st_mtime > STALE_STAGING_SECONDS:
+            shutil.rmtree(staging, ignore_errors=True)
+            removed.append(staging.name)
+    active = current_version(root)
+    versions = list_versions(root) if keep is not None else []
+    for name in versions[: max(0, len(versions) - max(1, keep or 1))]:
+        if name != active:
+            shutil.rmtree(root / name, ignore_errors=True)
+            removed.append(name)
+    if removed:
+        log.info("model root %s: removed %s", root, ", ".join(removed))
+    return removed
 
 
 def _write_atomically(target: Path, text: str) -> None:
@@ -227,4 +438,7 @@ def list_versions(root: Path) -> list[str]:
     root = Path(root)
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "metadata.json").is_file())
+    return sorted(
+        p.name for p in root.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "metadata.json").is_file()
+    )

@@ -21,7 +21,7 @@ from recommender import content_type, enrichment, maturity
 from recommender import titles as t
 from recommender.tables import TEXT_COLUMNS, CatalogError, genre_set, read_table
 
-__all__ = ["Catalog", "CatalogError", "CleaningReport", "genre_set", "load_catalog", "restore_item_types"]
+__all__ = ["Catalog", "CatalogError", "CleaningReport", "genre_set", "load_catalog"]
 
 # Canonical column -> accepted header spellings after `_header_key` normalisation.
 _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -304,20 +304,6 @@ def load_catalog(path: str | Path, enrichment: str | Path | Sequence[str | Path]
     _finish_years(catalog)
     report.items = len(items)
     return catalog
-
-
-def restore_item_types(items: pd.DataFrame) -> pd.DataFrame:
-    """Give an item table read back from CSV (a model's items.csv) the types `load_catalog` made:
-    listing figures as floats with NaN for unknown, `has_metadata` as bool, `maturity` never blank."""
-    items = items.copy()
-    for column in enrichment.NUMERIC_COLUMNS:
-        if column in items:
-            items[column] = pd.to_numeric(items[column], errors="coerce").astype("float64")
-    if "has_metadata" in items:
-        items["has_metadata"] = items["has_metadata"].astype(str).str.lower().eq("true")
-    if "maturity" in items:
-        items["maturity"] = items["maturity"].fillna("").replace("", maturity.UNKNOWN)
-    return items
 
 
 def _as_paths(enrichment: str | Path | Sequence[str | Path] | None) -> list[Path]:

@@ -42,6 +42,8 @@ def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderS
     parser.add_argument("--out", "--model-dir", dest="out", type=Path, default=settings.resolved_model_dir,
                         help="model root to write into (default: MODEL_DIR)")
     parser.add_argument("--progress", choices=("text", "json"), default="text")
+    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's native (C++) logs")
+    parser.set_defaults(keep_versions=settings.keep_model_versions)
 
 
 def build_parser(settings: RecommenderSettings | None = None) -> argparse.ArgumentParser:
@@ -106,7 +108,7 @@ def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
     config = TrainConfig(arch=args.arch, seed=args.seed, **overrides)
     outcome = train_and_save(
         args.data, args.out, config, enrichment=enrichment_sources(args.enrich, args.bundled_enrichment), on_event=emit,
-        activate=not getattr(args, "no_activate", False), gate=gate,
+        activate=not getattr(args, "no_activate", False), gate=gate, keep_versions=args.keep_versions,
     )
     emit(DoneEvent(version=outcome.version, path=str(outcome.path), activated=outcome.activated,
                    reason=outcome.reason, metrics=outcome.metrics))
@@ -156,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = RecommenderSettings()
     args = build_parser(settings).parse_args(argv)
+    if getattr(args, "verbose", False):
+        from recommender.tensorflow_runtime import set_verbose
+
+        set_verbose(True)
     try:
         if args.command in ("train", "retrain"):
             return _run_train(args, gate=args.command == "retrain")

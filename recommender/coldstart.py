@@ -9,15 +9,13 @@ better, a subprocess.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from recommender.artifacts import ArtifactError, load_artifact, resolve_model_path
-from recommender.features import FeatureSpace
-from recommender.training import embed_with
+from recommender.artifacts import ArtifactError, load_serving
+from recommender.training import architecture_class
 
 # Columns `features.item_tokens` cannot do without; the others default to empty.
 REQUIRED_COLUMNS = ("title", "language", "content_type")
@@ -30,8 +28,8 @@ def embed_new_items(model_dir: str | Path, rows: pd.DataFrame) -> np.ndarray:
     artifact is verified exactly as serving verifies it, so a corrupt version is refused with
     `ArtifactError` instead of producing vectors that silently disagree with `embeddings.npy`.
     """
-    path = resolve_model_path(Path(model_dir))
-    artifact = load_artifact(path)
+    artifact = load_serving(Path(model_dir))
+    path = artifact.path
     model_file = path / "model.keras"
     if not model_file.is_file():
         raise ArtifactError(f"model directory {path} has no model.keras, so it cannot embed new titles")
@@ -41,28 +39,14 @@ def embed_new_items(model_dir: str | Path, rows: pd.DataFrame) -> np.ndarray:
     if rows.empty:
         return np.zeros((0, int(artifact.metadata["dim"])), dtype=np.float32)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    import recommender.model  # noqa: F401  registers the custom layers the saved encoder uses
+    from recommender.model import keras  # a quiet TensorFlow import; registers the custom layers
 
     try:
         model = keras.saving.load_model(model_file, compile=False)
     except Exception as exc:  # Keras raises a variety of types for a damaged zip/config
         raise ArtifactError(f"model directory {path}: model.keras cannot be loaded ({exc})") from None
-
-    arch = artifact.metadata.get("arch", "default")
-    if arch == "seed":
-        return embed_with("seed", model, _seed_rows(rows, artifact.items), None, artifact.vocab.get("seed_ids", {}))
-    return embed_with("default", model, rows, FeatureSpace.from_json(artifact.vocab), None)
-
-
-def _seed_rows(rows: pd.DataFrame, trained_items: pd.DataFrame) -> pd.DataFrame:
-    """Recode language and type with the *training* catalog's ids: another catalog load numbers
-    them by its own sorted vocabulary, which would silently feed the model the wrong language.
-    Values the model never saw get the reserved index 0 (-1 here, +1 in `_seed_inputs`)."""
-    rows = rows.copy()
-    for name, column in (("language", "language_id"), ("content_type", "type_id")):
-        codes = dict(zip(trained_items[name].astype(str), trained_items[column].astype(int)))
-        rows[column] = rows[name].astype(str).map(codes).fillna(-1).astype(int)
-    return rows
+    try:
+        architecture = architecture_class(str(artifact.metadata.get("arch", "default")))
+    except ValueError as exc:
+        raise ArtifactError(f"model directory {path}: {exc}") from None
+    return architecture.restore(model, artifact.vocab, artifact.items).embed(rows)

@@ -118,9 +118,15 @@ def train_and_save(
     on_event: ProgressCallback | None = None,
     activate: bool = True,
     gate: bool = False,
+    keep_versions: int = artifacts.DEFAULT_KEEP_VERSIONS,
 ) -> TrainOutcome:
-    """Train on a catalog, save a new version, verify it and activate it if allowed."""
+    """Train on a catalog, save a new version, verify it and activate it if allowed.
+
+    Abandoned staging folders are removed first, and after an activation only the newest
+    `keep_versions` versions (and always the active one) stay on disk.
+    """
     emit = on_event or (lambda event: None)
+    artifacts.tidy(model_root, keep=None)
     listings = [enrichment] if isinstance(enrichment, Path) else list(enrichment or [])
     emit(StageEvent(stage="loading catalog", data=str(data)))
     catalog: Catalog = load_catalog(data, listings)
@@ -130,7 +136,7 @@ def train_and_save(
         emit(EpochEvent(epoch=p.epoch, epochs=p.epochs, loss=round(p.loss, 4), seconds=round(p.seconds, 2)))
 
     trained = train(catalog, config, progress)
-    vocab = trained.space.to_json() if trained.space else {"seed_ids": trained.seed_ids}
+    vocab = trained.vocabulary()
     metadata = {
         "arch": config.arch,
         "data": str(data),
@@ -159,6 +165,7 @@ def train_and_save(
     if activate:
         emit(StageEvent(stage="activating", version=version))
         artifacts.activate(model_root, version)
+        artifacts.tidy(model_root, keep=keep_versions)
     return TrainOutcome(version, path, activate, reason, metrics)
 
 
@@ -170,9 +177,9 @@ def _compare_with_current(model_root: Path, new_gate: dict) -> tuple[bool, str]:
     if current is None:
         return True, "no current model"
     try:
-        old_gate = quality_gate(Recommender.load(model_root / current))
+        old_gate = quality_gate(Recommender.load(artifacts.resolve_model_path(model_root)))
     except artifacts.ArtifactError as exc:
-        return True, f"current model {current} cannot be loaded ({exc}); replacing it"
+        return True, f"current model {current[:artifacts.MAX_VERSION_LENGTH]} cannot be loaded ({exc}); replacing it"
     if old_gate["metric"] != new_gate["metric"]:
         return True, f"current model measured on {old_gate['metric']}, new on {new_gate['metric']}; not comparable"
     if new_gate["value"] + GATE_TOLERANCE < old_gate["value"]:

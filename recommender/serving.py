@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender.artifacts import ArtifactError, load_artifact, resolve_model_path
+from recommender.artifacts import ArtifactError, load_serving
 from recommender.catalog import genre_set
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 from recommender.ranking.blend import BlendWeights
@@ -106,7 +106,7 @@ def _items_from_table(table: pd.DataFrame, maturity: np.ndarray) -> list[Item]:
             franchise_key=str(row.franchise_key),
             maturity=str(band),
         )
-        for row, year, band in zip(table.itertuples(index=False), years, maturity, strict=False)
+        for row, year, band in zip(table.itertuples(index=False), years, maturity, strict=True)
     ]
 
 
@@ -135,7 +135,8 @@ class Recommender:
 
     @classmethod
     def load(cls, path: str | Path, *, family_safe: bool | None = None) -> Recommender:
-        """Load a version directory, or the version a model root's `CURRENT` names.
+        """Load a version directory, or the version a model root's `CURRENT` names (or, if that one is
+        broken, the newest intact version: `metadata["serving_fallback"]` then says so).
 
         `family_safe=None` takes the `FAMILY_SAFE` setting (environment or `.env`).
         """
@@ -143,7 +144,7 @@ class Recommender:
             from recommender.settings import RecommenderSettings
 
             family_safe = RecommenderSettings().family_safe
-        artifact = load_artifact(resolve_model_path(Path(path)))
+        artifact = load_serving(Path(path))
         return cls(artifact.embeddings, artifact.items, artifact.metadata, family_safe=family_safe)
 
     def __len__(self) -> int:

@@ -49,6 +49,7 @@ class RecommenderSettings(BaseSettings):
     @property
     def enrichment_sources(self) -> list[Path]:
         return enrichment_sources(self.enrichment_path, self.bundled_enrichment)
+    keep_model_versions: int = Field(default=5, ge=1, description="Versions kept on disk (always the active one).")
 
     @property
     def resolved_model_dir(self) -> Path:

@@ -26,15 +26,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 # Realistic things people type: exact titles, titles without season, lower case, misspellings,
 # original-language (Korean, Spanish, Japanese) titles, and a few that match nothing.
@@ -143,20 +139,20 @@ def serve_child(repeats: int) -> None:
     resolved = [q for q in QUERIES if rec.resolve(q).confident]
     prefixes = [title[:n] for title in PREFIX_TITLES for n in range(1, len(title) + 1)]
     results = {
-        "resolve": over((lambda q=q: rec.resolve(q) for q in QUERIES), repeats),
-        "autocomplete": over((lambda p=p: rec.autocomplete(p) for p in prefixes), repeats),
-        "recommend": over((safe(lambda q=q: rec.recommend(q, k=10)) for q in resolved), repeats),
+        "resolve": over((partial(rec.resolve, q) for q in QUERIES), repeats),
+        "autocomplete": over((partial(rec.autocomplete, p) for p in prefixes), repeats),
+        "recommend": over((safe(partial(rec.recommend, q, k=10)) for q in resolved), repeats),
         "recommend_filtered": over(
-            (safe(lambda q=q: rec.recommend(q, k=10, language="Korean")) for q in resolved), repeats),
+            (safe(partial(rec.recommend, q, k=10, language="Korean")) for q in resolved), repeats),
         "recommend_popular": over(
-            (safe(lambda q=q: rec.recommend(q, k=10, by_popularity=True)) for q in resolved), repeats),
+            (safe(partial(rec.recommend, q, k=10, by_popularity=True)) for q in resolved), repeats),
     }
     peak_default = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     hwm_default = vm_hwm_mb()
     # The seed model's vectors served by numpy, for the same queries the predict path answers.
     seed_rec = Recommender.load(seed_dir)
-    seed_ids = [seed_rec.resolve(q).item.item_id for q in predict_queries(seed_rec)]
-    results["seed_recommend_by_id"] = over((lambda i=i: seed_rec.recommend(i, k=10) for i in seed_ids), repeats)
+    seed_ids = [item.item_id for q in predict_queries(seed_rec) if (item := seed_rec.resolve(q).item) is not None]
+    results["seed_recommend_by_id"] = over((partial(seed_rec.recommend, i, k=10) for i in seed_ids), repeats)
     print(json.dumps({
         "items": len(rec), "dim": int(rec.embeddings.shape[1]), "version": rec.version,
         "queries": len(QUERIES), "resolved": len(resolved), "prefixes": len(prefixes),
@@ -184,15 +180,16 @@ def train_version(data: Path, enrich: Path | None, root: Path, arch: str, epochs
             epoch_seconds.append(event.seconds)
             print(f"  {arch}: {event.describe()}", file=sys.stderr, flush=True)
 
-    config = TrainConfig(arch=arch, **({"epochs": epochs} if epochs else {}))
+    config = TrainConfig(arch=arch, epochs=epochs or TrainConfig.epochs)
     start = time.perf_counter()
     outcome = train_and_save(data, root, config, enrichment=enrich, on_event=on_event, activate=activate)
     wall = time.perf_counter() - start
     from recommender.artifacts import load_artifact
+    from recommender.training import architecture_class
 
     meta = load_artifact(outcome.path).metadata
-    # training._train_seed caps the batch at 256 (the original write-up's setting).
-    batch = min(config.batch_size, 256) if arch == "seed" else config.batch_size
+    # An architecture may cap the batch (the seed model keeps the original write-up's 256).
+    batch = min(config.batch_size, getattr(architecture_class(arch), "BATCH_SIZE", config.batch_size))
     return outcome.path, {
         "arch": arch, "epochs": config.epochs, "epoch_seconds": epoch_seconds, "train_seconds": meta["train_seconds"],
         "wall_seconds": wall, "batch_size": batch,
@@ -211,24 +208,21 @@ def newest_version(root: Path, arch: str) -> Path | None:
 
 def predict_path(seed_dir: Path, default_root: Path, repeats: int) -> dict:
     """Same query through the seed model's Keras `predict` + numpy top-k, vs numpy-only serving."""
-    import keras
-
-    import recommender.model  # noqa: F401  registers custom layers
     from recommender.artifacts import load_artifact
+    from recommender.model import SeedModel, keras
     from recommender.serving import Recommender
-    from recommender.training import _seed_inputs
 
     seed = load_artifact(seed_dir)
     model = keras.saving.load_model(seed_dir / "model.keras", compile=False)
-    seed_ids = seed.vocab["seed_ids"]
+    seed_model = SeedModel.restore(model, seed.vocab, seed.items)
     embeddings = seed.embeddings
     numpy_rec = Recommender(seed.embeddings, seed.items, seed.metadata)  # same vectors, numpy serving
     default_rec = Recommender.load(default_root)
 
     query_titles = predict_queries(numpy_rec)
-    rows = [numpy_rec.items.index[numpy_rec.items["item_id"] == numpy_rec.resolve(q).item.item_id][0]
-            for q in query_titles]
-    inputs = [_seed_inputs(numpy_rec.items.iloc[[r]], seed_ids) for r in rows]
+    # Row i of a loaded model is item id i (artifacts.load_artifact refuses anything else).
+    rows = [item.item_id for q in query_titles if (item := numpy_rec.resolve(q).item) is not None]
+    inputs = [seed_model.inputs(numpy_rec.items.iloc[[r]]) for r in rows]
 
     def topk(vector: np.ndarray, exclude: int, k: int = 10) -> np.ndarray:
         scores = embeddings @ vector
@@ -248,18 +242,17 @@ def predict_path(seed_dir: Path, default_root: Path, repeats: int) -> dict:
     agree = np.mean([len(set(via_predict(i)) & set(topk(embeddings[rows[i]], rows[i]))) / 10
                      for i in range(len(rows))])
     n = range(len(rows))
-    ids = [int(numpy_rec.items["item_id"].iloc[r]) for r in rows]
     return {
         "queries": len(rows),
         "top10_agreement": float(agree),
         # The seed model's embedding is a ReLU layer: rows that are all zero cannot rank anything.
         "zero_rows": int((np.linalg.norm(embeddings, axis=1) == 0).sum()), "rows": len(embeddings),
         "samples": {
-            "seed_predict": over((lambda i=i: via_predict(i) for i in n), repeats),
-            "seed_call": over((lambda i=i: via_call(i) for i in n), repeats),
-            "seed_numpy_topk": over((lambda i=i: topk(embeddings[rows[i]], rows[i]) for i in n), repeats),
-            "seed_numpy_recommend": over((lambda i=i: numpy_rec.recommend(ids[i], k=10) for i in n), repeats),
-            "default_numpy_recommend": over((lambda i=i: default_rec.recommend(i, k=10) for i in ids), repeats),
+            "seed_predict": over((partial(via_predict, i) for i in n), repeats),
+            "seed_call": over((partial(via_call, i) for i in n), repeats),
+            "seed_numpy_topk": over((partial(topk, embeddings[r], r) for r in rows), repeats),
+            "seed_numpy_recommend": over((partial(numpy_rec.recommend, r, k=10) for r in rows), repeats),
+            "default_numpy_recommend": over((partial(default_rec.recommend, r, k=10) for r in rows), repeats),
         },
     }
 
@@ -268,10 +261,14 @@ def predict_path(seed_dir: Path, default_root: Path, repeats: int) -> dict:
 # Report
 
 
-def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join("-" * w for w in widths)
-    fmt = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+
+    def fmt(row: Sequence[str]) -> str:
+        cells = zip(row, widths, strict=True)
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(cells))
+
     return "\n".join([fmt(header), line, *map(fmt, rows)])
 
 
@@ -331,18 +328,19 @@ def main() -> None:
     print(f"Reelmate benchmark: {args.data.name}" + (f" + {args.enrich.name}" if args.enrich else "")
           + f", {serving['items']} items, model {serving['version']} (dim {serving['dim']})")
     load_now = os.getloadavg()[0]
-    busy = " (above the CPU count: timings are contended)" if max(load_at_start, load_now) > (os.cpu_count() or 1) else ""
+    contended = max(load_at_start, load_now) > (os.cpu_count() or 1)
+    busy = " (above the CPU count: timings are contended)" if contended else ""
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeats={args.repeats}; load average at "
           f"start {load_at_start:.2f}, end {load_now:.2f}{busy}")
     if trainings:
         print("\nTraining (pipeline.train_and_save: load catalog, train, save, verify, gate)")
-        rows = []
+        training_rows: list[tuple[str, ...]] = []
         for t in trainings:
             e = t["epoch_seconds"]
-            rows.append((t["arch"], str(t["epochs"]), str(t["batch_size"]), f"{e[0]:.2f} s",
-                         f"{statistics.median(e[1:] or e):.2f} s", f"{t['train_seconds']:.1f} s",
-                         f"{t['wall_seconds']:.1f} s"))
-        print(table(rows, ("arch", "epochs", "batch", "epoch 1 (traces)", "median epoch", "train total",
+            training_rows.append((t["arch"], str(t["epochs"]), str(t["batch_size"]), f"{e[0]:.2f} s",
+                                  f"{statistics.median(e[1:] or e):.2f} s", f"{t['train_seconds']:.1f} s",
+                                  f"{t['wall_seconds']:.1f} s"))
+        print(table(training_rows, ("arch", "epochs", "batch", "epoch 1 (traces)", "median epoch", "train total",
                            "wall incl. save+gate")))
 
     print("\nServing process (numpy + rapidfuzz only; per call, in a fresh process)")
@@ -379,10 +377,10 @@ def main() -> None:
         "seed_numpy_recommend": "Recommender.recommend(id, k=10) (TF process)",
         "default_numpy_recommend": "default model: Recommender.recommend(id, k=10) (TF process)",
     }
-    rows = [("Recommender.recommend(id, k=10), serving process [baseline]", ms(clean["median"]), ms(clean["p99"]),
-             "1.0x")]
-    rows += [(names[k], ms(v["median"]), ms(v["p99"]), f"{v['median'] / base:.1f}x") for k, v in p.items()]
-    print(table(rows, ("path", "median", "p99", "vs baseline")))
+    paths = [("Recommender.recommend(id, k=10), serving process [baseline]", ms(clean["median"]), ms(clean["p99"]),
+              "1.0x")]
+    paths += [(names[k], ms(v["median"]), ms(v["p99"]), f"{v['median'] / base:.1f}x") for k, v in p.items()]
+    print(table(paths, ("path", "median", "p99", "vs baseline")))
     print(f"seed model: {predict['zero_rows']} of {predict['rows']} embedding rows are all-zero (dead ReLU units)")
     print("(TF process = the benchmark's own process, which has TensorFlow loaded and its thread pools "
           "competing for the same cores)")

@@ -4,15 +4,14 @@ them; and the reading modules import in one direction only (tables <- enrichment
 from __future__ import annotations
 
 import ast
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import recommender
-from recommender.artifacts import ITEM_COLUMNS
-from recommender.catalog import load_catalog, restore_item_types
+from recommender.artifacts import ITEM_COLUMNS, load_artifact, save_artifact
+from recommender.catalog import load_catalog
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LISTING_COLUMNS = ("maturity", "certification", "imdb_score", "imdb_votes", "tmdb_popularity", "seasons",
@@ -30,17 +29,18 @@ def test_items_have_the_listing_columns_with_their_types() -> None:
         assert items[column].map(type).eq(str).all(), column
 
 
-def test_csv_round_trip_restores_the_types() -> None:
+def test_saved_and_loaded_model_items_keep_the_types(tmp_path: Path) -> None:
+    """A model's items.csv (blank cells for unknown figures) loads back with the catalog's types."""
     items = load_catalog(FIXTURES / "catalog_iso.csv", FIXTURES / "enrichment_jw.csv").items
-    saved = items.loc[:, [c for c in ITEM_COLUMNS if c in items.columns]]
-    buffer = io.StringIO()
-    saved.to_csv(buffer, index=False)
-    # How artifacts.load_artifact reads items.csv: empty cells stay '' rather than NaN.
-    loaded = pd.read_csv(io.StringIO(buffer.getvalue()), dtype={"title": str}, keep_default_na=False)
-    assert not pd.api.types.is_float_dtype(loaded["imdb_votes"])  # '' cells make it text: hence the helper
-    restored = restore_item_types(loaded)
+    rng = np.random.default_rng(0)
+    embeddings = rng.normal(size=(len(items), 4)).astype(np.float32)
+    embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+    metadata = {"n_items": len(items), "dim": 4, "data_sha256": "abc123"}
+    path = save_artifact(tmp_path, embeddings=embeddings, items=items, vocab={}, metadata=metadata)
+    loaded = load_artifact(path).items
+    assert loaded["imdb_votes"].isna().any() and loaded["imdb_votes"].notna().any()
     for column in ("imdb_score", "imdb_votes", "tmdb_popularity", "seasons", "has_metadata", "maturity"):
-        pd.testing.assert_series_equal(restored[column], saved[column].reset_index(drop=True), check_names=False)
+        pd.testing.assert_series_equal(loaded[column], items[column].reset_index(drop=True), check_names=False)
 
 
 def _imports(module: str) -> set[str]:

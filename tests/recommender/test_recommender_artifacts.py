@@ -7,7 +7,10 @@ problem, and must never become (or stop) the version being served.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +27,9 @@ from recommender.training import TrainConfig
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-def test_round_trip_keeps_embeddings_items_and_metadata(model_root: Path, catalog_small: Catalog, tmp_path: Path) -> None:
+def test_round_trip_keeps_embeddings_items_and_metadata(
+    model_root: Path, catalog_small: Catalog, tmp_path: Path
+) -> None:
     version = artifacts.current_version(model_root)
     assert version is not None and artifacts.list_versions(model_root) == [version]
     saved = artifacts.load_artifact(model_root / version)
@@ -47,9 +52,14 @@ def test_round_trip_keeps_embeddings_items_and_metadata(model_root: Path, catalo
     np.testing.assert_array_equal(reloaded.embeddings, saved.embeddings)
     pd.testing.assert_frame_equal(reloaded.items, saved.items)
     assert reloaded.vocab == saved.vocab
-    assert {k: v for k, v in reloaded.metadata.items() if k != "version"} == {
-        k: v for k, v in meta.items() if k != "version"
+    # Everything but what belongs to one copy: its name, its files' checksums, when it served.
+    own = {"version", "files", "activated_at"}
+    assert {k: v for k, v in reloaded.metadata.items() if k not in own} == {
+        k: v for k, v in meta.items() if k not in own
     }
+    assert set(meta["files"]) == {"embeddings.npy", "items.csv", "vocab.json", "model.keras"}
+    assert set(reloaded.metadata["files"]) == {"embeddings.npy", "items.csv", "vocab.json"}
+    assert meta["activated_at"] and "activated_at" not in reloaded.metadata
     # And the served items agree with the cleaned catalog (titles in every script, empty dates).
     served = Recommender.load(model_root)
     assert served.items["title"].tolist() == catalog_small.items["title"].tolist()
@@ -61,8 +71,9 @@ def test_round_trip_keeps_embeddings_items_and_metadata(model_root: Path, catalo
 
 
 def _rewrite_checksum(version_dir: Path) -> None:
+    """Make the damage internally consistent, so the content checks (not the checksums) must catch it."""
     meta = json.loads((version_dir / "metadata.json").read_text())
-    meta["embeddings_sha256"] = artifacts.sha256_file(version_dir / "embeddings.npy")
+    meta["files"] = {name: artifacts.sha256_file(version_dir / name) for name in meta["files"]}
     (version_dir / "metadata.json").write_text(json.dumps(meta))
 
 
@@ -76,51 +87,103 @@ def _truncate(file: Path) -> None:
     file.write_bytes(data[: len(data) // 2])
 
 
-def _with_nan(d: Path) -> None:
-    e = np.load(d / "embeddings.npy")
-    e[5, 3] = np.nan
-    _save_npy(d, e)
+def _edit_embeddings(change: Callable[[np.ndarray], None]) -> Callable[[Path], None]:
+    def damage(d: Path) -> None:
+        e = np.load(d / "embeddings.npy")
+        change(e)
+        _save_npy(d, e)
+
+    return damage
 
 
-def _items_drop_rows(d: Path) -> None:
-    pd.read_csv(d / "items.csv").head(10).to_csv(d / "items.csv", index=False)
+def _edit_items(change: Callable[[pd.DataFrame], pd.DataFrame], *, consistent: bool = True) -> Callable[[Path], None]:
+    def damage(d: Path) -> None:
+        change(pd.read_csv(d / "items.csv", dtype=str, keep_default_na=False)).to_csv(d / "items.csv", index=False)
+        if consistent:
+            _rewrite_checksum(d)
+
+    return damage
 
 
-def _items_drop_column(d: Path) -> None:
-    pd.read_csv(d / "items.csv").drop(columns=["franchise_key"]).to_csv(d / "items.csv", index=False)
+def _cut_last_line(consistent: bool) -> Callable[[Path], None]:
+    """The file ends in the middle of its last row (a copy or a disk that stopped mid-write)."""
+
+    def damage(d: Path) -> None:
+        text = (d / "items.csv").read_text(encoding="utf-8").rstrip("\n")
+        last = text.rsplit("\n", 1)[1]
+        (d / "items.csv").write_text(text[: len(text) - len(last) // 2], encoding="utf-8")
+        if consistent:
+            _rewrite_checksum(d)
+
+    return damage
 
 
-DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
+def _set(column: str, row: int, value: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def change(items: pd.DataFrame) -> pd.DataFrame:
+        items.loc[row, column] = value
+        return items
+
+    return change
+
+
+def _metadata(**changes: object) -> Callable[[Path], None]:
+    def damage(d: Path) -> None:
+        meta = json.loads((d / "metadata.json").read_text())
+        meta.update(changes)
+        (d / "metadata.json").write_text(json.dumps(meta))
+
+    return damage
+
+
+DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
     "missing embeddings": (lambda d: (d / "embeddings.npy").unlink(), "incomplete: missing embeddings.npy"),
     "missing items": (lambda d: (d / "items.csv").unlink(), "incomplete: missing items.csv"),
     "missing metadata": (lambda d: (d / "metadata.json").unlink(), "incomplete: missing metadata.json"),
     "missing vocab": (lambda d: (d / "vocab.json").unlink(), "incomplete: missing vocab.json"),
-    "truncated embeddings": (lambda d: _truncate(d / "embeddings.npy"), "does not match its checksum"),
+    "missing model": (lambda d: (d / "model.keras").unlink(), "model.keras is missing"),
+    "truncated embeddings": (lambda d: _truncate(d / "embeddings.npy"), "embeddings.npy does not match its checksum"),
     "garbage embeddings": (lambda d: (d / "embeddings.npy").write_bytes(b"\x93NUMPY garbage" * 50),
-                           "does not match its checksum"),
-    "wrong shape": (lambda d: _save_npy(d, np.ones((686, 8), np.float32)), r"shape \(686, 8\) and dtype float32, expected \(686, 64\)"),
+                           "embeddings.npy does not match its checksum"),
+    "edited vocab": (lambda d: (d / "vocab.json").write_text("{}"), "vocab.json does not match its checksum"),
+    "edited model": (lambda d: (d / "model.keras").write_bytes(b"PK"), "model.keras does not match its checksum"),
+    "no checksums": (_metadata(files=None), "lists no checksums"),
+    "wrong shape": (lambda d: _save_npy(d, np.ones((686, 8), np.float32)),
+                    r"shape \(686, 8\) and dtype float32, expected \(686, 64\)"),
     "float64": (lambda d: _save_npy(d, np.load(d / "embeddings.npy").astype(np.float64)), "dtype float64"),
     "not an npy": (lambda d: ((d / "embeddings.npy").write_bytes(b"hello"), _rewrite_checksum(d)),
                    "cannot read embeddings or items"),
-    "nan": (_with_nan, "NaN or infinite"),
+    "nan": (_edit_embeddings(lambda e: e.__setitem__((5, 3), np.nan)), "NaN or infinite"),
+    "zero row": (_edit_embeddings(lambda e: e.__setitem__(7, 0.0)), "embedding row 7 has length 0, not 1"),
+    "huge row": (_edit_embeddings(lambda e: e.__setitem__(9, 1e30)), "embedding row 9 has length 8e\\+30, not 1"),
     "invalid metadata json": (lambda d: (d / "metadata.json").write_text('{"version": "x",'), "not valid JSON"),
     "metadata not an object": (lambda d: (d / "metadata.json").write_text("[1, 2]"), "not a JSON object"),
     "invalid vocab json": (lambda d: (d / "vocab.json").write_bytes(b"\xff\xfe{"), "not valid JSON"),
     "wrong format": (lambda d: (d / "metadata.json").write_text(json.dumps({"format": 99})), "unsupported format 99"),
-    "items rows lost": (_items_drop_rows, "10 items but 686 embedding rows"),
-    "items column lost": (_items_drop_column, "lacks column"),
+    "long version": (_metadata(version="v" * 65), "version name is 65 characters long"),
+    "path as version": (_metadata(version="../elsewhere"), "not a valid version name"),
+    "items cut mid-row": (_cut_last_line(consistent=False), "items.csv does not match its checksum"),
+    "items cut mid-row, checksum redone": (_cut_last_line(consistent=True), "items.csv row 686 has .* not a number"),
+    "items garbled hours": (_edit_items(_set("hours_viewed", 3, "lots")),
+                            "items.csv row 4 has hours_viewed 'lots', not a number"),
+    "items garbled, checksum kept": (_edit_items(_set("hours_viewed", 3, "lots"), consistent=False),
+                                     "items.csv does not match its checksum"),
+    "items shuffled": (_edit_items(lambda t: t.sample(frac=1.0, random_state=1)),
+                       r"not item ids 0\.\.685 in order \(the row of item 0 holds item id"),
+    "items duplicate id": (_edit_items(_set("item_id", 5, "4")), "item id 4 appears more than once"),
+    "items huge text": (_edit_items(_set("title", 2, "x" * 20_000)), "row 3 has a title longer than"),
+    "items rows lost": (_edit_items(lambda t: t.head(10)), "10 items but 686 embedding rows"),
+    "items column lost": (_edit_items(lambda t: t.drop(columns=["franchise_key"])), "lacks column"),
     "emptied directory": (lambda d: [f.unlink() for f in d.iterdir()], "no trained model in"),
 }
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_damaged_version_is_refused_and_current_keeps_serving(damage: str, model_root: Path, tmp_path: Path) -> None:
-    root = tmp_path / "models"
-    shutil.copytree(model_root, root)
-    current = artifacts.current_version(root)
+def test_damaged_version_is_refused_and_the_intact_one_serves(damage: str, model_root_copy: Path) -> None:
+    root = model_root_copy
+    intact = artifacts.current_version(root)
     candidate = root / "20991231-000000-broken"
-    shutil.copytree(root / current, candidate)
-    assert Recommender.load(candidate).version == current  # intact copy loads: the damage is the cause
+    shutil.copytree(root / intact, candidate)
+    assert Recommender.load(candidate).version == intact  # intact copy loads: the damage is the cause
 
     breaker, message = DAMAGE[damage]
     breaker(candidate)
@@ -130,21 +193,109 @@ def test_damaged_version_is_refused_and_current_keeps_serving(damage: str, model
     with pytest.raises(ArtifactError):
         pipeline.verify(candidate)
 
-    assert artifacts.current_version(root) == current
+    # Not current: the current model keeps serving, untouched.
     served = Recommender.load(root)
-    assert served.version == current and served.recommend("Wednesday", k=3).items
+    assert served.version == intact and "serving_fallback" not in served.metadata
+    # Made current (CURRENT names the broken, newer version): the newest intact version serves, saying why.
+    artifacts.activate(root, intact)
+    (root / "CURRENT").write_text(candidate.name + "\n")
+    served = Recommender.load(root)
+    assert served.version == intact and served.recommend("Wednesday", k=3).items
+    assert served.metadata["serving_fallback"]["wanted"] == candidate.name
+    # Loaded as a version of the root, an emptied folder is "incomplete" rather than "no model".
+    reason = "incomplete: missing metadata.json" if damage == "emptied directory" else message
+    assert re.search(reason, served.metadata["serving_fallback"]["reason"])
 
 
-def test_missing_root_and_dangling_pointer_are_clear(tmp_path: Path, model_root: Path) -> None:
-    with pytest.raises(ArtifactError, match="no trained model in .*python -m recommender train"):
+def _copy_version(root: Path, source: str, name: str, *, served: bool) -> Path:
+    """Another intact version (same vectors) under a new name, as if trained at another time."""
+    dest = root / name
+    shutil.copytree(root / source, dest)
+    meta = json.loads((dest / "metadata.json").read_text())
+    meta["version"] = name
+    if not served:
+        meta.pop("activated_at", None)
+    (dest / "metadata.json").write_text(json.dumps(meta))
+    return dest
+
+
+def test_broken_current_falls_back_to_the_newest_intact_version_that_served(model_root_copy: Path, caplog) -> None:
+    root = model_root_copy
+    oldest = artifacts.current_version(root)
+    _copy_version(root, oldest, "20990101-000000-served", served=True)
+    _copy_version(root, oldest, "20990601-000000-never", served=False)  # saved, never activated (gate refused it)
+    broken = _copy_version(root, oldest, "20991231-000000-cut", served=True)
+    _cut_last_line(consistent=False)(broken)
+    artifacts.activate(root, broken.name)
+
+    with caplog.at_level("ERROR", logger="recommender.artifacts"):
+        served = Recommender.load(root)
+    assert served.version == "20990101-000000-served"
+    assert "items.csv does not match its checksum" in served.metadata["serving_fallback"]["reason"]
+    assert "20991231-000000-cut" in caplog.text and "serving 20990101-000000-served" in caplog.text
+
+    # CURRENT naming a folder that does not exist, or a name no version can have: the same fallback.
+    for pointer, message in (("20000101-000000-gone", "20000101-000000-gone does not exist"),
+                             ("x" * 200, "200 characters long")):
+        (root / "CURRENT").write_text(pointer + "\n")
+        served = Recommender.load(root)
+        assert served.version == "20990101-000000-served"
+        assert message in served.metadata["serving_fallback"]["reason"]
+        assert len(served.metadata["serving_fallback"]["wanted"]) <= artifacts.MAX_VERSION_LENGTH
+
+
+def test_no_intact_version_means_no_model(model_root_copy: Path, tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match=r"no trained model in .*python -m recommender train"):
         Recommender.load(tmp_path / "nowhere")
-    root = tmp_path / "models"
-    shutil.copytree(model_root, root)
+    root = model_root_copy
+    only = artifacts.current_version(root)
+    _truncate(root / only / "embeddings.npy")
+    refused = r"does not match its checksum \(corrupt file\); no other intact model version in"
+    with pytest.raises(ArtifactError, match=refused):
+        Recommender.load(root)
     (root / "CURRENT").write_text("20000101-000000-gone\n")
     with pytest.raises(ArtifactError, match="20000101-000000-gone does not exist"):
         Recommender.load(root)
     with pytest.raises(ArtifactError, match="cannot activate"):
         artifacts.activate(root, "20000101-000000-gone")
+    with pytest.raises(ArtifactError, match="not a valid version name"):
+        artifacts.activate(root, "../" + only)
+
+
+def test_retrain_activates_over_a_broken_current(model_root_copy: Path) -> None:
+    root = model_root_copy
+    (root / "CURRENT").write_text("v" * 100 + "\n")
+    outcome = pipeline.train_and_save(
+        FIXTURES / "catalog_iso.csv", root, TrainConfig(arch="seed", epochs=1, seed=42),
+        enrichment=FIXTURES / "enrichment.csv", gate=True,
+    )
+    assert outcome.activated and "cannot be loaded" in outcome.reason, outcome.reason
+    assert artifacts.current_version(root) == outcome.version
+    served = Recommender.load(root)
+    assert served.version == outcome.version and "serving_fallback" not in served.metadata
+
+
+def test_tidy_removes_stale_staging_and_old_versions_but_never_the_active_one(model_root_copy: Path) -> None:
+    root = model_root_copy
+    active = artifacts.current_version(root)
+    names = [f"2099010{i}-000000-v{i}" for i in range(1, 7)]
+    for name in names:
+        _copy_version(root, active, name, served=False)
+    stale, fresh = root / ".tmp-20990101-000000-abc-x1", root / ".tmp-20990102-000000-abc-x2"
+    for staging in (stale, fresh):
+        staging.mkdir()
+        (staging / "metadata.json").write_text("{}")
+    old = time.time() - artifacts.STALE_STAGING_SECONDS - 60
+    os.utime(stale, (old, old))
+    assert stale.name not in artifacts.list_versions(root)
+
+    assert artifacts.tidy(root, keep=None) == [stale.name]  # staging only
+    assert fresh.is_dir() and len(artifacts.list_versions(root)) == 7  # a save may still be writing it
+
+    removed = artifacts.tidy(root, keep=3)
+    assert sorted(removed) == names[:3]  # the active version is the oldest, yet stays
+    assert artifacts.list_versions(root) == sorted([active, *names[3:]])
+    assert Recommender.load(root).version == active
 
 
 def _train_seed_into(root: Path) -> pipeline.TrainOutcome:

@@ -6,6 +6,7 @@ training; its vector must still land among Korean titles, which make up only ~6%
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,9 @@ def test_cold_start_from_disk_matches_memory(
 ) -> None:
     seen, rows = held_out
     path = artifacts.save_artifact(
-        tmp_path, embeddings=cold_model.embeddings, items=seen.items, vocab=cold_model.space.to_json(),
+        # Saved versions number their items 0..n-1 in row order; the held-out title left a gap.
+        tmp_path, embeddings=cold_model.embeddings, items=seen.items.assign(item_id=np.arange(len(seen.items))),
+        vocab=cold_model.vocabulary(),
         metadata={"arch": "default", "params": cold_model.config.to_json()}, keras_model=cold_model.keras_model,
     )
     artifacts.activate(tmp_path, path.name)
@@ -75,8 +78,19 @@ def test_cold_start_from_disk_matches_memory(
         embed_new_items(path, rows.drop(columns=["language"]))
 
     (path / "model.keras").write_bytes(b"not a zip")
-    with pytest.raises(ArtifactError, match="model.keras cannot be loaded"):
+    with pytest.raises(ArtifactError, match=r"model\.keras does not match its checksum"):
+        embed_new_items(path, rows)
+    meta = json.loads((path / "metadata.json").read_text())
+    meta["files"]["model.keras"] = artifacts.sha256_file(path / "model.keras")
+    (path / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match=r"model\.keras cannot be loaded"):
         embed_new_items(path, rows)
     (path / "model.keras").unlink()
-    with pytest.raises(ArtifactError, match="no model.keras"):
+    with pytest.raises(ArtifactError, match=r"model\.keras is missing"):
         embed_new_items(path, rows)
+    without = artifacts.save_artifact(
+        tmp_path, embeddings=cold_model.embeddings, items=seen.items.assign(item_id=np.arange(len(seen.items))),
+        vocab=cold_model.vocabulary(), metadata={"arch": "default"},
+    )
+    with pytest.raises(ArtifactError, match=r"no model\.keras"):
+        embed_new_items(without, rows)

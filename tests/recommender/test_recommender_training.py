@@ -7,7 +7,12 @@ and different vectors for a different seed (so the determinism check could fail)
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +24,7 @@ from recommender.coldstart import embed_new_items
 from recommender.features import FeatureSpace
 from recommender.training import TrainConfig, TrainedModel, train
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEED_EPOCHS = 4  # the seed model's loss moves slowly; each of its epochs takes ~0.1 s here
 
 
@@ -67,7 +73,7 @@ def test_default_arch_learns_and_is_deterministic(model_root: Path, catalog_smal
 def test_seed_arch_learns_and_is_deterministic(seed_model: TrainedModel, catalog_small: Catalog) -> None:
     history = seed_model.history
     assert len(history) == SEED_EPOCHS
-    assert all(b < a for a, b in zip(history, history[1:])), history
+    assert all(b < a for a, b in itertools.pairwise(history)), history
     _assert_usable(seed_model.embeddings, catalog_small, dim=32, distinct=len(catalog_small.items))  # own ids
 
     again = train(catalog_small, TrainConfig(arch="seed", epochs=SEED_EPOCHS, seed=42))
@@ -81,7 +87,7 @@ def test_seed_model_reloaded_from_disk_embeds_like_in_memory(
 ) -> None:
     path = artifacts.save_artifact(
         tmp_path, embeddings=seed_model.embeddings, items=catalog_small.items,
-        vocab={"seed_ids": seed_model.seed_ids}, metadata={"arch": "seed"}, keras_model=seed_model.keras_model,
+        vocab=seed_model.vocabulary(), metadata={"arch": "seed"}, keras_model=seed_model.keras_model,
     )
     rows = catalog_small.items.iloc[[3, 40, 500]].copy()
     # Another catalog load may number languages differently; the loader must recode them.
@@ -96,3 +102,20 @@ def test_config_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         TrainConfig(epochs=0)
     assert json.loads(json.dumps(TrainConfig(withhold={"genres"}).to_json()))["withhold"] == ["genres"]
+
+
+def test_cli_training_prints_no_tensorflow_native_logs(tmp_path: Path) -> None:
+    """As a user runs it (no TF_CPP_MIN_LOG_LEVEL set): no `I0000 ...`/`E0000 ...` lines, no absl warning."""
+    tiny = tmp_path / "tiny.csv"
+    lines = (FIXTURES / "catalog_iso.csv").read_text(encoding="utf-8").splitlines()[:9]
+    tiny.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "REELMATE_TF_VERBOSE")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "recommender", "train", "--data", str(tiny), "--arch", "seed", "--epochs", "1",
+         "--out", str(tmp_path / "models")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "activated" in proc.stdout
+    native = [line for line in proc.stderr.splitlines() if re.match(r"[IWEF]\d{4} ", line) or "absl::" in line]
+    assert native == [], proc.stderr
