@@ -108,7 +108,7 @@ def make_bot(fake: FakeDiscord, *, guild_sync: bool = True) -> commands.Bot:
 
 
 @contextlib.asynccontextmanager
-async def running(bot: commands.Bot, token: str = TOKEN, timeout: float = 5.0) -> AsyncIterator[commands.Bot]:
+async def running(bot: commands.Bot, token: str = TOKEN, timeout: float = 5.0) -> AsyncIterator[commands.Bot]:  # noqa: ASYNC109 -- the helper's API
     """Run ``bot.start`` in a task until on_ready; close it and await the task on exit."""
     task = asyncio.create_task(bot.start(token))
     try:
@@ -250,7 +250,7 @@ async def test_heartbeats_are_answered_and_a_blocked_loop_shows_as_a_gap() -> No
         healthy_gap = fake.max_heartbeat_gap(since=fake.heartbeat_times[1])
 
         blocked_at = time.monotonic()
-        time.sleep(0.4)  # what a synchronous retrain on the event loop would do
+        time.sleep(0.4)  # noqa: ASYNC251 -- deliberately blocks the loop, as a synchronous retrain would
         beats = fake.heartbeats_received
         await fake.wait_for(lambda: fake.heartbeats_received > beats + 1, 3, "heartbeats after the block")
         blocked_gap = fake.max_heartbeat_gap(since=blocked_at)
