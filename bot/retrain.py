@@ -59,13 +59,24 @@ def last_error_line(stderr_tail: list[str]) -> str:
 
 
 def retrain_command(
-    *, data: Path, model_dir: Path, enrich: Path | None = None, epochs: int | None = None, gate: bool = True
+    *,
+    data: Path,
+    model_dir: Path,
+    enrich: Path | None = None,
+    bundled: bool = True,
+    epochs: int | None = None,
+    gate: bool = True,
 ) -> list[str]:
-    """`retrain` compares with the current model before activating; `train` (gate=False) just activates."""
+    """`retrain` compares with the current model before activating; `train` (gate=False) just activates.
+
+    The listings are named explicitly so that the child trains on exactly the data the bot's
+    settings describe (and hashes, for the catalog check), whatever its own environment says.
+    """
     command = "retrain" if gate else "train"
     cmd = [sys.executable, "-m", "recommender", command, "--data", str(data), "--model-dir", str(model_dir)]
     if enrich is not None:
         cmd += ["--enrich", str(enrich)]
+    cmd += ["--bundled-enrich" if bundled else "--no-enrich"]
     if epochs is not None:
         cmd += ["--epochs", str(epochs)]
     cmd += ["--progress", "json"]

@@ -41,6 +41,15 @@ REJECTION_WATCH = 14 * 60  # a button's follow-up token lives 15 minutes: report
 FORGET_WAIT = 10.0  # /forget-me first lets the caller's queued votes land, so none comes back after it
 
 
+def fallback_warning(metadata: dict) -> str | None:
+    """Say so when the loader had to serve an older version because the current one is broken."""
+    fallback = metadata.get("serving_fallback")
+    if not isinstance(fallback, dict):
+        return None
+    return (f"Model {fallback.get('wanted')} is broken ({fallback.get('reason')}), so the newest intact "
+            f"version is serving until an admin runs /retrain.")
+
+
 class UserError(Exception):
     """A problem the user can fix; str(exc) is shown to them as is."""
 
@@ -159,8 +168,9 @@ class RecommendService:
     async def check_catalog(self) -> bool:
         """Does the serving model match the configured catalog? Sets (and logs) `catalog_warning` if not.
 
-        Compares the sha256 of CATALOG_PATH (+ ENRICHMENT_PATH), computed the way training records
-        it, with the model metadata's `data_sha256`: a changed catalog is not silently ignored.
+        Compares the sha256 of CATALOG_PATH and of every listing training joins (the user's own and
+        the bundled ones), hashed the way training records it, with the model metadata's
+        `data_sha256`: a changed catalog is not silently ignored.
         """
         rec = self._recommender
         if rec is None:
@@ -184,7 +194,7 @@ class RecommendService:
     def configured_data_sha256(self) -> str:
         from recommender.pipeline import data_hash
 
-        return data_hash(self.settings.catalog_path, self.settings.enrichment_path)
+        return data_hash(self.settings.catalog_path, *self.settings.enrichment_sources)
 
     async def startup(self) -> None:
         """Housekeeping when a process starts: votes a previous run left in the outbox (before any
@@ -197,7 +207,17 @@ class RecommendService:
                 log.info("purged %d record(s) older than %d days", purged, self.settings.retention_days)
         except Exception:
             log.exception("store housekeeping failed")
+        await asyncio.to_thread(self._tidy_models)
         await self.load_current()
+
+    def _tidy_models(self) -> None:
+        """Half-written versions a killed training left, and versions beyond KEEP_MODEL_VERSIONS."""
+        from recommender.artifacts import tidy
+
+        try:
+            tidy(self.settings.resolved_model_dir, keep=self.settings.keep_model_versions)
+        except OSError:
+            log.exception("could not tidy the model directory %s", self.settings.resolved_model_dir)
 
     async def _register_active(self, rec: Recommender) -> None:
         try:
@@ -425,7 +445,8 @@ class RecommendService:
     def model_card(self) -> render.Card:
         rec = self.recommender
         meta = rec.metadata if isinstance(rec.metadata, dict) else {}
-        return render.model_card(rec.version, meta, warning=self.catalog_warning)
+        warnings = [w for w in (fallback_warning(meta), self.catalog_warning) if w]
+        return render.model_card(rec.version, meta, warning=" ".join(warnings) or None)
 
     @property
     def retrain_running(self) -> bool:
@@ -465,8 +486,10 @@ class RecommendService:
         s = self.settings
         root = s.resolved_model_dir
         root.mkdir(parents=True, exist_ok=True)
-        cmd = retrain_command(data=s.catalog_path, model_dir=root, enrich=s.enrichment_path, epochs=s.retrain_epochs,
-                              gate=gate)
+        cmd = retrain_command(
+            data=s.catalog_path, model_dir=root, enrich=s.enrichment_path, bundled=s.bundled_enrichment,
+            epochs=s.retrain_epochs, gate=gate,
+        )
         run = await run_retrain(cmd, progress)
         done = run.done
         if done is None or run.returncode != 0:

@@ -35,6 +35,8 @@ def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderS
                         help="your own titles CSV, joined in addition to the bundled listings (ENRICHMENT_PATH)")
     parser.add_argument("--no-enrich", dest="bundled_enrichment", action="store_false",
                         default=settings.bundled_enrichment, help="do not join the listings bundled with the package")
+    parser.add_argument("--bundled-enrich", dest="bundled_enrichment", action="store_true",
+                        help="join the bundled listings even if BUNDLED_ENRICHMENT=false (the default otherwise)")
     parser.add_argument("--arch", choices=("default", "seed"), default="default")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)

@@ -26,6 +26,7 @@ def make_settings(tmp_path: Path, model_dir: Path, **overrides: object) -> BotSe
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         catalog_path=CATALOG,
         enrichment_path=ENRICHMENT,
+        bundled_enrichment=False,  # the session model was trained on the fixture listing alone
         admin_user_ids=[ADMIN_ID],
         dev_guild_id=None,
         retrain_epochs=1,

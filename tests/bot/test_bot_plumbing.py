@@ -8,11 +8,13 @@ import sys
 import textwrap
 
 import discord
+import pytest
 
 from bot.app import apply_endpoint_overrides
 from bot.logging_setup import configure_logging, redact
 from bot.retrain import child_env, last_error_line, retrain_command, run_retrain
 from bot.settings import BotSettings
+from tests.bot.conftest import make_settings
 from tests.bot.e2e import restore_endpoints
 
 
@@ -133,3 +135,18 @@ def test_interaction_tokens_are_redacted_by_shape() -> None:
     assert token not in out and "aW50ZXJ" not in out
     assert "/interactions/123456/[REDACTED]/callback" in out and "'token': '[REDACTED]'" in out
     assert "'id': '5'" in out  # the rest of the line stays readable
+
+
+@pytest.mark.parametrize("bundled", [True, False])
+def test_retrain_child_trains_on_the_data_the_catalog_check_hashes(tmp_path, bundled: bool) -> None:
+    """The child's listings are the bot's, so a fresh model never looks 'trained on other data'."""
+    from recommender.cli import build_parser
+    from recommender.settings import RecommenderSettings, enrichment_sources
+
+    own = tmp_path / "own.csv"
+    settings = make_settings(tmp_path, tmp_path / "m", enrichment_path=own, bundled_enrichment=bundled)
+    cmd = retrain_command(data=settings.catalog_path, model_dir=tmp_path / "m", enrich=own, bundled=bundled)
+    # the child's environment says the opposite: the command line must still win
+    child_defaults = RecommenderSettings(_env_file=None, bundled_enrichment=not bundled)  # type: ignore[call-arg]
+    args = build_parser(child_defaults).parse_args(cmd[3:])
+    assert enrichment_sources(args.enrich, args.bundled_enrichment) == settings.enrichment_sources

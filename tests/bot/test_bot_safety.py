@@ -225,3 +225,28 @@ async def test_a_changed_catalog_is_reported(tmp_path, settings: BotSettings, st
     assert not await changed.check_catalog()
     assert "changed.csv" in (changed.catalog_warning or "")
     assert "⚠️" in changed.model_card().description and "/retrain" in changed.model_card().description
+
+
+async def test_model_card_says_when_an_older_version_serves(settings: BotSettings, store, session_recommender) -> None:
+    """A broken CURRENT is not hidden: /model names the broken version and why."""
+    metadata = {**session_recommender.metadata,
+                "serving_fallback": {"wanted": "v-broken", "reason": "items.csv does not match its checksum"}}
+    rec = Recommender(session_recommender.embeddings, session_recommender.items, metadata)
+    card = RecommendService(settings, store, rec).model_card()
+    assert "v-broken" in card.description and "checksum" in card.description
+    assert "v-broken" not in RecommendService(settings, store, session_recommender).model_card().description
+
+
+async def test_startup_removes_abandoned_staging_folders(settings: BotSettings, store, tmp_path) -> None:
+    from recommender import artifacts
+
+    root = tmp_path / "models"  # empty: no model to load, only the leftover of a killed save
+    root.mkdir()
+    staging = root / f"{artifacts.STAGING_PREFIX}killed"
+    staging.mkdir()
+    old = time.time() - artifacts.STALE_STAGING_SECONDS - 60
+    os.utime(staging, (old, old))
+    service = RecommendService(settings.model_copy(update={"model_dir": root}), store)
+    await service.startup()
+    assert not staging.exists()
+    await service.close()
