@@ -12,8 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui import THUMBS
 from bot.views import card_to_embed
+from bot.votes import THUMBS
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui import ConfirmForgetView
+from bot.views import ReelmateView
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot
@@ -44,3 +44,27 @@ class PrivacyCog(commands.Cog):
 
 async def setup(bot: ReelmateBot) -> None:
     await bot.add_cog(PrivacyCog(bot))
+
+
+class ConfirmForgetView(ReelmateView):
+    """Confirm / Cancel for /forget-me; only the caller can press them."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(timeout=120)
+        self.user_id = user_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self.user_id
+
+    @discord.ui.button(label="Delete my data", style=discord.ButtonStyle.danger, custom_id="reelmate:forget:yes")
+    async def confirm(self, interaction: discord.Interaction[ReelmateBot], button: discord.ui.Button) -> None:
+        self.stop()
+        # Answer first: forgetting waits for the caller's queued votes, which may outlast 3 s.
+        await interaction.response.edit_message(content="Deleting your data…", view=None)
+        text = await interaction.client.service.forget(interaction.user.id)  # failures: ReelmateView.on_error
+        await interaction.edit_original_response(content=text)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="reelmate:forget:no")
+    async def cancel(self, interaction: discord.Interaction[ReelmateBot], button: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Cancelled: nothing was deleted.", view=None)

@@ -16,8 +16,8 @@ from discord.ext import commands
 from bot import render
 from bot.service import DidYouMean
 from bot.settings import K_CEILING
-from bot.ui import THUMBS, ItemVoteButton, recommendation_view
 from bot.views import ReelmateView, card_to_embed
+from bot.votes import THUMBS, ItemVoteButton, recommendation_view
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot

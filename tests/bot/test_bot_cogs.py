@@ -19,7 +19,7 @@ from bot.cogs.recommend import DidYouMeanView, RecommendCog, user_cooldown
 from bot.retrain import RetrainRun
 from bot.service import RecommendService, RetrainBusy
 from bot.tree import AdminOnly, ReelmateTree
-from bot.ui import VOTE_TEMPLATE, ItemVoteButton
+from bot.votes import VOTE_TEMPLATE, ItemVoteButton
 from recommender.events import DoneEvent, EpochEvent
 from tests.bot.bot_helpers import ADMIN_ID, USER_ID, FakeBot, StubInteraction, reaction_payload
 

@@ -1,4 +1,4 @@
-"""Vote buttons and the /forget-me confirmation: the components that write feedback.
+"""The vote controls on a recommendation: per-item 👍/👎 buttons and the reaction emojis.
 
 The per-item vote buttons are `DynamicItem`s: their state (request, rank, value) lives in the
 custom_id, so they keep working after a restart once the class is registered with
@@ -81,31 +81,3 @@ def recommendation_view(outcome: Recommended) -> discord.ui.View:
 async def component_error(interaction: discord.Interaction, exc: BaseException) -> None:
     """For components outside a ReelmateView (dynamic items): the tree's wording and reference code."""
     await report_error(interaction, exc, where="component")
-
-
-class ConfirmForgetView(discord.ui.View):
-    """Confirm / Cancel for /forget-me; only the caller can press them."""
-
-    def __init__(self, user_id: int) -> None:
-        super().__init__(timeout=120)
-        self.user_id = user_id
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.user_id
-
-    @discord.ui.button(label="Delete my data", style=discord.ButtonStyle.danger, custom_id="reelmate:forget:yes")
-    async def confirm(self, interaction: discord.Interaction[ReelmateBot], button: discord.ui.Button) -> None:
-        self.stop()
-        # Answer first: forgetting waits for the caller's queued votes, which may outlast 3 s.
-        await interaction.response.edit_message(content="Deleting your data…", view=None)
-        try:
-            text = await interaction.client.service.forget(interaction.user.id)
-        except Exception as exc:
-            await component_error(interaction, exc)
-            return
-        await interaction.edit_original_response(content=text)
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="reelmate:forget:no")
-    async def cancel(self, interaction: discord.Interaction[ReelmateBot], button: discord.ui.Button) -> None:
-        self.stop()
-        await interaction.response.edit_message(content="Cancelled: nothing was deleted.", view=None)
