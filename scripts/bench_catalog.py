@@ -12,15 +12,11 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from recommender.catalog import load_catalog  # noqa: E402
-from recommender.settings import bundled_catalog_path  # noqa: E402
+from recommender.catalog import load_catalog
+from recommender.settings import bundled_catalog_path
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -24,8 +24,7 @@ MIN_RELIABLE_QUERIES = 30
 def _fmt(e: Estimate, digits: int = 3) -> str:
     if e.n == 0 or math.isnan(e.mean):
         return "n/a"
-    scale = 1.0
-    return f"{e.mean * scale:.{digits}f} [{e.low * scale:.{digits}f}, {e.high * scale:.{digits}f}]"
+    return f"{e.mean:.{digits}f} [{e.low:.{digits}f}, {e.high:.{digits}f}]"
 
 
 def _label(name: str, k: int) -> str:
