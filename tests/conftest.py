@@ -8,6 +8,7 @@ copy it first (see `model_root_copy`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 # Before anything imports TensorFlow: keep its C++ start-up chatter out of test output.
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -51,6 +52,19 @@ def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert outcome.activated, outcome.reason
     return root
+
+
+@pytest.fixture(autouse=True)
+def _session_model_stays_read_only(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test that trains into or damages the shared session model, not the ones after it."""
+    if "model_root" not in request.fixturenames:
+        yield
+        return
+    root: Path = request.getfixturevalue("model_root")
+    before = sorted(p.name for p in root.iterdir()), (root / "CURRENT").read_text()
+    yield
+    after = sorted(p.name for p in root.iterdir()), (root / "CURRENT").read_text()
+    assert after == before, f"this test changed the read-only session model root {root}; use model_root_copy"
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ def _env(tmp_path: Path, model_dir: Path) -> dict[str, str]:
         MODEL_DIR=str(model_dir),
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'console.db'}",
         CATALOG_PATH=str(CATALOG),
-        ENRICHMENT_PATH=str(ENRICHMENT),  # the data the session model was trained on
+        ENRICHMENT_PATH=str(ENRICHMENT),  # the data the session model was trained on (and only that)
+        BUNDLED_ENRICHMENT="false",
         DISCORD_TOKEN="",
         LOG_LEVEL="WARNING",
     )
