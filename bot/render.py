@@ -118,9 +118,7 @@ def recommendation_card(result: Any, request_id: int | None = None, note: str | 
     sees it at once instead of judging a list for a title they did not ask about.
     """
     q = result.query
-    lines: list[str] = [item_meta(q), ""]
-    if note:
-        lines[1:1] = [f"_{escape(clip(note, 200))}_", ""]
+    lines: list[str] = [item_meta(q), *([f"↪ {escape(clip(note, 200))}"] if note else []), ""]
     for rec in result.items:
         it = rec.item
         head = f"**{rec.rank}. {escape(clip(it.title, 100))}**"
