@@ -5,60 +5,26 @@ over the whole bundled catalog (resolution needs no trained embeddings, so a che
 is used), prints the accuracy per kind, then the median and p99 latency of resolution (over the
 fixture queries) and of autocomplete (over every prefix of them, as typed).
 
-    PYTHONPATH=. python scripts/bench_resolution.py [--repeat 5] [--json]
+    .venv/bin/python -m scripts.bench_resolution [--repeat 5] [--json] [--failures]
 
-Run it with another checkout first on PYTHONPATH to measure that checkout's resolver ("before").
+The fixture reader and the full-catalog model are the tests' own (`tests/resolution_catalog.py`), so
+the benchmark measures exactly what the accuracy test checks.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import inspect
 import json
 import os
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE = REPO / "tests" / "fixtures" / "title_queries.tsv"
-CATALOG = REPO / "recommender" / "data" / "netflix_content_2023.csv"
-MUST_NOT = "must-not-resolve"
-
-
-@dataclass(frozen=True)
-class TitleQuery:
-    query: str
-    expected: str
-    kind: str
-    filters: dict[str, str]
-
-
-def load_queries(path: Path = FIXTURE) -> list[TitleQuery]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [
-            TitleQuery(row["query"], row["expected_title"], row["kind"],
-                       dict(part.split("=", 1) for part in row["filters"].split(";") if part))
-            for row in rows
-        ]
-
-
-def full_catalog_recommender():
-    """The serving object over every bundled item, with a stand-in embedding matrix."""
-    from recommender.catalog import load_catalog
-    from recommender.serving import Recommender
-
-    items = load_catalog(CATALOG).items
-    embeddings = np.zeros((len(items), 4), dtype=np.float32)
-    embeddings[:, 0] = 1.0
-    return Recommender(embeddings, items, {"version": "title-bench"})
+from tests.resolution_catalog import MUST_NOT, TitleQuery, full_catalog_recommender, load_title_queries
 
 
 def resolve(rec, q: TitleQuery):
@@ -120,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rec = full_catalog_recommender()
     build_seconds = time.perf_counter() - started
-    queries = load_queries()
+    queries = load_title_queries()
     per_kind, failures = accuracy(rec, queries)
     prefixes = sorted({q.query[:n] for q in queries for n in range(1, min(len(q.query), 20) + 1)})
     resolve_ms = latencies(lambda text: rec.resolve(text), [q.query for q in queries], args.repeat)
