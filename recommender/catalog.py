@@ -70,6 +70,7 @@ class CleaningReport:
     type_corrections: dict[str, int] = field(default_factory=dict)  # reason -> items whose type changed
     type_correction_examples: list[str] = field(default_factory=list)
     maturity: dict[str, int] = field(default_factory=dict)  # band -> items
+    maturity_inherited: int = 0  # unknown bands filled from another entry of the same franchise
     # What -> {"items": share of items, "hours": share of hours viewed} that have it.
     coverage: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -106,7 +107,8 @@ class CleaningReport:
                 + ", ".join(f"{Path(p).name} {n}" for p, n in self.enriched_by_source.items()) + ")"
             )
         if self.maturity:
-            lines.append("maturity: " + ", ".join(f"{band} {n}" for band, n in self.maturity.items()))
+            lines.append("maturity: " + ", ".join(f"{band} {n}" for band, n in self.maturity.items())
+                         + f" ({self.maturity_inherited} from another entry of the same franchise)")
         if self.coverage:
             lines.append("coverage (items / hours viewed): " + ", ".join(
                 f"{what} {c['items']:.0%} / {c['hours']:.0%}" for what, c in self.coverage.items()
@@ -326,6 +328,9 @@ def _join_listings(items: pd.DataFrame, report: CleaningReport, paths: list[Path
     if paths:
         report.enrichment_source = "; ".join(str(p) for p in paths)
     report.enriched = int(items["has_metadata"].sum())
+    items["maturity"], report.maturity_inherited = maturity.inherit_within_franchise(
+        items["maturity"], items["franchise_key"]
+    )
     counts = items["maturity"].value_counts()
     report.maturity = {band: int(counts.get(band, 0)) for band in maturity.BANDS}
     hours = items["hours_viewed"].to_numpy(dtype="float64")

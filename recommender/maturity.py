@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pandas as pd
+
 BANDS = ("kids", "family", "teen", "adult", "unknown")
 UNKNOWN = "unknown"
 # Known bands from least to most mature; `unknown` is not on this scale.
@@ -37,3 +39,20 @@ def most_mature(bands: Iterable[str]) -> str:
     """The most mature known band among several sources' bands, `unknown` if none is known."""
     known = [b for b in bands if b in _ORDER]
     return max(known, key=_ORDER.__getitem__) if known else UNKNOWN
+
+
+def inherit_within_franchise(bands: pd.Series, franchise: pd.Series) -> tuple[pd.Series, int]:
+    """Unknown bands take the most mature known band of the same work's other entries.
+
+    Listings describe a show once, under one season's title (or not the film of a show), so
+    `Paw Patrol: The Movie` or a later season would otherwise be `unknown`, and a kids' query on
+    it would not be protected. Taking the most mature sibling band keeps the rule conservative.
+    Returns the new bands and how many were filled.
+    """
+    rank = bands.map(_ORDER)
+    known_max = rank.groupby(franchise).transform("max")
+    fill = bands.eq(UNKNOWN) & known_max.notna()
+    by_rank = {r: b for b, r in _ORDER.items()}
+    filled = bands.copy()
+    filled[fill] = known_max[fill].map(by_rank)
+    return filled, int(fill.sum())

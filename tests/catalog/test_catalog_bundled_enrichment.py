@@ -91,7 +91,14 @@ def test_metadata_from_both_listings_is_merged(enriched: Catalog) -> None:
     assert isinstance(squid["imdb_score"], float) and 7 < squid["imdb_score"] <= 10
     nothing = enriched.items[~enriched.items["has_metadata"]]
     assert (nothing["genres"] == "").all() and nothing["imdb_votes"].isna().all()
-    assert (nothing["maturity"] == "unknown").all()
+    # no listing: unknown, unless another entry of the same work has a band (then the most mature)
+    items = enriched.items
+    rated = set(items.loc[items["maturity"].ne("unknown") & items["has_metadata"], "franchise_key"])
+    alone = nothing[~nothing["franchise_key"].isin(rated)]
+    assert len(alone) > 0.5 * len(nothing) and (alone["maturity"] == "unknown").all()
+    inherited = nothing[nothing["franchise_key"].isin(rated)]
+    assert 0 < len(inherited) <= enriched.report.maturity_inherited  # (listed items without a rating inherit too)
+    assert inherited["maturity"].ne("unknown").all()
     assert not math.isnan(float(squid["tmdb_popularity"]))
 
 

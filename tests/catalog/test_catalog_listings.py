@@ -100,3 +100,13 @@ def test_listing_type_corrects_the_report_and_a_numbered_sequel_follows(write_cs
         "title names a part, volume, book or arc": 1, "sequel number of a show": 1,
     }
     assert catalog.content_types == ["Movie", "Show"]
+
+
+def test_unknown_maturity_inherits_the_most_mature_band_of_its_franchise() -> None:
+    bands = pd.Series(["kids", "unknown", "unknown", "teen", "unknown", "adult", "unknown"])
+    franchise = pd.Series(["gabby", "gabby", "solo", "mix", "mix", "mix", "other"])
+    filled, count = maturity.inherit_within_franchise(bands, franchise)
+    # a later season of a kids' show is kids; a franchise with teen and adult entries is adult;
+    # a work nothing is known about stays unknown
+    assert filled.tolist() == ["kids", "kids", "unknown", "teen", "adult", "adult", "unknown"]
+    assert count == 2
