@@ -5,12 +5,14 @@ Not a test (timings depend on the machine and its load); rerun it:
     PYTHONPATH=. .venv/bin/python scripts/bench_ranking.py --model-dir var/models [--queries 500] [--repeats 3]
 
 Prints load time, median and p99 of `recommend(item_id, k=10)` over random catalog items, and of
-`recommend(title)` for a few exact titles; confirms TensorFlow was never imported.
+`recommend(title)` for a few exact titles; confirms TensorFlow was never imported and prints the
+machine's load average (the figures are only comparable at similar load).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,6 +58,7 @@ def main() -> int:
             by_title.append(time.perf_counter() - t)
     print("recommend by title, k=10:", percentiles(by_title))
     print("tensorflow imported:", "tensorflow" in sys.modules)
+    print(f"load average (1, 5, 15 min) on {os.cpu_count()} cores: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     return 0
 
 

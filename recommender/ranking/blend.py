@@ -122,7 +122,7 @@ def fit_blend(
     `features` is (channels, queries, candidates) as `Channels.pair_scores` returns it, `gains`
     (queries, candidates) the graded relevance, `excluded` the cells no system may rank.
     """
-    scale = features.reshape(len(CHANNELS), -1).std(1)
+    scale = features.reshape(features.shape[0], -1).std(1)
     scale[scale == 0] = 1.0
     standard = (features / scale[:, None, None]).astype(np.float32)
     queries = np.arange(features.shape[1])

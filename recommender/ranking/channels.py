@@ -101,7 +101,7 @@ def _tfidf(texts: Sequence[str], **options: object) -> sparse.csr_matrix:
         return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
-def _one_row_product(matrix: sparse.csr_matrix, postings: sparse.csr_matrix, row: int) -> np.ndarray:
+def one_row_product(matrix: sparse.csr_matrix, postings: sparse.csr_matrix, row: int) -> np.ndarray:
     """Row `row` of matrix @ postings as a dense vector, walking the query terms' posting lists.
 
     The same product as scipy's, without its per-call index checks and conversions, which cost more
@@ -199,6 +199,12 @@ class Channels:
     def __len__(self) -> int:
         return len(self.year)
 
+    def era_row(self, year: float) -> np.ndarray:
+        """Era proximity of every item to `year` (0 where either year is unknown), float32."""
+        with np.errstate(invalid="ignore"):
+            era = np.exp(-np.abs(year - self.year) / ERA_SCALE_YEARS)
+        return np.nan_to_num(era, nan=0.0).astype(np.float32)
+
     def channel(self, name: str, rows: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
         """(len(rows), items) float32 values of one channel; `columns=None` means the whole catalog.
 
@@ -215,15 +221,14 @@ class Channels:
             return self.embeddings[rows] @ self.embeddings[cols].T
         if name in self.text:
             if len(rows) == 1:
-                product = _one_row_product(self.text[name], self.postings[name], int(rows[0]))[None, :]
+                product = one_row_product(self.text[name], self.postings[name], int(rows[0]))[None, :]
             else:
                 product = (self.text[name][rows] @ self.postings[name]).toarray()
             return product if columns is None else product[:, cols]
         if name in ("era", "era_acclaim"):
             # era_acclaim: "well-known titles of the same years", what co-likes are largely made of.
-            with np.errstate(invalid="ignore"):
-                era = np.exp(-np.abs(self.year[rows][:, None] - self.year[cols][None, :]) / ERA_SCALE_YEARS)
-            era = np.nan_to_num(era, nan=0.0).astype(np.float32)
+            era = np.stack([self.era_row(y) for y in self.year[rows]])
+            era = era if columns is None else era[:, cols]
             return era if name == "era" else era * self.acclaim[cols][None, :]
         if name == "same_language":
             return (self.language[rows][:, None] == self.language[cols][None, :]).astype(np.float32)

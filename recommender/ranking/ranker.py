@@ -16,6 +16,7 @@ import pandas as pd
 
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channels import Channels
+from recommender.ranking.scorer import OneQueryScorer
 
 SAFE_QUERY_BANDS = frozenset({"kids", "family"})
 # Tier offsets: a lower tier always ranks below every item of a higher one (blend scores are far smaller).
@@ -31,6 +32,7 @@ class Ranker:
         w = self.weights.vector()
         # Scaled so that a blended score stays in [-1, 1] (every channel is in [-1, 1]); order is unchanged.
         self._w = w / max(float(np.abs(w).sum()), 1e-12)
+        self._one_query = OneQueryScorer(self.channels, self._w)
         self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0]
         self.maturity = self.channels.maturity
         band = self.maturity
@@ -43,8 +45,9 @@ class Ranker:
         return len(self._franchise)
 
     def scores(self, row: int, columns: np.ndarray | None = None) -> np.ndarray:
-        """Blended score of every item (or of `columns`) for the query row."""
-        return self.channels.blend(self._w, np.array([row]), columns)[0]
+        """Blended score of every item (or of `columns`) for the query row (the per-request fast path)."""
+        scores = self._one_query.scores(row)
+        return scores if columns is None else scores[columns]
 
     def is_safe_query(self, row: int, family_safe: bool = False) -> bool:
         return family_safe or self.maturity[row] in SAFE_QUERY_BANDS

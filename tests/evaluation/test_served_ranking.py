@@ -143,3 +143,11 @@ def test_harness_runs_the_served_system(model_dir) -> None:
     task = Task("t", rec.items, np.arange(10), np.arange(len(rec.items)), [{int(ids[20]): 1.0}] * 10, k=5)
     run = run_system(task, ServedRanking("model", rec.ranker))
     assert 0 < run.coverage <= 1 and 0 <= run.overlap <= 1
+
+
+def test_the_per_request_scorer_equals_the_channel_blend(full_ranker: Ranker) -> None:
+    """The precomputed one-query path gives what `evaluate`'s block blend gives, for every kind of query."""
+    rows = np.r_[np.arange(0, len(full_ranker), 997), np.flatnonzero(np.isnan(full_ranker.channels.year))[:3]]
+    block = full_ranker.channels.blend(full_ranker._w, rows)
+    for row, expected in zip(rows, block, strict=True):
+        np.testing.assert_allclose(full_ranker.scores(int(row)), expected, atol=1e-6)
