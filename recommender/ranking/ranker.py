@@ -5,8 +5,10 @@ call `Ranker.rank`, so what is measured is what users get.
 
 Safety rule (kids' lists are the worst place to be wrong): when the query is kids or family (or
 `family_safe` is on), adult items are never returned, and items of unknown maturity (or teen, for
-kids and family-safe lists) come only after every known-safe candidate. It is applied as tiers on
-top of the blended score, so no weight fitted on taste data can trade it away.
+kids and family-safe lists) come only after every known-safe candidate. A query whose own maturity
+is unknown (no listing describes it: Peppa Pig, Blippi, Paw Patrol: The Movie) may be a children's
+title, so it never gets adult items either. It is applied as tiers and exclusions on top of the
+blended score, so no weight fitted on taste data can trade it away.
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ class Ranker:
         if self.is_safe_query(row, family_safe):
             keep &= self.safety_tier < 3
             order_key -= _TIER_GAP * self.safety_tier
+        elif self.maturity[row] == "unknown":  # it may be a children's title: never adult
+            keep &= self.safety_tier < 3
         candidates = np.flatnonzero(keep)
         if len(candidates) == 0:
             return [], scores

@@ -49,6 +49,17 @@ def test_no_kids_or_family_title_gets_an_adult_title_in_its_top_10(full_ranker: 
     assert unsafe == 0
 
 
+def test_titles_of_unknown_maturity_never_get_adult_titles(full_ranker: Ranker, full_items) -> None:
+    """No listing describes Peppa Pig or Blippi: they may be children's titles, so no adult items."""
+    unknown = np.flatnonzero(full_ranker.maturity == "unknown")
+    titles = full_items["title"].to_numpy()
+    named = [r for r in unknown if str(titles[r]).startswith(("Peppa Pig", "Blippi", "Paw Patrol"))]
+    rows = np.unique(np.concatenate([unknown[::10], named]))
+    assert len(named) >= 3 and len(rows) > 1000
+    adult = full_ranker.maturity == "adult"
+    assert not any(adult[chosen].any() for chosen in full_ranker.rank_many(rows, 10))
+
+
 def test_kids_lists_put_unknown_maturity_only_below_known_safe_titles(full_ranker: Ranker) -> None:
     rows = np.flatnonzero(np.isin(full_ranker.maturity, ["kids", "family"]))[::7]
     tier = full_ranker.safety_tier
