@@ -138,7 +138,8 @@ def _require_enrichment(catalog: Catalog, minimum: int = 20) -> np.ndarray:
     rows = np.flatnonzero(catalog.items["genres"].fillna("").astype(str).str.strip().to_numpy() != "")
     if len(rows) < minimum:
         raise BenchmarkError(
-            f"the genre-based benchmarks need an enrichment file with genres (pass --enrich CSV): "
+            "the genre-based benchmarks need listings with genres (pass --enrich CSV, or drop --no-enrich to "
+            f"use the bundled listings): "
             f"only {len(rows)} of {len(catalog.items)} items have genres"
         )
     return rows

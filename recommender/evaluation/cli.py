@@ -53,7 +53,12 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser, settings: Any = None
     )
     parser.add_argument("--data", type=Path, default=settings.catalog_path, help="with --benchmark: catalog CSV")
     parser.add_argument(
-        "--enrich", type=Path, default=settings.enrichment_path, help="with --benchmark: titles CSV with genres"
+        "--enrich", type=Path, default=settings.enrichment_path,
+        help="with --benchmark: your own titles CSV, joined in addition to the bundled listings",
+    )
+    parser.add_argument(
+        "--no-enrich", dest="bundled_enrichment", action="store_false", default=settings.bundled_enrichment,
+        help="with --benchmark: leave the bundled listings out (as `train --no-enrich`)",
     )
     parser.add_argument(
         "--epochs", type=int, default=None, help="training epochs in benchmarks (default: TrainConfig's)"
@@ -209,7 +214,9 @@ def _run_benchmarks(args: argparse.Namespace) -> int:
         print("error: --epochs must be at least 1", file=sys.stderr)
         return 2
     names = list(b.BENCHMARKS) if args.benchmark == "all" else [args.benchmark]
-    catalog = load_catalog(args.data, args.enrich)
+    from recommender.settings import enrichment_sources
+
+    catalog = load_catalog(args.data, enrichment_sources(args.enrich, args.bundled_enrichment))
     _progress(catalog.report.summary())
     trainer = _caching(b.default_trainer(_progress))
     withhold = frozenset(g.strip() for g in args.withhold.split(",") if g.strip()) | {"genres"}

@@ -138,6 +138,7 @@ def test_cli_benchmark_all_json_and_report(tmp_path, monkeypatch, capsys):
             str(FIXTURES / "catalog_iso.csv"),
             "--enrich",
             str(FIXTURES / "enrichment.csv"),
+            "--no-enrich",  # the fixture listing alone: small and known
             "--json",
             "--resamples",
             "20",
@@ -169,6 +170,6 @@ def test_cli_benchmark_without_enrichment_exits_2(monkeypatch, capsys):
     from .conftest import FIXTURES
 
     monkeypatch.setattr(b, "default_trainer", lambda progress=None: RecordingTrainer())
-    code = main(["evaluate", "--benchmark", "genre", "--data", str(FIXTURES / "catalog_iso.csv")])
+    code = main(["evaluate", "--benchmark", "genre", "--data", str(FIXTURES / "catalog_iso.csv"), "--no-enrich"])
     assert code == 2
     assert "pass --enrich CSV" in capsys.readouterr().err
