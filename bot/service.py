@@ -557,7 +557,7 @@ def _choice(value: str | None, choices: list[str], what: str) -> str | None:
     if not value or not value.strip():
         return None
     try:
-        return Recommender._match_choice(value, choices, what)
+        return Recommender.match_choice(value, choices, what)
     except QueryError:
         shown = render.escape(render.clip(value.strip(), 40))
         raise UserError(f"Unknown {what} “{shown}”; choose one of: {', '.join(choices)}.") from None

@@ -25,8 +25,9 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from recommender.evaluation.pairs import PairsError
     from recommender.evaluation.report import ReportError
     from recommender.matching import QueryError
+    from recommender.training import TrainingConfigError
 
-    return (CatalogError, ArtifactError, QueryError, BenchmarkError, PairsError, ReportError)
+    return (CatalogError, ArtifactError, QueryError, BenchmarkError, PairsError, ReportError, TrainingConfigError)
 
 
 def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderSettings) -> None:

@@ -172,9 +172,9 @@ class Recommender:
             return None
         preference = np.zeros(len(self._items))
         if language:
-            preference += self._language == self._match_choice(language, self.languages, "language")
+            preference += self._language == self.match_choice(language, self.languages, "language")
         if content_type:
-            preference += self._type == self._match_choice(content_type, self.content_types, "type")
+            preference += self._type == self.match_choice(content_type, self.content_types, "type")
         return preference
 
     def autocomplete(self, prefix: str, limit: int = 25) -> list[Item]:
@@ -232,9 +232,9 @@ class Recommender:
         row, resolution = self._query_row(query, language=language, content_type=content_type)
         allowed = np.ones(len(self._items), dtype=bool)
         if language:
-            allowed &= self._language == self._match_choice(language, self.languages, "language")
+            allowed &= self._language == self.match_choice(language, self.languages, "language")
         if content_type:
-            allowed &= self._type == self._match_choice(content_type, self.content_types, "type")
+            allowed &= self._type == self.match_choice(content_type, self.content_types, "type")
         safe = self.family_safe if family_safe is None else family_safe
         chosen, scores = self._top_rows(row, k, allowed, fold=not include_franchise, by_popularity=by_popularity,
                                         family_safe=safe)
@@ -246,7 +246,8 @@ class Recommender:
         return RecommendationResult(query_item, recs, self.version, resolution)
 
     @staticmethod
-    def _match_choice(value: str, choices: list[str], what: str) -> str:
+    def match_choice(value: str, choices: list[str], what: str) -> str:
+        """The catalog's spelling of a filter value typed in any case (`korean` -> `Korean`)."""
         for choice in choices:
             if choice.casefold() == value.strip().casefold():
                 return choice

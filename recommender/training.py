@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
-from recommender.catalog import Catalog
+from recommender.catalog import Catalog, CatalogError
 
 if TYPE_CHECKING:
     import keras
@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ARCHITECTURES = ("default", "seed")
+
+
+class TrainingConfigError(ValueError):
+    """A training setting that cannot work (`--epochs 0`, an unknown architecture); the message is for people."""
 
 
 @dataclass
@@ -53,11 +57,11 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+            raise TrainingConfigError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
         if self.epochs < 1 or self.batch_size < 2:
-            raise ValueError("epochs must be >= 1 and batch size >= 2")
+            raise TrainingConfigError("epochs must be >= 1 and batch size >= 2")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
-            raise ValueError("early stopping patience must be >= 1 epoch")
+            raise TrainingConfigError("early stopping patience must be >= 1 epoch")
         self.withhold = frozenset(self.withhold)
 
     def to_json(self) -> dict:
@@ -103,7 +107,7 @@ def architecture_class(name: str) -> Any:
     try:
         return classes[name]
     except KeyError:
-        raise ValueError(f"unknown architecture {name!r}; choose one of {', '.join(classes)}") from None
+        raise TrainingConfigError(f"unknown architecture {name!r}; choose one of {', '.join(classes)}") from None
 
 
 @dataclass
@@ -165,7 +169,7 @@ def _callbacks(config: TrainConfig, progress: ProgressCallback | None) -> list:
 def train(catalog: Catalog, config: TrainConfig, progress: ProgressCallback | None = None) -> TrainedModel:
     """Train the chosen architecture on a catalog; deterministic for a given seed."""
     if len(catalog.items) < 2:
-        raise ValueError("need at least two items to train")
+        raise CatalogError(f"the catalog has {len(catalog.items)} item(s); training needs at least two")
     started = time.perf_counter()
     _prepare_tensorflow(config.seed)
     architecture = architecture_class(config.arch).build(catalog, config)

@@ -114,3 +114,20 @@ def test_serving_never_imports_tensorflow(model_root: Path, tmp_path: Path) -> N
     proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--epochs", "0"], "epochs must be >= 1"),
+    (["--data", "ONE_ITEM"], "training needs at least two"),
+])
+def test_train_settings_that_cannot_work_are_user_errors(tmp_path: Path, capsys, args: list[str], fragment: str):
+    """Exit 2 with the project's message, not a traceback: bad settings are not bugs."""
+    from recommender.cli import main
+
+    one_item = tmp_path / "one.csv"
+    one_item.write_text("Title,Hours Viewed\nOnly Show: Season 1,1000\n", encoding="utf-8")
+    argv = ["train", "--out", str(tmp_path / "models"), "--no-enrich",
+            *[str(one_item) if a == "ONE_ITEM" else a for a in args]]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err

@@ -22,7 +22,7 @@ from recommender import artifacts
 from recommender.catalog import Catalog
 from recommender.coldstart import embed_new_items
 from recommender.features import FeatureSpace
-from recommender.training import TrainConfig, TrainedModel, train
+from recommender.training import TrainConfig, TrainedModel, TrainingConfigError, train
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEED_EPOCHS = 4  # the seed model's loss moves slowly; each of its epochs takes ~0.1 s here
@@ -97,9 +97,9 @@ def test_seed_model_reloaded_from_disk_embeds_like_in_memory(
 
 
 def test_config_rejects_nonsense() -> None:
-    with pytest.raises(ValueError, match="unknown architecture"):
+    with pytest.raises(TrainingConfigError, match="unknown architecture"):
         TrainConfig(arch="transformer")
-    with pytest.raises(ValueError, match="epochs must be >= 1"):
+    with pytest.raises(TrainingConfigError, match="epochs must be >= 1"):
         TrainConfig(epochs=0)
     assert json.loads(json.dumps(TrainConfig(withhold={"genres"}).to_json()))["withhold"] == ["genres"]
 
