@@ -20,6 +20,7 @@ import pandas as pd
 
 from recommender import titles as t
 from recommender.evaluation.harness import Task
+from recommender.tables import header_key
 
 PAIRS_COLUMNS = ("query_title", "relevant_title")
 _SAMPLE = 10
@@ -104,10 +105,6 @@ def _unresolved_line(u: Unresolved) -> str:
     return f"    {u.title!r} (line {_few(u.rows)}){hint}"
 
 
-def _header_key(name: str) -> str:
-    return "_".join(str(name).strip().lower().replace("-", " ").split())
-
-
 def read_table(path: str | Path, required: tuple[str, ...], what: str) -> pd.DataFrame:
     """Read a small CSV as strings; a missing file or column raises PairsError naming both."""
     path = Path(path)
@@ -123,7 +120,7 @@ def read_table(path: str | Path, required: tuple[str, ...], what: str) -> pd.Dat
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise PairsError(f"{what} file {path}: not a readable CSV file ({str(exc).strip()})") from None
-    frame.columns = [_header_key(c) for c in frame.columns]
+    frame.columns = [header_key(c) for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
         found = ", ".join(repr(c) for c in frame.columns) or "none"

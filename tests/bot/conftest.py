@@ -15,6 +15,7 @@ from bot.settings import BotSettings
 from feedback import FeedbackStore
 from recommender.serving import Recommender
 from tests.bot.bot_helpers import ADMIN_ID, CATALOG, ENRICHMENT
+from tests.fakediscord import FakeDiscord
 
 
 def make_settings(tmp_path: Path, model_dir: Path, **overrides: object) -> BotSettings:
@@ -63,3 +64,10 @@ async def service(
         yield opened
     finally:
         await opened.close()  # the vote outbox's writer task and journal lock
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """The local Discord stand-in the end-to-end tests drive the real discord.py client against."""
+    async with FakeDiscord(token="test-token-e2e-secret", patch_discord=False) as f:
+        yield f

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,12 +11,6 @@ from tests.bot.e2e import running_bot
 from tests.fakediscord import FakeDiscord
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord(token="test-token-e2e-secret", patch_discord=False) as f:
-        yield f
 
 
 async def _counts(bot, message_id: int, want: tuple[int, int]) -> tuple[int, int]:

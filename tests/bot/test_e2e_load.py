@@ -4,7 +4,6 @@ scripts/load_test.py; this only checks nothing is dropped)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -15,12 +14,6 @@ from tests.fakediscord import FakeDiscord
 pytestmark = pytest.mark.slow
 
 TITLES = ["Wednesday", "The Night Agent", "Ginny & Georgia", "The Glory", "Outer Banks"]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord(token="test-token-e2e-secret", patch_discord=False) as f:
-        yield f
 
 
 async def test_fifty_concurrent_recommends_are_all_answered(fake: FakeDiscord, settings: BotSettings) -> None:

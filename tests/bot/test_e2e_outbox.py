@@ -13,7 +13,6 @@ import asyncio
 import io
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from contextlib import closing
 
 import pytest
@@ -30,12 +29,6 @@ pytestmark = pytest.mark.slow
 
 LOCK_SECONDS = 60.0
 ROUNDS = 3  # votes arrive at the start, a third and two thirds of the way through the lock
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord(token="test-token-e2e-secret", patch_discord=False) as f:
-        yield f
 
 
 def vote_rows(path) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,12 +11,6 @@ from tests.bot.e2e import running_bot
 from tests.fakediscord import FakeDiscord
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord(token="test-token-e2e-secret", patch_discord=False) as f:
-        yield f
 
 
 async def test_privacy_export_and_forget_me_with_three_members(fake: FakeDiscord, settings: BotSettings) -> None:

@@ -3,7 +3,6 @@ real discord.py client and a model over the full bundled catalog (stand-in embed
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,12 +25,6 @@ def full_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def full_settings(tmp_path: Path, full_model: Path) -> BotSettings:
     return make_settings(tmp_path, full_model)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord(token="test-token-e2e-secret", patch_discord=False) as f:
-        yield f
 
 
 async def test_issue_examples_through_recommend_and_autocomplete(fake: FakeDiscord, full_settings: BotSettings) -> None:
