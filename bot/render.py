@@ -212,7 +212,8 @@ def privacy_summary(summary: dict[str, Any]) -> str:
     lines = [
         "**What Reelmate stores about you right now**",
         f"• {c['requests']} recommendation request(s), {c['reaction_votes']} 👍/👎 reaction(s), "
-        f"{c['item_votes']} item button vote(s), {c['retrain_jobs']} /retrain run(s).",
+        f"{c['item_votes']} item button vote(s), {c['retrain_jobs']} /retrain run(s), "
+        f"{c.get('seen_marks', 0)} title(s) marked as seen.",
     ]
     for r in summary["latest_requests"]:
         title = escape(clip(r["resolved_title"] or "?", 80))
@@ -220,6 +221,8 @@ def privacy_summary(summary: dict[str, Any]) -> str:
     for v in summary["latest_votes"]:
         thumb = "👍" if v["value"] > 0 else "👎"
         lines.append(f"• {thumb} ({v['kind']}) on {escape(clip(str(v['on']), 80))}, {(v['at'] or '?')[:10]}")
+    if summary.get("latest_seen"):
+        lines.append("• Seen: " + ", ".join(escape(clip(t, 60)) for t in summary["latest_seen"]))
     lines.append("`/privacy export:True` sends all of it as a JSON file; `/forget-me` deletes it.")
     return "\n".join(lines)
 
@@ -229,7 +232,7 @@ PRIVACY_TEXT = (
     "• For each /recommend: your Discord user id, the server and channel ids, the title you typed, "
     "the title it resolved to, the recommendations shown, the model version and how long it took.\n"
     "• The id of the message with the recommendations, so 👍/👎 reactions can be counted.\n"
-    "• Your votes (👍/👎 reactions and per-item buttons).\n"
+    "• Your votes (👍/👎 reactions and per-item buttons) and the titles you marked as seen (👀).\n"
     "• Who started a /retrain and when.\n"
     "Nothing else: no message content, no names, no other reactions. "
     "Data older than {days} days is deleted. `/forget-me` deletes all of yours now."

@@ -28,6 +28,15 @@ Schema (all timestamps are naive UTC; Discord snowflakes are BIGINT):
 - ``retrain_jobs``: id PK, requested_by NULL (NULL once that user's data is deleted), guild_id NULL,
   status (RetrainStatus: running|succeeded|rejected|failed, CHECK generated from the Enum),
   version NULL, error NULL, started_at, finished_at NULL.
+- ``seen_marks``: titles a member marked as already seen (👀 reaction, "Seen it" button, /seen).
+  id PK, user_id (indexed), item_id, title, source (reaction|button|command), created_at.
+  UNIQUE (user_id, item_id): marking twice changes nothing. Their later lists skip these titles.
+- ``experiments``: A/B tests between the serving model and a challenger version. id PK, version
+  (the challenger), share (percent of members in the challenger arm, 1..99), started_at,
+  stopped_at NULL (at most one NULL: one experiment at a time, enforced by the store),
+  started_by NULL (NULL once that admin used /forget-me).
+- recommendation_requests also records ``experiment_id`` NULL (plain integer like model_version, so
+  a request is never refused) and ``arm`` NULL ("control"/"challenger") of the running experiment.
 
 Constraint names come from the naming convention below so that migrations (and SQLite batch
 operations, which recreate tables) can refer to them by name on every backend.
@@ -107,6 +116,8 @@ class RecommendationRequest(Base):
     resolved_title: Mapped[str | None] = mapped_column(String(MAX_TITLE_LENGTH))
     model_version: Mapped[str | None] = mapped_column(String(MAX_VERSION_LENGTH), index=True)
     latency_ms: Mapped[float] = mapped_column(Float)
+    experiment_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    arm: Mapped[str | None] = mapped_column(String(16))
 
     items: Mapped[list[RecommendedItem]] = relationship(
         back_populates="request", cascade="all, delete-orphan", passive_deletes=True,
@@ -208,3 +219,27 @@ class RetrainJob(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class SeenMark(Base):
+    __tablename__ = "seen_marks"
+    __table_args__ = (UniqueConstraint("user_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    item_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(MAX_TITLE_LENGTH))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+
+
+class Experiment(Base):
+    __tablename__ = "experiments"
+    __table_args__ = (CheckConstraint("share >= 1 AND share <= 99", name="share_is_percent"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    version: Mapped[str] = mapped_column(String(MAX_VERSION_LENGTH))
+    share: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime())
+    started_by: Mapped[int | None] = mapped_column(BigInteger, index=True)

@@ -4,12 +4,13 @@ Why explicit deletes instead of relying only on ON DELETE CASCADE: the count ret
 ("N rows deleted") must be exact, and the same statements work on SQLite and PostgreSQL. The
 foreign keys still cascade, as a safety net for anything deleted by hand.
 
-Deleting a user (/forget-me) touches only that user: their votes go, and their requests go with
+Deleting a user (/forget-me) touches only that user: their votes and seen marks go, and their requests go with
 the items and messages hanging off them - except a request other members voted on, which is kept
 anonymised (user, server, channel and the typed query removed; the items shown and the model
 version stay) so that the other members' votes and the per-version statistics survive. Retrain
 jobs they started are kept for the audit trail but `requested_by` is cleared. The count returned
-is the caller's own records only: their votes plus their requests (deleted or anonymised).
+is the caller's own records only: their votes and seen marks plus their requests (deleted or
+anonymised). Experiments they started as an admin are kept without their id.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.experiments import forget_admin
 from feedback.models import (
     ItemVote,
     MessageVote,
@@ -27,6 +29,7 @@ from feedback.models import (
     RecommendationRequest,
     RecommendedItem,
     RetrainJob,
+    SeenMark,
     utcnow,
 )
 from feedback.validation import Days, Snowflake
@@ -75,6 +78,7 @@ async def export_user(session: AsyncSession, user_id: Snowflake) -> dict[str, An
                 "resolved_item_id": request.resolved_item_id,
                 "resolved_title": request.resolved_title,
                 "model_version": request.model_version,
+                "arm": request.arm,
                 "latency_ms": request.latency_ms,
                 "items": [
                     {"rank": i.rank, "item_id": i.item_id, "title": i.title, "score": i.score}
@@ -100,9 +104,14 @@ async def export_user(session: AsyncSession, user_id: Snowflake) -> dict[str, An
             select(RetrainJob).where(RetrainJob.requested_by == user_id).order_by(RetrainJob.id)
         )
     ).all()
+    marks = (await session.scalars(select(SeenMark).where(SeenMark.user_id == user_id).order_by(SeenMark.id))).all()
     return {
         "user_id": user_id,
         "exported_at": _iso(utcnow()),
+        "seen_marks": [
+            {"item_id": m.item_id, "title": m.title, "source": m.source, "created_at": _iso(m.created_at)}
+            for m in marks
+        ],
         "requests": exported_requests,
         "message_votes": [
             {
@@ -169,6 +178,7 @@ async def delete_user(session: AsyncSession, user_id: Snowflake) -> int:
     of the user's own records went."""
     votes = await _rowcount(session, delete(MessageVote).where(MessageVote.user_id == user_id))
     votes += await _rowcount(session, delete(ItemVote).where(ItemVote.user_id == user_id))
+    votes += await _rowcount(session, delete(SeenMark).where(SeenMark.user_id == user_id))
     # The caller's votes are gone, so any vote still hanging off their requests is someone else's.
     others_voted = or_(
         exists().where(
@@ -193,6 +203,7 @@ async def delete_user(session: AsyncSession, user_id: Snowflake) -> int:
         update(RetrainJob).where(RetrainJob.requested_by == user_id).values(requested_by=None),
         execution_options=_NO_SYNC,
     )
+    await forget_admin(session, user_id)
     return votes + anonymised + removed
 
 
@@ -221,12 +232,15 @@ def summarise(export: dict[str, Any], latest: int = LATEST) -> dict[str, Any]:
             "reaction_votes": len(export["message_votes"]),
             "item_votes": len(export["item_votes"]),
             "retrain_jobs": len(export["retrain_jobs"]),
+            "seen_marks": len(export.get("seen_marks", [])),
         },
         "latest_requests": [
             {"id": r["id"], "query": r["query"], "resolved_title": r["resolved_title"], "at": r["created_at"]}
             for r in requests[:latest]
         ],
         "latest_votes": votes[:latest],
+        "latest_seen": [m["title"] for m in sorted(export.get("seen_marks", []), key=lambda m: m["created_at"] or "",
+                                                     reverse=True)[:latest]],
     }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import StoreError
 from feedback.models import MessageVote, RecommendationMessage, RecommendationRequest, RecommendedItem
-from feedback.validation import Finite, Query, ShownItems, Snowflake, Title, Version
+from feedback.validation import Arm, Finite, Query, ShownItems, Snowflake, Title, Version
 
 
 async def record_request(
@@ -26,13 +26,17 @@ async def record_request(
     model_version: Version | None,
     latency_ms: Finite,
     items: ShownItems,
+    experiment_id: Snowflake | None = None,
+    arm: Arm | None = None,
 ) -> int:
-    """Store one recommendation request and its items (in rank order); returns the request id."""
+    """Store one recommendation request and its items (in rank order); returns the request id.
+
+    Inside an A/B experiment, `experiment_id` and `arm` say which arm the member was served from."""
     # ORM objects are built inside the transaction: a retry must not reuse rolled-back ones.
     request = RecommendationRequest(
         guild_id=guild_id, channel_id=channel_id, user_id=user_id, query=query,
         resolved_item_id=resolved_item_id, resolved_title=resolved_title,
-        model_version=model_version, latency_ms=latency_ms,
+        model_version=model_version, latency_ms=latency_ms, experiment_id=experiment_id, arm=arm,
         items=[RecommendedItem(rank=rank, item_id=item_id, title=title, score=score)
                for rank, (item_id, title, score) in enumerate(items, start=1)],
     )

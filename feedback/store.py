@@ -1,7 +1,7 @@
 """FeedbackStore: the thin async facade the bot and the console use.
 
 Why it looks like this: each operation is a plain function of a session in the module of its
-record kind (`requests`, `votes`, `registry`, `analytics`, `privacy`); this class only opens the
+record kind (`requests`, `votes`, `seen`, `experiments`, `registry`, `analytics`, `privacy`); this class only opens the
 database (migrating it first, with Alembic in a worker thread) and exposes every operation through
 `feedback.transactions.transaction`, which validates the arguments with pydantic and runs the
 operation in one transaction with the retry policy. Every method is a coroutine on an async driver
@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from feedback import analytics, privacy, registry, requests, votes
+from feedback import analytics, experiments, privacy, registry, requests, seen, votes
 from feedback import migrate as migrations_api
 from feedback.db import async_url, create_store_engine, prepare_sqlite_file
 from feedback.errors import StoreError
@@ -28,7 +28,7 @@ from feedback.transactions import Transactor, transaction
 
 
 class FeedbackStore:
-    """Recommendation requests, votes, model versions and retrain jobs in one database."""
+    """Recommendation requests, votes, seen marks, experiments, model versions and retrain jobs in one database."""
 
     def __init__(self, engine: AsyncEngine, url: URL) -> None:
         """Use `await FeedbackStore.open(url)`: it migrates and checks the database first."""
@@ -126,6 +126,21 @@ class FeedbackStore:
     vote_message = transaction(votes.vote_message, write=True)
     retract_message_vote = transaction(votes.retract_message_vote, write=True)
     vote_item = transaction(votes.vote_item, write=True)
+
+    mark_seen = transaction(seen.mark_seen, write=True)
+    mark_seen_message = transaction(seen.mark_seen_message, write=True)
+    unmark_seen_message = transaction(seen.unmark_seen_message, write=True)
+    mark_seen_item = transaction(seen.mark_seen_item, write=True)
+    unmark_seen = transaction(seen.unmark_seen, write=True)
+    seen_item_ids = transaction(seen.seen_item_ids, write=False)
+    query_history = transaction(seen.query_history, write=False)
+
+    start_experiment = transaction(experiments.start_experiment, write=True)
+    stop_experiment = transaction(experiments.stop_experiment, write=True)
+    running_experiment = transaction(experiments.running_experiment, write=False)
+    latest_experiment = transaction(experiments.latest_experiment, write=False)
+    get_experiment = transaction(experiments.get_experiment, write=False)
+    experiment_votes = transaction(experiments.experiment_votes, write=False)
 
     register_model = transaction(registry.register_model, write=True)
     active_model = transaction(registry.active_model, write=False)

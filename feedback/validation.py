@@ -54,6 +54,9 @@ ShownItems = Annotated[
     list[tuple[Snowflake, Title, Finite]],
     Explained("item {index} must be (item_id, title, score) with an id, a title and a finite score, got {input!r}"),
 ]
+Arm = Annotated[
+    str, Field(pattern="^(control|challenger)$"), Explained("an arm is 'control' or 'challenger', got {input!r}")
+]
 Days = Annotated[int, Field(ge=1), Explained("retention must be a whole number of days >= 1, got {input!r}")]
 PositiveK = Annotated[int, Field(ge=1), Explained("k must be a positive integer, got {input!r}")]
 

@@ -19,7 +19,7 @@ from feedback import FeedbackStore, StoreError, migrate
 from feedback.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0003"
+HEAD = "0004"
 
 
 def schema_diff(path: Path, metadata: MetaData = Base.metadata) -> list:

@@ -114,12 +114,13 @@ async def test_request_ids_are_never_reused_after_forget_me(store, post) -> None
 async def test_summary_lists_counts_and_the_latest_items(store, post) -> None:
     await seed(store, post)
     summary = await store.summarise_user(1)
-    assert summary["counts"] == {"requests": 2, "reaction_votes": 2, "item_votes": 1, "retrain_jobs": 1}
+    assert summary["counts"] == {"requests": 2, "reaction_votes": 2, "item_votes": 1, "retrain_jobs": 1,
+                                 "seen_marks": 0}
     assert [r["query"] for r in summary["latest_requests"]] == ["dark", "my secret query"]
     assert len(summary["latest_votes"]) == 3
     assert {v["kind"] for v in summary["latest_votes"]} == {"reaction", "item button"}
     assert (await store.summarise_user(99))["counts"] == {
-        "requests": 0, "reaction_votes": 0, "item_votes": 0, "retrain_jobs": 0}
+        "requests": 0, "reaction_votes": 0, "item_votes": 0, "retrain_jobs": 0, "seen_marks": 0}
 
 
 async def test_purge_older_than_cascades_to_items_messages_and_votes(store, post, db_path, rows) -> None:
