@@ -1,5 +1,8 @@
 """The vote outbox: a vote is durable from the moment it is accepted, whatever the database does.
 
+(Seen marks from the 👀 reaction and the "Seen it" button travel the same way, as vote kinds
+`seen_message`, `unseen_message` and `seen_item`: they are idempotent too, see `feedback.seen`.)
+
 Why: Discord shows a reaction (and the bot answers a button) whether or not the database can take
 the write right now - another process may hold the write lock, the disk may be read-only or full.
 So every vote is first appended to a journal file next to the database and fsynced, and only then
@@ -54,6 +57,9 @@ class VoteKind(enum.StrEnum):
     MESSAGE = "message"  # a 👍/👎 reaction on a recommendation message
     RETRACT_MESSAGE = "retract_message"  # that reaction removed
     ITEM = "item"  # a per-item button
+    SEEN_MESSAGE = "seen_message"  # 👀 on a recommendation message: its titles are seen
+    UNSEEN_MESSAGE = "unseen_message"  # that 👀 removed
+    SEEN_ITEM = "seen_item"  # "Seen it" picked for one ranked title (value is always +1)
 
 
 class Vote(BaseModel):
@@ -69,6 +75,11 @@ class Vote(BaseModel):
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def describe(self) -> str:
+        if self.kind is VoteKind.SEEN_ITEM:
+            return f"seen mark on item {self.rank} of request {self.request_id}"
+        if self.kind in (VoteKind.SEEN_MESSAGE, VoteKind.UNSEEN_MESSAGE):
+            verb = "removed " if self.kind is VoteKind.UNSEEN_MESSAGE else ""
+            return f"{verb}👀 on message {self.message_id}"
         thumb = "👍" if self.value > 0 else "👎"
         if self.kind is VoteKind.ITEM:
             return f"{thumb} on item {self.rank} of request {self.request_id}"
@@ -286,6 +297,17 @@ class VoteOutbox:
 
     async def _apply(self, vote: Vote) -> None:
         store = self._store
+        if vote.kind is VoteKind.SEEN_ITEM:
+            if vote.request_id is None or vote.rank is None:
+                raise StoreError("a seen mark needs a request id and a rank")
+            await store.mark_seen_item(request_id=vote.request_id, rank=vote.rank, user_id=vote.user_id)
+            return
+        if vote.kind in (VoteKind.SEEN_MESSAGE, VoteKind.UNSEEN_MESSAGE):
+            if vote.message_id is None:
+                raise StoreError("a 👀 reaction needs a message id")
+            mark = store.mark_seen_message if vote.kind is VoteKind.SEEN_MESSAGE else store.unmark_seen_message
+            await mark(message_id=vote.message_id, user_id=vote.user_id)
+            return
         if vote.kind is VoteKind.ITEM:
             if vote.request_id is None or vote.rank is None:
                 raise StoreError("an item vote needs a request id and a rank")

@@ -9,6 +9,7 @@ Everything here is synchronous and CPU-bound: async callers use `asyncio.to_thre
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,8 +222,11 @@ class Recommender:
         include_franchise: bool = False,
         by_popularity: bool = False,
         family_safe: bool | None = None,
+        exclude_ids: Collection[int] = (),
     ) -> RecommendationResult:
         """Top-k by the blended ranking, one entry per franchise unless `include_franchise`.
+
+        `exclude_ids` are never listed (titles the member marked as seen; unknown ids are ignored).
 
         Kids and family queries (and every query when `family_safe`, default: the instance's
         setting) never get adult items, and get unknown-maturity items only after known-safe ones.
@@ -235,6 +239,7 @@ class Recommender:
             allowed &= self._language == self.match_choice(language, self.languages, "language")
         if content_type:
             allowed &= self._type == self.match_choice(content_type, self.content_types, "type")
+        allowed[[self._row_of_id[i] for i in exclude_ids if i in self._row_of_id]] = False
         safe = self.family_safe if family_safe is None else family_safe
         chosen, scores = self._top_rows(row, k, allowed, fold=not include_franchise, by_popularity=by_popularity,
                                         family_safe=safe)

@@ -179,3 +179,14 @@ def test_autocomplete_stays_within_discord_limit(rec: Recommender, prefix: str, 
         assert len(items) == min(limit, 25)
         hours = [i.hours_viewed for i in items]
         assert hours == sorted(hours, reverse=True)
+
+
+def test_excluded_titles_are_never_listed_and_the_list_stays_full(rec: Recommender) -> None:
+    """The seen-marks hook: excluded ids disappear, the next titles move up, unknown ids are ignored."""
+    before = rec.recommend("Wednesday", k=10)
+    excluded = {before.items[0].item.item_id, before.items[3].item.item_id, 10**9}
+    after = rec.recommend("Wednesday", k=10, exclude_ids=excluded)
+    ids = [r.item.item_id for r in after.items]
+    assert len(ids) == 10 and not excluded & set(ids)
+    kept = [r.item.item_id for r in before.items if r.item.item_id not in excluded]
+    assert ids[: len(kept)] == kept  # the rest keep their order
