@@ -1,0 +1,124 @@
+"""Per-arm figures of an A/B experiment from its votes: what /experiment status, /model and
+`evaluate --experiment` show.
+
+Why here and pure: the bot and the CLI must report the same numbers, and the store (feedback) may
+not be imported by the recommender, so this takes plain vote records (anything with the fields of
+`VoteRecord`, e.g. `feedback.experiments.ArmVote`) and does the arithmetic only.
+
+- thumbs-up rate per arm over every vote (👍/👎 reactions and per-item buttons), Wilson 95%;
+- precision@k per arm from the item buttons: per (request, voter) list, the share of 👍 among the
+  judged items ranked 1..k, averaged over lists, with a Wilson interval on the pooled judgements;
+- the always-valid mSPRT (`sequential.msprt_stream`) on the time-ordered votes, control = arm a,
+  challenger = arm b, and after how many votes it first declared a winner.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from recommender.evaluation.bootstrap import wilson_interval
+from recommender.evaluation.sequential import SequentialTrace, msprt_stream
+
+CONTROL, CHALLENGER = "control", "challenger"
+ARMS = (CONTROL, CHALLENGER)
+TEST_ARM = {CONTROL: "a", CHALLENGER: "b"}
+
+
+class VoteRecord(Protocol):
+    """What the report reads of a vote (read-only, so frozen dataclasses qualify)."""
+
+    @property
+    def arm(self) -> str: ...
+    @property
+    def kind(self) -> str: ...  # "reaction" or "item"
+    @property
+    def value(self) -> int: ...  # +1 / -1
+    @property
+    def request_id(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def rank(self) -> int | None: ...
+    @property
+    def model_version(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ArmFigures:
+    arm: str
+    versions: tuple[str, ...]
+    up: int
+    votes: int
+    rate: float
+    ci_low: float
+    ci_high: float
+    precision: float | None  # mean precision@k over judged lists (None without item votes)
+    precision_low: float
+    precision_high: float
+    lists: int
+
+    def to_dict(self) -> dict:
+        def clean(x: float | None) -> float | None:
+            return None if x is None or math.isnan(x) else round(x, 6)
+
+        return {"arm": self.arm, "versions": list(self.versions), "up": self.up, "votes": self.votes,
+                "rate": clean(self.rate), "ci_low": clean(self.ci_low), "ci_high": clean(self.ci_high),
+                "precision_at_k": clean(self.precision), "precision_ci_low": clean(self.precision_low),
+                "precision_ci_high": clean(self.precision_high), "judged_lists": self.lists}
+
+
+@dataclass(frozen=True)
+class ExperimentReport:
+    arms: dict[str, ArmFigures]
+    trace: SequentialTrace
+    k: int
+
+    @property
+    def winner(self) -> str | None:
+        """The arm the sequential test declared better, or None (no verdict yet)."""
+        decision = self.trace.final.decision
+        return None if decision is None else (CHALLENGER if decision == "b" else CONTROL)
+
+    @property
+    def decided_after(self) -> int | None:
+        return self.trace.decided_after
+
+    def verdict(self) -> str:
+        """One line a person can read: who wins, or how far the test is from a decision."""
+        final = self.trace.final
+        if self.winner is not None:
+            return (f"{self.winner} wins (mSPRT, always-valid p = {final.p_value:.3g}), "
+                    f"decided after {self.decided_after} votes")
+        return f"no winner yet (mSPRT, always-valid p = {final.p_value:.3g} after {final.votes} votes)"
+
+    def to_dict(self) -> dict:
+        return {"k": self.k, "arms": {arm: figures.to_dict() for arm, figures in self.arms.items()},
+                "sequential": self.trace.final.to_dict(), "winner": self.winner,
+                "decided_after_votes": self.decided_after, "verdict": self.verdict()}
+
+
+def _arm(arm: str, votes: Sequence[VoteRecord], k: int) -> ArmFigures:
+    up = sum(1 for v in votes if v.value > 0)
+    rate, low, high = wilson_interval(up, len(votes))
+    lists: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for v in votes:
+        if v.kind == "item" and v.rank is not None and 1 <= v.rank <= k:
+            lists[(v.request_id, v.user_id)].append(v.value)
+    shares = [sum(1 for value in judged if value > 0) / len(judged) for judged in lists.values()]
+    judged_up = sum(sum(1 for value in judged if value > 0) for judged in lists.values())
+    judged = sum(len(judged) for judged in lists.values())
+    _, p_low, p_high = wilson_interval(judged_up, judged)
+    versions = tuple(sorted({v.model_version for v in votes if v.model_version}))
+    return ArmFigures(arm, versions, up, len(votes), rate, low, high,
+                      sum(shares) / len(shares) if shares else None, p_low, p_high, len(shares))
+
+
+def analyse(votes: Sequence[VoteRecord], *, k: int = 5) -> ExperimentReport:
+    """Figures per arm and the sequential test over `votes` (oldest first)."""
+    by_arm = {arm: [v for v in votes if v.arm == arm] for arm in ARMS}
+    trace = msprt_stream((TEST_ARM[v.arm], v.value > 0) for v in votes if v.arm in TEST_ARM)
+    return ExperimentReport({arm: _arm(arm, by_arm[arm], k) for arm in ARMS}, trace, k)
