@@ -21,7 +21,8 @@ from bot.tree import ReelmateTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.recommend", "bot.cogs.feedback", "bot.cogs.admin", "bot.cogs.privacy")
+EXTENSIONS = ("bot.cogs.recommend", "bot.cogs.feedback", "bot.cogs.admin", "bot.cogs.privacy",
+              "bot.cogs.seen", "bot.cogs.experiment")
 
 
 def apply_endpoint_overrides(settings: BotSettings) -> None:

@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot import render
-from bot.service import VOTE_WAIT, DidYouMean, Recommended, RecommendService, RetrainBusy, UserError, vote_value
+from bot.service import (
+    VOTE_WAIT,
+    DidYouMean,
+    Recommended,
+    RecommendService,
+    RetrainBusy,
+    UserError,
+    outcome_within,
+    vote_value,
+)
+from feedback import VoteStatus
 from recommender.events import ErrorEvent, TrainingEvent
 
 log = logging.getLogger(__name__)
@@ -26,6 +36,9 @@ HELP = """Commands (the same as the Discord bot's):
   /pick <n>                     choose from the last "did you mean" list
   /vote <request-or-message id> up|down
   /vote-item <request id> <rank> up|down
+  /seen <title>                 mark a title as seen: your lists skip it
+  /seen-item <request id> <rank>  mark one title of a list as seen (the "Seen it" button)
+  /experiment start version:<v> share:<percent> | stop | status   A/B test another model version
   /retrain                      train a new model in the background; switch to it if it is not worse
   /model                        the active model and its figures
   /feedback-stats               thumbs-up rate per model version
@@ -80,6 +93,9 @@ class Console:
             "/pick": self.cmd_pick,
             "/vote": self.cmd_vote,
             "/vote-item": self.cmd_vote_item,
+            "/seen": self.cmd_seen,
+            "/seen-item": self.cmd_seen_item,
+            "/experiment": self.cmd_experiment,
             "/retrain": self.cmd_retrain,
             "/model": self.cmd_model,
             "/feedback-stats": self.cmd_stats,
@@ -199,6 +215,42 @@ class Console:
         )
         self.say(text)
 
+    async def cmd_seen(self, rest: str) -> None:
+        answer = await self.service.mark_seen(user_id=self.user_id, query=rest)
+        if isinstance(answer, DidYouMean):
+            self.say(answer.text)
+            return
+        self.say(render.plain(answer))
+
+    async def cmd_seen_item(self, rest: str) -> None:
+        parts = rest.split()
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise UserError("Usage: /seen-item <request id> <rank>")
+        future = await self.service.accept_seen_item(request_id=int(parts[0]), rank=int(parts[1]),
+                                                     user_id=self.user_id)
+        outcome = await outcome_within(future, VOTE_WAIT)
+        if outcome.status is VoteStatus.REJECTED:
+            raise UserError(outcome.detail)
+        self.say(f"👀 Marked #{parts[1]} of request {parts[0]} as seen: your next lists will skip it.")
+
+    async def cmd_experiment(self, rest: str) -> None:
+        """The console is the local operator, so it may start and stop experiments (like /retrain)."""
+        action, _, options = rest.partition(" ")
+        action = action.lower()
+        if action == "start":
+            found = dict(re.findall(r"(version|share):(\S+)", options))
+            if "version" not in found or not found.get("share", "").isdigit():
+                raise UserError("Usage: /experiment start version:<model version> share:<percent 1-99>")
+            self.say(await self.service.start_experiment(version=found["version"], share=int(found["share"]),
+                                                         started_by=self.user_id))
+        elif action == "stop":
+            self.say(await self.service.stop_experiment())
+        elif action == "status":
+            card = await self.service.experiment_card()
+            self.say(card.to_text() if card is not None else "No experiment has been run yet.")
+        else:
+            raise UserError("Usage: /experiment start version:<v> share:<percent> | stop | status")
+
     async def cmd_retrain(self, rest: str) -> None:
         """Start a retrain in the background: commands keep being answered while it trains."""
         if self.service.retrain_running:
@@ -223,9 +275,14 @@ class Console:
 
     async def cmd_model(self, rest: str) -> None:
         self.say(self.service.model_card().to_text())
+        if self.service.experiments.experiment is not None:
+            await self.cmd_experiment("status")
 
     async def cmd_stats(self, rest: str) -> None:
         self.say((await self.service.stats_card()).to_text())
+        card = await self.service.experiment_card()
+        if card is not None:
+            self.say(card.to_text())
 
     async def cmd_privacy(self, rest: str) -> None:
         if rest.strip().lower() == "export":

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import render
+from bot.experiments import ExperimentArms, ExperimentError, experiment_card
+from bot.personal import Personal, personal_list
 from bot.retrain import RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
 from feedback import StoreError, Vote, VoteKind, VoteOutbox, VoteOutcome, VoteStatus
@@ -128,6 +130,7 @@ class RecommendService:
         self.catalog_warning: str | None = None
         self.outbox: VoteOutbox | None = None
         self._outbox_lock = asyncio.Lock()
+        self.experiments = ExperimentArms()  # the A/B challenger, when an experiment runs
 
     # -- model ---------------------------------------------------------------------------------------
     @property
@@ -209,6 +212,10 @@ class RecommendService:
             log.exception("store housekeeping failed")
         await asyncio.to_thread(self._tidy_models)
         await self.load_current()
+        try:
+            await self.experiments.refresh(self.store, self.settings.resolved_model_dir)
+        except Exception:
+            log.exception("could not restore the running experiment; serving everyone from the current model")
 
     def _tidy_models(self) -> None:
         """Half-written versions a killed training left, and versions beyond KEEP_MODEL_VERSIONS."""
@@ -342,10 +349,11 @@ class RecommendService:
             raise ValueError("recommend_resolved needs a confident resolution")
         started = time.perf_counter()
         k, ct, lang = self.check_options(k, content_type, language)
-        rec = self.recommender
+        serving = self.experiments.choose(user_id, self.recommender)
+        personal = await self.personal(user_id, resolution.item.item_id)
         try:
             result = await asyncio.to_thread(
-                rec.recommend, resolution.item.item_id, k, language=lang, content_type=ct
+                personal_list, serving.recommender, resolution.item.item_id, k, personal, language=lang, content_type=ct
             )
         except QueryError as exc:  # e.g. the item vanished in a hot swap to another catalog
             raise UserError(str(exc)) from None
@@ -360,6 +368,8 @@ class RecommendService:
             model_version=result.model_version,
             latency_ms=latency_ms,
             items=[(r.item.item_id, r.item.title, float(r.score)) for r in result.items],
+            experiment_id=serving.experiment_id,
+            arm=serving.arm,
         )
         return Recommended(result=result, request_id=request_id, latency_ms=latency_ms, resolution=resolution)
 
@@ -542,6 +552,80 @@ class RecommendService:
         return (f"Done: deleted {n} record(s) about you (your requests and votes). Other members' votes on "
                 "your recommendations were kept without any link to you. Future requests will be stored "
                 "again as described in /privacy.")
+
+
+    # -- seen marks and no repeats ------------------------------------------------------------------
+    async def personal(self, user_id: int, item_id: int) -> Personal:
+        """The member's seen titles and their history for this query title (an empty one if the store
+        cannot be read now: answering matters more than skipping repeats)."""
+        try:
+            seen = await self.store.seen_item_ids(user_id)
+            history = await self.store.query_history(user_id=user_id, resolved_item_id=item_id)
+        except StoreError as exc:
+            log.warning("could not read the history of user %s (%s); recommending without it", user_id, exc)
+            return Personal()
+        return Personal(seen, history.shown, history.upvoted)
+
+    async def seen_reaction(self, *, message_id: int, user_id: int, added: bool,
+                            wait: float = REACTION_WAIT) -> VoteOutcome:
+        """👀 on a recommendation message: every title of that list is seen (removing it unmarks them).
+        Journaled through the outbox like a vote, so a busy database loses nothing."""
+        kind = VoteKind.SEEN_MESSAGE if added else VoteKind.UNSEEN_MESSAGE
+        return await self._reaction(kind, message_id, user_id, 1, wait)
+
+    async def accept_seen_item(self, *, request_id: int, rank: int, user_id: int) -> asyncio.Future[VoteOutcome]:
+        """"Seen it" on one ranked title: journaled (durable when this returns); the future says how it ended."""
+        outbox = await self.open_outbox()
+        try:
+            return await outbox.submit(Vote(kind=VoteKind.SEEN_ITEM, request_id=request_id, rank=rank,
+                                            user_id=user_id, value=UP))
+        except StoreError as exc:
+            raise UserError(str(exc)) from None
+
+    async def mark_seen(self, *, user_id: int, query: str | None, item_id: int | None = None) -> str | DidYouMean:
+        """/seen title: resolve like /recommend, then mark it; a weak match asks "did you mean"."""
+        resolution = self.resolve_id(item_id, query) if item_id is not None else await self.resolve(query)
+        if not resolution.confident or resolution.item is None:
+            return DidYouMean.from_resolution(resolution)
+        item = resolution.item
+        try:
+            new = await self.store.mark_seen(user_id=user_id, item_id=item.item_id, title=item.title[:500])
+        except StoreError as exc:
+            raise UserError(f"Not marked: {exc}") from None
+        title = render.escape(render.clip(item.title, 100))
+        if not new:
+            return f"👀 You had already marked **{title}** as seen; it stays out of your lists."
+        return f"👀 Marked **{title}** as seen: your next lists will skip it."
+
+    # -- A/B experiments -----------------------------------------------------------------------------
+    async def start_experiment(self, *, version: str, share: int, started_by: int | None) -> str:
+        """Serve `version` to `share` percent of members (admins only: the caller checks)."""
+        try:
+            started = await self.experiments.start(
+                self.store, self.settings.resolved_model_dir, version=version.strip(), share=share,
+                started_by=started_by, current_version=self._recommender.version if self._recommender else None,
+            )
+        except ExperimentError as exc:
+            raise UserError(str(exc)) from None
+        return (f"🧪 Experiment {started.id} started: {render.escape(started.version)} serves {started.share}% of "
+                "members (chosen by a hash of their id), the current model the rest. `/experiment status` "
+                "shows both arms.")
+
+    async def stop_experiment(self) -> str:
+        stopped = await self.experiments.stop(self.store)
+        if stopped is None:
+            return "No experiment is running."
+        return (f"🧪 Experiment {stopped.id} stopped: everyone gets the current model again. Its votes stay "
+                f"for `/experiment status` and `python -m recommender evaluate --experiment {stopped.id}`.")
+
+    async def experiment_card(self) -> render.Card | None:
+        """Both arms of the running (or last) experiment, None if there never was one."""
+        found = await self.experiments.report(self.store)
+        if found is None:
+            return None
+        info, report = found
+        control = self._recommender.version if self._recommender else None
+        return experiment_card(info, report, control)
 
 
 async def outcome_within(future: asyncio.Future[VoteOutcome], wait: float) -> VoteOutcome:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from bot.seen_controls import SeenButton
 from bot.service import DOWN, REJECTION_WATCH, UP, VOTE_WAIT, Recommended, outcome_within
 from bot.tree import reply_ephemeral, report_error
 from feedback import VoteStatus
@@ -71,10 +72,12 @@ class ItemVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=VOTE_TE
 
 def recommendation_view(outcome: Recommended) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
+    row = 0
     for index, (rank, _title) in enumerate(outcome.vote_targets):
         row = index // 2
         view.add_item(ItemVoteButton(outcome.request_id, rank, "up", row=row))
         view.add_item(ItemVoteButton(outcome.request_id, rank, "down", row=row))
+    view.add_item(SeenButton(outcome.request_id, row=row))  # a row holds 5 buttons: the last has room
     return view
 
 

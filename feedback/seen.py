@@ -143,3 +143,15 @@ async def query_history(session: AsyncSession, *, user_id: Snowflake, resolved_i
         if value is not None and value > 0 and int(item_id) not in upvoted:
             upvoted.append(int(item_id))
     return History(frozenset(shown), tuple(upvoted))
+
+
+async def shown_titles(session: AsyncSession, request_id: Snowflake) -> list[tuple[int, str]]:
+    """(rank, title) of the list a request showed: what the "Seen it" picker offers."""
+    rows = await session.execute(
+        select(RecommendedItem.rank, RecommendedItem.title)
+        .where(RecommendedItem.request_id == request_id).order_by(RecommendedItem.rank)
+    )
+    found = [(int(rank), str(title)) for rank, title in rows]
+    if not found:
+        raise UnknownTarget(f"request {request_id} showed no titles (or was deleted); nothing to mark")
+    return found

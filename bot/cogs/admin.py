@@ -99,7 +99,11 @@ class AdminCog(commands.Cog):
 
     @app_commands.command(name="model", description="The active model version and its figures.")
     async def model(self, interaction: discord.Interaction[ReelmateBot]) -> None:
-        await interaction.response.send_message(embed=card_to_embed(self.bot.service.model_card()))
+        service = self.bot.service
+        model = service.model_card()  # raises "no model yet" before anything is answered
+        experiment = await service.experiment_card() if service.experiments.experiment else None
+        embeds = [card_to_embed(card) for card in (model, experiment) if card is not None]
+        await interaction.response.send_message(embeds=embeds)
 
 
 async def setup(bot: ReelmateBot) -> None:

@@ -53,8 +53,9 @@ class FeedbackCog(commands.Cog):
 
     @app_commands.command(name="feedback-stats", description="Thumbs-up rate per model version.")
     async def feedback_stats(self, interaction: discord.Interaction[ReelmateBot]) -> None:
-        card = await self.bot.service.stats_card()
-        await interaction.response.send_message(embed=card_to_embed(card))
+        service = self.bot.service
+        cards = [await service.stats_card(), await service.experiment_card()]  # per version, then per arm
+        await interaction.response.send_message(embeds=[card_to_embed(card) for card in cards if card is not None])
 
 
 async def setup(bot: ReelmateBot) -> None:
