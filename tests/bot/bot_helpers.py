@@ -31,6 +31,7 @@ class Sent:
     view: discord.ui.View | None = None
     ephemeral: bool = False
     kind: str = "message"
+    embeds: list[discord.Embed] | None = None  # all of them when several were sent (embed: the first)
 
 
 class SpecStub(mock.NonCallableMock):
@@ -90,9 +91,11 @@ class StubResponse(SpecStub):
         self._record(deferred={"ephemeral": ephemeral, "thinking": thinking})
 
     async def send_message(self, content: str | None = None, *, embed: discord.Embed | None = None,
+                           embeds: list[discord.Embed] | None = None,
                            view: discord.ui.View | None = None, ephemeral: bool = False) -> None:
         self._mark()
-        self.owner.sent.append(Sent(content, embed, view, ephemeral, "response"))
+        embed = embed or (embeds[0] if embeds else None)
+        self.owner.sent.append(Sent(content, embed, view, ephemeral, "response", embeds or [embed] if embed else None))
 
     async def edit_message(self, *, content: str | None = None, view: discord.ui.View | None = None) -> None:
         self._mark()

@@ -17,6 +17,7 @@ from bot.cogs.feedback import FeedbackCog, reaction_vote
 from bot.cogs.privacy import PrivacyCog
 from bot.cogs.recommend import DidYouMeanView, RecommendCog, user_cooldown
 from bot.retrain import RetrainRun
+from bot.seen_controls import SEEN_TEMPLATE
 from bot.service import RecommendService, RetrainBusy
 from bot.tree import AdminOnly, ReelmateTree
 from bot.votes import VOTE_TEMPLATE, ItemVoteButton
@@ -45,8 +46,9 @@ async def test_recommend_defers_then_sends_embed_buttons_and_reactions(fbot: Fak
     assert "Wednesday: Season 1" in sent.embed.title
     assert fbot.service.recommender.version in sent.embed.footer.text
     ids = [item.custom_id for item in sent.view.children]
-    assert len(ids) == 20  # 10 items x up/down, the most five rows hold
-    assert all(re.fullmatch(VOTE_TEMPLATE, i) for i in ids)
+    assert len(ids) == 21  # 10 items x up/down, and "Seen it" in the last row: five rows of at most 5
+    assert all(re.fullmatch(VOTE_TEMPLATE, i) for i in ids[:20])
+    assert re.fullmatch(SEEN_TEMPLATE, ids[20])
     message = inter.messages[-1]
     assert message.reactions == ["👍", "👎"]
     # the message was attached to the request, so reactions on it count
