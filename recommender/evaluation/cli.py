@@ -40,6 +40,13 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser, settings: Any = None
         metavar="DATABASE_URL",
         help="thumbs-up rates, per-item precision and an A/B comparison from the bot's database",
     )
+    mode.add_argument(
+        "--experiment", type=int, metavar="ID",
+        help="an A/B experiment the bot ran (needs --feedback-database): per-arm rates, precision@k, mSPRT",
+    )
+    parser.add_argument(
+        "--feedback-database", metavar="URL", help="with --experiment: the bot's database (read-only)"
+    )
     parser.add_argument(
         "--candidates", type=Path, metavar="CSV", help="with --pairs: rank only these titles (`title` column)"
     )
@@ -111,6 +118,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             return _run_pairs(args)
         if args.benchmark is not None:
             return _run_benchmarks(args)
+        if args.experiment is not None:
+            return _run_experiment(args)
         return _run_feedback(args)
     except (PairsError, BenchmarkError, ReportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -345,3 +354,16 @@ def _run_feedback(args: argparse.Namespace) -> int:
     from recommender.evaluation.feedback import run_feedback
 
     return run_feedback(args.feedback, k=args.k, versions=args.versions, as_json=args.json)
+
+
+# --experiment
+
+
+def _run_experiment(args: argparse.Namespace) -> int:
+    from recommender.evaluation.experiment import run_experiment
+
+    if not args.feedback_database:
+        print("error: --experiment needs --feedback-database URL (the bot's DATABASE_URL)", file=sys.stderr)
+        return 2
+    return run_experiment(args.feedback_database, args.experiment, k=args.k, as_json=args.json,
+                          report_dir=args.report)
