@@ -208,12 +208,15 @@ async def delete_user(session: AsyncSession, user_id: Snowflake) -> int:
 
 
 async def purge_older_than(session: AsyncSession, days: Days) -> int:
-    """Retention: delete requests older than `days` days with their items, messages and votes.
+    """Retention: delete requests older than `days` days with their items, messages and votes, and
+    seen marks older than that (the privacy text promises it for everything stored).
 
     Returns rows deleted. `days` must be at least 1 (0 would erase everything recorded today).
     """
-    old = select(RecommendationRequest.id).where(RecommendationRequest.created_at < utcnow() - timedelta(days=days))
-    return await delete_requests(session, old)
+    cutoff = utcnow() - timedelta(days=days)
+    old = select(RecommendationRequest.id).where(RecommendationRequest.created_at < cutoff)
+    deleted = await delete_requests(session, old)
+    return deleted + await _rowcount(session, delete(SeenMark).where(SeenMark.created_at < cutoff))
 
 
 def summarise(export: dict[str, Any], latest: int = LATEST) -> dict[str, Any]:

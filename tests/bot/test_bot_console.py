@@ -112,3 +112,42 @@ def test_parse_recommend_args() -> None:
 
 def test_repo_root_is_where_tests_run() -> None:
     assert (REPO / "bot" / "__main__.py").exists()
+
+
+def test_console_seen_and_experiment_commands(tmp_path: Path, model_root_copy: Path) -> None:
+    from tests.bot.experiment_helpers import CHALLENGER_VERSION, add_challenger
+
+    add_challenger(model_root_copy)
+    lines = [
+        "/recommend Wednesday k:3",
+        "/seen-item 1 1",
+        "/seen Squid Game",
+        "/experiment status",
+        "/experiment start version:nope share:20",
+        f"/experiment start version:{CHALLENGER_VERSION} share:99",
+        "/recommend Wednesday k:3",
+        "/vote 2 up",
+        "/experiment status",
+        "/experiment stop",
+        "/privacy",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"], input="\n".join(lines) + "\n", capture_output=True, text=True,
+        env=_env(tmp_path, model_root_copy), cwd=tmp_path, timeout=60,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr
+    first, second = out.split("== Because you watched Wednesday: Season 1 ==")[1:3]
+    seen_title = first.split("\n1. ")[1].split("\n")[0].split(" · ")[0].strip()
+    assert "Marked #1 of request 1 as seen" in out and "Marked Squid Game" in out
+    assert "No experiment has been run yet." in out and "There is no model version" in out
+    assert "Experiment 1 started" in out
+    assert seen_title and seen_title not in second.split("Vote:")[0]  # the seen title left the next list
+    status = out.split("== A/B experiment ==")[1]
+    assert "control (1%)" in status and "challenger (99%)" in status and "Experiment 1 stopped" in out
+    with sqlite3.connect(tmp_path / "data" / "console.db") as con:
+        arms = con.execute("SELECT arm, model_version FROM recommendation_requests ORDER BY id").fetchall()
+    # The console user is one member: hashed into one arm for experiment 1 (99%: almost surely challenger).
+    assert arms[0] == (None, arms[0][1]) and arms[1][0] in ("control", "challenger")
+    assert (arms[1][0] == "challenger") == (arms[1][1] == CHALLENGER_VERSION)
+    assert "title(s) marked as seen" in out

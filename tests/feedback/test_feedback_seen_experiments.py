@@ -132,3 +132,12 @@ async def test_0004_downgrades_and_upgrades_with_data(tmp_path: Path) -> None:
         assert (await store.export_user(3))["requests"][0]["id"] == request_id
     finally:
         await store.close()
+
+
+async def test_retention_purges_old_seen_marks_only(store: FeedbackStore, db_path: Path) -> None:
+    await store.mark_seen(user_id=1, item_id=1, title="old")
+    await store.mark_seen(user_id=1, item_id=2, title="new")
+    with closing(sqlite3.connect(db_path)) as con, con:
+        con.execute("UPDATE seen_marks SET created_at = datetime('now', '-40 days') WHERE item_id = 1")
+    assert await store.purge_older_than(30) == 1
+    assert await store.seen_item_ids(1) == {2}
