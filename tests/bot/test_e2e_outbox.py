@@ -53,7 +53,8 @@ async def test_votes_during_a_60_second_write_lock_are_answered_and_stored_exact
         message_id = int(message["id"])
         await fake.wait_for(lambda: fake.bot_reacted(message_id, "👎"), timeout=5, what="bot reactions")
         buttons = {(c["custom_id"].split(":")[3], c["custom_id"].split(":")[4]): c["custom_id"]
-                   for row in message["components"] for c in row["components"]}  # (rank, up|down) -> id
+                   for row in message["components"] for c in row["components"]
+                   if c["custom_id"].startswith("reelmate:vote:")}  # (rank, up|down) -> id
 
         # The console: a second "process" on the same database, with its own store and outbox.
         console_store = await FeedbackStore.open(settings.resolved_database_url, migrate=False)

@@ -34,8 +34,8 @@ async def test_login_sync_autocomplete_and_recommend(fake: FakeDiscord, settings
         assert "Wednesday: Season 1" in embed["title"]
         assert "model " in embed["footer"]["text"]
         assert re.search(r"\*\*1\. ", embed["description"])
-        custom_ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
-        assert len(custom_ids) == 10
+        *custom_ids, seen_id = [c["custom_id"] for row in message["components"] for c in row["components"]]
+        assert len(custom_ids) == 10 and re.fullmatch(r"reelmate:seen:\d+", seen_id)  # 5 items x up/down, Seen it
         assert all(re.fullmatch(r"reelmate:vote:\d+:\d+:(up|down)", c) for c in custom_ids)
         await fake.wait_for(lambda: fake.bot_reacted(int(message["id"]), "👎"), timeout=5, what="bot reactions")
         assert fake.bot_reacted(int(message["id"]), "👍")
