@@ -123,8 +123,9 @@ def experiment_card(info: ExperimentInfo, report: ExperimentReport, control_vers
     for arm, version in ((CONTROL, control_version), (CHALLENGER, info.version)):
         figures = report.arms[arm]
         shown = ", ".join(figures.versions) or version or "?"
-        if figures.votes:
-            rate = f"{figures.rate:.0%} 👍 (95% CI {figures.ci_low:.0%}–{figures.ci_high:.0%}) of {figures.votes} votes"
+        if figures.judgements:
+            rate = (f"{figures.rate:.0%} 👍 (95% CI {figures.ci_low:.0%}–{figures.ci_high:.0%}) of "
+                    f"{figures.judgements} lists judged ({figures.votes} votes)")
         else:
             rate = "no votes yet"
         precision = (f"\nprecision@{report.k} {figures.precision:.0%} over {figures.lists} lists"

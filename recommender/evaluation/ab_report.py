@@ -5,7 +5,10 @@ Why here and pure: the bot and the CLI must report the same numbers, and the sto
 not be imported by the recommender, so this takes plain vote records (anything with the fields of
 `VoteRecord`, e.g. `feedback.experiments.ArmVote`) and does the arithmetic only.
 
-- thumbs-up rate per arm over every vote (👍/👎 reactions and per-item buttons), Wilson 95%;
+- thumbs-up rate per arm over judgements, Wilson 95%: one judgement per (request, voter), their first
+  vote on that list (a 👍/👎 reaction or a per-item button). Several votes of one member on one list
+  are strongly correlated; counting each as an independent observation would shrink the intervals
+  and make the sequential test declare false winners. `votes` keeps the count of every vote;
 - precision@k per arm from the item buttons: per (request, voter) list, the share of 👍 among the
   judged items ranked 1..k, averaged over lists, with a Wilson interval on the pooled judgements;
 - the always-valid mSPRT (`sequential.msprt_stream`) on the time-ordered votes, control = arm a,
@@ -51,8 +54,9 @@ class VoteRecord(Protocol):
 class ArmFigures:
     arm: str
     versions: tuple[str, ...]
-    up: int
-    votes: int
+    up: int  # judgements with 👍
+    judgements: int  # one per (request, voter)
+    votes: int  # every vote, for reference
     rate: float
     ci_low: float
     ci_high: float
@@ -65,7 +69,8 @@ class ArmFigures:
         def clean(x: float | None) -> float | None:
             return None if x is None or math.isnan(x) else round(x, 6)
 
-        return {"arm": self.arm, "versions": list(self.versions), "up": self.up, "votes": self.votes,
+        return {"arm": self.arm, "versions": list(self.versions), "up": self.up, "judgements": self.judgements,
+                "votes": self.votes,
                 "rate": clean(self.rate), "ci_low": clean(self.ci_low), "ci_high": clean(self.ci_high),
                 "precision_at_k": clean(self.precision), "precision_ci_low": clean(self.precision_low),
                 "precision_ci_high": clean(self.precision_high), "judged_lists": self.lists}
@@ -92,18 +97,30 @@ class ExperimentReport:
         final = self.trace.final
         if self.winner is not None:
             return (f"{self.winner} wins (mSPRT, always-valid p = {final.p_value:.3g}), "
-                    f"decided after {self.decided_after} votes")
-        return f"no winner yet (mSPRT, always-valid p = {final.p_value:.3g} after {final.votes} votes)"
+                    f"decided after {self.decided_after} judgements")
+        return f"no winner yet (mSPRT, always-valid p = {final.p_value:.3g} after {final.votes} judgements)"
 
     def to_dict(self) -> dict:
         return {"k": self.k, "arms": {arm: figures.to_dict() for arm, figures in self.arms.items()},
                 "sequential": self.trace.final.to_dict(), "winner": self.winner,
-                "decided_after_votes": self.decided_after, "verdict": self.verdict()}
+                "decided_after_judgements": self.decided_after, "verdict": self.verdict()}
+
+
+def first_judgements(votes: Sequence[VoteRecord]) -> list[VoteRecord]:
+    """The first vote of each voter on each list (votes oldest first): the independent observations."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for v in votes:
+        if (v.request_id, v.user_id) not in seen:
+            seen.add((v.request_id, v.user_id))
+            out.append(v)
+    return out
 
 
 def _arm(arm: str, votes: Sequence[VoteRecord], k: int) -> ArmFigures:
-    up = sum(1 for v in votes if v.value > 0)
-    rate, low, high = wilson_interval(up, len(votes))
+    judgements = first_judgements(votes)
+    up = sum(1 for v in judgements if v.value > 0)
+    rate, low, high = wilson_interval(up, len(judgements))
     lists: dict[tuple[int, int], list[int]] = defaultdict(list)
     for v in votes:
         if v.kind == "item" and v.rank is not None and 1 <= v.rank <= k:
@@ -113,12 +130,12 @@ def _arm(arm: str, votes: Sequence[VoteRecord], k: int) -> ArmFigures:
     judged = sum(len(judged) for judged in lists.values())
     _, p_low, p_high = wilson_interval(judged_up, judged)
     versions = tuple(sorted({v.model_version for v in votes if v.model_version}))
-    return ArmFigures(arm, versions, up, len(votes), rate, low, high,
+    return ArmFigures(arm, versions, up, len(judgements), len(votes), rate, low, high,
                       sum(shares) / len(shares) if shares else None, p_low, p_high, len(shares))
 
 
 def analyse(votes: Sequence[VoteRecord], *, k: int = 5) -> ExperimentReport:
-    """Figures per arm and the sequential test over `votes` (oldest first)."""
+    """Figures per arm and the sequential test over the judgements in `votes` (oldest first)."""
     by_arm = {arm: [v for v in votes if v.arm == arm] for arm in ARMS}
-    trace = msprt_stream((TEST_ARM[v.arm], v.value > 0) for v in votes if v.arm in TEST_ARM)
+    trace = msprt_stream((TEST_ARM[v.arm], v.value > 0) for v in first_judgements(votes) if v.arm in TEST_ARM)
     return ExperimentReport({arm: _arm(arm, by_arm[arm], k) for arm in ARMS}, trace, k)

@@ -1,8 +1,9 @@
 """`evaluate --feedback-database URL --experiment ID`: the A/B experiment the bot ran, per arm.
 
 Per arm: thumbs-up rate and precision@k with 95% Wilson intervals; then the always-valid mSPRT
-verdict and after how many votes it was reached (`recommender.evaluation.ab_report`). `--report DIR`
-adds a chart of the running p-value and the running rates over the votes. Read-only: the database is
+verdict and after how many judgements (a member's first vote on a list) it was reached (see
+`recommender.evaluation.ab_report`). `--report DIR` adds a chart of the running p-value and the
+running rates over the judgements. Read-only: the database is
 opened without migrating and nothing is written. The store is imported here only, at the CLI edge
 (the recommender package must not depend on the feedback package at import time).
 """
@@ -39,15 +40,15 @@ def format_experiment(data: dict[str, Any]) -> str:
     k = data["k"]
     state = f"stopped {data['stopped_at']}" if data["stopped_at"] else "running"
     lines = [f"experiment {data['experiment']}: {data['challenger_version']} on {data['share']}% of members ({state})",
-             f"{'arm':<12}{'versions':<30}{'votes':>7}{'up':>6}   {'thumbs-up rate [95% CI]':<26}"
+             f"{'arm':<12}{'versions':<30}{'judged':>7}{'up':>6}   {'thumbs-up rate [95% CI]':<26}"
              f"P@{k} items [95% CI] (lists)"]
     for arm in (CONTROL, CHALLENGER):
         a = data["arms"][arm]
-        rate = f"{a['rate']:.1%} [{a['ci_low']:.1%}, {a['ci_high']:.1%}]" if a["votes"] else "no votes"
+        rate = f"{a['rate']:.1%} [{a['ci_low']:.1%}, {a['ci_high']:.1%}]" if a["judgements"] else "no votes"
         precision = (f"{a['precision_at_k']:.3f} [{a['precision_ci_low']:.3f}, {a['precision_ci_high']:.3f}] "
                      f"({a['judged_lists']})" if a["precision_at_k"] is not None else "no item votes")
         versions = ", ".join(a["versions"]) or "-"
-        lines.append(f"{arm:<12}{versions:<30}{a['votes']:>7}{a['up']:>6}   {rate:<26}{precision}")
+        lines.append(f"{arm:<12}{versions:<30}{a['judgements']:>7}{a['up']:>6}   {rate:<26}{precision}")
     s = data["sequential"]
     if s["difference"] is not None:
         lines.append(f"challenger minus control: {s['difference']:+.1%}, always-valid 95% interval "
@@ -78,7 +79,7 @@ def write_chart(report: ExperimentReport, directory: Path, title: str) -> Path:
     bottom.plot(votes, trace.rates_a, label=CONTROL)
     bottom.plot(votes, trace.rates_b, label=CHALLENGER)
     bottom.set_ylabel("thumbs-up rate")
-    bottom.set_xlabel("votes (both arms, in time order)")
+    bottom.set_xlabel("judgements (first vote of a member on a list, both arms, in time order)")
     bottom.legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
     chart = directory / "experiment.png"

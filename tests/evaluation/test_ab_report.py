@@ -34,18 +34,19 @@ def test_rates_precision_and_a_verdict_for_a_clearly_better_challenger() -> None
     assert challenger.precision == challenger.rate and challenger.lists == 600  # one judged item per list
     assert challenger.versions == ("v-challenger",)
     assert report.winner == CHALLENGER and report.decided_after is not None and report.decided_after < 1200
-    assert "challenger wins" in report.verdict() and f"after {report.decided_after} votes" in report.verdict()
+    assert "challenger wins" in report.verdict() and f"after {report.decided_after} judgements" in report.verdict()
     assert report.to_dict()["arms"][CONTROL]["votes"] == 600
 
 
-def test_precision_counts_only_judged_items_in_the_top_k_and_reactions_only_in_the_rate() -> None:
+def test_precision_counts_judged_items_in_the_top_k_and_the_rate_one_judgement_per_list() -> None:
     votes = [
         FakeVote(CONTROL, "item", 1, 1, 7, 1, "v"), FakeVote(CONTROL, "item", -1, 1, 7, 2, "v"),
         FakeVote(CONTROL, "item", -1, 1, 7, 9, "v"),  # below k=5: not in precision@5
         FakeVote(CONTROL, "reaction", 1, 2, 7, None, "v"),
     ]
     figures = analyse(votes, k=5).arms[CONTROL]
-    assert (figures.up, figures.votes, figures.precision, figures.lists) == (2, 4, 0.5, 1)
+    # One judgement per (request, voter): request 1's first vote (👍 at rank 1) and request 2's reaction.
+    assert (figures.up, figures.judgements, figures.votes, figures.precision, figures.lists) == (2, 2, 4, 0.5, 1)
     empty = analyse([], k=5)
     assert empty.winner is None and empty.arms[CHALLENGER].precision is None
     assert "no winner yet" in empty.verdict()

@@ -41,11 +41,11 @@ def test_per_arm_figures_verdict_and_chart(tmp_path: Path, capsys) -> None:
     assert (control["up"], challenger["up"]) == (18, 54) and control["versions"] == ["v1"]
     assert challenger["precision_at_k"] == 0.9 and challenger["judged_lists"] == 60
     assert control["ci_high"] < challenger["ci_low"]
-    assert data["winner"] == CHALLENGER and 0 < data["decided_after_votes"] <= 120
+    assert data["winner"] == CHALLENGER and 0 < data["decided_after_judgements"] <= 120
 
     assert main([*argv, "--report", str(tmp_path / "report")]) == 0
     text = capsys.readouterr().out
-    assert "challenger wins" in text and f"decided after {data['decided_after_votes']} votes" in text
+    assert "challenger wins" in text and f"decided after {data['decided_after_judgements']} judgements" in text
     assert (tmp_path / "report" / "experiment.png").stat().st_size > 0
 
 
