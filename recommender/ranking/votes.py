@@ -126,8 +126,11 @@ class VoteChannel:
         return len(self._item_delta)
 
     def rate_delta(self, row: int) -> np.ndarray:
-        """Smoothed up-rate minus the global rate of every item as an answer to query `row`."""
-        delta = self._item_delta.copy()
+        """Smoothed up-rate minus the global rate of every item as an answer to query `row`; zero for
+        the pairs nobody voted on. (A title's rate alone is only the prior of its pairs: spread over
+        every list it moved globally liked titles into unrelated queries' lists, the popularity trap,
+        and cost NDCG on the queries nobody voted on in the simulator; see README.)"""
+        delta = np.zeros(len(self._item_delta), dtype=np.float64)
         lo, hi = self._pair_start[row], self._pair_start[row + 1]
         delta[self._pair_items[lo:hi]] = self._pair_delta[lo:hi]
         return delta

@@ -37,9 +37,10 @@ def test_two_votes_move_little_and_two_hundred_move_a_lot() -> None:
 def test_down_votes_lower_a_title_and_pair_votes_stay_with_their_query() -> None:
     channel = VoteChannel(_pairs(("T0", "T1", 0, 150), ("T3", "T4", 150, 0), ("T0", "T4", 0, 30)), TITLES)
     assert channel.rate_delta(0)[1] < -0.3
-    # T4: liked as an answer to T3, disliked as an answer to T0; a query nobody voted on (T5)
-    # gets the title's overall rate, in between.
-    assert channel.rate_delta(3)[4] > channel.rate_delta(5)[4] > 0 > channel.rate_delta(0)[4]
+    # T4: liked as an answer to T3, disliked as an answer to T0; for a query nobody voted on (T5)
+    # nothing changes (cold start kept): a title's overall rate is only the prior of its voted pairs.
+    assert channel.rate_delta(3)[4] > 0 > channel.rate_delta(0)[4]
+    assert not channel.rate_delta(5).any()
 
 
 def test_the_addition_is_bounded_by_the_weight_and_limited_to_the_content_shortlist() -> None:
