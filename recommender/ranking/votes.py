@@ -3,8 +3,9 @@
 Why it looks like this:
 - **Beta smoothing.** A pair's up-rate is a Beta posterior mean whose prior is centred on the title's
   smoothed up-rate from its other pairs' votes, itself centred on the global up-rate, each worth
-  `prior_strength` pseudo-votes. With 20 pseudo-votes, 2 up votes move a pair by a few hundredths, 200 by almost the
-  whole way: a few friends cannot swing a list, a community can.
+  `prior_strength` pseudo-votes. With 20 pseudo-votes, 2 up votes move a pair by a few hundredths,
+  200 by almost the whole way: a few friends cannot swing a list, a community can. Pairs nobody
+  voted on get nothing, so the lists of titles nobody voted on stay as the content ranking makes them.
 - **Bounded.** The channel adds `weight * (pair rate - global rate)` (so at most `weight`) and only to
   the content ranking's top `shortlist` titles for that query: votes re-order titles that are
   already related; an unrelated title gets nothing however many accounts up-vote it. Safety is not
