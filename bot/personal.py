@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from recommender.ranking.votes import VoteChannel
 from recommender.serving import RecommendationResult, Recommender
 
 
@@ -26,14 +27,16 @@ class Personal:
 
 
 def personal_list(rec: Recommender, item_id: int, k: int, personal: Personal, *,
-                  language: str | None = None, content_type: str | None = None) -> RecommendationResult:
+                  language: str | None = None, content_type: str | None = None,
+                  votes: VoteChannel | None = None) -> RecommendationResult:
     """Top-k for `item_id` without seen titles; on a repeated query, the titles the member upvoted
     (still in the ranking) first, then titles they were not shown before."""
     if personal.empty:
-        return rec.recommend(item_id, k, language=language, content_type=content_type)
+        return rec.recommend(item_id, k, language=language, content_type=content_type, votes=votes)
     keep = [i for i in personal.upvoted_before if i not in personal.seen]
     exclude = personal.seen | (personal.shown_before - set(keep))
-    result = rec.recommend(item_id, k, language=language, content_type=content_type, exclude_ids=exclude)
+    result = rec.recommend(item_id, k, language=language, content_type=content_type, exclude_ids=exclude,
+                           votes=votes)
     ranked = {r.item.item_id: r for r in result.items}
     # Upvoted titles that fell below the top k of this ranking are not forced back in.
     first = [ranked[i] for i in keep if i in ranked]
