@@ -45,9 +45,6 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser, settings: Any = None
         help="an A/B experiment the bot ran (needs --feedback-database): per-arm rates, precision@k, mSPRT",
     )
     parser.add_argument(
-        "--feedback-database", metavar="URL", help="with --experiment: the bot's database (read-only)"
-    )
-    parser.add_argument(
         "--candidates", type=Path, metavar="CSV", help="with --pairs: rank only these titles (`title` column)"
     )
     parser.add_argument("-k", type=int, default=10, help="list length (default 10)")
@@ -97,8 +94,9 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser, settings: Any = None
     parser.add_argument("--report", type=Path, metavar="DIR", help="also write DIR/report.md with PNG charts")
     parser.add_argument(
         "--feedback-database", metavar="DATABASE_URL",
-        help="with --pairs: rank with the vote channel built from this database's votes (the feedback-aware "
-             "serving path), beside the content-only ranking, also on the queries nobody voted on",
+        help="the bot's database, read-only. With --pairs: rank with the vote channel built from its votes (the "
+             "feedback-aware serving path) beside the content-only ranking, also on the queries nobody voted on; "
+             "with --experiment: the experiment's votes",
     )
 
 

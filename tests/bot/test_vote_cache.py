@@ -16,8 +16,12 @@ from recommender.serving import Recommender
 from tests.bot.bot_helpers import USER_ID
 
 
+_asker = iter(range(USER_ID, USER_ID + 10_000))
+
+
 async def _titles(service: RecommendService, k: int) -> tuple[int, list[str]]:
-    out = await service.recommend(user_id=USER_ID, guild_id=1, channel_id=2, query="Wednesday", k=k)
+    """A list for a new member each time: a member asking twice gets fresh titles (bot.personal)."""
+    out = await service.recommend(user_id=next(_asker), guild_id=1, channel_id=2, query="Wednesday", k=k)
     assert isinstance(out, Recommended)
     return out.request_id, [r.item.title for r in out.result.items]
 
