@@ -2,7 +2,8 @@
 
 Every test that takes `db_url` (or `store`, `post`, `db`, `rows`) runs twice: on a SQLite file in
 tmp_path and on its own database in a real PostgreSQL server (see `pg_cluster`). A test of
-something only SQLite has (the file header, PRAGMAs) is marked `sqlite_only`.
+something only SQLite has (the file header, PRAGMAs) is marked `sqlite_only`; a test of the
+several-processes-on-one-server configuration, `postgresql_only`.
 
 Without PostgreSQL binaries the PostgreSQL half is skipped with the reason shown; CI sets
 REELMATE_REQUIRE_POSTGRES=1, which turns that into a failure instead.
@@ -27,11 +28,13 @@ TEMPLATE = "reelmate_template"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only(reason): the test is about something only SQLite has")
+    config.addinivalue_line("markers", "postgresql_only(reason): the test is about PostgreSQL's configuration")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "engine" in metafunc.fixturenames:
-        engines = ["sqlite"] if metafunc.definition.get_closest_marker("sqlite_only") else list(ENGINES)
+        engines = [e for e in ENGINES if not metafunc.definition.get_closest_marker(
+            "postgresql_only" if e == "sqlite" else "sqlite_only")]
         metafunc.parametrize("engine", engines)
 
 
