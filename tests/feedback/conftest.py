@@ -75,6 +75,14 @@ def db_url(engine: str, db_path: Path, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def empty_db_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database that exists but was never migrated (for the migration and start-up tests)."""
+    if engine == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    return fresh_pg_database(request.getfixturevalue("pg_cluster"), migrated=False)
+
+
+@pytest.fixture
 def db(db_url: str) -> DirectDatabase:
     """The test's database, read and written without the store (see direct_db)."""
     return DirectDatabase(db_url)

@@ -3,9 +3,11 @@
 usage: feedback_bot_voter.py PLAN_JSON_FILE      (DATABASE_URL and DATA_DIR from the environment)
 
 Does what the bot does with votes: `FeedbackSettings` from the environment, `FeedbackStore.open`
-(which migrates), the vote outbox at `settings.outbox_path` (its own journal: the second process
-on the same DATA_DIR gets `...-outbox.2`). Prints "ready", waits for a line on stdin so that both
-processes start voting at the same moment, then submits the votes of the plan concurrently
+(which migrates: the test starts both processes on an empty database, so they migrate it at the
+same time), the vote outbox at `settings.outbox_path` (its own journal: the second process on the
+same DATA_DIR gets `...-outbox.2`). Prints "ready", waits for a line on stdin so that both
+processes start voting at the same moment, reads the plan (written meanwhile, once the parent
+has posted the recommendations it votes on), then submits its votes concurrently
 (`outbox.submit`, as the listeners do): one task per (user, target), whose votes go in plan order
 as one member's reactions do, all tasks at once. It waits until every vote is written and prints
 one JSON line: the outcomes, the journal it used, how many votes in it are unfinished, and the seconds it took.
@@ -25,7 +27,7 @@ from feedback.outbox import _pending
 from feedback.settings import FeedbackSettings
 
 
-async def main(plan: list[Vote]) -> None:
+async def main(plan_file: Path) -> None:
     settings = FeedbackSettings()
     store = await FeedbackStore.open(settings.resolved_database_url)
     outbox = await VoteOutbox.open(store, settings.outbox_path)
@@ -33,6 +35,8 @@ async def main(plan: list[Vote]) -> None:
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     started = time.perf_counter()
+    plan_json = json.loads(await asyncio.to_thread(plan_file.read_text, encoding="utf-8"))
+    plan = [Vote(**fields) for fields in plan_json]
     by_key: dict[tuple[object, ...], list[Vote]] = {}
     for vote in plan:
         by_key.setdefault((vote.kind is VoteKind.ITEM, vote.user_id, vote.message_id, vote.request_id,
@@ -55,5 +59,4 @@ async def main(plan: list[Vote]) -> None:
 
 
 if __name__ == "__main__":
-    plan_json = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    asyncio.run(main([Vote(**fields) for fields in plan_json]))
+    asyncio.run(main(Path(sys.argv[1])))

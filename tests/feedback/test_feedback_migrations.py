@@ -22,7 +22,6 @@ from bot.settings import BotSettings
 from feedback import FeedbackStore, StoreError, migrate
 from feedback.db import async_url
 from feedback.models import Base
-from tests.feedback.conftest import fresh_pg_database
 from tests.feedback.direct_db import DirectDatabase
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,11 +29,8 @@ HEAD = "0003"
 
 
 @pytest.fixture
-def empty_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """A database that exists but was never migrated."""
-    if engine == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-    return fresh_pg_database(request.getfixturevalue("pg_cluster"), migrated=False)
+def empty_url(empty_db_url: str) -> str:
+    return empty_db_url
 
 
 def schema_diff(path: Path, metadata: MetaData = Base.metadata) -> list:

@@ -2,7 +2,8 @@
 
 Each process is a real subprocess doing what the bot does with votes (tests/feedback/
 feedback_bot_voter.py: settings from the environment, the store, the vote outbox with its own
-journal in the shared DATA_DIR). Both start voting at the same moment. Their members are
+journal in the shared DATA_DIR). Both start on an empty database, so both run the migrations at
+once (they queue on an advisory lock), and both start voting at the same moment. Their members are
 disjoint except for 50 who react the same way through both processes (the same reaction seen by
 two shards): those must be stored once. Every other key gets a sequence of votes, flips and
 removals whose final state is known. The final rows, read without the store, must be exactly the
@@ -25,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from feedback import FeedbackStore, Vote, VoteKind
+from feedback import FeedbackStore, Vote, VoteKind, migrate
+from tests.feedback.direct_db import DirectDatabase
 from tests.feedback.test_feedback_outbox import expected_votes, stored_votes
 
 VOTER = Path(__file__).with_name("feedback_bot_voter.py")
@@ -58,22 +60,36 @@ def plan_for_process(rng: random.Random, process: int, request_of: dict[int, int
     return plan
 
 
-def run_two_bot_processes(db_url: str, data_dir: Path, plans: list[list[Vote]]) -> list[dict]:
+def start_two_bot_processes(db_url: str, data_dir: Path) -> list[subprocess.Popen[str]]:
+    """Start both processes; return once both have migrated, opened the store and their outbox."""
     env = {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(data_dir),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-    procs = []
-    for n, plan in enumerate(plans):
-        plan_file = data_dir / f"plan-{n}.json"
-        plan_file.write_text(json.dumps([v.model_dump(mode="json") for v in plan]), encoding="utf-8")
-        procs.append(subprocess.Popen([sys.executable, str(VOTER), str(plan_file)], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                      cwd=data_dir))
+    procs = [subprocess.Popen([sys.executable, str(VOTER), str(data_dir / f"plan-{n}.json")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=data_dir)
+             for n in range(2)]
     watchdog = threading.Timer(180, lambda: [p.kill() for p in procs])  # never hang the suite
     watchdog.start()
     try:
         for proc in procs:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready", proc.stderr
-        for proc in procs:  # both go at once
+            assert proc.stdout is not None
+            line = proc.stdout.readline().strip()
+            if line != "ready":
+                proc.kill()
+                raise AssertionError(f"a bot process failed to start: {line} {proc.communicate()[1]}")
+    finally:
+        watchdog.cancel()
+    return procs
+
+
+def vote_and_collect(procs: list[subprocess.Popen[str]], data_dir: Path, plans: list[list[Vote]]) -> list[dict]:
+    """Write the plans, tell both processes to go at once, collect what each reports."""
+    for n, plan in enumerate(plans):
+        (data_dir / f"plan-{n}.json").write_text(json.dumps([v.model_dump(mode="json") for v in plan]),
+                                                 encoding="utf-8")
+    watchdog = threading.Timer(180, lambda: [p.kill() for p in procs])  # never hang the suite
+    watchdog.start()
+    try:
+        for proc in procs:
             assert proc.stdin is not None
             proc.stdin.write("go\n")
             proc.stdin.flush()
@@ -88,28 +104,37 @@ def run_two_bot_processes(db_url: str, data_dir: Path, plans: list[list[Vote]]) 
 
 
 @pytest.mark.postgresql_only(reason="several bot processes share one PostgreSQL server")
-async def test_two_bot_processes_store_a_thousand_concurrent_votes_exactly(db_url, db, tmp_path) -> None:
-    setup = await FeedbackStore.open(db_url)
-    request_of: dict[int, int] = {}
-    for message_id in MESSAGES:
-        request_of[message_id] = await setup.record_request(
-            guild_id=1, channel_id=1, user_id=999, query="q", resolved_item_id=None, resolved_title=None,
-            model_version="vA", latency_ms=1.0, items=[(1, "a", 0.3), (2, "b", 0.2), (3, "c", 0.1)],
-        )
-        await setup.attach_message(request_of[message_id], message_id)
-    await setup.close()
+async def test_two_bot_processes_store_a_thousand_concurrent_votes_exactly(empty_db_url, tmp_path) -> None:
+    db_url = empty_db_url
+    db = DirectDatabase(db_url)
+    data_dir = tmp_path / "shared-data-dir"
+    data_dir.mkdir()
+    procs = await asyncio.to_thread(start_two_bot_processes, db_url, data_dir)
+    try:
+        assert db.query("SELECT version_num FROM alembic_version") == [(h,) for h in migrate.head_revisions()]
+        setup = await FeedbackStore.open(db_url, migrate=False)
+        request_of: dict[int, int] = {}
+        for message_id in MESSAGES:
+            request_of[message_id] = await setup.record_request(
+                guild_id=1, channel_id=1, user_id=999, query="q", resolved_item_id=None, resolved_title=None,
+                model_version="vA", latency_ms=1.0, items=[(1, "a", 0.3), (2, "b", 0.2), (3, "c", 0.1)],
+            )
+            await setup.attach_message(request_of[message_id], message_id)
+        await setup.close()
 
-    rng = random.Random(20261128)
-    plans = [plan_for_process(rng, n, request_of) for n in (0, 1)]
+        rng = random.Random(20261128)
+        plans = [plan_for_process(rng, n, request_of) for n in (0, 1)]
+        results = await asyncio.to_thread(vote_and_collect, procs, data_dir, plans)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
     assert sum(len(p) for p in plans) == 2 * VOTES_PER_PROCESS
     assert sum(1 for p in plans for v in p if v.kind is VoteKind.RETRACT_MESSAGE) > 150
     expected = expected_votes(plans[0]) | expected_votes(plans[1])  # disjoint but for identical shared 👍
     assert len(expected) > 300
-
-    data_dir = tmp_path / "shared-data-dir"
-    data_dir.mkdir()
-    results = await asyncio.to_thread(run_two_bot_processes, db_url, data_dir, plans)
-
     assert [r["outcomes"] for r in results] == [{"stored": VOTES_PER_PROCESS}] * 2
     journals = sorted(Path(r["journal"]).name for r in results)
     assert journals == ["reelmate.db-outbox", "reelmate.db-outbox.2"]  # one journal per process
