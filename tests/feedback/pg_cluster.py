@@ -9,9 +9,10 @@ the migrations takes a second).
 PostgreSQL refuses to run as root; when the tests run as root (CI containers), the server runs as
 the `postgres` system user the package creates, through `runuser`.
 
-Durability settings (fsync, synchronous_commit) are off: the tests kill clients, never the server,
-so what they check (a commit that returned is visible to every other connection) does not depend
-on them, and the suite stays fast.
+fsync is off (full_page_writes too): the tests kill processes - clients, and the server itself
+in one test - but never the machine, and a commit that returned has its WAL in the OS's cache,
+which survives a process crash. synchronous_commit stays on: with it off, a server crash would lose
+commits that had already returned, which the server-crash test would rightly catch.
 """
 
 from __future__ import annotations
@@ -102,11 +103,20 @@ class PostgresCluster:
         cluster = cls(bin_dir, data_dir, _free_port(), run_as)
         cluster._run(str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust",
                      "--encoding=UTF8", "--no-sync", "--no-instructions")
-        options = (f"-p {cluster.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        cluster._run(str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-o", options,
-                     "-l", str(root / "server.log"), "-w", "start")
+        cluster.start_server()
         return cluster
+
+    def start_server(self) -> None:
+        """Start (or start again) the server on this cluster's port; waits until it accepts connections."""
+        root = self.data_dir.parent
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} "
+                   "-c fsync=off -c full_page_writes=off -c max_connections=200")
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-o", options,
+                  "-l", str(root / "server.log"), "-w", "start")
+
+    def stop_server(self, mode: str = "immediate") -> None:
+        """Stop the server, keeping its data (immediate: as if it crashed; it recovers on start)."""
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop")
 
     def create_database(self, template: str | None = None) -> str:
         """A new database (a copy of `template` if given); returns its URL."""
@@ -126,6 +136,6 @@ class PostgresCluster:
     def stop(self) -> None:
         """Stop the server and delete its files."""
         try:
-            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+            self.stop_server()
         finally:
             shutil.rmtree(self.data_dir.parent, ignore_errors=True)

@@ -175,6 +175,29 @@ async def test_a_read_only_database_keeps_votes_until_it_can_write_again(
     assert stored_votes(db) == {("message", 8, 3, 0): -1}
 
 
+@pytest.mark.postgresql_only(reason="a database server that goes away and comes back")
+async def test_votes_while_the_database_server_is_down_are_kept_then_land(
+    pg_cluster, store, post, db, outbox_path
+) -> None:
+    await post(21)
+    await store.vote_message(message_id=21, user_id=1, value=-1)  # a pooled connection the crash will break
+    plan = [Vote(kind=VoteKind.MESSAGE, user_id=user, message_id=21, value=1) for user in range(1, 6)]
+    outbox = await VoteOutbox.open(store, outbox_path, max_backoff=0.1)
+    try:
+        await asyncio.to_thread(pg_cluster.stop_server)  # the server crashes
+        try:
+            outcomes = [await outbox.record(vote, wait=0.2) for vote in plan]
+            assert {o.status for o in outcomes} == {VoteStatus.QUEUED}
+            assert "cannot be reached" in outbox.last_problem or "connection" in outbox.last_problem.lower()
+        finally:
+            await asyncio.to_thread(pg_cluster.start_server)  # ... and comes back with its data
+        await asyncio.wait_for(outbox.drained(), 30)
+    finally:
+        await outbox.close()
+    assert outbox.stored == len(plan) and outbox.rejected == 0
+    assert stored_votes(db) == {("message", user, 21, 0): 1 for user in range(1, 6)}
+
+
 async def test_a_vote_applied_before_its_done_line_was_written_is_not_counted_twice(
     store, post, db, outbox_path
 ) -> None:
