@@ -4,6 +4,12 @@
 current model, builds the service, loads the cogs (the recommend extension registers the persistent
 vote buttons) and syncs the slash commands (to the development guild only, if one is configured,
 because that is instant).
+
+With SHARD_COUNT set (a number, or `auto` to use what Discord recommends for the bot's guild count)
+the bot is a `ShardedReelmateBot`: discord.py's AutoShardedBot, one gateway connection per shard in
+this process, each guild's events on shard `(guild_id >> 22) % count`. Everything else (commands,
+store, model) is shared by the shards; several processes share the feedback store through
+PostgreSQL (DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -81,7 +87,8 @@ class ReelmateBot(commands.Bot):
         log.info("synced %d commands", len(self.synced_commands))
 
     async def on_ready(self) -> None:
-        log.info("logged in as %s (%s) in %d guild(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        log.info("logged in as %s (%s) in %d guild(s) on %s shard(s)", self.user, getattr(self.user, "id", "?"),
+                 len(self.guilds), self.shard_count or 1)
 
     async def close(self) -> None:
         try:
@@ -94,7 +101,18 @@ class ReelmateBot(commands.Bot):
                 await store.close()
 
 
+class ShardedReelmateBot(ReelmateBot, commands.AutoShardedBot):
+    """ReelmateBot on several gateway shards in one process (SHARD_COUNT): the same hooks, with
+    discord.py's AutoShardedClient connecting (and reconnecting) each shard."""
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d/%s ready", shard_id, self.shard_count)
+
+
 def create_bot(settings: BotSettings, **options: Any) -> ReelmateBot:
     """Build the bot; `options` go to discord.py's Client (tests pass e.g. `heartbeat_timeout`)."""
     apply_endpoint_overrides(settings)
-    return ReelmateBot(settings, **options)
+    if settings.shard_count is None:
+        return ReelmateBot(settings, **options)
+    count = None if settings.shard_count == "auto" else settings.shard_count  # None: GET /gateway/bot decides
+    return ShardedReelmateBot(settings, shard_count=count, **options)

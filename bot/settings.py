@@ -6,7 +6,7 @@ printing the settings, or an exception carrying them, never shows it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
@@ -38,6 +38,10 @@ class BotSettings(RecommenderSettings, FeedbackSettings):
     )
     discord_gateway_url: str | None = Field(default=None, description="Gateway URL, e.g. ws://127.0.0.1:8080/.")
     guild_ready_timeout: float = Field(default=2.0, ge=0, description="Seconds on_ready waits for guilds.")
+    shard_count: Annotated[int, Field(ge=1)] | Literal["auto"] | None = Field(
+        default=None,
+        description="Gateway shards: a number, or `auto` for Discord's recommendation; unset = one connection.",
+    )
     cooldown_rate: int = Field(default=3, ge=1, description="/recommend calls allowed per user ...")
     cooldown_per: float = Field(default=10.0, gt=0, description="... per this many seconds.")
     retrain_epochs: int | None = Field(default=None, ge=1, description="Epochs for /retrain; default: CLI's.")
@@ -59,6 +63,15 @@ class BotSettings(RecommenderSettings, FeedbackSettings):
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",")]
             return [int(p) for p in parts if p]
+        return value
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _shard_count(cls, value: Any) -> Any:
+        """`SHARD_COUNT=` (blank) means unset; `AUTO`, ` 2 ` are accepted as people write them."""
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return value if value == "auto" else (int(value) if value.isdigit() else (value or None))
         return value
 
     @field_validator("log_level", mode="before")

@@ -2,7 +2,9 @@
 
 Why here: the data layer must run unchanged on PostgreSQL, so every SQLite-only statement (the
 PRAGMAs and the `BEGIN IMMEDIATE` that makes writers queue instead of deadlocking) is applied by
-engine event listeners that are only installed when the URL is SQLite.
+engine event listeners that are only installed when the URL is SQLite. PostgreSQL gets the
+equivalent of SQLite's busy timeout as `lock_timeout` (a writer waits that long for a lock, then
+fails with SQLSTATE 55P03 and `feedback.transactions` retries it, as it retries "database is locked").
 """
 
 from __future__ import annotations
@@ -115,6 +117,13 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True) -> No
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def postgres_connect_args(url: URL) -> dict[str, Any]:
+    """Session settings for asyncpg connections: the lock wait, and a name in pg_stat_activity."""
+    if url.drivername != "postgresql+asyncpg":
+        return {}
+    return {"server_settings": {"lock_timeout": str(BUSY_TIMEOUT_MS), "application_name": "reelmate"}}
+
+
 def create_store_engine(url: str | URL) -> AsyncEngine:
     """The async engine the store uses; SQLite gets the listeners above."""
     target = async_url(url)
@@ -122,5 +131,10 @@ def create_store_engine(url: str | URL) -> AsyncEngine:
         engine = create_async_engine(target, pool_size=5, max_overflow=5, pool_timeout=60)
         install_sqlite_listeners(engine.sync_engine)
     else:
-        engine = create_async_engine(target, pool_pre_ping=True)
+        # Several bot processes share one server: a small pool each (the server's default
+        # max_connections is 100), checked before use so a restarted server is survived.
+        engine = create_async_engine(
+            target, pool_size=5, max_overflow=5, pool_timeout=60, pool_pre_ping=True,
+            connect_args=postgres_connect_args(target),
+        )
     return engine

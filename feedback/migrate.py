@@ -13,6 +13,7 @@ the environment and `.env` by `FeedbackSettings`, as the bot reads them):
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, pool
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
 
 import migrations
 from feedback.db import parse_url
@@ -57,15 +60,27 @@ def current_revisions_sync(connection: Connection) -> tuple[str, ...]:
 
 
 def current_revisions(url: str | None = None) -> tuple[str, ...]:
+    """Revisions stamped in the database at `url` (blocking; not for a running event loop)."""
     target = parse_url(url or database_url_from_env())
     if target.drivername == "sqlite+aiosqlite":
         target = target.set(drivername="sqlite")
+    if target.get_dialect().is_async:
+        return asyncio.run(_current_revisions_async(target))
     engine = create_engine(target, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
             return current_revisions_sync(connection)
     finally:
         engine.dispose()
+
+
+async def _current_revisions_async(target: URL) -> tuple[str, ...]:
+    engine = create_async_engine(target, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(current_revisions_sync)
+    finally:
+        await engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,9 @@ arguments with pydantic (before any lock is taken) and runs the operation under 
   (SQLite has a single writer anyway; queueing in Python avoids sleeping in SQLite's busy handler);
   across processes they wait on busy_timeout, and a transaction that still meets "database is
   locked" is retried from the start with jittered exponential backoff. On PostgreSQL the same
-  select-then-write upserts are retried if a concurrent insert wins the unique constraint.
+  select-then-write upserts are retried if a concurrent insert wins the unique constraint, and so
+  is a transaction that failed on a serialization failure, a deadlock or `lock_timeout` (SQLSTATEs
+  40001, 40P01, 55P03: PostgreSQL's "database is locked").
 - Failures become StoreError; those that say the database cannot take any change right now
   (locked, read-only, disk full) become StoreUnavailable so that callers may keep the change and
   retry later (see `feedback.outbox`).
@@ -26,7 +28,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -41,6 +43,11 @@ T = TypeVar("T")
 # Messages of SQLite/PostgreSQL errors after which the same change can succeed later.
 _UNAVAILABLE = ("readonly database", "read-only", "database or disk is full", "disk i/o error",
                 "no space left", "unable to open database")
+# PostgreSQL SQLSTATEs: retry the transaction now (it lost a race or waited too long for a lock) ...
+_PG_RETRY = {"40001", "40P01", "55P03"}
+# ... or keep the change for later: read-only transaction, disk full, out of memory, too many
+# connections, server shutting down or starting, and every connection exception (class 08).
+_PG_UNAVAILABLE = {"25006", "53100", "53200", "53300", "57P01", "57P02", "57P03"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,13 @@ def _reason(exc: BaseException) -> str:
     return str(getattr(exc, "orig", exc))
 
 
+def _sqlstate(exc: BaseException) -> str:
+    return str(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
+
+
 def _is_locked(exc: BaseException) -> bool:
+    if _sqlstate(exc) in _PG_RETRY:
+        return True
     text = _reason(exc).lower()
     return "database is locked" in text or "database is busy" in text or "database table is locked" in text
 
@@ -70,6 +83,9 @@ def _is_unique_race(exc: BaseException) -> bool:
 
 
 def _is_unavailable(exc: BaseException) -> bool:
+    state = _sqlstate(exc)
+    if state in _PG_UNAVAILABLE or state.startswith("08"):
+        return True
     text = _reason(exc).lower()
     return any(marker in text for marker in _UNAVAILABLE)
 
@@ -100,7 +116,8 @@ class Transactor:
                     return await work(session)
             except StoreError:
                 raise
-            except (OperationalError, IntegrityError) as exc:
+            except (OperationalError, IntegrityError, DBAPIError) as exc:
+                # asyncpg's lock, serialization and deadlock errors arrive as plain DBAPIError.
                 retry = _is_locked(exc) or (write and isinstance(exc, IntegrityError) and _is_unique_race(exc))
                 if not retry:
                     if _is_unavailable(exc):
@@ -116,10 +133,6 @@ class Transactor:
                 delay = min(delay * 2, policy.max_delay)
             except PoolTimeoutError:
                 raise StoreUnavailable("the feedback database is overloaded (no free connection)") from None
-            except DatabaseError as exc:
-                if _is_unavailable(exc):
-                    raise _unavailable(exc) from None
-                raise StoreError(f"feedback database error: {_reason(exc)}") from None
             except OSError as exc:
                 raise StoreUnavailable(f"the feedback database cannot be reached: {exc}") from None
         raise AssertionError("unreachable")

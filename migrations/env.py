@@ -9,6 +9,9 @@ On SQLite the migration runs through the stdlib driver in one `BEGIN IMMEDIATE` 
 processes starting at once queue instead of both creating tables), with foreign keys OFF because
 batch operations recreate tables and a DROP TABLE with foreign keys ON would cascade-delete
 children; `PRAGMA foreign_key_check` then verifies nothing dangles before the commit.
+On PostgreSQL (transactional DDL) the upgrade is one transaction too, and it first takes a
+transaction-scoped advisory lock, so bot processes starting at once on an empty database queue
+instead of racing to create the same tables.
 """
 
 from __future__ import annotations
@@ -63,10 +66,15 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+MIGRATION_LOCK_KEY = 0x5265656C6D617465  # "Reelmate": the advisory lock concurrent upgraders share
+
+
 def _do_run_migrations(connection: Connection) -> None:
     if connection.dialect.name != "sqlite":
-        _configure(connection)
+        _configure(connection, transaction_per_migration=False)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             context.run_migrations()
         return
     # Alembic treats SQLite DDL as non-transactional and would commit revision by revision; a

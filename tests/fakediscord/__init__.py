@@ -37,6 +37,10 @@ Driver API (all on :class:`FakeDiscord`; see the docstrings for details):
   :class:`FakeInteraction` (``wait_response``, ``responded_after``, ``choices``,
   ``wait_final_message``, ``messages()``);
 * other events: ``dispatch_reaction_add/remove(message_id, user, emoji)``, ``dispatch(event, data)``;
+* shards: ``FakeDiscord(shard_count=N)`` answers GET /gateway/bot with N, requires IDENTIFY's
+  ``shard: [id, N]`` and routes each guild's events to shard ``(guild_id >> 22) % N``; the test
+  guild is on the last shard, ``other_guild_ids`` put one guild on every other shard;
+  ``shard_sessions()`` maps shard id to its live session;
 * connection: ``wait_until_identified(timeout, count=)``, ``disconnect_all()``,
   ``send_reconnect()``, ``invalidate_sessions()``, ``heartbeats_received``, ``heartbeat_times``,
   ``identifies``, ``resumes``;

@@ -5,6 +5,11 @@ decompressor on BINARY frames; TEXT frames are parsed as plain JSON. So compress
 for the server, and off by default because plain frames are readable in a debugger. With
 ``compress=True`` the gateway answers ``zlib-stream`` clients the way Discord does (one shared
 zlib context per connection, every message ending in a Z_SYNC_FLUSH), which exercises that path.
+
+Sharding (https://discord.com/developers/docs/events/gateway#sharding): with ``shard_count`` > 1
+the gateway requires ``shard: [id, count]`` in IDENTIFY (close 4011 "sharding required" without
+it, 4010 "invalid shard" for a wrong id or count, as Discord does), each session's READY lists only
+its own guilds, and every guild event goes to the session of shard ``(guild_id >> 22) % count``.
 """
 
 from __future__ import annotations
@@ -39,6 +44,13 @@ OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
 
 CLOSE_AUTHENTICATION_FAILED = 4004
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
 
 
 @dataclass(eq=False)
@@ -47,6 +59,8 @@ class GatewaySession:
 
     session_id: str
     intents: int
+    shard_id: int = 0
+    shard_count: int = 1
     seq: int = 0
     ws: web.WebSocketResponse | None = None
     compressor: Any = None  # zlib compressobj when the connection asked for zlib-stream
@@ -110,15 +124,17 @@ class Gateway:
     def live_sessions(self) -> list[GatewaySession]:
         return [s for s in self.sessions.values() if s.live]
 
-    def current_session(self) -> GatewaySession:
-        """The most recently (re)connected live session: where dispatches go.
+    def current_session(self, guild_id: int | None = None) -> GatewaySession:
+        """The most recently (re)connected live session of the shard that owns `guild_id` (of
+        shard 0 for events without a guild, as Discord sends DMs): where dispatches go.
 
         Discord sends each event to one session; sending to the newest mimics a restarted bot
         taking over while an old, closing instance drains.
         """
-        live = self.live_sessions()
+        shard = 0 if guild_id is None else shard_of(guild_id, self._fake.shard_count)
+        live = [s for s in self.live_sessions() if s.shard_id == shard]
         if not live:
-            raise RuntimeError("no bot is connected to the fake gateway (did it IDENTIFY?)")
+            raise RuntimeError(f"no bot is connected to the fake gateway on shard {shard} (did it IDENTIFY?)")
         return live[-1]
 
     # -- control ---------------------------------------------------------------------------------
@@ -190,12 +206,25 @@ class Gateway:
             log.info("fake gateway: IDENTIFY with a wrong token, closing with 4004")
             await ws.close(code=CLOSE_AUTHENTICATION_FAILED, message=b"Authentication failed.")
             return None
-        session = GatewaySession(session_id=uuid.uuid4().hex, intents=int(data.get("intents", 0)))
+        expected = self._fake.shard_count
+        shard = data.get("shard")
+        if shard is None and expected > 1:
+            log.info("fake gateway: IDENTIFY without a shard while %d shards are required, closing with 4011", expected)
+            await ws.close(code=CLOSE_SHARDING_REQUIRED, message=b"Sharding required.")
+            return None
+        shard_id, shard_count = shard if shard is not None else (0, 1)
+        if shard_count != expected or not 0 <= shard_id < shard_count:
+            log.info("fake gateway: IDENTIFY with shard %r (expected count %d), closing with 4010", shard, expected)
+            await ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
+            return None
+        session = GatewaySession(session_id=uuid.uuid4().hex, intents=int(data.get("intents", 0)),
+                                 shard_id=shard_id, shard_count=shard_count)
         session.ws, session.compressor, session.send_lock = ws, compressor, send_lock
         self.sessions[session.session_id] = session
         self.identifies += 1
         await session.dispatch("READY", self._fake._ready_payload(session))
-        await session.dispatch("GUILD_CREATE", self._fake._guild_create_payload())
+        for guild_id in self._fake.guild_ids_of_shard(shard_id):
+            await session.dispatch("GUILD_CREATE", self._fake._guild_create_payload(guild_id))
         self._fake._notify()
         return session
 

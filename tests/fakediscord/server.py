@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from .gateway import OP_INVALID_SESSION, OP_RECONNECT, Gateway, GatewaySession
+from .gateway import OP_INVALID_SESSION, OP_RECONNECT, Gateway, GatewaySession, shard_of
 from .interactions import (
     APPLICATION_COMMAND,
     APPLICATION_COMMAND_AUTOCOMPLETE,
@@ -140,6 +140,7 @@ class FakeDiscord:
         patch_discord: bool = True,
         guild_name: str = "Reelmate Test Guild",
         channel_name: str = "general",
+        shard_count: int = 1,
     ) -> None:
         self.token = token
         #: Token expected in IDENTIFY/RESUME; differs from ``token`` only to test close code 4004.
@@ -149,7 +150,13 @@ class FakeDiscord:
         self.snowflake = SnowflakeFactory()
 
         self.application_id = self.snowflake()
-        self.guild_id = self.snowflake()
+        #: What GET /gateway/bot recommends and IDENTIFY must use (see gateway.py, "Sharding").
+        self.shard_count = shard_count
+        # The test guild lives on the LAST shard, so a bot that only runs shard 0 never sees it;
+        # every other shard gets a guild of its own that only the bot is in.
+        self.guild_id = self._snowflake_on_shard(shard_count - 1)
+        self.other_guild_ids = [self._snowflake_on_shard(n) for n in range(shard_count - 1)]
+        self._other_channel_ids = {g: self.snowflake() for g in self.other_guild_ids}
         self.guild_name = guild_name
         self.channel_id = self.snowflake()
         self.channel_name = channel_name
@@ -258,6 +265,25 @@ class FakeDiscord:
         finally:
             route.BASE = old_base
             ws_cls.DEFAULT_GATEWAY = old_gateway
+
+    def _snowflake_on_shard(self, shard_id: int) -> int:
+        """A fresh snowflake whose guild would be routed to `shard_id` (its millisecond decides)."""
+        while True:
+            candidate = self.snowflake()
+            if shard_of(candidate, self.shard_count) == shard_id:
+                return candidate
+
+    @property
+    def guild_ids(self) -> list[int]:
+        """Every guild the bot is in: the test guild, then one per other shard."""
+        return [self.guild_id, *self.other_guild_ids]
+
+    def guild_ids_of_shard(self, shard_id: int) -> list[int]:
+        return [g for g in self.guild_ids if shard_of(g, self.shard_count) == shard_id]
+
+    def shard_sessions(self) -> dict[int, GatewaySession]:
+        """The newest live session of each shard."""
+        return {s.shard_id: s for s in self.gateway.live_sessions()}
 
     # ------------------------------------------------------------------ people and state queries
 
@@ -394,7 +420,8 @@ class FakeDiscord:
         return {
             "v": 10,
             "user": {**self.bot_user.user_payload(), "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.guild_ids_of_shard(session.shard_id)],
+            "shard": [session.shard_id, session.shard_count],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -407,7 +434,9 @@ class FakeDiscord:
             "guild_join_requests": [],
         }
 
-    def _guild_create_payload(self) -> dict[str, Any]:
+    def _guild_create_payload(self, guild_id: int | None = None) -> dict[str, Any]:
+        if guild_id is not None and guild_id != self.guild_id:
+            return self._other_guild_payload(guild_id)
         members = [u.member_payload() for u in self.users.values()]
         return {
             "id": str(self.guild_id),
@@ -453,6 +482,21 @@ class FakeDiscord:
             "soundboard_sounds": [],
             "lazy": True,
         }
+
+    def _other_guild_payload(self, guild_id: int) -> dict[str, Any]:
+        """A guild on another shard: the test guild's shape with its own ids, only the bot in it."""
+        channel_id = self._other_channel_ids[guild_id]
+        payload = self._guild_create_payload()
+        members = [self.bot_user.member_payload()]
+        payload.update({
+            "id": str(guild_id), "name": f"Other guild {self.other_guild_ids.index(guild_id) + 1}",
+            "system_channel_id": str(channel_id),
+            "roles": [role_payload(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0),
+                      role_payload(self.bot_role_id, "Reelmate", BOT_ROLE_PERMISSIONS, 1, managed=True)],
+            "channels": [text_channel_payload(channel_id, guild_id, "general")],
+            "members": members, "member_count": len(members),
+        })
+        return payload
 
     def _members_chunk(self, request: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -668,7 +712,7 @@ class FakeDiscord:
         channel_id: int | None = None,
         message: dict[str, Any] | None = None,
     ) -> FakeInteraction:
-        session = self.gateway.current_session()
+        session = self.gateway.current_session(self.guild_id)
         interaction_id = self.snowflake()
         token = f"fake-{secrets.token_urlsafe(32)}"
         channel_id = channel_id or self.channel_id
@@ -714,8 +758,10 @@ class FakeDiscord:
     # ------------------------------------------------------------------ driver: other events
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> int:
-        """Send any gateway event to the connected bot; returns its sequence number."""
-        return await self.gateway.current_session().dispatch(event, data)
+        """Send any gateway event to the connected bot (to the shard of its `guild_id`, if it has
+        one); returns its sequence number."""
+        guild_id = data.get("guild_id")
+        return await self.gateway.current_session(int(guild_id) if guild_id else None).dispatch(event, data)
 
     def _user(self, user: FakeUser | int) -> FakeUser:
         if isinstance(user, FakeUser):
@@ -983,7 +1029,7 @@ class FakeDiscord:
         return _json(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shard_count,
                 "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
             }
         )

@@ -34,14 +34,20 @@ class VoteView(discord.ui.View):
         await interaction.response.edit_message(content=f"thanks {interaction.user.name}", view=None)
 
 
-def make_bot(fake: FakeDiscord, *, guild_sync: bool = True) -> commands.Bot:
-    """A bot exercising each interaction shape the product bot uses."""
-    bot = commands.Bot(
-        command_prefix=commands.when_mentioned,
-        intents=discord.Intents.default(),
-        help_command=None,
-        guild_ready_timeout=0.05,  # on_ready waits this long after the last GUILD_CREATE (default 2 s)
-    )
+def make_bot(fake: FakeDiscord, *, guild_sync: bool = True, shard_count: int | bool | None = False) -> commands.Bot:
+    """A bot exercising each interaction shape the product bot uses; with `shard_count` (a number,
+    or None to ask GET /gateway/bot) an AutoShardedBot."""
+    options = {"command_prefix": commands.when_mentioned, "intents": discord.Intents.default(), "help_command": None,
+               "guild_ready_timeout": 0.05}  # on_ready waits this long after the last GUILD_CREATE (default 2 s)
+    if shard_count is False:
+        bot = commands.Bot(**options)
+    else:
+        bot = commands.AutoShardedBot(shard_count=shard_count, **options)
+
+        async def no_identify_wait(shard_id: int | None, *, initial: bool = False) -> None:
+            """discord.py waits 5 s between shards for Discord's IDENTIFY rate limit; the fake has none."""
+
+        bot.before_identify_hook = no_identify_wait  # type: ignore[method-assign]
     bot.raw_reactions = []  # type: ignore[attr-defined]
     bot.command_errors = []  # type: ignore[attr-defined]
 
@@ -310,6 +316,38 @@ async def test_restarted_bot_receives_reactions_on_earlier_messages(fake: FakeDi
     assert {(str(r.emoji), r.count, r.me) for r in fetched.reactions} == {("👍", 2, True)}
     assert fake.identifies == 2
     assert_clean(fake)
+
+
+async def test_two_shards_get_their_own_guilds_and_guild_events_go_to_their_shard() -> None:
+    async with FakeDiscord(token=TOKEN, shard_count=2) as fake:
+        async with running(make_bot(fake, shard_count=None)) as bot:  # asks GET /gateway/bot: 2
+            sessions = fake.shard_sessions()
+            assert sorted(sessions) == [0, 1] and {s.shard_count for s in sessions.values()} == {2}
+            assert bot.shard_count == 2
+            assert bot.get_guild(fake.guild_id).shard_id == 1 == (fake.guild_id >> 22) % 2
+            [other] = fake.other_guild_ids
+            assert bot.get_guild(other).shard_id == 0 == (other >> 22) % 2
+            before = {n: s.seq for n, s in sessions.items()}
+            inter = await fake.send_slash_command("hello", {"name": "shard"})
+            message_id = int((await inter.wait_final_message(3))["id"])
+            await fake.dispatch_reaction_add(message_id, fake.member, "👍")
+            await fake.wait_for(lambda: bot.raw_reactions, 3, "the reaction on shard 1")
+            assert sessions[1].seq == before[1] + 2 and sessions[0].seq == before[0]  # both went to shard 1
+        assert fake.identifies == 2
+        assert any(r.path == "/api/v10/gateway/bot" for r in fake.requests)
+        assert_clean(fake)
+
+
+async def test_sharding_required_and_invalid_shard_are_refused_like_discord() -> None:
+    async with FakeDiscord(token=TOKEN, shard_count=2) as fake:
+        for bot, code in ((make_bot(fake), 4011), (make_bot(fake, shard_count=3), 4010)):
+            try:
+                with pytest.raises(discord.ConnectionClosed) as excinfo:
+                    await asyncio.wait_for(bot.start(TOKEN), 5)
+            finally:
+                await bot.close()
+            assert excinfo.value.code == code
+        assert fake.identifies == 0
 
 
 async def test_zlib_stream_compressed_gateway() -> None:

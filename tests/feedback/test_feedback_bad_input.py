@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from contextlib import closing
 
 import pytest
 
@@ -13,18 +11,13 @@ import feedback.store
 from feedback import FeedbackStore, StoreError
 from feedback.transactions import RetryPolicy
 from recommender.matching import MAX_QUERY_LENGTH
+from tests.feedback.direct_db import WriteBlocker
 
 
-def snapshot(path) -> dict[str, list[tuple]]:
-    with closing(sqlite3.connect(path)) as con:
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
-
-
-async def test_unknown_message_id_is_refused(store, post, db_path) -> None:
+async def test_unknown_message_id_is_refused(store, post, db) -> None:
     await post(1)
     await store.vote_message(message_id=1, user_id=2, value=1)
-    before = snapshot(db_path)
+    before = db.snapshot()
     message = ("message 424242 is not a recommendation message (no recommendation was posted in "
                "it); the vote was not recorded")
     with pytest.raises(StoreError) as caught:
@@ -32,14 +25,14 @@ async def test_unknown_message_id_is_refused(store, post, db_path) -> None:
     assert str(caught.value) == message
     with pytest.raises(StoreError, match="message 424242 is not a recommendation message"):
         await store.retract_message_vote(message_id=424242, user_id=2, value=1)
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
 @pytest.mark.parametrize("value", [0, 2, -2, True, "1", 1.0000001, None])
-async def test_vote_value_must_be_plus_or_minus_one(store, post, db_path, value) -> None:
+async def test_vote_value_must_be_plus_or_minus_one(store, post, db, value) -> None:
     request_id = await post(1)
     await store.vote_message(message_id=1, user_id=2, value=-1)
-    before = snapshot(db_path)
+    before = db.snapshot()
     expected = f"a vote must be +1 (thumbs up) or -1 (thumbs down), got {value!r}"
     for attempt in (
         store.vote_message(message_id=1, user_id=2, value=value),
@@ -49,13 +42,13 @@ async def test_vote_value_must_be_plus_or_minus_one(store, post, db_path, value)
         with pytest.raises(StoreError) as caught:
             await attempt
         assert str(caught.value) == expected
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
-async def test_over_long_query_is_refused_not_truncated(store, post, db_path, rows) -> None:
+async def test_over_long_query_is_refused_not_truncated(store, post, db, rows) -> None:
     """The store's limit is the recommender's: one MAX_QUERY_LENGTH for the whole product."""
     await post(1)
-    before = snapshot(db_path)
+    before = db.snapshot()
     with pytest.raises(StoreError) as caught:
         await store.record_request(
             guild_id=1, channel_id=1, user_id=1, query="x" * (MAX_QUERY_LENGTH + 1), resolved_item_id=None,
@@ -64,12 +57,12 @@ async def test_over_long_query_is_refused_not_truncated(store, post, db_path, ro
     assert str(caught.value) == (
         f"query is too long ({MAX_QUERY_LENGTH + 1} characters; the limit is {MAX_QUERY_LENGTH}); nothing was stored"
     )
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
     await store.record_request(  # exactly at the limit is fine
         guild_id=1, channel_id=1, user_id=1, query="y" * MAX_QUERY_LENGTH, resolved_item_id=None,
         resolved_title=None, model_version="vA", latency_ms=1.0, items=[],
     )
-    assert rows(db_path, "recommendation_requests", f"length(query) = {MAX_QUERY_LENGTH}") == 1
+    assert rows("recommendation_requests", f"length(query) = {MAX_QUERY_LENGTH}") == 1
 
 
 async def test_other_bad_values(store, post) -> None:
@@ -115,25 +108,28 @@ async def test_unusable_urls(tmp_path) -> None:
         await FeedbackStore.open(f"sqlite+aiosqlite:///{tmp_path}")
 
 
-async def test_locked_database_is_retried_then_refused_cleanly(store, post, db_path, monkeypatch, caplog) -> None:
+async def test_locked_database_is_retried_then_refused_cleanly(store, post, db_url, monkeypatch, caplog) -> None:
+    """SQLite: BEGIN IMMEDIATE elsewhere and busy_timeout; PostgreSQL: a lock held elsewhere and
+    lock_timeout. Both wait, retry, and finally refuse without storing anything."""
     await post(1)
     await store.close()  # reconnect with a short busy timeout so the retry path is reached fast
     monkeypatch.setattr(feedback.db, "BUSY_TIMEOUT_MS", 50)
-    busy_store = await FeedbackStore.open(f"sqlite+aiosqlite:///{db_path}")
-    blocker = sqlite3.connect(db_path, isolation_level=None)
+    busy_store = await FeedbackStore.open(db_url)
+    blocker = WriteBlocker(db_url)
+    await blocker.hold()  # another process holds the write lock for 0.3 s
+    release = asyncio.get_running_loop().call_later(0.3, lambda: asyncio.ensure_future(blocker.release()))
     try:
-        blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock for 0.3 s
-        asyncio.get_running_loop().call_later(0.3, blocker.execute, "COMMIT")
         await busy_store.vote_message(message_id=1, user_id=5, value=1)
         assert await busy_store.message_counts(1) == (1, 0)
         assert "feedback database busy" in caplog.text
 
         busy_store._transactor.retry = RetryPolicy(attempts=2)
-        blocker.execute("BEGIN IMMEDIATE")  # now held for longer than all the attempts
+        await blocker.hold()  # now held for longer than all the attempts
         with pytest.raises(StoreError, match=r"stayed busy .* nothing was stored, try again"):
             await busy_store.vote_message(message_id=1, user_id=6, value=-1)
-        blocker.execute("COMMIT")
+        await blocker.release()
         assert await busy_store.message_counts(1) == (1, 0)
     finally:
-        blocker.close()
+        release.cancel()
+        await blocker.close()
         await busy_store.close()

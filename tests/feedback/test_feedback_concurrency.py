@@ -2,17 +2,16 @@
 
 Ops on the same (user, target) key have a defined order only if they are issued in order, so each
 key's ops run sequentially inside one task while hundreds of keys run concurrently - through two
-FeedbackStore instances (two engines, two connection pools) on the same file, so the writers also
-contend through SQLite's own lock and not only through the in-process queue.
+FeedbackStore instances (two engines, two connection pools) on the same database, so the writers
+also contend through the database's own locks (SQLite's write lock, PostgreSQL's row locks and
+unique constraints) and not only through the in-process queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from collections import Counter
-from contextlib import closing
 
 from feedback import FeedbackStore
 from tests.feedback.store_helpers import retract_item_vote
@@ -51,7 +50,7 @@ def expected_state(ops: dict) -> dict[tuple[str, int, int], int]:
     return final
 
 
-async def test_thousand_concurrent_votes_end_in_the_exact_state(db_url, db_path) -> None:
+async def test_thousand_concurrent_votes_end_in_the_exact_state(db_url, db) -> None:
     setup = await FeedbackStore.open(db_url)
     request_of: dict[int, int] = {}
     for message_id in MESSAGES:
@@ -95,18 +94,17 @@ async def test_thousand_concurrent_votes_end_in_the_exact_state(db_url, db_path)
         for store in stores:
             await store.close()
 
-    # The exact final state, read independently through the stdlib driver.
-    with closing(sqlite3.connect(db_path)) as con:
-        stored = {("msg", u, m): v for m, u, v in con.execute("SELECT message_id, user_id, value FROM message_votes")}
-        stored.update(
-            (("item", u, m * 10 + rank), v)
-            for m, rank, u, v in con.execute(
-                "SELECT msg.message_id, i.rank, v.user_id, v.value FROM item_votes v "
-                "JOIN recommended_items i ON i.id = v.recommended_item_id "
-                "JOIN recommendation_messages msg ON msg.request_id = i.request_id"
-            )
+    # The exact final state, read independently of the store.
+    stored = {("msg", u, m): v for m, u, v in db.query("SELECT message_id, user_id, value FROM message_votes")}
+    stored.update(
+        (("item", u, m * 10 + rank), v)
+        for m, rank, u, v in db.query(
+            "SELECT msg.message_id, i.rank, v.user_id, v.value FROM item_votes v "
+            "JOIN recommended_items i ON i.id = v.recommended_item_id "
+            "JOIN recommendation_messages msg ON msg.request_id = i.request_id"
         )
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    )
+    assert db.integrity_ok()
     assert stored == expected
 
     tally: Counter[tuple[str, int]] = Counter()

@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
-from contextlib import closing
 from pathlib import Path
 
 from feedback import FeedbackStore
-from tests.feedback.store_helpers import integrity_check
 
 WRITER = Path(__file__).with_name("feedback_vote_writer.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +49,7 @@ def run_writer_and_kill_it(db_url: str) -> list[tuple[int, int, int]]:
     return committed
 
 
-async def test_sigkill_mid_burst_keeps_every_committed_vote(db_url, db_path) -> None:
+async def test_sigkill_mid_burst_keeps_every_committed_vote(db_url, db) -> None:
     store = await FeedbackStore.open(db_url)
     for message_id in MESSAGES:
         request_id = await store.record_request(
@@ -65,16 +62,15 @@ async def test_sigkill_mid_burst_keeps_every_committed_vote(db_url, db_path) -> 
     committed = await asyncio.to_thread(run_writer_and_kill_it, db_url)
     assert len(committed) >= KILL_AFTER
 
-    with closing(sqlite3.connect(db_path)) as con:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        stored = set(con.execute("SELECT message_id, user_id, value FROM message_votes"))
+    assert db.integrity_ok()
+    stored = set(db.query("SELECT message_id, user_id, value FROM message_votes"))
     missing = set(committed) - stored
     assert not missing, f"{len(missing)} committed votes lost, e.g. {sorted(missing)[:5]}"
     assert len(stored) - len(committed) <= 8  # at most the in-flight ones committed unreported
 
     reopened = await FeedbackStore.open(db_url)  # opens cleanly and keeps accepting votes
     try:
-        assert integrity_check(db_path) == "ok"
+        assert db.integrity_ok()
         await reopened.vote_message(message_id=MESSAGES[0], user_id=1, value=1)
         up, down = await reopened.message_counts(MESSAGES[0])
         assert up + down == 1 + sum(1 for m, _, _ in stored if m == MESSAGES[0])

@@ -1,7 +1,8 @@
 """The vote outbox: votes accepted while the database cannot write are kept and land exactly once.
 
-Real SQLite files, a real second connection holding the write lock (`BEGIN IMMEDIATE`), and a real
-voter process killed with SIGKILL while its votes sit in the outbox. The locks here are held for
+Real SQLite files and PostgreSQL databases, a real second connection holding the write lock
+(`BEGIN IMMEDIATE`; on PostgreSQL a SHARE lock on the vote tables), and a real voter process
+killed with SIGKILL while its votes sit in the outbox. The locks here are held for
 about a second; the 60-second run through Discord is tests/bot/test_e2e_outbox.py.
 """
 
@@ -11,11 +12,9 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -24,22 +23,21 @@ from sqlalchemy import event
 import feedback.db
 from feedback import FeedbackStore, StoreUnavailable, Vote, VoteKind, VoteOutbox, VoteStatus
 from feedback.transactions import RetryPolicy
+from tests.feedback.direct_db import DirectDatabase, WriteBlocker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WRITER = Path(__file__).with_name("feedback_outbox_writer.py")
 QUICK = RetryPolicy(attempts=2, first_delay=0.01, max_delay=0.02)
 
 
-def stored_votes(path: Path) -> dict[tuple[str, int, int, int], int]:
+def stored_votes(db: DirectDatabase) -> dict[tuple[str, int, int, int], int]:
     """Every vote row, read independently: (kind, user, message or request, rank) -> value."""
-    with closing(sqlite3.connect(path)) as con:
-        rows = con.execute("SELECT message_id, user_id, value FROM message_votes")
-        found = {("message", u, m, 0): v for m, u, v in rows}
-        found.update(
-            (("item", u, r, rank), v) for r, rank, u, v in con.execute(
-                "SELECT i.request_id, i.rank, v.user_id, v.value FROM item_votes v "
-                "JOIN recommended_items i ON i.id = v.recommended_item_id")
-        )
+    found = {("message", u, m, 0): v for m, u, v in db.query("SELECT message_id, user_id, value FROM message_votes")}
+    found.update(
+        (("item", u, r, rank), v) for r, rank, u, v in db.query(
+            "SELECT i.request_id, i.rank, v.user_id, v.value FROM item_votes v "
+            "JOIN recommended_items i ON i.id = v.recommended_item_id")
+    )
     return found
 
 
@@ -78,6 +76,8 @@ def plan_for(request_ids: dict[int, int], users: range) -> list[Vote]:
 
 @pytest.fixture
 def outbox_path(db_path: Path) -> Path:
+    """Beside the SQLite file; on PostgreSQL in the same temp directory (DATA_DIR in the bot)."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     return db_path.with_name(db_path.name + "-outbox")
 
 
@@ -95,33 +95,33 @@ async def quick_store(db_url, monkeypatch):
 
 
 async def test_votes_during_a_held_write_lock_are_kept_then_land_exactly_once(
-    quick_store, post, db_path, outbox_path
+    quick_store, post, db, db_url, outbox_path
 ) -> None:
     request_ids = {m: await post(m, user_id=99) for m in (1, 2)}
     plan = plan_for(request_ids, range(10, 16))
     outbox = await VoteOutbox.open(quick_store, outbox_path, max_backoff=0.1)
-    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker = WriteBlocker(db_url)
     try:
-        blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        await blocker.hold()  # another process holds the write lock
         started = time.perf_counter()
         outcomes = [await outbox.record(vote, wait=0.0) for vote in plan]
         assert time.perf_counter() - started < 2.0  # accepting never waits for the database
         assert {o.status for o in outcomes} == {VoteStatus.QUEUED}
         await asyncio.sleep(0.5)
-        assert stored_votes(db_path) == {} and outbox.pending == len(plan)
+        assert stored_votes(db) == {} and outbox.pending == len(plan)
         lines = outbox_path.read_text(encoding="utf-8").splitlines()
         assert len(lines) == len(plan) and all('"vote"' in line for line in lines)
-        blocker.execute("COMMIT")
+        await blocker.release()
         await asyncio.wait_for(outbox.drained(), 30)
     finally:
-        blocker.close()
+        await blocker.close()
         await outbox.close()
-    assert stored_votes(db_path) == expected_votes(plan)
+    assert stored_votes(db) == expected_votes(plan)
     assert outbox.stored == len(plan) and outbox.rejected == 0
     assert outbox_path.read_text(encoding="utf-8") == ""  # all done: the journal was emptied
 
 
-async def test_a_vote_that_can_never_land_is_rejected_with_the_reason(store, post, db_path, outbox_path) -> None:
+async def test_a_vote_that_can_never_land_is_rejected_with_the_reason(store, post, db, outbox_path) -> None:
     request_id = await post(7)
     outbox = await VoteOutbox.open(store, outbox_path)
     try:
@@ -135,19 +135,27 @@ async def test_a_vote_that_can_never_land_is_rejected_with_the_reason(store, pos
     assert "message 424242 is not a recommendation message" in bad_message.detail
     assert bad_item.status is VoteStatus.REJECTED and "no recommended item at rank 9" in bad_item.detail
     assert good.status is VoteStatus.STORED
-    assert stored_votes(db_path) == {("message", 5, 7, 0): 1}
+    assert stored_votes(db) == {("message", 5, 7, 0): 1}
 
 
-async def test_a_read_only_database_keeps_votes_until_it_can_write_again(db_url, post, db_path, outbox_path) -> None:
+READ_ONLY = {"sqlite": "PRAGMA query_only = ON", "postgresql": "SET default_transaction_read_only = on"}
+
+
+async def test_a_read_only_database_keeps_votes_until_it_can_write_again(
+    engine, db_url, post, db, outbox_path
+) -> None:
     await post(3)
     read_only = await FeedbackStore.open(db_url)
 
     @event.listens_for(read_only._engine.sync_engine, "connect")
     def _query_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.execute("PRAGMA query_only = ON")  # SQLite refuses every write
+        if engine == "sqlite":
+            dbapi_connection.execute(READ_ONLY[engine])  # the database refuses every write
+        else:  # on the raw asyncpg connection, outside the transaction the pool would roll back
+            dbapi_connection.run_async(lambda raw: raw.execute(READ_ONLY[engine]))
 
-    await read_only._engine.dispose()  # new connections get the PRAGMA
-    with pytest.raises(StoreUnavailable, match="readonly database"):
+    await read_only._engine.dispose()  # new connections get the setting
+    with pytest.raises(StoreUnavailable, match=r"readonly database|read-only transaction"):
         await read_only.vote_message(message_id=3, user_id=8, value=1)
     outbox = await VoteOutbox.open(read_only, outbox_path, max_backoff=0.05)
     outcome = await outbox.record(Vote(kind=VoteKind.MESSAGE, user_id=8, message_id=3, value=-1), wait=0.3)
@@ -164,11 +172,34 @@ async def test_a_read_only_database_keeps_votes_until_it_can_write_again(db_url,
     finally:
         await writable.close()
     assert (report.stored, report.rejected, report.pending) == (1, 0, 0)
-    assert stored_votes(db_path) == {("message", 8, 3, 0): -1}
+    assert stored_votes(db) == {("message", 8, 3, 0): -1}
+
+
+@pytest.mark.postgresql_only(reason="a database server that goes away and comes back")
+async def test_votes_while_the_database_server_is_down_are_kept_then_land(
+    pg_cluster, store, post, db, outbox_path
+) -> None:
+    await post(21)
+    await store.vote_message(message_id=21, user_id=1, value=-1)  # a pooled connection the crash will break
+    plan = [Vote(kind=VoteKind.MESSAGE, user_id=user, message_id=21, value=1) for user in range(1, 6)]
+    outbox = await VoteOutbox.open(store, outbox_path, max_backoff=0.1)
+    try:
+        await asyncio.to_thread(pg_cluster.stop_server)  # the server crashes
+        try:
+            outcomes = [await outbox.record(vote, wait=0.2) for vote in plan]
+            assert {o.status for o in outcomes} == {VoteStatus.QUEUED}
+            assert "cannot be reached" in outbox.last_problem or "connection" in outbox.last_problem.lower()
+        finally:
+            await asyncio.to_thread(pg_cluster.start_server)  # ... and comes back with its data
+        await asyncio.wait_for(outbox.drained(), 30)
+    finally:
+        await outbox.close()
+    assert outbox.stored == len(plan) and outbox.rejected == 0
+    assert stored_votes(db) == {("message", user, 21, 0): 1 for user in range(1, 6)}
 
 
 async def test_a_vote_applied_before_its_done_line_was_written_is_not_counted_twice(
-    store, post, db_path, outbox_path
+    store, post, db, outbox_path
 ) -> None:
     """The window a crash can leave: the last vote is in the database but not marked done."""
     await post(4)
@@ -185,7 +216,7 @@ async def test_a_vote_applied_before_its_done_line_was_written_is_not_counted_tw
     assert await store.message_counts(4) == (1, 0)
 
 
-async def test_two_processes_get_two_journals_and_orphans_are_adopted(store, post, db_path, outbox_path) -> None:
+async def test_two_processes_get_two_journals_and_orphans_are_adopted(store, post, db, outbox_path) -> None:
     await post(5)
     first = await VoteOutbox.open(store, outbox_path)
     second = await VoteOutbox.open(store, outbox_path)  # as a second process would (flock per open file)
@@ -207,19 +238,19 @@ async def test_two_processes_get_two_journals_and_orphans_are_adopted(store, pos
 
 
 async def test_votes_in_the_outbox_of_a_killed_process_are_replayed_at_restart(
-    store, post, db_url, db_path, outbox_path
+    store, post, db_url, db, outbox_path
 ) -> None:
     request_ids = {m: await post(m, user_id=99) for m in (11, 12, 13)}
     plan = plan_for(request_ids, range(20, 26))
-    blocker = sqlite3.connect(db_path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")  # the database stays locked until after the kill
+    blocker = WriteBlocker(db_url)
+    await blocker.hold()  # the database stays locked until after the kill
     try:
         accepted = await asyncio.to_thread(run_voter_and_kill_it, db_url, outbox_path, plan)
     finally:
-        blocker.execute("COMMIT")
-        blocker.close()
+        await blocker.release()
+        await blocker.close()
     assert accepted == [v.id for v in plan]  # every vote was acknowledged before the kill
-    assert stored_votes(db_path) == {}  # ... and none had reached the database
+    assert stored_votes(db) == {}  # ... and none had reached the database
 
     restarted = await VoteOutbox.open(store, outbox_path)  # the next start
     try:
@@ -228,13 +259,13 @@ async def test_votes_in_the_outbox_of_a_killed_process_are_replayed_at_restart(
     finally:
         await restarted.close()
     assert (report.stored, report.rejected, report.pending) == (len(plan), 0, 0)
-    assert stored_votes(db_path) == expected_votes(plan)
+    assert stored_votes(db) == expected_votes(plan)
     again = await VoteOutbox.open(store, outbox_path)  # a second restart has nothing left to do
     try:
         assert again.pending == 0
     finally:
         await again.close()
-    assert stored_votes(db_path) == expected_votes(plan)
+    assert stored_votes(db) == expected_votes(plan)
 
 
 def run_voter_and_kill_it(db_url: str, outbox_path: Path, plan: list[Vote]) -> list[str]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,33 +37,33 @@ async def test_export_user_holds_everything_about_them_and_nothing_else(store, p
     assert "their query" not in json.dumps(exported)
 
 
-async def test_delete_user_removes_their_rows_and_keeps_everyone_elses(store, post, db_path, rows) -> None:
+async def test_delete_user_removes_their_rows_and_keeps_everyone_elses(store, post, db, rows) -> None:
     ids = await seed(store, post)
     # User 1's own records: 2 message votes + 1 item vote, and 2 requests - `mine` is kept
     # anonymised because user 2 voted on it, `mine2` (nobody else voted) is deleted outright.
     assert await store.delete_user(1) == 3 + 2
-    assert rows(db_path, "recommendation_requests", "user_id = 1") == 0
-    assert rows(db_path, "message_votes", "user_id = 1") == 0
-    assert rows(db_path, "item_votes", "user_id = 1") == 0
-    assert rows(db_path, "recommendation_requests", f"id = {ids['mine2']}") == 0
-    assert rows(db_path, "recommended_items", f"request_id = {ids['mine2']}") == 0
+    assert rows("recommendation_requests", "user_id = 1") == 0
+    assert rows("message_votes", "user_id = 1") == 0
+    assert rows("item_votes", "user_id = 1") == 0
+    assert rows("recommendation_requests", f"id = {ids['mine2']}") == 0
+    assert rows("recommended_items", f"request_id = {ids['mine2']}") == 0
     anonymised = (f"id = {ids['mine']} AND user_id IS NULL AND guild_id IS NULL AND channel_id IS NULL "
                   "AND query = '' AND model_version = 'vA'")
-    assert rows(db_path, "recommendation_requests", anonymised) == 1
-    assert rows(db_path, "recommended_items", f"request_id = {ids['mine']}") == 5
+    assert rows("recommendation_requests", anonymised) == 1
+    assert rows("recommended_items", f"request_id = {ids['mine']}") == 5
     assert await store.message_counts(101) == (0, 1)  # user 2's 👎 on my message survives
-    assert rows(db_path, "item_votes", "user_id = 2 AND value = 1") == 1
-    assert rows(db_path, "recommendation_requests", "user_id = 2") == 1
-    assert rows(db_path, "recommended_items", f"request_id = {ids['theirs']}") == 5
+    assert rows("item_votes", "user_id = 2 AND value = 1") == 1
+    assert rows("recommendation_requests", "user_id = 2") == 1
+    assert rows("recommended_items", f"request_id = {ids['theirs']}") == 5
     assert await store.message_counts(201) == (1, 0)
-    assert rows(db_path, "retrain_jobs", f"id = {ids['job']} AND requested_by IS NULL") == 1
+    assert rows("retrain_jobs", f"id = {ids['job']} AND requested_by IS NULL") == 1
     after = await store.export_user(1)
     assert (after["requests"], after["message_votes"], after["item_votes"], after["retrain_jobs"]) == ([], [], [], [])
     assert "my secret query" not in json.dumps(await store.export_user(2))
     assert await store.delete_user(1) == 0
 
 
-async def test_forget_me_with_three_members_touches_only_the_caller(store, post, db_path, rows) -> None:
+async def test_forget_me_with_three_members_touches_only_the_caller(store, post, db, rows) -> None:
     """A forgets; B's and C's votes on A's recommendations and the per-version figures stay."""
     a, b, c = 1, 2, 3
     a_request = await post(11, user_id=a, version="vA", query="a asks")
@@ -98,9 +96,9 @@ async def test_forget_me_with_three_members_touches_only_the_caller(store, post,
         assert {k: v for k, v in now.items() if k != "exported_at"} == {
             k: v for k, v in exported.items() if k != "exported_at"}
     assert await store.message_counts(11) == (1, 1)
-    assert rows(db_path, "message_votes", f"user_id = {a}") == 0
-    assert rows(db_path, "item_votes", f"user_id = {a}") == 0
-    assert rows(db_path, "recommendation_requests", f"user_id = {a} OR query = 'a asks'") == 0
+    assert rows("message_votes", f"user_id = {a}") == 0
+    assert rows("item_votes", f"user_id = {a}") == 0
+    assert rows("recommendation_requests", f"user_id = {a} OR query = 'a asks'") == 0
 
 
 async def test_request_ids_are_never_reused_after_forget_me(store, post) -> None:
@@ -123,32 +121,29 @@ async def test_summary_lists_counts_and_the_latest_items(store, post) -> None:
         "requests": 0, "reaction_votes": 0, "item_votes": 0, "retrain_jobs": 0, "seen_marks": 0}
 
 
-async def test_purge_older_than_cascades_to_items_messages_and_votes(store, post, db_path, rows) -> None:
+async def test_purge_older_than_cascades_to_items_messages_and_votes(store, post, db, rows) -> None:
     ids = await seed(store, post)
     old = (datetime.now(UTC) - timedelta(days=40)).replace(tzinfo=None).isoformat(" ")
-    with closing(sqlite3.connect(db_path)) as con, con:
-        con.execute("UPDATE recommendation_requests SET created_at = ? WHERE id IN (?, ?)",
-                    (old, ids["mine"], ids["theirs"]))
+    db.execute(f"UPDATE recommendation_requests SET created_at = '{old}' "
+               f"WHERE id IN ({ids['mine']}, {ids['theirs']})")
     assert await store.purge_older_than(30) == (
         2 + 5 + 5  # two requests and their items
         + 2        # their messages
         + 4        # message votes on 101 and 201
         + 2        # item votes on those requests
     )
-    assert rows(db_path, "recommendation_requests") == 1
-    assert rows(db_path, "recommended_items", f"request_id = {ids['mine2']}") == 2
-    assert rows(db_path, "recommendation_messages") == 1
-    assert rows(db_path, "message_votes") == 0 and rows(db_path, "item_votes") == 0
+    assert rows("recommendation_requests") == 1
+    assert rows("recommended_items", f"request_id = {ids['mine2']}") == 2
+    assert rows("recommendation_messages") == 1
+    assert rows("message_votes") == 0 and rows("item_votes") == 0
     assert await store.purge_older_than(30) == 0
 
 
 @pytest.mark.parametrize("table", ["recommended_items", "recommendation_messages"])
-async def test_foreign_keys_cascade_even_for_a_manual_delete(store, post, db_path, rows, table) -> None:
+async def test_foreign_keys_cascade_even_for_a_manual_delete(store, post, db, rows, table) -> None:
     """The safety net: deleting a request with foreign keys on cascades in the database itself."""
     request_id = await post(5)
     await store.vote_message(message_id=5, user_id=9, value=1)
-    with closing(sqlite3.connect(db_path)) as con, con:
-        con.execute("PRAGMA foreign_keys = ON")
-        con.execute("DELETE FROM recommendation_requests WHERE id = ?", (request_id,))
-    assert rows(db_path, table) == 0
-    assert rows(db_path, "message_votes") == 0
+    db.execute(f"DELETE FROM recommendation_requests WHERE id = {request_id}")  # foreign keys on
+    assert rows(table) == 0
+    assert rows("message_votes") == 0

@@ -1,10 +1,9 @@
-"""FeedbackStore behaviour on a real SQLite file: votes, restarts, models, retrains, statistics."""
+"""FeedbackStore behaviour on a real SQLite file and a real PostgreSQL database: votes, restarts, models,
+retrains, statistics."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
 
 import pytest
 
@@ -13,6 +12,7 @@ from feedback.stats import two_proportion_difference, wilson_interval
 from tests.feedback.store_helpers import connection_pragmas, integrity_check
 
 
+@pytest.mark.sqlite_only(reason="PRAGMAs and the data directory are SQLite's")
 async def test_open_creates_the_data_directory_and_sets_the_pragmas(store, db_path) -> None:
     assert db_path.is_file()
     pragmas = await connection_pragmas(store)
@@ -23,15 +23,15 @@ async def test_open_creates_the_data_directory_and_sets_the_pragmas(store, db_pa
     assert integrity_check(db_path) == "ok"
 
 
-async def test_record_request_stores_items_in_rank_order(store, db_path, rows) -> None:
+async def test_record_request_stores_items_in_rank_order(store, rows) -> None:
     request_id = await store.record_request(
         guild_id=None, channel_id=None, user_id=5, query="stranger things",
         resolved_item_id=None, resolved_title=None, model_version=None, latency_ms=3.0,
         items=[(11, "B", 0.9), (12, "A", 0.8), (13, "C", 0.7)],
     )
-    assert rows(db_path, "recommendation_requests", f"id = {request_id} AND guild_id IS NULL") == 1
-    assert rows(db_path, "recommended_items", f"request_id = {request_id} AND rank = 1 AND item_id = 11") == 1
-    assert rows(db_path, "recommended_items", f"request_id = {request_id} AND rank = 3 AND item_id = 13") == 1
+    assert rows("recommendation_requests", f"id = {request_id} AND guild_id IS NULL") == 1
+    assert rows("recommended_items", f"request_id = {request_id} AND rank = 1 AND item_id = 11") == 1
+    assert rows("recommended_items", f"request_id = {request_id} AND rank = 3 AND item_id = 13") == 1
 
 
 async def test_second_vote_replaces_and_retract_only_removes_the_matching_vote(store, post) -> None:
@@ -49,17 +49,17 @@ async def test_second_vote_replaces_and_retract_only_removes_the_matching_vote(s
     assert await store.message_counts(555) == (0, 0)
 
 
-async def test_item_votes_replace_and_are_idempotent(store, post, db_path, rows) -> None:
+async def test_item_votes_replace_and_are_idempotent(store, post, rows) -> None:
     request_id = await post(556)
     await store.vote_item(request_id=request_id, rank=2, user_id=9, value=1)
     await store.vote_item(request_id=request_id, rank=2, user_id=9, value=1)
-    assert rows(db_path, "item_votes", "user_id = 9 AND value = 1") == 1
+    assert rows("item_votes", "user_id = 9 AND value = 1") == 1
     await store.vote_item(request_id=request_id, rank=2, user_id=9, value=-1)
-    assert rows(db_path, "item_votes", "user_id = 9") == 1
-    assert rows(db_path, "item_votes", "user_id = 9 AND value = -1 AND updated_at IS NOT NULL") == 1
+    assert rows("item_votes", "user_id = 9") == 1
+    assert rows("item_votes", "user_id = 9 AND value = -1 AND updated_at IS NOT NULL") == 1
 
 
-async def test_votes_after_a_restart_land_by_message_id(db_url, db_path, rows) -> None:
+async def test_votes_after_a_restart_land_by_message_id(db_url, rows) -> None:
     first = await FeedbackStore.open(db_url)
     request_id = await first.record_request(
         guild_id=1, channel_id=2, user_id=3, query="q", resolved_item_id=None, resolved_title=None,
@@ -75,7 +75,7 @@ async def test_votes_after_a_restart_land_by_message_id(db_url, db_path, rows) -
         assert await second.message_counts(987654321987654321) == (1, 0)
     finally:
         await second.close()
-    assert rows(db_path, "item_votes", "user_id = 42") == 1
+    assert rows("item_votes", "user_id = 42") == 1
 
 
 async def test_attach_message_is_idempotent_but_not_reassignable(store, post) -> None:
@@ -88,15 +88,14 @@ async def test_attach_message_is_idempotent_but_not_reassignable(store, post) ->
         await store.attach_message(999, 702)
 
 
-async def test_model_registry_keeps_one_active_version(store, db_path) -> None:
+async def test_model_registry_keeps_one_active_version(store, db) -> None:
     assert await store.active_model() is None
     await store.register_model("v1", {"hit_rate@10": 0.31, "loss": float("nan")}, active=True)
     await store.register_model("v2", {"hit_rate@10": 0.35}, active=False)
     assert await store.active_model() == "v1"
     await store.register_model("v2", {"hit_rate@10": 0.36}, active=True)
     assert await store.active_model() == "v2"
-    with closing(sqlite3.connect(db_path)) as con:
-        metrics = {v: json.loads(m) for v, m in con.execute("SELECT version, metrics FROM model_versions")}
+    metrics = {v: json.loads(m) for v, m in db.query("SELECT version, metrics FROM model_versions")}
     assert metrics == {"v1": {"hit_rate@10": 0.31, "loss": None}, "v2": {"hit_rate@10": 0.36}}
     stats = {s.version: s for s in await store.feedback_stats()}
     assert stats["v2"].active and not stats["v1"].active
