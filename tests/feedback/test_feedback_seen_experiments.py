@@ -1,9 +1,10 @@
-"""Seen marks and A/B experiments on a real SQLite file migrated by Alembic (0004), both ways."""
+"""Seen marks and A/B experiments on real databases migrated by Alembic (0004), both ways."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -11,11 +12,12 @@ import pytest
 
 from feedback import FeedbackStore, StoreError, UnknownTarget, migrate
 from feedback.experiments import CHALLENGER, CONTROL, arm_for
-from tests.feedback.conftest import PostedRequest, count_rows
+from tests.feedback.conftest import PostedRequest
+from tests.feedback.direct_db import DirectDatabase
 
 
 async def test_marks_are_idempotent_per_member_and_title(store: FeedbackStore, post: PostedRequest,
-                                                         db_path: Path) -> None:
+                                                         rows: Callable[..., int]) -> None:
     request_id = await post(500, user_id=1, n_items=3)
     assert await store.mark_seen(user_id=1, item_id=101, title="Title 1") is True
     assert await store.mark_seen(user_id=1, item_id=101, title="Title 1") is False
@@ -23,7 +25,7 @@ async def test_marks_are_idempotent_per_member_and_title(store: FeedbackStore, p
     assert await store.mark_seen_message(message_id=500, user_id=1) == 1  # 101, 102 already marked
     assert await store.mark_seen_message(message_id=500, user_id=2) == 3  # another member, own marks
     assert await store.seen_item_ids(1) == {101, 102, 103}
-    assert count_rows(db_path, "seen_marks") == 6
+    assert rows("seen_marks") == 6
     # Removing 👀 unmarks only what the reaction marked; /seen and the button marks stay.
     assert await store.unmark_seen_message(message_id=500, user_id=1) == 1
     assert await store.seen_item_ids(1) == {101, 102}
@@ -105,6 +107,7 @@ async def test_privacy_exports_and_forgets_seen_marks(store: FeedbackStore, post
 
 
 async def test_0004_downgrades_and_upgrades_with_data(tmp_path: Path) -> None:
+    """SQLite only: the downgrade copies the table there, and AUTOINCREMENT must survive the copy."""
     path = tmp_path / "seen.db"
     url = f"sqlite+aiosqlite:///{path}"
     store = await FeedbackStore.open(url)
@@ -124,7 +127,7 @@ async def test_0004_downgrades_and_upgrades_with_data(tmp_path: Path) -> None:
     assert "seen_marks" not in tables and "experiments" not in tables
     assert "arm" not in columns and "experiment_id" not in columns
     assert "AUTOINCREMENT" in sql  # request ids are still never reused after the table copy
-    assert count_rows(path, "recommendation_requests") == 1
+    assert DirectDatabase(url).rows("recommendation_requests") == 1
 
     store = await FeedbackStore.open(url)
     try:
@@ -134,10 +137,9 @@ async def test_0004_downgrades_and_upgrades_with_data(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_retention_purges_old_seen_marks_only(store: FeedbackStore, db_path: Path) -> None:
+async def test_retention_purges_old_seen_marks_only(store: FeedbackStore, db: DirectDatabase) -> None:
     await store.mark_seen(user_id=1, item_id=1, title="old")
     await store.mark_seen(user_id=1, item_id=2, title="new")
-    with closing(sqlite3.connect(db_path)) as con, con:
-        con.execute("UPDATE seen_marks SET created_at = datetime('now', '-40 days') WHERE item_id = 1")
+    db.execute("UPDATE seen_marks SET created_at = '2000-01-01 00:00:00' WHERE item_id = 1")
     assert await store.purge_older_than(30) == 1
     assert await store.seen_item_ids(1) == {2}
