@@ -76,7 +76,7 @@ def run_fit_blend(args: argparse.Namespace) -> int:
         return 2
     rec = Recommender.load(args.model_dir, family_safe=False)
     task = dev_task(rec.items, rec.resolve, k=args.k, pairs=args.pairs, candidates=args.candidates)
-    features, gains, excluded = fit_inputs(rec.ranker.channels, task)
+    features, gains, excluded = fit_inputs(rec.ranker, task)
     print(
         f"fitting {features.shape[0]} channel weights on {len(task.queries)} queries x "
         f"{len(task.candidates)} candidates ({args.folds}-fold CV by query) ...",

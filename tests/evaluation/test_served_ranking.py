@@ -60,6 +60,20 @@ def test_titles_of_unknown_maturity_never_get_adult_titles(full_ranker: Ranker, 
     assert not any(adult[chosen].any() for chosen in full_ranker.rank_many(rows, 10))
 
 
+def test_the_blend_is_fitted_without_what_the_safety_rule_never_shows(full_ranker: Ranker) -> None:
+    """`never_shown` (the fit's exclusions) is exactly what `rank` removes: adult titles for safe or unknown queries."""
+    band = full_ranker.maturity
+    rows = np.array([np.flatnonzero(band == b)[0] for b in ("kids", "family", "teen", "adult", "unknown")])
+    columns = np.arange(len(full_ranker))
+    hidden = full_ranker.never_shown(rows, columns)
+    adult = band == "adult"
+    assert hidden[:2].tolist() == [adult.tolist()] * 2  # kids, family
+    assert not hidden[2].any() and not hidden[3].any()  # teen and adult queries may get adult titles
+    assert hidden[4].tolist() == adult.tolist()  # unknown: may be a children's title
+    for row, chosen in zip(rows, full_ranker.rank_many(rows, 50), strict=True):
+        assert not full_ranker.never_shown(np.array([row]), np.array(chosen)).any()
+
+
 def test_kids_lists_put_unknown_maturity_only_below_known_safe_titles(full_ranker: Ranker) -> None:
     rows = np.flatnonzero(np.isin(full_ranker.maturity, ["kids", "family"]))[::7]
     tier = full_ranker.safety_tier
