@@ -57,16 +57,38 @@ class BlendWeights:
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
 
+def top_k_columns(scores: np.ndarray, excluded: np.ndarray, k: int) -> np.ndarray:
+    """(rows, k) column indices of each row's k best scores, best first; excluded cells never chosen."""
+    work = np.where(excluded, -np.inf, scores)
+    k = min(k, work.shape[1])
+    top = np.argpartition(-work, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(work, top, 1), axis=1, kind="stable")
+    return np.take_along_axis(top, order, 1)
+
+
+def shared_share(top: np.ndarray) -> float:
+    """Mean share of one list repeated in another query's list, over all ordered pairs of rows.
+
+    `evaluate`'s overlap counts only unrelated pairs; over a few hundred queries the two agree closely,
+    and this one costs a bincount, cheap enough for the search's inner loop.
+    """
+    rows, k = top.shape
+    if rows < 2:
+        return 0.0
+    counts = np.bincount(top.ravel()).astype(np.float64)
+    return float((counts * (counts - 1)).sum() / (rows * (rows - 1) * k))
+
+
 def ndcg_per_query(scores: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: int) -> np.ndarray:
     """Graded NDCG@k of each row (linear gains, log2 discounts), excluded cells never ranked.
 
     The same definition as `evaluation.metrics.ndcg_at_k`, vectorised for the search's inner loop.
     """
-    work = np.where(excluded, -np.inf, scores)
-    k = min(k, work.shape[1])
-    top = np.argpartition(-work, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(work, top, 1), axis=1, kind="stable")
-    top = np.take_along_axis(top, order, 1)
+    return _ndcg_of_top(top_k_columns(scores, excluded, k), gains, k)
+
+
+def _ndcg_of_top(top: np.ndarray, gains: np.ndarray, k: int) -> np.ndarray:
+    k = top.shape[1]
     dcg = (np.take_along_axis(gains, top, 1) * _DISCOUNT[:k]).sum(1)
     ideal = (-np.sort(-gains, axis=1)[:, :k] * _DISCOUNT[:k]).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -81,7 +103,16 @@ class FitResult:
     per_fold: list[float]
 
 
-def _search(features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: int, passes: int) -> np.ndarray:
+def _objective(scores: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: int, overlap_penalty: float) -> float:
+    """Mean NDCG@k minus `overlap_penalty` x the share of a list that other queries' lists repeat."""
+    top = top_k_columns(scores, excluded, k)
+    value = float(np.nanmean(_ndcg_of_top(top, gains, k)))
+    return value - overlap_penalty * shared_share(top) if overlap_penalty else value
+
+
+def _search(
+    features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: int, passes: int, overlap_penalty: float = 0.0
+) -> np.ndarray:
     """Coordinate ascent over `_GRID` from "title words only"; returns weights on standardised channels.
 
     Trying a value for one channel only adds that channel's difference to the current scores, so a
@@ -90,7 +121,7 @@ def _search(features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: in
     w = np.zeros(features.shape[0])
     w[CHANNELS.index("title_words")] = 1.0
     current = np.tensordot(w, features, 1).astype(np.float32)
-    best = float(np.nanmean(ndcg_per_query(current, gains, excluded, k)))
+    best = _objective(current, gains, excluded, k, overlap_penalty)
     for _ in range(passes):
         improved = False
         for c in range(len(w)):
@@ -98,7 +129,7 @@ def _search(features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: in
                 if v == w[c]:
                     continue
                 trial = current + np.float32(v - w[c]) * features[c]
-                score = float(np.nanmean(ndcg_per_query(trial, gains, excluded, k)))
+                score = _objective(trial, gains, excluded, k, overlap_penalty)
                 if score > best + MIN_GAIN:
                     best, current, improved = score, trial, True
                     w[c] = v
@@ -116,8 +147,12 @@ def fit_blend(
     folds: int = 5,
     passes: int = 2,
     seed: int = 0,
+    overlap_penalty: float = 0.0,
 ) -> FitResult:
     """Fit weights on all queries; measure the same procedure on held-out folds of queries.
+
+    `overlap_penalty` trades NDCG for lists that differ between queries: co-likes reward a popularity
+    prior that gives everyone the same list, which is not what a recommender is for.
 
     `features` is (channels, queries, candidates) as `Channels.pair_scores` returns it, `gains`
     (queries, candidates) the graded relevance, `excluded` the cells no system may rank.
@@ -131,11 +166,12 @@ def fit_blend(
     per_fold = []
     for f in range(folds):
         train, test = queries[fold_of != f], queries[fold_of == f]
-        w = _search(standard[:, train], gains[train], excluded[train], k, passes)
+        w = _search(standard[:, train], gains[train], excluded[train], k, passes, overlap_penalty)
         held_out[test] = ndcg_per_query(np.tensordot(w, standard[:, test], 1), gains[test], excluded[test], k)
         per_fold.append(float(np.nanmean(held_out[test])))
-    w = _search(standard, gains, excluded, k, passes)
-    in_sample = float(np.nanmean(ndcg_per_query(np.tensordot(w, standard, 1), gains, excluded, k)))
+    w = _search(standard, gains, excluded, k, passes, overlap_penalty)
+    top = top_k_columns(np.tensordot(w, standard, 1), excluded, k)
+    in_sample = float(np.nanmean(_ndcg_of_top(top, gains, k)))
     raw = {name: round(float(v / s), 6) for name, v, s in zip(CHANNELS, w, scale, strict=False) if v != 0}
     fitted = {
         "k": k,
@@ -143,5 +179,7 @@ def fit_blend(
         "in_sample_ndcg": round(in_sample, 4),
         "cv_ndcg": round(float(np.nanmean(held_out)), 4),
         "folds": folds,
+        "overlap_penalty": overlap_penalty,
+        "in_sample_overlap": round(shared_share(top), 4),
     }
     return FitResult(BlendWeights(raw, fitted), in_sample, float(np.nanmean(held_out)), per_fold)

@@ -58,6 +58,12 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds over queries (default 5)")
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument(
+        "--overlap-penalty",
+        type=float,
+        default=None,
+        help="NDCG traded per unit of list overlap between queries (default: the shipped weights' value)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -67,7 +73,7 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
 
 
 def run_fit_blend(args: argparse.Namespace) -> int:
-    from recommender.ranking.blend import fit_blend
+    from recommender.ranking.blend import BlendWeights, fit_blend
     from recommender.ranking.taste import bundled, dev_task, fit_inputs
     from recommender.serving import Recommender
 
@@ -76,18 +82,22 @@ def run_fit_blend(args: argparse.Namespace) -> int:
         return 2
     rec = Recommender.load(args.model_dir, family_safe=False)
     task = dev_task(rec.items, rec.resolve, k=args.k, pairs=args.pairs, candidates=args.candidates)
-    features, gains, excluded = fit_inputs(rec.ranker.channels, task)
+    features, gains, excluded = fit_inputs(rec.ranker, task)
     print(
         f"fitting {features.shape[0]} channel weights on {len(task.queries)} queries x "
         f"{len(task.candidates)} candidates ({args.folds}-fold CV by query) ...",
         file=sys.stderr,
         flush=True,
     )
-    result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds)
+    penalty = args.overlap_penalty
+    if penalty is None:
+        penalty = float(BlendWeights.load().fitted.get("overlap_penalty", 0.0))
+    result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds, overlap_penalty=penalty)
     result.weights.fitted.update({"pairs": str(args.pairs or bundled("dev_pairs.csv").name), "model": rec.version})
     print(
         f"NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "
-        f"(folds: {', '.join(f'{v:.4f}' for v in result.per_fold)})"
+        f"(folds: {', '.join(f'{v:.4f}' for v in result.per_fold)}); overlap penalty {penalty}, "
+        f"in-sample list overlap {result.weights.fitted['in_sample_overlap']:.3f}"
     )
     text = result.weights.to_json()
     if args.out is not None:

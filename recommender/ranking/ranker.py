@@ -54,6 +54,19 @@ class Ranker:
     def is_safe_query(self, row: int, family_safe: bool = False) -> bool:
         return family_safe or self.maturity[row] in SAFE_QUERY_BANDS
 
+    def blocks_adult(self, row: int, family_safe: bool = False) -> bool:
+        """Whether the query's list may never hold adult items: a safe query, or one of unknown maturity."""
+        return self.is_safe_query(row, family_safe) or self.maturity[row] == "unknown"
+
+    def never_shown(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """(len(rows), len(columns)) True where the safety rule removes the item from the query's list.
+
+        The blend is fitted with these cells excluded, so its weights are tuned for the lists users get
+        (without it the fit spends weight on adult titles that unknown-maturity queries never see).
+        """
+        blocked = np.array([self.blocks_adult(int(r)) for r in np.atleast_1d(rows)], dtype=bool)
+        return blocked[:, None] & (self.safety_tier[np.asarray(columns)] == 3)[None, :]
+
     def rank(
         self, row: int, k: int, *, allowed: np.ndarray | None = None, fold: bool = True, family_safe: bool = False,
         vote_scores: np.ndarray | None = None,
@@ -101,11 +114,10 @@ class Ranker:
         if fold:
             keep &= self._franchise != self._franchise[row]
         order_key = scores.copy()
+        if self.blocks_adult(row, family_safe):  # an unknown-maturity title may be a children's one
+            keep &= self.safety_tier < 3
         if self.is_safe_query(row, family_safe):
-            keep &= self.safety_tier < 3
             order_key -= _TIER_GAP * self.safety_tier
-        elif self.maturity[row] == "unknown":  # it may be a children's title: never adult
-            keep &= self.safety_tier < 3
         candidates = np.flatnonzero(keep)
         if len(candidates) == 0:
             return [], scores

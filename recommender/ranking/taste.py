@@ -17,7 +17,7 @@ import pandas as pd
 
 from recommender.evaluation.harness import Task
 from recommender.evaluation.pairs import load_pairs_task
-from recommender.ranking.channels import Channels
+from recommender.ranking.ranker import Ranker
 
 
 def bundled(name: str) -> Path:
@@ -44,9 +44,13 @@ def dev_task(
     return task
 
 
-def fit_inputs(channels: Channels, task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(channel features, graded gains, excluded cells) over the task's queries x candidates."""
-    features = channels.pair_scores(task.queries, task.candidates)
+def fit_inputs(ranker: Ranker, task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(channel features, graded gains, excluded cells) over the task's queries x candidates.
+
+    Excluded: what `evaluate` excludes (the query's franchise) and what the safety rule never shows
+    (adult titles for unknown-maturity queries), so the weights are fitted on the lists users get.
+    """
+    features = ranker.channels.pair_scores(task.queries, task.candidates)
     ids = task.items["item_id"].to_numpy()
     column = {int(i): j for j, i in enumerate(ids[task.candidates])}
     gains = np.zeros((len(task.queries), len(task.candidates)), dtype=np.float64)
@@ -54,4 +58,4 @@ def fit_inputs(channels: Channels, task: Task) -> tuple[np.ndarray, np.ndarray, 
         for item_id, grade in grades.items():
             if grade > 0 and int(item_id) in column:
                 gains[q, column[int(item_id)]] = grade
-    return features, gains, task.excluded_mask(task.queries)
+    return features, gains, task.excluded_mask(task.queries) | ranker.never_shown(task.queries, task.candidates)

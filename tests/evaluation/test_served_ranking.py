@@ -12,7 +12,7 @@ from recommender.catalog import load_catalog
 from recommender.evaluation import metrics as m
 from recommender.evaluation.harness import Task, run_system
 from recommender.evaluation.systems import ServedRanking
-from recommender.ranking.blend import BlendWeights, fit_blend, ndcg_per_query
+from recommender.ranking.blend import BlendWeights, fit_blend, ndcg_per_query, shared_share
 from recommender.ranking.channels import CHANNELS, maturity_band
 from recommender.ranking.quality import unsafe_kids_lists
 from recommender.ranking.ranker import Ranker
@@ -58,6 +58,20 @@ def test_titles_of_unknown_maturity_never_get_adult_titles(full_ranker: Ranker, 
     assert len(named) >= 3 and len(rows) > 1000
     adult = full_ranker.maturity == "adult"
     assert not any(adult[chosen].any() for chosen in full_ranker.rank_many(rows, 10))
+
+
+def test_the_blend_is_fitted_without_what_the_safety_rule_never_shows(full_ranker: Ranker) -> None:
+    """`never_shown` (the fit's exclusions) is exactly what `rank` removes: adult titles for safe or unknown queries."""
+    band = full_ranker.maturity
+    rows = np.array([np.flatnonzero(band == b)[0] for b in ("kids", "family", "teen", "adult", "unknown")])
+    columns = np.arange(len(full_ranker))
+    hidden = full_ranker.never_shown(rows, columns)
+    adult = band == "adult"
+    assert hidden[:2].tolist() == [adult.tolist()] * 2  # kids, family
+    assert not hidden[2].any() and not hidden[3].any()  # teen and adult queries may get adult titles
+    assert hidden[4].tolist() == adult.tolist()  # unknown: may be a children's title
+    for row, chosen in zip(rows, full_ranker.rank_many(rows, 50), strict=True):
+        assert not full_ranker.never_shown(np.array([row]), np.array(chosen)).any()
 
 
 def test_kids_lists_put_unknown_maturity_only_below_known_safe_titles(full_ranker: Ranker) -> None:
@@ -162,3 +176,27 @@ def test_the_per_request_scorer_equals_the_channel_blend(full_ranker: Ranker) ->
     block = full_ranker.channels.blend(full_ranker._w, rows)
     for row, expected in zip(rows, block, strict=True):
         np.testing.assert_allclose(full_ranker.scores(int(row)), expected, atol=1e-6)
+
+
+def test_list_overlap_of_the_fit_counts_items_shared_between_lists() -> None:
+    assert shared_share(np.array([[0, 1], [2, 3], [4, 5]])) == 0.0
+    assert shared_share(np.array([[0, 1], [0, 1]])) == 1.0
+    assert shared_share(np.array([[0, 1], [0, 2], [3, 4]])) == pytest.approx(2 / (3 * 2 * 2))
+
+
+def test_overlap_penalty_trades_a_shared_popularity_prior_for_lists_that_differ() -> None:
+    """A prior that is mildly useful for everyone but gives everyone the same list loses weight under the penalty."""
+    rng = np.random.default_rng(5)
+    queries, candidates = 80, 60
+    gains = (rng.random((queries, candidates)) < 0.05).astype(float)
+    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32) * 0.1
+    popular = np.zeros(candidates, dtype=np.float32)
+    popular[:10] = 1.0
+    gains[:, :10] += rng.random((queries, 10)) < 0.15  # the popular ten are liked somewhat more often
+    features[CHANNELS.index("hours_viewed")] = popular[None, :]
+    features[CHANNELS.index("era")] += 0.5 * gains  # a similarity channel that knows
+    no_exclusion = np.zeros_like(gains, dtype=bool)
+    plain = fit_blend(features, gains, no_exclusion, folds=2, passes=1)
+    penalised = fit_blend(features, gains, no_exclusion, folds=2, passes=1, overlap_penalty=0.5)
+    assert penalised.weights.fitted["in_sample_overlap"] < plain.weights.fitted["in_sample_overlap"]
+    assert penalised.weights.fitted["overlap_penalty"] == 0.5
