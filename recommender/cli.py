@@ -81,6 +81,12 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
                             settings.resolved_model_dir)
     add_showcase_arguments(sub.add_parser("showcase", help="top lists for 30 well-known titles, to judge by eye"),
                            settings.resolved_model_dir)
+
+    synth = sub.add_parser("synth", help="write a synthetic catalog of N titles (benchmarks at scale)")
+    synth.add_argument("--items", type=int, required=True)
+    synth.add_argument("--out", type=Path, required=True, help="catalog CSV to write")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--enrich-out", type=Path, default=None, help="also write listings for a share of the titles")
     return parser
 
 
@@ -157,6 +163,15 @@ def _run_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_synth(args: argparse.Namespace) -> int:
+    from recommender.synth import generate
+
+    summary = generate(args.items, args.out, seed=args.seed, enrich_out=args.enrich_out)
+    print(f"wrote {summary.items} titles in {summary.franchises} franchises to {args.out}"
+          + (f"; {summary.listings} listings to {args.enrich_out}" if args.enrich_out else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = RecommenderSettings()
@@ -174,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             from recommender.ranking.commands import run_fit_blend
 
             return run_fit_blend(args)
+        if args.command == "synth":
+            return _run_synth(args)
         if args.command == "showcase":
             from recommender.ranking.commands import run_showcase
 
