@@ -343,8 +343,8 @@ class ContrastiveEncoder:
         trainer = ContrastiveTrainer(self.encoder, stream, temperature=config.temperature)
         trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
         if warmup_batches:
-            trainer.fit(stream.dataset(limit=warmup_batches), epochs=1, verbose=0)
-        history = trainer.fit(stream.dataset(), epochs=config.epochs, verbose=0, callbacks=callbacks)
+            trainer.fit(stream.dataset(limit=warmup_batches), epochs=1, verbose=0, shuffle=False)
+        history = trainer.fit(stream.dataset(), epochs=config.epochs, verbose=0, callbacks=callbacks, shuffle=False)
         return [float(x) for x in history.history["loss"]]
 
     def embed(self, items: pd.DataFrame) -> np.ndarray:
