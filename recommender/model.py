@@ -267,7 +267,12 @@ class ContrastiveTrainer(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
 
     def call(self, inputs, training=False):
-        return self.encoder(inputs, training=training)
+        """The two packed views' embeddings (Keras also calls this to build the model under a strategy)."""
+        return tuple(
+            self.encoder(dict(zip(self.groups, tf.split(packed, self.lengths, axis=1), strict=True)),
+                         training=training)
+            for packed in inputs
+        )
 
     @property
     def metrics(self):
@@ -289,12 +294,10 @@ class ContrastiveTrainer(keras.Model):
         return 0.5 * total
 
     def train_step(self, data):
-        (packed_a, packed_b), targets = data
-        view_a, view_b = (dict(zip(self.groups, tf.split(p, self.lengths, axis=1), strict=True))
-                          for p in (packed_a, packed_b))
+        packed_views, targets = data
         with tf.GradientTape() as tape:
-            pair = (self.encoder(view_a, training=True), self.encoder(view_b, training=True))
-            loss = self.compute_loss(view_a, targets, pair)
+            pair = self(packed_views, training=True)
+            loss = self.compute_loss(packed_views, targets, pair)
             # Replicas' gradients are summed by the optimizer: each contributes its share of the mean.
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
         variables = self.encoder.trainable_variables
