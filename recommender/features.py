@@ -1,9 +1,11 @@
-"""Turn catalog rows into padded token-id arrays, one array per feature group.
+"""Turn catalog rows into token ids, one ragged array per feature group, padded a batch at a time.
 
 The vocabularies built here are saved with every model (`vocab.json`) and the same code featurises
 rows at training time and for cold-start embedding, so training and serving cannot drift. Text is fed
 as token ids for embedding lookups with pooling, never as dense multi-hot matrices (see design notes:
-a dense 19k x 70k float32 input would be 5 GB).
+a dense 19k x 70k float32 input would be 5 GB). Building them is one pass over the rows, with memory
+proportional to the ids and the vocabulary, so that a catalog of a million titles featurises in
+linear time and fits in memory (`FeatureSpace.fit_encode`).
 """
 
 from __future__ import annotations

@@ -259,10 +259,12 @@ class ContrastiveTrainer(keras.Model):
     this wrapper exists to let `fit()`, its callbacks and `tf.distribute` strategies drive training.
     """
 
-    def __init__(self, encoder: keras.Model, stream: ViewStream, *, temperature: float, **kwargs: Any) -> None:
+    def __init__(self, encoder: keras.Model, groups: list[str], lengths: list[int], *, temperature: float,
+                 **kwargs: Any) -> None:
+        """`groups` and `lengths`: the encoder's input groups in the order (and widths) a packed view holds them."""
         super().__init__(**kwargs)
         self.encoder = encoder
-        self.groups, self.lengths = stream.groups, stream.lengths
+        self.groups, self.lengths = groups, lengths
         self.temperature = temperature
         self.loss_tracker = keras.metrics.Mean(name="loss")
 
@@ -343,7 +345,7 @@ class ContrastiveEncoder:
         """Train; `warmup_batches` first runs that many batches outside the epochs and their callbacks
         (Keras traces the train step on its first batch, a fixed cost that would distort epoch timings)."""
         stream = self.stream(catalog, config)
-        trainer = ContrastiveTrainer(self.encoder, stream, temperature=config.temperature)
+        trainer = ContrastiveTrainer(self.encoder, stream.groups, stream.lengths, temperature=config.temperature)
         trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
         if warmup_batches:
             trainer.fit(stream.dataset(limit=warmup_batches), epochs=1, verbose=0, shuffle=False)

@@ -10,6 +10,14 @@ from features with a softmax would work too, but it needs a 19k-way output layer
 memorising rare tokens, which the in-batch contrastive loss avoids and which would also not scale
 to bigger catalogs.
 
+Cost grows linearly with the catalog: features are built in one pass into ragged id arrays, batches
+are gathered, padded and masked per step by a `tf.data` pipeline (nothing catalog-sized in the
+graph), and the in-batch negatives' logits carry the log-popularity (logQ) correction of Yi et al.,
+"Sampling-Bias-Corrected Neural Modeling for Large Corpus Item Recommendations" (2019), which
+matters when items are drawn by popularity (`popularity_sampling`). Each epoch reports its time and
+peak memory; `measure_epoch` gives `bench-scale` one epoch's cost on any catalog. A `tf.distribute`
+strategy (`strategy`) replicates training over several devices.
+
 This module holds what every architecture shares (configuration, progress, the `Architecture`
 protocol, the training entry point) and imports no TensorFlow until `train` runs; the Keras models
 themselves live in `recommender.model`.

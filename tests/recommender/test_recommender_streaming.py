@@ -7,7 +7,6 @@ The figures at 10^4..10^6 items come from `scripts/bench_training.py`, never fro
 from __future__ import annotations
 
 from collections import defaultdict
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -64,8 +63,7 @@ def test_logq_corrected_loss_equals_a_direct_computation() -> None:
         log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
         return float(-np.diag(log_softmax).mean())
 
-    stream = SimpleNamespace(groups=["g"], lengths=[1])
-    trainer = ContrastiveTrainer(None, stream, temperature=temperature)  # the loss needs no encoder
+    trainer = ContrastiveTrainer(None, ["g"], [1], temperature=temperature)  # the loss needs no encoder
     loss = float(trainer.compute_loss(y=(franchise, log_q), y_pred=(a, b)))
     assert loss == pytest.approx(0.5 * (reference(a, b) + reference(b, a)), rel=1e-5)
     np.testing.assert_allclose(np.asarray(corrected_logits(a, b, log_q, temperature)),
@@ -104,6 +102,7 @@ def test_stream_draws_batches_by_popularity_with_matching_log_q(catalog_small: C
     hours = items["hours_viewed"].to_numpy(dtype=float)
     top, bottom = hours >= np.quantile(hours, 0.9), hours <= np.quantile(hours, 0.1)
     assert counts[top].mean() > 5 * counts[bottom].mean()
+    assert stream.probability is not None
     expected = stream.probability * len(stream) * SMALL_BATCH * 200
     assert np.corrcoef(counts, expected)[0, 1] > 0.95
     # log Q is the item's own: higher for the items drawn more.
