@@ -49,6 +49,10 @@ def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderS
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", "--model-dir", dest="out", type=Path, default=settings.resolved_model_dir,
                         help="model root to write into (default: MODEL_DIR)")
+    parser.add_argument("--strategy", choices=("default", "mirrored"), default=settings.train_strategy,
+                        help="tf.distribute strategy: mirrored = data-parallel over every device (TRAIN_STRATEGY)")
+    parser.add_argument("--popularity-sampling", type=float, default=None, metavar="POWER",
+                        help="draw items in proportion to (1 + hours viewed) ** POWER (0: each once per epoch)")
     parser.add_argument("--progress", choices=("text", "json"), default="text")
     parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's native (C++) logs")
     parser.set_defaults(keep_versions=settings.keep_model_versions)
@@ -91,6 +95,12 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
                             settings.resolved_model_dir)
     add_showcase_arguments(sub.add_parser("showcase", help="top lists for 30 well-known titles, to judge by eye"),
                            settings.resolved_model_dir)
+
+    synth = sub.add_parser("synth", help="write a synthetic catalog of N titles (benchmarks at scale)")
+    synth.add_argument("--items", type=int, required=True)
+    synth.add_argument("--out", type=Path, required=True, help="catalog CSV to write")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--enrich-out", type=Path, default=None, help="also write listings for a share of the titles")
     return parser
 
 
@@ -117,8 +127,9 @@ def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
     from recommender.training import TrainConfig
 
     emit = _printer(args.progress)
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v is not None}
-    config = TrainConfig(arch=args.arch, seed=args.seed, **overrides)
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                   ("popularity_sampling", args.popularity_sampling)) if v is not None}
+    config = TrainConfig(arch=args.arch, seed=args.seed, strategy=args.strategy, **overrides)
     fit_votes = _vote_fitter(args, emit) if getattr(args, "feedback_database", None) else None
     outcome = train_and_save(
         args.data, args.out, config, enrichment=enrichment_sources(args.enrich, args.bundled_enrichment), on_event=emit,
@@ -190,6 +201,15 @@ def _run_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_synth(args: argparse.Namespace) -> int:
+    from recommender.synth import generate
+
+    summary = generate(args.items, args.out, seed=args.seed, enrich_out=args.enrich_out)
+    print(f"wrote {summary.items} titles in {summary.franchises} franchises to {args.out}"
+          + (f"; {summary.listings} listings to {args.enrich_out}" if args.enrich_out else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = RecommenderSettings()
@@ -207,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             from recommender.ranking.commands import run_fit_blend
 
             return run_fit_blend(args)
+        if args.command == "synth":
+            return _run_synth(args)
         if args.command == "showcase":
             from recommender.ranking.commands import run_showcase
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,9 @@ class RecommenderSettings(BaseSettings):
     )
     bundled_enrichment: bool = Field(default=True, description="Join the listings shipped with the package.")
     family_safe: bool = Field(default=False, description="Every list family-safe: no adult titles, unknown last.")
+    train_strategy: Literal["default", "mirrored"] = Field(
+        default="default", description="tf.distribute strategy for training: mirrored = data-parallel over devices."
+    )
 
     @property
     def enrichment_sources(self) -> list[Path]:

@@ -15,7 +15,6 @@ from recommender.ranking.votes import VoteSettings
 from recommender.serving import Recommender
 from tests.bot.bot_helpers import USER_ID
 
-
 _asker = iter(range(USER_ID, USER_ID + 10_000))
 
 
