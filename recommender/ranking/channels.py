@@ -199,10 +199,11 @@ class Channels:
     def __len__(self) -> int:
         return len(self.year)
 
-    def era_row(self, year: float) -> np.ndarray:
-        """Era proximity of every item to `year` (0 where either year is unknown), float32."""
+    def era_row(self, year: float, columns: np.ndarray | None = None) -> np.ndarray:
+        """Era proximity of every item (or of `columns`) to `year` (0 where either year is unknown), float32."""
+        years = self.year if columns is None else self.year[columns]
         with np.errstate(invalid="ignore"):
-            era = np.exp(-np.abs(year - self.year) / ERA_SCALE_YEARS)
+            era = np.exp(-np.abs(year - years) / ERA_SCALE_YEARS)
         return np.nan_to_num(era, nan=0.0).astype(np.float32)
 
     def channel(self, name: str, rows: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
@@ -220,6 +221,8 @@ class Channels:
                 return np.einsum("ij,j->i", self.embeddings[cols], self.embeddings[rows[0]])[None, :]
             return self.embeddings[rows] @ self.embeddings[cols].T
         if name in self.text:
+            if columns is not None and len(rows) == 1:  # a shortlist: its rows' dot products only
+                return (self.text[name][cols] @ self.text[name][rows].T).toarray().T.astype(np.float32)
             if len(rows) == 1:
                 product = one_row_product(self.text[name], self.postings[name], int(rows[0]))[None, :]
             else:
@@ -227,8 +230,7 @@ class Channels:
             return product if columns is None else product[:, cols]
         if name in ("era", "era_acclaim"):
             # era_acclaim: "well-known titles of the same years", what co-likes are largely made of.
-            era = np.stack([self.era_row(y) for y in self.year[rows]])
-            era = era if columns is None else era[:, cols]
+            era = np.stack([self.era_row(y, columns) for y in self.year[rows]])
             return era if name == "era" else era * self.acclaim[cols][None, :]
         if name == "same_language":
             return (self.language[rows][:, None] == self.language[cols][None, :]).astype(np.float32)
