@@ -11,7 +11,7 @@ Layout of a model root (documented in the README for other tools):
         items.csv                  # the item table aligned with the embedding rows
         vocab.json                 # feature vocabularies (default arch) or content ids (seed arch)
         model.keras                # the Keras encoder, for cold-start embedding of new titles
-        ann.usearch                # large catalogs only (ANN_INDEX): HNSW index over embeddings.npy
+        ann.faiss                  # large catalogs only (ANN_INDEX): HNSW index over embeddings.npy
 
 A version directory is written under a temporary name and renamed into place, so a crash mid-save
 never leaves a half-written version that looks complete (only metadata.json is later rewritten, to add

@@ -4,6 +4,7 @@ Rerunnable: `python -m scripts.bench_ann --items 100000 [--items 1000000] --mode
 Vectors: a trained model's embeddings (real structure: clusters of franchises, languages) resampled
 with noise up to N rows and re-normalised, so neighbourhoods are as crowded as a real catalog's.
 Queries are single-threaded, one at a time (what a request does); build may use every core.
+FAISS is a project dependency; the usearch rows need `pip install usearch` (not a dependency: it lost).
 """
 
 from __future__ import annotations

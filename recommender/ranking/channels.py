@@ -120,6 +120,27 @@ def one_row_product(matrix: sparse.csr_matrix, postings: sparse.csr_matrix, row:
     return np.bincount(postings.indices[index], weights=values, minlength=postings.shape[1]).astype(np.float32)
 
 
+def rows_product(matrix: sparse.csr_matrix, row: int, columns: np.ndarray) -> np.ndarray:
+    """Dot products of row `row` with rows `columns` of the same matrix (a shortlist's text scores).
+
+    Gathers the shortlist's own nonzeros and weighs them by the query's dense row: the cost follows
+    the shortlist, not the catalog, and avoids scipy's per-call slicing overhead (~1 ms per channel).
+    """
+    lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+    query = np.zeros(matrix.shape[1], dtype=np.float32)
+    query[matrix.indices[lo:hi]] = matrix.data[lo:hi]
+    starts = matrix.indptr[columns]
+    sizes = matrix.indptr[columns + 1] - starts
+    total = int(sizes.sum())
+    if total == 0 or hi == lo:
+        return np.zeros(len(columns), dtype=np.float32)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes)
+    index = np.arange(total) + offsets
+    values = matrix.data[index] * query[matrix.indices[index]]
+    owner = np.repeat(np.arange(len(columns)), sizes)
+    return np.bincount(owner, weights=values, minlength=len(columns)).astype(np.float32)
+
+
 def maturity_of(items: pd.DataFrame) -> np.ndarray:
     """Each item's band: the catalog's `maturity` column, else derived from `certification`/`rating`."""
     if "maturity" in items.columns:
@@ -222,7 +243,7 @@ class Channels:
             return self.embeddings[rows] @ self.embeddings[cols].T
         if name in self.text:
             if columns is not None and len(rows) == 1:  # a shortlist: its rows' dot products only
-                return (self.text[name][cols] @ self.text[name][rows].T).toarray().T.astype(np.float32)
+                return rows_product(self.text[name], int(rows[0]), np.asarray(columns, dtype=np.int64))[None, :]
             if len(rows) == 1:
                 product = one_row_product(self.text[name], self.postings[name], int(rows[0]))[None, :]
             else:
