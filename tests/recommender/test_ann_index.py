@@ -77,6 +77,12 @@ def test_setting_chooses_the_index() -> None:
     assert wants_index(10, "on") and not wants_index(10**7, "off")
 
 
+def _current(root: Path) -> str:
+    name = artifacts.current_version(root)
+    assert name is not None
+    return name
+
+
 def _version_with_index(root: Path, source: Path, name: str) -> Path:
     """A copy of an intact version with an index saved and checksummed as `save_artifact` does."""
     loaded = artifacts.load_artifact(source)
@@ -86,8 +92,7 @@ def _version_with_index(root: Path, source: Path, name: str) -> Path:
 
 
 def test_index_is_saved_checksummed_and_loaded(model_root_copy: Path) -> None:
-    current = artifacts.current_version(model_root_copy)
-    version = _version_with_index(model_root_copy, model_root_copy / current, "20991231-000000-ann")
+    version = _version_with_index(model_root_copy, model_root_copy / _current(model_root_copy), "20991231-000000-ann")
     files = json.loads((version / "metadata.json").read_text())["files"]
     assert files[INDEX_FILE] == artifacts.sha256_file(version / INDEX_FILE)
     rec = Recommender.load(version)
@@ -97,7 +102,7 @@ def test_index_is_saved_checksummed_and_loaded(model_root_copy: Path) -> None:
 @pytest.mark.parametrize("damage", ["flipped bytes", "garbage with a matching checksum", "deleted"])
 def test_corrupt_index_is_refused_and_the_previous_version_serves(model_root_copy: Path, damage: str) -> None:
     root = model_root_copy
-    intact = artifacts.current_version(root)
+    intact = _current(root)
     version = _version_with_index(root, root / intact, "20991231-000000-ann")
     file = version / INDEX_FILE
     if damage == "deleted":
@@ -145,8 +150,7 @@ def test_default_shortlist_keeps_filters_and_fills_the_list(session_recommender:
 
 
 def test_index_file_survives_a_copy_of_the_version(model_root_copy: Path, tmp_path: Path) -> None:
-    version = _version_with_index(model_root_copy, model_root_copy / artifacts.current_version(model_root_copy),
-                                  "20991231-000000-ann")
+    version = _version_with_index(model_root_copy, model_root_copy / _current(model_root_copy), "20991231-000000-ann")
     moved = tmp_path / "elsewhere" / version.name
     shutil.copytree(version, moved)
     assert Recommender.load(moved).ann is not None

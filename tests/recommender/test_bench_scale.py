@@ -15,7 +15,7 @@ from recommender.cli import main
 def test_json_rows_and_charts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setattr(scale_bench, "_in_child", lambda function, *args: function(*args))
     monkeypatch.setenv("ANN_INDEX", "on")  # serve_stage sets it; restored after the test
-    code = main(["bench-scale", "--items", "300", "--items", "400", "--queries", "10", "--json",
+    code = main(["bench-scale", "--items", "300", "--items", "400", "--queries", "10", "--epochs", "1", "--json",
                  "--report", str(tmp_path / "report"), "--work-dir", str(tmp_path / "work")])
     assert code == 0
     rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
