@@ -5,7 +5,6 @@ lists as the exact path when its shortlist covers the catalog."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -147,10 +146,3 @@ def test_default_shortlist_keeps_filters_and_fills_the_list(session_recommender:
         result = with_index.recommend(item_id, k=10, language="Korean")
         assert all(r.item.language == "Korean" for r in result.items)
         assert len(result.items) == len(exact.recommend(item_id, k=10, language="Korean").items)
-
-
-def test_index_file_survives_a_copy_of_the_version(model_root_copy: Path, tmp_path: Path) -> None:
-    version = _version_with_index(model_root_copy, model_root_copy / _current(model_root_copy), "20991231-000000-ann")
-    moved = tmp_path / "elsewhere" / version.name
-    shutil.copytree(version, moved)
-    assert Recommender.load(moved).ann is not None
