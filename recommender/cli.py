@@ -44,6 +44,10 @@ def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderS
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", "--model-dir", dest="out", type=Path, default=settings.resolved_model_dir,
                         help="model root to write into (default: MODEL_DIR)")
+    parser.add_argument("--strategy", choices=("default", "mirrored"), default=settings.train_strategy,
+                        help="tf.distribute strategy: mirrored = data-parallel over every device (TRAIN_STRATEGY)")
+    parser.add_argument("--popularity-sampling", type=float, default=None, metavar="POWER",
+                        help="draw items in proportion to (1 + hours viewed) ** POWER (0: each once per epoch)")
     parser.add_argument("--progress", choices=("text", "json"), default="text")
     parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's native (C++) logs")
     parser.set_defaults(keep_versions=settings.keep_model_versions)
@@ -117,8 +121,9 @@ def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
     from recommender.training import TrainConfig
 
     emit = _printer(args.progress)
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v is not None}
-    config = TrainConfig(arch=args.arch, seed=args.seed, **overrides)
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                   ("popularity_sampling", args.popularity_sampling)) if v is not None}
+    config = TrainConfig(arch=args.arch, seed=args.seed, strategy=args.strategy, **overrides)
     outcome = train_and_save(
         args.data, args.out, config, enrichment=enrichment_sources(args.enrich, args.bundled_enrichment), on_event=emit,
         activate=not getattr(args, "no_activate", False), gate=gate, keep_versions=args.keep_versions,

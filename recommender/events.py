@@ -44,9 +44,17 @@ class EpochEvent(_Event):
     epochs: int
     loss: float
     seconds: float
+    # What the epoch cost, to read against the catalog size (None from older trainers or where unknown).
+    peak_rss_mb: float | None = None
+    items: int | None = None
 
     def describe(self) -> str:
-        return f"epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  ({self.seconds:.1f}s)"
+        cost = f"{self.seconds:.1f}s"
+        if self.peak_rss_mb is not None:
+            cost += f", peak {self.peak_rss_mb:.0f} MB"
+        if self.items is not None:
+            cost += f", {self.items:,} items"
+        return f"epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  ({cost})"
 
 
 class DoneEvent(_Event):

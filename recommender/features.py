@@ -1,16 +1,19 @@
-"""Turn catalog rows into padded token-id arrays, one array per feature group.
+"""Turn catalog rows into token ids, one ragged array per feature group, padded a batch at a time.
 
 The vocabularies built here are saved with every model (`vocab.json`) and the same code featurises
 rows at training time and for cold-start embedding, so training and serving cannot drift. Text is fed
 as token ids for embedding lookups with pooling, never as dense multi-hot matrices (see design notes:
-a dense 19k x 70k float32 input would be 5 GB).
+a dense 19k x 70k float32 input would be 5 GB). Building them is one pass over the rows, with memory
+proportional to the ids and the vocabulary, so that a catalog of a million titles featurises in
+linear time and fits in memory (`FeatureSpace.fit_encode`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +48,10 @@ ENRICHMENT_GROUPS = frozenset({"genres", "description", "people", "country", "ra
 # have it. Counting franchises rather than items keeps warm and cold-start items on equal terms;
 # such tokens map to the shared OOV id, whose vector training learns as "a rare word".
 MIN_FRANCHISES = {"title_words": 2, "title_trigrams": 2, "description": 2, "people": 2}
+# `fit_encode` remembers per token only "seen in one franchise / in two or more", which is all a
+# threshold of 1 or 2 needs; a higher threshold would need counts (and more memory per token).
+if not set(MIN_FRANCHISES.values()) <= {1, 2}:
+    raise ValueError("MIN_FRANCHISES thresholds must be 1 or 2")
 POPULARITY_BUCKETS = 10
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -109,6 +116,79 @@ def item_tokens(row: pd.Series | dict) -> dict[str, list[str]]:
     return {g: toks[: GROUP_LENGTHS[g]] for g, toks in tokens.items()}
 
 
+@dataclass(frozen=True)
+class RaggedIds:
+    """One group's token ids for many items in CSR layout: item r's ids are `values[offsets[r]:offsets[r + 1]]`.
+
+    Stored ragged rather than padded because most items use a fraction of a group's width (a title has
+    ~15 trigrams of 48, most items no description): at 10^6 items the padded arrays would take 0.5 GB,
+    the ragged ones a third of that. Batches are padded when they are drawn (`padded`).
+    """
+
+    values: np.ndarray  # int32 token ids
+    offsets: np.ndarray  # int64, one more than there are items
+    width: int  # the group's padded length (GROUP_LENGTHS)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def padded(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """A (len(rows), width) int32 matrix, PAD after each item's ids; all items when `rows` is None."""
+        if rows is None:
+            starts, ends = self.offsets[:-1], self.offsets[1:]
+        else:
+            rows = np.asarray(rows, dtype=np.int64)
+            starts, ends = self.offsets[rows], self.offsets[rows + 1]
+        positions = starts[:, None] + np.arange(self.width, dtype=np.int64)
+        inside = positions < ends[:, None]
+        if not len(self.values):
+            return np.zeros(inside.shape, dtype=np.int32)
+        return np.where(inside, self.values[np.where(inside, positions, 0)], PAD).astype(np.int32)
+
+
+class _RaggedBuilder:
+    """Appends one item's ids at a time into compact typed arrays (no per-item Python lists kept)."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.values = array("i")
+        self.offsets = array("q", [0])
+
+    def add(self, ids: list[int]) -> None:
+        self.values.extend(ids)
+        self.offsets.append(len(self.values))
+
+    def build(self, remap: np.ndarray | None = None) -> RaggedIds:
+        values = np.frombuffer(self.values, dtype=np.int32) if len(self.values) else np.zeros(0, np.int32)
+        if remap is not None:
+            values = remap[values]
+        return RaggedIds(values.astype(np.int32), np.frombuffer(self.offsets, dtype=np.int64).copy(), self.width)
+
+
+@dataclass(frozen=True)
+class EncodedItems:
+    """Every feature group of a set of items as ragged token ids, row i = item row i."""
+
+    groups: dict[str, RaggedIds]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.groups.values()))) if self.groups else 0
+
+    def padded(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The model's inputs for these rows (all rows when None): one padded int32 matrix per group."""
+        return {g: ids.padded(rows) for g, ids in self.groups.items()}
+
+
+# Rows are turned into dicts a chunk at a time: `to_dict("records")` over a million rows at once
+# would hold a million dicts (~1.5 GB) just to read them.
+RECORD_CHUNK = 10_000
+
+
+def _records(items: pd.DataFrame) -> Iterator[dict]:
+    for start in range(0, len(items), RECORD_CHUNK):
+        yield from items.iloc[start : start + RECORD_CHUNK].to_dict("records")
+
+
 @dataclass
 class FeatureSpace:
     """Vocabularies for the feature groups a model uses; serialisable to and from JSON."""
@@ -116,40 +196,78 @@ class FeatureSpace:
     groups: list[str]
     vocab: dict[str, list[str]] = field(default_factory=dict)
 
+    @staticmethod
+    def _groups(items: pd.DataFrame, withhold: frozenset[str]) -> list[str]:
+        has_enrichment = bool((items.get("genres", pd.Series(dtype=str)) != "").any())
+        return [g for g in GROUP_LENGTHS if g not in withhold and (has_enrichment or g not in ENRICHMENT_GROUPS)]
+
     @classmethod
     def fit(cls, items: pd.DataFrame, withhold: frozenset[str] = frozenset()) -> FeatureSpace:
-        has_enrichment = bool((items.get("genres", pd.Series(dtype=str)) != "").any())
-        groups = [
-            g
-            for g in GROUP_LENGTHS
-            if g not in withhold and (has_enrichment or g not in ENRICHMENT_GROUPS)
-        ]
-        seen_in: dict[str, dict[str, set[str]]] = {g: defaultdict(set) for g in groups}
-        for row in items.to_dict("records"):
+        return cls.fit_encode(items, withhold)[0]
+
+    @classmethod
+    def fit_encode(
+        cls, items: pd.DataFrame, withhold: frozenset[str] = frozenset()
+    ) -> tuple[FeatureSpace, EncodedItems]:
+        """Build the vocabularies and encode the same items in one pass over the rows.
+
+        Linear in the number of items and in memory proportional to the vocabulary: each distinct token
+        remembers only the first franchise it was seen in and whether a second one had it too (all the
+        `MIN_FRANCHISES` rule needs), never the set of franchises or items that use it. Items are
+        tokenised once, into provisional ids that are renumbered to the sorted vocabulary at the end.
+        """
+        groups = cls._groups(items, withhold)
+        provisional: dict[str, dict[str, int]] = {g: {} for g in groups}
+        first_franchise = {g: array("i") for g in groups}
+        in_two = {g: bytearray() for g in groups}
+        builders = {g: _RaggedBuilder(GROUP_LENGTHS[g]) for g in groups}
+        franchise_code: dict[str, int] = {}
+        for row in _records(items):
             toks = item_tokens(row)
-            franchise = row.get("franchise_key") or row["title"]
+            key = row.get("franchise_key") or row["title"]
+            franchise = franchise_code.setdefault(key, len(franchise_code))
             for g in groups:
+                table, firsts, spread = provisional[g], first_franchise[g], in_two[g]
+                ids = []
                 for tok in toks[g]:
-                    seen_in[g][tok].add(franchise)
-        vocab = {
-            g: sorted(tok for tok, where in seen_in[g].items() if len(where) >= MIN_FRANCHISES.get(g, 1))
-            for g in groups
-        }
-        return cls(groups=groups, vocab=vocab)
+                    pid = table.get(tok)
+                    if pid is None:
+                        pid = table[tok] = len(firsts)
+                        firsts.append(franchise)
+                        spread.append(0)
+                    elif firsts[pid] != franchise:
+                        spread[pid] = 1
+                    ids.append(pid)
+                builders[g].add(ids)
+        vocab: dict[str, list[str]] = {}
+        encoded: dict[str, RaggedIds] = {}
+        for g in groups:
+            table, spread = provisional[g], in_two[g]
+            needs_two = MIN_FRANCHISES.get(g, 1) >= 2
+            vocab[g] = sorted(tok for tok, pid in table.items() if not needs_two or spread[pid])
+            remap = np.full(len(table), OOV, dtype=np.int32)
+            for i, tok in enumerate(vocab[g]):
+                remap[table[tok]] = i + RESERVED
+            encoded[g] = builders[g].build(remap)
+        return cls(groups=groups, vocab=vocab), EncodedItems(encoded)
 
     def vocab_size(self, group: str) -> int:
         return len(self.vocab[group]) + RESERVED
 
-    def transform(self, items: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Padded int32 id arrays per group; unknown tokens map to OOV so new titles still embed."""
+    def encode(self, items: pd.DataFrame) -> EncodedItems:
+        """Ragged token ids per group; unknown tokens map to OOV so new titles still embed."""
         lookup = {g: {tok: i + RESERVED for i, tok in enumerate(self.vocab[g])} for g in self.groups}
-        arrays = {g: np.zeros((len(items), GROUP_LENGTHS[g]), dtype=np.int32) for g in self.groups}
-        for r, row in enumerate(items.to_dict("records")):
+        builders = {g: _RaggedBuilder(GROUP_LENGTHS[g]) for g in self.groups}
+        for row in _records(items):
             toks = item_tokens(row)
             for g in self.groups:
-                ids = [lookup[g].get(tok, OOV) for tok in toks[g]]
-                arrays[g][r, : len(ids)] = ids
-        return arrays
+                table = lookup[g]
+                builders[g].add([table.get(tok, OOV) for tok in toks[g]])
+        return EncodedItems({g: b.build() for g, b in builders.items()})
+
+    def transform(self, items: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Padded int32 id arrays per group (all rows at once: for small sets of items)."""
+        return self.encode(items).padded()
 
     def to_json(self) -> dict:
         return {"groups": self.groups, "lengths": {g: GROUP_LENGTHS[g] for g in self.groups}, "vocab": self.vocab}

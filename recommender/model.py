@@ -7,7 +7,7 @@ Imported only by training and cold-start embedding; serving never needs TensorFl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ import keras  # noqa: E402  (after the quiet TensorFlow import above)
 from keras import layers, ops  # noqa: E402
 
 from recommender.catalog import Catalog  # noqa: E402
-from recommender.features import GROUP_LENGTHS, OOV, FeatureSpace  # noqa: E402
+from recommender.features import GROUP_LENGTHS, OOV, EncodedItems, FeatureSpace  # noqa: E402
 
 PREDICT_BATCH = 2048
 
@@ -100,11 +100,11 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _embed(model: keras.Model, inputs: dict[str, np.ndarray]) -> np.ndarray:
-    """Batched forward passes; cheaper than `predict()` and free of its data-adapter machinery."""
-    n = len(next(iter(inputs.values())))
+def _embed(model: keras.Model, n: int, inputs: Callable[[np.ndarray], dict[str, np.ndarray]]) -> np.ndarray:
+    """Batched forward passes over rows 0..n-1, asking `inputs(rows)` for one batch's inputs at a time
+    (a million items' padded inputs at once would take 0.5 GB); cheaper than `predict()` too."""
     out = [
-        np.asarray(model({k: v[start : start + PREDICT_BATCH] for k, v in inputs.items()}, training=False))
+        np.asarray(model(inputs(np.arange(start, min(start + PREDICT_BATCH, n))), training=False))
         for start in range(0, n, PREDICT_BATCH)
     ]
     if not out:
@@ -159,100 +159,151 @@ def make_views(
     return view_a, view_b
 
 
-class ViewBatches(keras.utils.PyDataset):
-    """Each epoch: a fresh shuffle, then two views per batch; yields ((view_a, view_b), franchise ids).
+def batch_inclusion_log_q(probability: np.ndarray | None, n_items: int, batch_size: int) -> np.ndarray:
+    """log Q_j: the log-probability that item j is among a batch's in-batch negatives.
 
-    One numpy generator drives the shuffle and the masking in a fixed order, so a seed gives the
-    same model whatever Keras does around it (it peeks at a batch to learn shapes, then calls
-    `on_epoch_end` before the first epoch): an epoch's batches are drawn together when first asked
-    for, in the order the hand-written loop this replaced drew them, so seeds give the same models.
+    With each item drawn once per epoch (`probability` None) every item is in a batch with
+    probability B / N; with B independent draws of probabilities p it is 1 - (1 - p_j)^B (about B p_j).
+    """
+    if probability is None:
+        return np.full(n_items, np.log(batch_size / n_items), dtype=np.float32)
+    # log(1 - (1 - p)^B) computed without cancellation for tiny p.
+    return np.log(-np.expm1(batch_size * np.log1p(-np.minimum(probability, 1 - 1e-12)))).astype(np.float32)
+
+
+def sampling_probability(items: pd.DataFrame, power: float) -> np.ndarray | None:
+    """Per-item draw probability ∝ (1 + hours viewed) ** power; None (one draw each per epoch) at power 0."""
+    if power <= 0:
+        return None
+    hours = items["hours_viewed"].to_numpy(dtype=np.float64) if "hours_viewed" in items else np.zeros(len(items))
+    weights = np.power(1.0 + np.nan_to_num(np.maximum(hours, 0.0)), power)
+    return weights / weights.sum()
+
+
+class ViewStream:
+    """The training input as a `tf.data` pipeline: per batch, look up the drawn items' features and mask two views.
+
+    Nothing catalog-sized enters the TensorFlow graph: the features stay in ragged numpy arrays
+    (`EncodedItems`) and each batch is gathered, padded and masked by a Python generator that
+    `tf.data` runs ahead of the training step (`prefetch`), so memory per step is one batch whatever
+    the catalog size, and an epoch costs time linear in the number of items.
+
+    Each element is ((view_a, view_b), (franchise ids, log Q)): each view packed into one matrix
+    (its groups side by side in the encoder's input order; one tensor per view crosses into the
+    graph), and per item its franchise (siblings are not negatives) and log-probability of being in
+    a batch (the logQ correction). One numpy generator drives the draw and the masking in a fixed
+    order, so a seed gives the same model: Keras iterates the dataset afresh each epoch, and each
+    iteration draws that epoch's order and then its batches' views, as the loop before it did.
     The ragged last batch is dropped: a tiny batch has too few negatives to be informative.
     """
 
-    def __init__(self, arrays: dict[str, np.ndarray], franchise: np.ndarray, batch_size: int, seed: int) -> None:
-        super().__init__()
-        self.arrays = arrays
-        self.groups = list(arrays)  # the packing order of a view's matrix
-        self.lengths = [arrays[g].shape[1] for g in self.groups]
+    def __init__(self, encoded: EncodedItems, franchise: np.ndarray, batch_size: int, seed: int,
+                 probability: np.ndarray | None = None) -> None:
+        self.encoded = encoded
+        self.groups = list(encoded.groups)  # the packing order of a view's matrix
+        self.lengths = [encoded.groups[g].width for g in self.groups]
         self.franchise = franchise
         self.batch_size = batch_size
+        self.probability = probability
+        self.log_q = batch_inclusion_log_q(probability, len(franchise), batch_size)
         self.rng = np.random.default_rng(seed)
-        self._epoch: list | None = None
-        self._training = False
 
     def __len__(self) -> int:
         return len(self.franchise) // self.batch_size
 
-    def __getitem__(self, index: int):
-        if self._epoch is None:
-            order = self.rng.permutation(len(self.franchise))
-            self._epoch = []
-            for start in range(0, len(self) * self.batch_size, self.batch_size):
-                rows = order[start : start + self.batch_size]
-                view_a, view_b = make_views({g: a[rows] for g, a in self.arrays.items()}, self.rng)
-                # One matrix per view: each tensor crossing from Python into the graph costs time.
-                packed = tuple(np.concatenate([view[g] for g in self.groups], axis=1) for view in (view_a, view_b))
-                self._epoch.append((packed, self.franchise[rows]))
-        return self._epoch[index]
+    def _epoch_rows(self) -> np.ndarray:
+        n, draws = len(self.franchise), len(self) * self.batch_size
+        if self.probability is None:
+            return self.rng.permutation(n)
+        return self.rng.choice(n, size=draws, p=self.probability)
 
-    def on_epoch_begin(self) -> None:
-        self._training = True
+    def batches(self, limit: int | None = None) -> Iterator[tuple]:
+        """One epoch's batches (the first `limit` of them if given)."""
+        order = self._epoch_rows()
+        steps = len(self) if limit is None else min(limit, len(self))
+        for start in range(0, steps * self.batch_size, self.batch_size):
+            rows = order[start : start + self.batch_size]
+            view_a, view_b = make_views(self.encoded.padded(rows), self.rng)
+            packed = tuple(np.concatenate([view[g] for g in self.groups], axis=1) for view in (view_a, view_b))
+            yield packed, (self.franchise[rows], self.log_q[rows])
 
-    def on_epoch_end(self) -> None:
-        # Keras also calls this once after peeking, before any epoch began: keep the peeked epoch.
-        if self._training:
-            self._epoch = None
-        self._training = False
+    def dataset(self, limit: int | None = None) -> Any:  # a tf.data.Dataset
+        width = sum(self.lengths)
+        signature = (
+            (tf.TensorSpec((None, width), tf.int32), tf.TensorSpec((None, width), tf.int32)),
+            (tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None,), tf.float32)),
+        )
+        steps = len(self) if limit is None else min(limit, len(self))
+        dataset = tf.data.Dataset.from_generator(lambda: self.batches(limit), output_signature=signature)
+        return dataset.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(2)
+
+
+def corrected_logits(a: Any, b: Any, log_q: Any, temperature: float) -> Any:
+    """a_i . b_j / T - log Q_j: in-batch logits with the sampling-bias correction of Yi et al. (2019).
+
+    Every candidate column is shifted by its own log-probability of appearing in a batch, so items
+    that are negatives often (popular ones, when draws follow popularity) are not pushed away more
+    than their similarity warrants. With uniform draws the shift is one constant, which softmax ignores.
+    """
+    return tf.matmul(a, b, transpose_b=True) / temperature - log_q[None, :]
 
 
 class ContrastiveTrainer(keras.Model):
     """Trains an item encoder so that two complementary views of an item find each other.
 
-    Batches come from `ViewBatches`: two views of each item (each packed into one matrix, its
-    groups side by side in the encoder's input order) plus its franchise id. `compute_loss`
-    is the symmetric InfoNCE over in-batch negatives. Other seasons of the same franchise are not
-    negatives: their logits are removed, as TFRS's `remove_accidental_hits` does, because pushing
-    `Outer Banks: Season 2` away from `Season 1` would teach the opposite of what recommendations
-    need. Only `encoder` is saved; this wrapper exists to let `fit()` and its callbacks drive training.
+    Batches come from `ViewStream`: two packed views of each item plus its franchise id and log Q.
+    `compute_loss` is the symmetric InfoNCE over in-batch negatives with the logQ correction. Other
+    seasons of the same franchise (and other draws of the same item) are not negatives: their logits
+    are removed, as TFRS's `remove_accidental_hits` does, because pushing `Outer Banks: Season 2` away
+    from `Season 1` would teach the opposite of what recommendations need. Only `encoder` is saved;
+    this wrapper exists to let `fit()`, its callbacks and `tf.distribute` strategies drive training.
     """
 
-    def __init__(self, encoder: keras.Model, batches: ViewBatches, *, temperature: float, **kwargs: Any) -> None:
+    def __init__(self, encoder: keras.Model, groups: list[str], lengths: list[int], *, temperature: float,
+                 **kwargs: Any) -> None:
+        """`groups` and `lengths`: the encoder's input groups in the order (and widths) a packed view holds them."""
         super().__init__(**kwargs)
         self.encoder = encoder
-        self.groups, self.lengths = batches.groups, batches.lengths
+        self.groups, self.lengths = groups, lengths
         self.temperature = temperature
         self.loss_tracker = keras.metrics.Mean(name="loss")
 
     def call(self, inputs, training=False):
-        return self.encoder(inputs, training=training)
+        """The two packed views' embeddings (Keras also calls this to build the model under a strategy)."""
+        return tuple(
+            self.encoder(dict(zip(self.groups, tf.split(packed, self.lengths, axis=1), strict=True)),
+                         training=training)
+            for packed in inputs
+        )
 
     @property
     def metrics(self):
         return [self.loss_tracker]
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Symmetric InfoNCE; `y` holds franchise ids, `y_pred` the two views' embeddings."""
+        """Symmetric corrected InfoNCE; `y` holds (franchise ids, log Q), `y_pred` the two views' embeddings."""
         a, b = y_pred
-        logits = tf.matmul(a, b, transpose_b=True) / self.temperature
-        franchise = tf.reshape(y, (-1,))
+        franchise, log_q = y
+        franchise = tf.reshape(franchise, (-1,))
         same = tf.equal(franchise[:, None], franchise[None, :])
-        siblings = same & ~tf.cast(tf.eye(tf.shape(logits)[0]), tf.bool)
-        logits = tf.where(siblings, tf.constant(-1e9, logits.dtype), logits)
-        labels = tf.range(tf.shape(logits)[0])
-        return 0.5 * (
-            tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
-            + tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, tf.transpose(logits)))
-        )
+        labels = tf.range(tf.shape(a)[0])
+        siblings = same & ~tf.cast(tf.eye(tf.shape(a)[0]), tf.bool)
+        total = 0.0
+        for logits in (corrected_logits(a, b, log_q, self.temperature),
+                       corrected_logits(b, a, log_q, self.temperature)):
+            logits = tf.where(siblings, tf.constant(-1e9, logits.dtype), logits)
+            total += tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+        return 0.5 * total
 
     def train_step(self, data):
-        (packed_a, packed_b), franchise = data
-        view_a, view_b = (dict(zip(self.groups, tf.split(p, self.lengths, axis=1), strict=True))
-                          for p in (packed_a, packed_b))
+        packed_views, targets = data
         with tf.GradientTape() as tape:
-            pair = (self.encoder(view_a, training=True), self.encoder(view_b, training=True))
-            loss = self.compute_loss(view_a, franchise, pair)
+            pair = self(packed_views, training=True)
+            loss = self.compute_loss(packed_views, targets, pair)
+            # Replicas' gradients are summed by the optimizer: each contributes its share of the mean.
+            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
         variables = self.encoder.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables, strict=True))
         self.loss_tracker.update_state(loss)
         return {"loss": self.loss_tracker.result()}
 
@@ -265,27 +316,45 @@ class ContrastiveEncoder:
     def __init__(self, space: FeatureSpace, encoder: keras.Model) -> None:
         self.space = space
         self.encoder = encoder
+        self._encoded: tuple[pd.DataFrame, EncodedItems] | None = None
 
     @classmethod
     def build(cls, catalog: Catalog, config: Any) -> ContrastiveEncoder:
-        space = FeatureSpace.fit(catalog.items, config.withhold)
-        return cls(space, build_item_encoder(space, config.embedding_dim))
+        space, encoded = FeatureSpace.fit_encode(catalog.items, config.withhold)
+        built = cls(space, build_item_encoder(space, config.embedding_dim))
+        built._encoded = (catalog.items, encoded)
+        return built
 
     @classmethod
     def restore(cls, model: keras.Model, vocabulary: dict, trained_items: pd.DataFrame) -> ContrastiveEncoder:
         return cls(FeatureSpace.from_json(vocabulary), model)
 
-    def fit(self, catalog: Catalog, config: Any, callbacks: list) -> list[float]:
+    def _encode(self, items: pd.DataFrame) -> EncodedItems:
+        """The items' features, reusing those `build` computed for the training catalog (the same frame):
+        tokenising is the slow part of featurising a million titles, and it need not happen twice."""
+        if self._encoded is not None and self._encoded[0] is items:
+            return self._encoded[1]
+        return self.space.encode(items)
+
+    def stream(self, catalog: Catalog, config: Any) -> ViewStream:
         franchise = pd.factorize(catalog.items["franchise_key"])[0].astype(np.int32)
-        batches = ViewBatches(self.space.transform(catalog.items), franchise,
-                              min(config.batch_size, len(franchise)), config.seed)
-        trainer = ContrastiveTrainer(self.encoder, batches, temperature=config.temperature)
+        return ViewStream(self._encode(catalog.items), franchise, min(config.batch_size, len(franchise)),
+                          config.seed, sampling_probability(catalog.items, config.popularity_sampling))
+
+    def fit(self, catalog: Catalog, config: Any, callbacks: list, *, warmup_batches: int = 0) -> list[float]:
+        """Train; `warmup_batches` first runs that many batches outside the epochs and their callbacks
+        (Keras traces the train step on its first batch, a fixed cost that would distort epoch timings)."""
+        stream = self.stream(catalog, config)
+        trainer = ContrastiveTrainer(self.encoder, stream.groups, stream.lengths, temperature=config.temperature)
         trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
-        history = trainer.fit(batches, epochs=config.epochs, verbose=0, callbacks=callbacks)
+        if warmup_batches:
+            trainer.fit(stream.dataset(limit=warmup_batches), epochs=1, verbose=0, shuffle=False)
+        history = trainer.fit(stream.dataset(), epochs=config.epochs, verbose=0, callbacks=callbacks, shuffle=False)
         return [float(x) for x in history.history["loss"]]
 
     def embed(self, items: pd.DataFrame) -> np.ndarray:
-        return _embed(self.encoder, self.space.transform(items))
+        encoded = self._encode(items)
+        return _embed(self.encoder, len(encoded), encoded.padded)
 
     def vocabulary(self) -> dict:
         return self.space.to_json()
@@ -343,7 +412,8 @@ class SeedModel:
         return [float(x) for x in history.history["loss"]]
 
     def embed(self, items: pd.DataFrame) -> np.ndarray:
-        return _embed(self.encoder, self.inputs(items))
+        inputs = self.inputs(items)
+        return _embed(self.encoder, len(items), lambda rows: {k: v[rows] for k, v in inputs.items()})
 
     def vocabulary(self) -> dict:
         return {"seed_ids": self.seed_ids}

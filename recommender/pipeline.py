@@ -133,7 +133,8 @@ def train_and_save(
     emit(StageEvent(stage="training", arch=config.arch, items=len(catalog.items), report=catalog.report.summary()))
 
     def progress(p: EpochProgress) -> None:
-        emit(EpochEvent(epoch=p.epoch, epochs=p.epochs, loss=round(p.loss, 4), seconds=round(p.seconds, 2)))
+        emit(EpochEvent(epoch=p.epoch, epochs=p.epochs, loss=round(p.loss, 4), seconds=round(p.seconds, 2),
+                        peak_rss_mb=p.peak_rss_mb, items=p.items))
 
     trained = train(catalog, config, progress)
     vocab = trained.vocabulary()

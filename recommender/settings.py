@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,9 @@ class RecommenderSettings(BaseSettings):
     ann_index: str = Field(default="auto", pattern="^(auto|on|off)$",
                            description="Approximate nearest-neighbour index: auto (from ANN_MIN_ITEMS), on, off.")
     ann_min_items: int = Field(default=50_000, ge=1, description="Catalog size from which `auto` builds the index.")
+    train_strategy: Literal["default", "mirrored"] = Field(
+        default="default", description="tf.distribute strategy for training: mirrored = data-parallel over devices."
+    )
 
     @property
     def enrichment_sources(self) -> list[Path]:

@@ -101,7 +101,7 @@ def test_config_rejects_nonsense() -> None:
         TrainConfig(arch="transformer")
     with pytest.raises(TrainingConfigError, match="epochs must be >= 1"):
         TrainConfig(epochs=0)
-    assert json.loads(json.dumps(TrainConfig(withhold={"genres"}).to_json()))["withhold"] == ["genres"]
+    assert json.loads(json.dumps(TrainConfig(withhold=frozenset({"genres"})).to_json()))["withhold"] == ["genres"]
 
 
 def test_cli_training_prints_no_tensorflow_native_logs(tmp_path: Path) -> None:
