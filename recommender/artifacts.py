@@ -11,6 +11,7 @@ Layout of a model root (documented in the README for other tools):
         items.csv                  # the item table aligned with the embedding rows
         vocab.json                 # feature vocabularies (default arch) or content ids (seed arch)
         model.keras                # the Keras encoder, for cold-start embedding of new titles
+        ann.faiss                  # large catalogs only (ANN_INDEX): HNSW index over embeddings.npy
 
 A version directory is written under a temporary name and renamed into place, so a crash mid-save
 never leaves a half-written version that looks complete (only metadata.json is later rewritten, to add
@@ -41,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from recommender.index import INDEX_FILE, AnnIndex, IndexMode, wants_index
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,7 @@ class Artifact:
     embeddings: np.ndarray
     items: pd.DataFrame
     vocab: dict
+    index: AnnIndex | None = None  # the saved nearest-neighbour index, when the version has one
 
     @property
     def version(self) -> str:
@@ -128,8 +132,15 @@ def save_artifact(
     metadata: dict,
     keras_model=None,
     version: str | None = None,
+    index_mode: IndexMode | str | None = None,
+    ann: AnnIndex | None = None,
 ) -> Path:
-    """Write a complete version directory atomically and return its path (it is not activated)."""
+    """Write a complete version directory atomically and return its path (it is not activated).
+
+    A nearest-neighbour index is built and saved with it when `index_mode` (default: the `ANN_INDEX`
+    and `ANN_MIN_ITEMS` settings) asks for one, or saved when given (`ann`, already built); it is
+    checksummed like every other file.
+    """
     root.mkdir(parents=True, exist_ok=True)
     if version is None:
         # Two trainings on the same data finishing within one second would get the same name.
@@ -159,6 +170,8 @@ def save_artifact(
         (staging / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         if keras_model is not None:
             keras_model.save(staging / "model.keras")
+        if ann is not None or _index_wanted(len(vectors), index_mode):
+            (ann or AnnIndex.build(vectors)).save(staging / INDEX_FILE)
         meta = {
             **{k: v for k, v in metadata.items() if k not in ("activated_at", "serving_fallback", "embeddings_sha256")},
             "format": FORMAT_VERSION,
@@ -176,6 +189,23 @@ def save_artifact(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return final
+
+
+def _index_wanted(n_items: int, mode: IndexMode | str | None) -> bool:
+    from recommender.settings import RecommenderSettings
+
+    settings = RecommenderSettings()
+    return wants_index(n_items, mode or settings.ann_index, settings.ann_min_items)
+
+
+def _load_index(path: Path, metadata: dict, embeddings: np.ndarray) -> AnnIndex | None:
+    """The version's index (verified by its checksum already); None when it has none."""
+    if INDEX_FILE not in (metadata.get("files") or {}):
+        return None
+    try:
+        return AnnIndex.load(path / INDEX_FILE, embeddings)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ArtifactError(f"model directory {path}: {INDEX_FILE} cannot be read ({exc})") from None
 
 
 def load_artifact(path: Path) -> Artifact:
@@ -217,7 +247,8 @@ def load_artifact(path: Path) -> Artifact:
         )
     items = _parse_items(path, items)
     _check_embeddings(path, embeddings, allow_zero_rows=metadata.get("arch") == "seed")
-    return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab)
+    return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab,
+                    index=_load_index(path, metadata, embeddings))
 
 
 def _verify_checksums(path: Path, metadata: dict) -> None:

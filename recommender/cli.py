@@ -101,6 +101,10 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
     synth.add_argument("--out", type=Path, required=True, help="catalog CSV to write")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--enrich-out", type=Path, default=None, help="also write listings for a share of the titles")
+
+    from recommender.scale_bench import add_arguments as add_bench_scale_arguments
+
+    add_bench_scale_arguments(sub.add_parser("bench-scale", help="training and serving figures against catalog size"))
     return parser
 
 
@@ -229,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_fit_blend(args)
         if args.command == "synth":
             return _run_synth(args)
+        if args.command == "bench-scale":
+            from recommender.scale_bench import run as run_bench_scale
+
+            return run_bench_scale(args)
         if args.command == "showcase":
             from recommender.ranking.commands import run_showcase
 

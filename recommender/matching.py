@@ -47,6 +47,12 @@ _CLEAR_LEAD = 2.0         # a typo-level match needs twice the runner-up's hours
 _NOT_FOUND = 80.0         # confidence of "that season is not in the catalog; here is the work"
 _FUZZY_FILL = 5           # autocomplete asks the fuzzy pass only when fewer titles matched
 _SHORTLIST_CAP = 600      # prefix/containment names scored per query (bounded work for `the ...`)
+# At a million names every bigram is "common": the rarest ones are then read only up to this many
+# postings in all (never reached on the bundled catalog, where rare bigrams have <= 3000 names each).
+_BIGRAM_BUDGET = 150_000
+# A word in more names than this many times the candidates left is checked on the candidates' own
+# words instead of intersecting its long posting list (same result, cost of the short side).
+_INTERSECT_RATIO = 32
 _LOOSE_DROP = frozenset({"the", "a", "an", "and"})
 _APOSTROPHES = re.compile(r"['’`´]")
 _SPELT_OUT = re.compile(r"\b\w\b(?: \w\b){2,}")
@@ -345,12 +351,16 @@ class TitleIndex:
         for position in range(start, min(stop, start + _SHORTLIST_CAP)):
             coverage = len(loose) / len(self.names[position])
             scores[position] = 90.0 + 10.0 * coverage
-        postings = sorted((self._words.get(w, np.empty(0, dtype=np.int64)) for w in set(words)), key=len)
-        if len(postings[0]) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        by_rarity = sorted(((w, self._words.get(w, empty)) for w in set(words)), key=lambda pair: len(pair[1]))
+        common = by_rarity[0][1]
+        if len(common) == 0:
             return scores
-        common = postings[0]
-        for other in postings[1:]:
-            common = np.intersect1d(common, other, assume_unique=True)
+        for word, other in by_rarity[1:]:
+            if len(other) > _INTERSECT_RATIO * len(common):
+                common = common[[word in self.names[p].split() for p in common.tolist()]]
+            else:
+                common = np.intersect1d(common, other, assume_unique=True)
         for position in common[:_SHORTLIST_CAP].tolist():
             if position not in scores:
                 coverage = len(loose) / len(self.names[position])
@@ -368,6 +378,10 @@ class TitleIndex:
         postings = [self._bigram_postings[g] for g in grams if g in self._bigram_postings]
         rare = [p for p in postings if len(p) <= _COMMON_BIGRAM]
         postings = rare if len(rare) >= 2 else postings
+        if sum(map(len, postings)) > _BIGRAM_BUDGET:
+            postings = sorted(postings, key=len)
+            sizes = np.cumsum([len(p) for p in postings])
+            postings = postings[: max(2, int(np.searchsorted(sizes, _BIGRAM_BUDGET, side="right")))]
         if not postings:
             return np.empty(0, dtype=np.int64)
         shared = np.bincount(np.concatenate(postings), minlength=len(self.names))

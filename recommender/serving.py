@@ -18,6 +18,7 @@ import pandas as pd
 
 from recommender.artifacts import ArtifactError, load_serving
 from recommender.catalog import genre_set
+from recommender.index import AnnIndex, IndexMode, wants_index
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.ranker import Ranker
@@ -29,6 +30,9 @@ __all__ = [
 ]
 # Popularity re-ranking reorders this many best-ranked titles by hours viewed.
 POPULARITY_POOL = 50
+# With an ANN index, the blended ranking orders this many nearest titles (x4 while too few survive).
+CANDIDATE_POOL = 400
+MAX_CANDIDATE_POOL = 6400
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,10 @@ class Recommender:
     """A loaded model version: embeddings, item table and title index, all in memory."""
 
     def __init__(self, embeddings: np.ndarray, items: pd.DataFrame, metadata: dict, *,
-                 weights: BlendWeights | None = None, family_safe: bool = False) -> None:
+                 weights: BlendWeights | None = None, family_safe: bool = False, ann: AnnIndex | None = None) -> None:
         self.embeddings = embeddings
+        # Above a size, an ANN index proposes the titles the blend ranks (None: exact over all).
+        self.ann = ann
         self.items = items.reset_index(drop=True)
         self.metadata = metadata
         self.version = str(metadata.get("version", "unversioned"))
@@ -132,6 +138,9 @@ class Recommender:
         self._type = self.items["content_type"].to_numpy()
         self.languages = sorted(set(self._language))
         self.content_types = sorted(set(self._type))
+        # Integer codes: a filter is one int comparison per item (object-string ones cost ~20 ms at 10^6).
+        self._language_code = pd.Categorical(self._language, categories=self.languages).codes
+        self._type_code = pd.Categorical(self._type, categories=self.content_types).codes
         self._genres = [genre_set(text) for text in self.items["genres"]]
         self.index = TitleIndex(self.items["title"].tolist(), self._hours)
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
@@ -143,12 +152,18 @@ class Recommender:
 
         `family_safe=None` takes the `FAMILY_SAFE` setting (environment or `.env`).
         """
-        if family_safe is None:
-            from recommender.settings import RecommenderSettings
+        from recommender.settings import RecommenderSettings
 
-            family_safe = RecommenderSettings().family_safe
+        settings = RecommenderSettings()
+        if family_safe is None:
+            family_safe = settings.family_safe
         artifact = load_serving(Path(path))
-        recommender = cls(artifact.embeddings, artifact.items, artifact.metadata, family_safe=family_safe)
+        ann = artifact.index
+        if settings.ann_index == IndexMode.OFF:
+            ann = None
+        elif ann is None and wants_index(len(artifact.embeddings), settings.ann_index, settings.ann_min_items):
+            ann = AnnIndex.build(artifact.embeddings)  # a version saved without one (older, or a smaller setting)
+        recommender = cls(artifact.embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann)
         recommender.vote_settings = VoteSettings.load(artifact.path)
         return recommender
 
@@ -179,11 +194,13 @@ class Recommender:
         """Per item, how many of the user's filters it matches (None without filters)."""
         if not language and not content_type:
             return None
-        preference = np.zeros(len(self._items))
+        preference = np.zeros(len(self._items), dtype=np.int8)
         if language:
-            preference += self._language == self.match_choice(language, self.languages, "language")
+            preference += self._language_code == self.languages.index(
+                self.match_choice(language, self.languages, "language"))
         if content_type:
-            preference += self._type == self.match_choice(content_type, self.content_types, "type")
+            preference += self._type_code == self.content_types.index(
+                self.match_choice(content_type, self.content_types, "type"))
         return preference
 
     def autocomplete(self, prefix: str, limit: int = 25) -> list[Item]:
@@ -244,11 +261,9 @@ class Recommender:
         if not 1 <= int(k) <= 100:
             raise QueryError("k must be between 1 and 100.")
         row, resolution = self._query_row(query, language=language, content_type=content_type)
-        allowed = np.ones(len(self._items), dtype=bool)
-        if language:
-            allowed &= self._language == self.match_choice(language, self.languages, "language")
-        if content_type:
-            allowed &= self._type == self.match_choice(content_type, self.content_types, "type")
+        matched = self._preference(language, content_type)  # how many of the filters each item meets
+        filters = bool(language) + bool(content_type)
+        allowed = np.ones(len(self._items), dtype=bool) if matched is None else matched == filters
         allowed[[self._row_of_id[i] for i in exclude_ids if i in self._row_of_id]] = False
         safe = self.family_safe if family_safe is None else family_safe
         vote_scores = None if votes is None else votes.scores(row, self.ranker.scores(row), allowed)
@@ -272,13 +287,27 @@ class Recommender:
     def _top_rows(self, row: int, k: int, allowed: np.ndarray, *, fold: bool, by_popularity: bool,
                   family_safe: bool, vote_scores: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
         want = max(k, POPULARITY_POOL) if by_popularity else k
-        chosen, scores = self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe,
-                                          vote_scores=vote_scores)
+        chosen, scores = self._rank(row, want, allowed, fold=fold, family_safe=family_safe, vote_scores=vote_scores)
         if by_popularity:
             safe = self.ranker.is_safe_query(row, family_safe)
             tier = self.ranker.safety_tier if safe else np.zeros(len(self._items), dtype=np.int64)
             chosen = sorted(chosen, key=lambda r: (tier[r], -self._hours[r]))
         return chosen[:k], scores
+
+    def _rank(self, row: int, want: int, allowed: np.ndarray, *, fold: bool, family_safe: bool,
+              vote_scores: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
+        """The blended ranking over the ANN shortlist (grown while folding and safety leave too few),
+        or over the whole catalog without an index; never fewer titles than the exact path would give."""
+        if self.ann is not None:
+            pool = max(CANDIDATE_POOL, 8 * want)
+            while pool <= MAX_CANDIDATE_POOL:
+                shortlist = self.ann.search(self.embeddings[row], pool, allowed=allowed)
+                chosen, scores = self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe,
+                                                  candidates=shortlist, vote_scores=vote_scores)
+                if len(chosen) == want or len(shortlist) < pool:
+                    return chosen, scores
+                pool *= 4
+        return self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe, vote_scores=vote_scores)
 
     def _reason(self, query_row: int, row: int) -> str:
         """A short, truthful why: shared genres, franchise, language, type and era."""

@@ -46,6 +46,9 @@ class RecommenderSettings(BaseSettings):
     )
     bundled_enrichment: bool = Field(default=True, description="Join the listings shipped with the package.")
     family_safe: bool = Field(default=False, description="Every list family-safe: no adult titles, unknown last.")
+    ann_index: str = Field(default="auto", pattern="^(auto|on|off)$",
+                           description="Approximate nearest-neighbour index: auto (from ANN_MIN_ITEMS), on, off.")
+    ann_min_items: int = Field(default=50_000, ge=1, description="Catalog size from which `auto` builds the index.")
     train_strategy: Literal["default", "mirrored"] = Field(
         default="default", description="tf.distribute strategy for training: mirrored = data-parallel over devices."
     )

@@ -120,6 +120,27 @@ def one_row_product(matrix: sparse.csr_matrix, postings: sparse.csr_matrix, row:
     return np.bincount(postings.indices[index], weights=values, minlength=postings.shape[1]).astype(np.float32)
 
 
+def rows_product(matrix: sparse.csr_matrix, row: int, columns: np.ndarray) -> np.ndarray:
+    """Dot products of row `row` with rows `columns` of the same matrix (a shortlist's text scores).
+
+    Gathers the shortlist's own nonzeros and weighs them by the query's dense row: the cost follows
+    the shortlist, not the catalog, and avoids scipy's per-call slicing overhead (~1 ms per channel).
+    """
+    lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+    query = np.zeros(matrix.shape[1], dtype=np.float32)
+    query[matrix.indices[lo:hi]] = matrix.data[lo:hi]
+    starts = matrix.indptr[columns]
+    sizes = matrix.indptr[columns + 1] - starts
+    total = int(sizes.sum())
+    if total == 0 or hi == lo:
+        return np.zeros(len(columns), dtype=np.float32)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes)
+    index = np.arange(total) + offsets
+    values = matrix.data[index] * query[matrix.indices[index]]
+    owner = np.repeat(np.arange(len(columns)), sizes)
+    return np.bincount(owner, weights=values, minlength=len(columns)).astype(np.float32)
+
+
 def maturity_of(items: pd.DataFrame) -> np.ndarray:
     """Each item's band: the catalog's `maturity` column, else derived from `certification`/`rating`."""
     if "maturity" in items.columns:
@@ -199,10 +220,11 @@ class Channels:
     def __len__(self) -> int:
         return len(self.year)
 
-    def era_row(self, year: float) -> np.ndarray:
-        """Era proximity of every item to `year` (0 where either year is unknown), float32."""
+    def era_row(self, year: float, columns: np.ndarray | None = None) -> np.ndarray:
+        """Era proximity of every item (or of `columns`) to `year` (0 where either year is unknown), float32."""
+        years = self.year if columns is None else self.year[columns]
         with np.errstate(invalid="ignore"):
-            era = np.exp(-np.abs(year - self.year) / ERA_SCALE_YEARS)
+            era = np.exp(-np.abs(year - years) / ERA_SCALE_YEARS)
         return np.nan_to_num(era, nan=0.0).astype(np.float32)
 
     def channel(self, name: str, rows: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
@@ -220,6 +242,8 @@ class Channels:
                 return np.einsum("ij,j->i", self.embeddings[cols], self.embeddings[rows[0]])[None, :]
             return self.embeddings[rows] @ self.embeddings[cols].T
         if name in self.text:
+            if columns is not None and len(rows) == 1:  # a shortlist: its rows' dot products only
+                return rows_product(self.text[name], int(rows[0]), np.asarray(columns, dtype=np.int64))[None, :]
             if len(rows) == 1:
                 product = one_row_product(self.text[name], self.postings[name], int(rows[0]))[None, :]
             else:
@@ -227,8 +251,7 @@ class Channels:
             return product if columns is None else product[:, cols]
         if name in ("era", "era_acclaim"):
             # era_acclaim: "well-known titles of the same years", what co-likes are largely made of.
-            era = np.stack([self.era_row(y) for y in self.year[rows]])
-            era = era if columns is None else era[:, cols]
+            era = np.stack([self.era_row(y, columns) for y in self.year[rows]])
             return era if name == "era" else era * self.acclaim[cols][None, :]
         if name == "same_language":
             return (self.language[rows][:, None] == self.language[cols][None, :]).astype(np.float32)

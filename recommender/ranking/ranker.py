@@ -13,6 +13,8 @@ blended score, so no weight fitted on taste data can trade it away.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
@@ -34,7 +36,6 @@ class Ranker:
         w = self.weights.vector()
         # Scaled so that a blended score stays in [-1, 1] (every channel is in [-1, 1]); order is unchanged.
         self._w = w / max(float(np.abs(w).sum()), 1e-12)
-        self._one_query = OneQueryScorer(self.channels, self._w)
         self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0]
         self.maturity = self.channels.maturity
         band = self.maturity
@@ -45,6 +46,11 @@ class Ranker:
 
     def __len__(self) -> int:
         return len(self._franchise)
+
+    @cached_property
+    def _one_query(self) -> OneQueryScorer:
+        """Built on first full-catalog query: a shortlist-only (ANN) ranker never pays its memory."""
+        return OneQueryScorer(self.channels, self._w)
 
     def scores(self, row: int, columns: np.ndarray | None = None) -> np.ndarray:
         """Blended score of every item (or of `columns`) for the query row (the per-request fast path)."""
@@ -70,6 +76,7 @@ class Ranker:
     def rank(
         self, row: int, k: int, *, allowed: np.ndarray | None = None, fold: bool = True, family_safe: bool = False,
         vote_scores: np.ndarray | None = None,
+        candidates: np.ndarray | None = None,
     ) -> tuple[list[int], np.ndarray]:
         """Top-k item rows for the query row and the blended scores they were ranked by.
 
@@ -77,12 +84,45 @@ class Ranker:
         `fold`, its whole franchise are always removed and at most one item per franchise is kept.
         `vote_scores` (the vote channel's bounded addition, `ranking.votes`) is added to the blend
         before the safety rules, which therefore still hold. Ties break by ascending row, so the
-        same query always gives the same list.
+        same query always gives the same list. `candidates` (rows, e.g. an ANN shortlist) scores only
+        those rows, the same rules applied among them.
         """
+        if candidates is not None:
+            return self._rank_candidates(row, np.asarray(candidates, dtype=np.int64), k, allowed, fold, family_safe,
+                                         vote_scores)
         scores = self.scores(row).astype(np.float64)
         if vote_scores is not None:
             scores = scores + vote_scores
         return self._rank_scores(row, scores, k, allowed, fold, family_safe)
+
+    def _rank_candidates(
+        self, row: int, rows: np.ndarray, k: int, allowed: np.ndarray | None, fold: bool, family_safe: bool,
+        vote_scores: np.ndarray | None = None,
+    ) -> tuple[list[int], np.ndarray]:
+        """`_rank_scores` restricted to `rows`: every step costs the shortlist's size, not the catalog's."""
+        keep = rows != row
+        if allowed is not None:
+            keep &= allowed[rows]
+        if fold:
+            keep &= self._franchise[rows] != self._franchise[row]
+        if self.is_safe_query(row, family_safe) or self.maturity[row] == "unknown":
+            keep &= self.safety_tier[rows] < 3
+        rows = rows[keep]
+        scores = np.zeros(len(self), dtype=np.float64)  # calloc'd: untouched pages cost nothing
+        scores[rows] = self.channels.blend(self._w, np.array([row]), rows)[0]
+        if vote_scores is not None:
+            scores[rows] += vote_scores[rows]
+        order_key = scores[rows] - (_TIER_GAP * self.safety_tier[rows] if self.is_safe_query(row, family_safe) else 0)
+        chosen: list[int] = []
+        seen: set[int] = set()
+        for r in rows[np.lexsort((rows, -order_key))].tolist():
+            if fold and self._franchise[r] in seen:
+                continue
+            seen.add(self._franchise[r])
+            chosen.append(r)
+            if len(chosen) == k:
+                break
+        return chosen, scores
 
     def rank_many(
         self,
