@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from feedback import analytics, privacy, registry, requests, votes
+from feedback import analytics, privacy, registry, requests, vote_stats, votes
 from feedback import migrate as migrations_api
 from feedback.db import async_url, create_store_engine, prepare_sqlite_file
 from feedback.errors import StoreError
@@ -137,6 +137,8 @@ class FeedbackStore:
     feedback_stats = transaction(analytics.version_stats, write=False)
     item_precision = transaction(analytics.item_precision, write=False)
     compare_versions = transaction(analytics.compare_versions, write=False)
+    pair_vote_counts = transaction(vote_stats.pair_vote_counts, write=False)
+    member_votes = transaction(vote_stats.member_votes, write=False)
 
     export_user = transaction(privacy.export_user, write=False)
     summarise_user = transaction(privacy.summarise_user, write=False)

@@ -20,6 +20,7 @@ from recommender.catalog import genre_set
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.ranker import Ranker
+from recommender.ranking.votes import VoteChannel, VoteSettings
 
 __all__ = [
     "ArtifactError", "Item", "Match", "QueryError", "Recommendation", "RecommendationResult",
@@ -132,6 +133,7 @@ class Recommender:
         self.content_types = sorted(set(self._type))
         self._genres = [genre_set(text) for text in self.items["genres"]]
         self.index = TitleIndex(self.items["title"].tolist(), self._hours)
+        self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
 
     @classmethod
     def load(cls, path: str | Path, *, family_safe: bool | None = None) -> Recommender:
@@ -145,7 +147,13 @@ class Recommender:
 
             family_safe = RecommenderSettings().family_safe
         artifact = load_serving(Path(path))
-        return cls(artifact.embeddings, artifact.items, artifact.metadata, family_safe=family_safe)
+        recommender = cls(artifact.embeddings, artifact.items, artifact.metadata, family_safe=family_safe)
+        recommender.vote_settings = VoteSettings.load(artifact.path)
+        return recommender
+
+    def vote_channel(self, pairs: pd.DataFrame) -> VoteChannel:
+        """The vote channel for this model's catalog from pair counts (`feedback.vote_stats`)."""
+        return VoteChannel(pairs, self.items["title"].tolist(), self.vote_settings)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -221,11 +229,13 @@ class Recommender:
         include_franchise: bool = False,
         by_popularity: bool = False,
         family_safe: bool | None = None,
+        votes: VoteChannel | None = None,
     ) -> RecommendationResult:
         """Top-k by the blended ranking, one entry per franchise unless `include_franchise`.
 
         Kids and family queries (and every query when `family_safe`, default: the instance's
         setting) never get adult items, and get unknown-maturity items only after known-safe ones.
+        `votes` (built for this model's catalog) re-orders the content shortlist by community votes.
         """
         if not 1 <= int(k) <= 100:
             raise QueryError("k must be between 1 and 100.")
@@ -236,8 +246,9 @@ class Recommender:
         if content_type:
             allowed &= self._type == self.match_choice(content_type, self.content_types, "type")
         safe = self.family_safe if family_safe is None else family_safe
+        vote_scores = None if votes is None else votes.scores(row, self.ranker.scores(row), allowed)
         chosen, scores = self._top_rows(row, k, allowed, fold=not include_franchise, by_popularity=by_popularity,
-                                        family_safe=safe)
+                                        family_safe=safe, vote_scores=vote_scores)
         query_item = self._items[row]
         recs = [
             Recommendation(self._items[r], rank, float(scores[r]), self._reason(row, r))
@@ -254,9 +265,10 @@ class Recommender:
         raise QueryError(f"Unknown {what} `{value[:40]}`; choose one of {', '.join(choices)}.")
 
     def _top_rows(self, row: int, k: int, allowed: np.ndarray, *, fold: bool, by_popularity: bool,
-                  family_safe: bool) -> tuple[list[int], np.ndarray]:
+                  family_safe: bool, vote_scores: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
         want = max(k, POPULARITY_POOL) if by_popularity else k
-        chosen, scores = self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe)
+        chosen, scores = self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe,
+                                          vote_scores=vote_scores)
         if by_popularity:
             safe = self.ranker.is_safe_query(row, family_safe)
             tier = self.ranker.safety_tier if safe else np.zeros(len(self._items), dtype=np.int64)

@@ -88,6 +88,11 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser, settings: Any = None
         "--versions", nargs=2, metavar=("A", "B"), help="with --feedback: the two model versions to compare"
     )
     parser.add_argument("--report", type=Path, metavar="DIR", help="also write DIR/report.md with PNG charts")
+    parser.add_argument(
+        "--feedback-database", metavar="DATABASE_URL",
+        help="with --pairs: rank with the vote channel built from this database's votes (the feedback-aware "
+             "serving path), beside the content-only ranking, also on the queries nobody voted on",
+    )
 
 
 def _progress(message: str) -> None:
@@ -138,6 +143,7 @@ def _run_pairs(args: argparse.Namespace) -> int:
         print(f"error: candidates file {args.candidates}: not found", file=sys.stderr)
         return 2
     rec = Recommender.load(args.model_dir)
+    votes = _vote_channel(args, rec)
     task, pairs_report = load_pairs_task(
         args.pairs,
         rec.items,
@@ -150,9 +156,13 @@ def _run_pairs(args: argparse.Namespace) -> int:
     )
     # The served ranking (what `recommend` returns) is the system under test; its parts follow.
     systems: list = [
-        ServedRanking(f"model {rec.version}", rec.ranker),
+        ServedRanking(f"model {rec.version}" if votes is None else "content only (no votes)", rec.ranker),
         EmbeddingScorer("embedding alone", rec.embeddings),
     ]
+    if votes is not None:  # the feedback-aware ranking is then the one served, and under test
+        from recommender.evaluation.votes import VotedRanking
+
+        systems.insert(0, VotedRanking(f"model {rec.version} + votes", rec.ranker, votes[0]))
     if args.channels:
         systems += channel_systems(rec.ranker)
     if not args.no_seed_model:
@@ -168,12 +178,17 @@ def _run_pairs(args: argparse.Namespace) -> int:
         systems.append(EmbeddingScorer("seed model", seed_model.embeddings))
     systems += standard_baselines(rec.items, seed=args.seed)
     evaluation = evaluate(task, systems, resamples=args.resamples, seed=args.seed)
+    vote_summary = None if votes is None else _vote_summary(task, systems[:2], votes, args)
     if args.json:
-        _emit_json({"model_version": rec.version, "pairs": pairs_report.to_dict(), "evaluation": evaluation.to_dict()})
+        _emit_json({"model_version": rec.version, "pairs": pairs_report.to_dict(), "evaluation": evaluation.to_dict(),
+                    **({} if vote_summary is None else {"vote_channel": vote_summary})})
     else:
         print("\n".join(pairs_report.lines()))
         print()
         print(format_evaluation(evaluation))
+        if vote_summary is not None:
+            print()
+            print(_format_vote_summary(vote_summary))
     if args.report is not None:
         path = write_report(
             args.report,
@@ -185,6 +200,60 @@ def _run_pairs(args: argparse.Namespace) -> int:
         )
         _progress(f"report written to {path}")
     return 0
+
+
+def _vote_channel(args: argparse.Namespace, rec: Any) -> tuple[Any, Any] | None:
+    """(vote channel, pair counts) from `--feedback-database`, or None without it."""
+    if not getattr(args, "feedback_database", None):
+        return None
+    from recommender.evaluation.votes import VoteDatabaseError, read_vote_data
+
+    try:
+        pairs = read_vote_data(args.feedback_database)
+    except VoteDatabaseError as exc:
+        from recommender.evaluation.pairs import PairsError
+
+        raise PairsError(str(exc)) from None
+    _progress(f"vote channel: {len(pairs)} voted pairs read from the feedback database")
+    return rec.vote_channel(pairs), pairs
+
+
+def _vote_summary(task: Any, pair_of_systems: list, votes: tuple[Any, Any], args: argparse.Namespace) -> dict:
+    """The channel's inputs, and NDCG with and without votes on the queries nobody voted on."""
+    from recommender.evaluation.harness import evaluate
+    from recommender.evaluation.votes import channel_summary, unvoted_subtask
+
+    channel, pairs = votes
+    summary: dict[str, Any] = channel_summary(channel, pairs)
+    cold = unvoted_subtask(task, pairs)
+    summary["unvoted_queries"] = None
+    if cold is not None:
+        cold_eval = evaluate(cold, pair_of_systems, resamples=args.resamples, seed=args.seed).to_dict()
+        with_votes, without = (cold_eval["systems"][s.name]["ndcg"] for s in pair_of_systems)
+        summary["unvoted_queries"] = {
+            "queries": len(cold.queries), "ndcg_with_votes": with_votes, "ndcg_without_votes": without,
+            "paired_difference": cold_eval["paired_differences"][pair_of_systems[1].name]["ndcg"],
+        }
+    return summary
+
+
+def _format_vote_summary(summary: dict) -> str:
+    lines = [
+        f"vote channel: {summary['votes']} votes on {summary['pairs']} pairs "
+        f"({summary['pairs_of_unknown_titles']} pairs name titles this model lacks), weight {summary['weight']}, "
+        f"global up-rate {summary['global_up_rate']:.1%}"
+    ]
+    cold = summary["unvoted_queries"]
+    if cold is None:
+        lines.append("every query was voted on: no cold-start subset")
+    else:
+        d = cold["paired_difference"]
+        lines.append(
+            f"queries nobody voted on ({cold['queries']}): NDCG {cold['ndcg_with_votes']['mean']:.4f} with votes, "
+            f"{cold['ndcg_without_votes']['mean']:.4f} without; difference {d['mean']:+.4f} "
+            f"[{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
+        )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,15 +55,21 @@ class Ranker:
         return family_safe or self.maturity[row] in SAFE_QUERY_BANDS
 
     def rank(
-        self, row: int, k: int, *, allowed: np.ndarray | None = None, fold: bool = True, family_safe: bool = False
+        self, row: int, k: int, *, allowed: np.ndarray | None = None, fold: bool = True, family_safe: bool = False,
+        vote_scores: np.ndarray | None = None,
     ) -> tuple[list[int], np.ndarray]:
         """Top-k item rows for the query row and the blended scores they were ranked by.
 
         `allowed` (bool over items) removes items (filters, candidate sets); the query and, with
         `fold`, its whole franchise are always removed and at most one item per franchise is kept.
-        Ties break by ascending row, so the same query always gives the same list.
+        `vote_scores` (the vote channel's bounded addition, `ranking.votes`) is added to the blend
+        before the safety rules, which therefore still hold. Ties break by ascending row, so the
+        same query always gives the same list.
         """
-        return self._rank_scores(row, self.scores(row).astype(np.float64), k, allowed, fold, family_safe)
+        scores = self.scores(row).astype(np.float64)
+        if vote_scores is not None:
+            scores = scores + vote_scores
+        return self._rank_scores(row, scores, k, allowed, fold, family_safe)
 
     def rank_many(
         self,

@@ -1,0 +1,229 @@
+"""The vote channel: what the community said about (query, title) pairs, as a bounded ranking term.
+
+Why it looks like this:
+- **Beta smoothing.** A pair's up-rate is a Beta posterior mean whose prior is centred on the title's
+  smoothed up-rate from its other pairs' votes, itself centred on the global up-rate, each worth
+  `prior_strength` pseudo-votes. With 20 pseudo-votes, 2 up votes move a pair by a few hundredths, 200 by almost the
+  whole way: a few friends cannot swing a list, a community can.
+- **Bounded.** The channel adds `weight * (pair rate - global rate)` (so at most `weight`) and only to
+  the content ranking's top `shortlist` titles for that query: votes re-order titles that are
+  already related; an unrelated title gets nothing however many accounts up-vote it. Safety is not
+  its business either: `Ranker.rank` applies the maturity exclusions and tiers after the sum, and a
+  tier gap (1e4) is far beyond any weight.
+- **Fitted offline.** `weight` is chosen on past votes (`fit_vote_weight`: the weight that best ranks
+  held-out up-votes above held-out down-votes, votes split by time) and saved as `vote_channel.json`
+  in the model version it was fitted for, with its provenance; the package ships a default.
+- **Plain data in.** Counts arrive as a DataFrame (`query_title, item_title, up, down`: see
+  `feedback.vote_stats`, or a CSV exported from it); this module never touches the database.
+
+Extension point for weak positives ("seen it" marks): add them to `up` with a fractional count
+before building the channel (`VoteChannel(pairs, ...)` accepts float counts).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SETTINGS_FILE = "vote_channel.json"
+PAIR_COLUMNS = ("query_title", "item_title", "up", "down")
+# Candidate weights for the offline fit (content scores of neighbouring ranks differ by ~0.001-0.01).
+WEIGHT_GRID = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+# Below this many held-out (up, down) comparisons a fit says nothing: the previous weight is kept.
+MIN_COMPARISONS = 30
+
+
+@dataclass(frozen=True)
+class VoteSettings:
+    """The channel's few global numbers and where the weight came from."""
+
+    weight: float = 0.05
+    prior_strength: float = 20.0
+    shortlist: int = 30
+    fitted: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> VoteSettings:
+        data = json.loads(text)
+        settings = cls(float(data["weight"]), float(data["prior_strength"]), int(data["shortlist"]),
+                       dict(data.get("fitted", {})))
+        if settings.weight < 0 or settings.weight > 1 or settings.prior_strength <= 0 or settings.shortlist < 1:
+            raise ValueError(f"vote channel settings out of range: {data}")
+        return settings
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None) -> VoteSettings:
+        """The settings fitted for a model version (its `vote_channel.json`), else the package's."""
+        if model_dir is not None and (Path(model_dir) / SETTINGS_FILE).is_file():
+            return cls.from_json((Path(model_dir) / SETTINGS_FILE).read_text(encoding="utf-8"))
+        return cls.from_json(resources.files("recommender.ranking").joinpath(SETTINGS_FILE).read_text("utf-8"))
+
+    def save(self, model_dir: str | Path) -> Path:
+        path = Path(model_dir) / SETTINGS_FILE
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+
+def smoothed_rate(up: np.ndarray, down: np.ndarray, prior_rate: np.ndarray | float, strength: float) -> np.ndarray:
+    """Posterior mean of a Beta(strength * prior, strength * (1 - prior)) after `up` and `down`."""
+    up = np.asarray(up, dtype=np.float64)
+    return (up + strength * np.asarray(prior_rate, dtype=np.float64)) / (up + np.asarray(down) + strength)
+
+
+def read_pair_counts(path: str | Path) -> pd.DataFrame:
+    """Pair counts from a CSV with the `PAIR_COLUMNS` header (an export of `feedback.vote_stats`)."""
+    frame = pd.read_csv(path, dtype={"query_title": str, "item_title": str}, keep_default_na=False)
+    missing = [c for c in PAIR_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"vote counts file {path}: missing column(s) {', '.join(missing)}")
+    return frame[list(PAIR_COLUMNS)]
+
+
+class VoteChannel:
+    """Smoothed vote rates for one model's catalog; `scores(row, content)` is the bounded addition."""
+
+    def __init__(self, pairs: pd.DataFrame, titles: Sequence[str], settings: VoteSettings | None = None) -> None:
+        self.settings = settings or VoteSettings()
+        n = len(titles)
+        row_of = {str(t): i for i, t in enumerate(titles)}
+        q = pairs["query_title"].map(row_of)
+        r = pairs["item_title"].map(row_of)
+        known = q.notna() & r.notna()
+        # Votes on titles this catalog lacks (an older catalog) are left out, and counted.
+        self.unknown_pairs = int((~known).sum())
+        q_rows, r_rows = q[known].to_numpy(np.int64), r[known].to_numpy(np.int64)
+        up = pairs["up"][known].to_numpy(np.float64)
+        down = pairs["down"][known].to_numpy(np.float64)
+        self.votes = float(up.sum() + down.sum())
+        s = self.settings.prior_strength
+        # Laplace-smoothed so an all-up or all-down start does not give a prior of exactly 0 or 1.
+        self.global_rate = float((up.sum() + 1.0) / (self.votes + 2.0))
+        item_up = np.bincount(r_rows, weights=up, minlength=n)
+        item_down = np.bincount(r_rows, weights=down, minlength=n)
+        item_rate = smoothed_rate(item_up, item_down, self.global_rate, s)
+        self._item_delta = (item_rate - self.global_rate).astype(np.float64)
+        # A pair's prior is its title's rate from the OTHER pairs' votes: no vote is counted twice.
+        others_rate = smoothed_rate(item_up[r_rows] - up, item_down[r_rows] - down, self.global_rate, s)
+        pair_delta = smoothed_rate(up, down, others_rate, s) - self.global_rate
+        order = np.argsort(q_rows, kind="stable")
+        q_sorted = q_rows[order]
+        starts = np.searchsorted(q_sorted, np.arange(n + 1))
+        self._pair_start = starts
+        self._pair_items = r_rows[order]
+        self._pair_delta = pair_delta[order]
+        self.voted_items = int(np.count_nonzero((item_up + item_down) > 0))
+
+    def __len__(self) -> int:
+        return len(self._item_delta)
+
+    def rate_delta(self, row: int) -> np.ndarray:
+        """Smoothed up-rate minus the global rate of every item as an answer to query `row`."""
+        delta = self._item_delta.copy()
+        lo, hi = self._pair_start[row], self._pair_start[row + 1]
+        delta[self._pair_items[lo:hi]] = self._pair_delta[lo:hi]
+        return delta
+
+    def scores(self, row: int, content: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        """The addition to `content` (the blended scores of query `row`): weight * rate delta on the
+        content top-`shortlist` titles (among `allowed`, the query left out), zero everywhere else."""
+        out = np.zeros(len(content), dtype=np.float64)
+        if self.settings.weight == 0 or self.votes == 0:
+            return out
+        eligible = np.ones(len(content), dtype=bool) if allowed is None else allowed.copy()
+        eligible[row] = False
+        candidates = np.flatnonzero(eligible)
+        n = min(self.settings.shortlist, len(candidates))
+        if n == 0:
+            return out
+        shortlist = candidates[np.argpartition(-content[candidates], n - 1)[:n]]
+        out[shortlist] = self.settings.weight * self.rate_delta(row)[shortlist]
+        return out
+
+
+@dataclass(frozen=True)
+class WeightFit:
+    """The fitted settings and the held-out figures they were chosen on."""
+
+    settings: VoteSettings
+    auc_by_weight: dict[float, float]
+    comparisons: int
+    counted_votes: int
+    held_out_votes: int
+
+
+def _pairwise_auc(scores: np.ndarray, values: np.ndarray, groups: np.ndarray) -> tuple[float, int]:
+    """Share of (up, down) pairs of the same query that `scores` orders right (ties count half)."""
+    right, total = 0.0, 0
+    for g in np.unique(groups):
+        mask = groups == g
+        ups, downs = scores[mask & (values > 0)], scores[mask & (values < 0)]
+        if len(ups) == 0 or len(downs) == 0:
+            continue
+        diff = ups[:, None] - downs[None, :]
+        right += float((diff > 0).sum() + 0.5 * (diff == 0).sum())
+        total += diff.size
+    return (right / total if total else float("nan")), total
+
+
+def fit_vote_weight(
+    member_votes: pd.DataFrame,
+    titles: Sequence[str],
+    content_scores,
+    *,
+    previous: VoteSettings | None = None,
+    held_out_share: float = 0.2,
+    grid: Sequence[float] = WEIGHT_GRID,
+    provenance: dict | None = None,
+) -> WeightFit:
+    """Choose the channel weight on past votes: the oldest votes are counted, the newest
+    `held_out_share` judge, and the weight whose served scores best put held-out up-votes above
+    held-out down-votes for the same query wins (ties: the smaller weight).
+
+    `member_votes` has one row per member and pair (`feedback.vote_stats.member_votes`), oldest
+    first; `content_scores(row)` is the blended content score vector of a query row.
+    """
+    previous = previous or VoteSettings()
+    votes = member_votes.reset_index(drop=True)
+    cut = round(len(votes) * (1 - held_out_share))
+    past, held = votes.iloc[:cut], votes.iloc[cut:]
+    counts = (
+        past.assign(up=(past["value"] > 0).astype(int), down=(past["value"] < 0).astype(int))
+        .groupby(["query_title", "item_title"], as_index=False)[["up", "down"]].sum()
+    )
+    row_of = {str(t): i for i, t in enumerate(titles)}
+    q = held["query_title"].map(row_of)
+    r = held["item_title"].map(row_of)
+    known = q.notna() & r.notna()
+    q_rows, r_rows = q[known].to_numpy(np.int64), r[known].to_numpy(np.int64)
+    values = held["value"][known].to_numpy(np.int64)
+    content = np.zeros(len(q_rows))
+    votes_part = np.zeros(len(q_rows))
+    unit = VoteChannel(counts, titles, replace(previous, weight=1.0))
+    for row in np.unique(q_rows):
+        mask = q_rows == row
+        base = np.asarray(content_scores(int(row)), dtype=np.float64)
+        content[mask] = base[r_rows[mask]]
+        votes_part[mask] = unit.scores(int(row), base)[r_rows[mask]]
+    auc = {}
+    comparisons = 0
+    for w in grid:
+        auc[float(w)], comparisons = _pairwise_auc(content + w * votes_part, values, q_rows)
+    fitted = {"counted_votes": len(past), "held_out_votes": len(held), "comparisons": comparisons,
+              "held_out_auc": {str(w): (None if np.isnan(a) else round(a, 4)) for w, a in auc.items()},
+              **(provenance or {})}
+    if comparisons < MIN_COMPARISONS:
+        fitted["kept_previous"] = f"only {comparisons} held-out (up, down) comparisons (< {MIN_COMPARISONS})"
+        settings = replace(previous, fitted={**previous.fitted, "last_attempt": fitted})
+    else:
+        best = max(auc, key=lambda w: (round(auc[w], 6), -w))
+        settings = replace(previous, weight=best, fitted=fitted)
+    return WeightFit(settings, auc, comparisons, len(past), len(held))

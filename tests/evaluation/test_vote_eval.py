@@ -1,0 +1,75 @@
+"""`evaluate --pairs ... --feedback-database`: the feedback-aware ranking on a real migrated SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+from feedback import FeedbackStore
+from recommender.cli import main
+from recommender.ranking.votes import VoteSettings
+from recommender.serving import Recommender
+
+QUERY = "Squid Game: Season 1 // 오징어 게임: 시즌 1"
+OTHER = "Wednesday: Season 1"
+
+
+async def _vote(url: str, shown: dict[str, list[str]], up: dict[str, str], down: dict[str, str]) -> None:
+    """One request per query showing `shown[query]`; 60 members up-vote `up[query]`, 60 down-vote `down[query]`."""
+    store = await FeedbackStore.open(url)
+    try:
+        for query, titles in shown.items():
+            request = await store.record_request(
+                guild_id=1, channel_id=2, user_id=3, query=query[:20], resolved_item_id=1, resolved_title=query,
+                model_version="test-v1", latency_ms=1.0, items=[(i, t, 0.5) for i, t in enumerate(titles)],
+            )
+            for member in range(60):
+                for title, value in ((up.get(query), 1), (down.get(query), -1)):
+                    if title is not None:
+                        await store.vote_item(request_id=request, rank=titles.index(title) + 1,
+                                              user_id=1000 + member, value=value)
+    finally:
+        await store.close()
+
+
+def test_votes_lift_a_liked_related_title_and_leave_unvoted_queries_measured(tmp_path: Path, model_dir: Path, capsys):
+    version = tmp_path / "test-v1"
+    shutil.copytree(model_dir, version)
+    VoteSettings(weight=0.5).save(version)  # this version's own fitted settings are the ones used
+    rec = Recommender.load(version)
+    longer = [r.item.title for r in rec.recommend(QUERY, k=20).items]
+    liked = longer[14]  # related (content rank 15) but outside the top 10
+    other_list = [r.item.title for r in rec.recommend(OTHER, k=10).items]
+    third = next(t for t in rec.items["title"] if t not in (QUERY, OTHER) and "Season" in t)
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"query_title,relevant_title\n\"{QUERY}\",\"{liked}\"\n\"{OTHER}\",\"{other_list[0]}\"\n"
+                     f"\"{third}\",\"{other_list[1]}\"\n", encoding="utf-8")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'votes.db'}"
+    asyncio.run(_vote(url, {QUERY: longer, OTHER: other_list}, up={QUERY: liked}, down={OTHER: other_list[5]}))
+
+    args = ["evaluate", "--pairs", str(pairs), "--model-dir", str(version), "--no-seed-model", "--resamples", "20",
+            "--feedback-database", url]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    systems = out["evaluation"]["systems"]
+    served = next(iter(systems))
+    assert served == "model test-v1 + votes"
+    assert systems[served]["ndcg"]["mean"] > systems["content only (no votes)"]["ndcg"]["mean"]
+    channel = out["vote_channel"]
+    assert (channel["votes"], channel["pairs"], channel["weight"]) == (120, 2, 0.5)
+    assert channel["unvoted_queries"]["queries"] == 1  # the third query: nobody voted on it
+
+    assert main(args) == 0
+    assert "queries nobody voted on (1)" in capsys.readouterr().out
+
+
+def test_missing_feedback_database_is_a_clear_error(tmp_path: Path, model_dir: Path, capsys):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"query_title,relevant_title\n\"{QUERY}\",\"{OTHER}\"\n", encoding="utf-8")
+    missing = tmp_path / "nope.db"
+    code = main(["evaluate", "--pairs", str(pairs), "--model-dir", str(model_dir), "--no-seed-model",
+                 "--feedback-database", f"sqlite+aiosqlite:///{missing}"])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err and not missing.exists()

@@ -1,0 +1,123 @@
+"""The vote channel: Beta smoothing with numbers, its bounds, and a vote brigade on a real model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.ranking.votes import VoteChannel, VoteSettings, fit_vote_weight, smoothed_rate
+
+TITLES = [f"T{i}" for i in range(10)]
+
+
+def _pairs(*rows: tuple[str, str, int, int]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["query_title", "item_title", "up", "down"])
+
+
+def test_two_votes_move_little_and_two_hundred_move_a_lot() -> None:
+    # Prior worth 20 votes centred on 50%: 2 up votes give 12/22, 200 give 210/220.
+    assert smoothed_rate(np.array([2.0]), np.array([0.0]), 0.5, 20.0)[0] == pytest.approx(12 / 22)
+    assert smoothed_rate(np.array([200.0]), np.array([0.0]), 0.5, 20.0)[0] == pytest.approx(210 / 220)
+    # Through the channel (global rate from all votes, pair prior centred on the title's rate):
+    # the many balanced votes on other pairs put the global rate at ~0.5.
+    background = [("T0", f"T{i}", 100, 100) for i in range(5, 9)]
+    few = VoteChannel(_pairs(("T0", "T1", 2, 0), *background), TITLES)
+    many = VoteChannel(_pairs(("T0", "T1", 200, 0), *background), TITLES)
+    assert few.global_rate == pytest.approx(0.5, abs=0.01)
+    moved_few, moved_many = few.rate_delta(0)[1], many.rate_delta(0)[1]
+    g_few, g_many = few.global_rate, many.global_rate
+    assert moved_few == pytest.approx((2 + 20 * g_few) / 22 - g_few)
+    assert moved_many == pytest.approx((200 + 20 * g_many) / 220 - g_many)
+    assert moved_few < 0.05  # 2 votes: +0.045 of a possible +0.5
+    assert moved_many > 0.35  # 200 votes: +0.36 of a possible +0.4 (they also raise the global rate to 0.6)
+    assert few.rate_delta(0)[2] == pytest.approx(0.0, abs=0.01)  # a title nobody voted on: no change
+
+
+def test_down_votes_lower_a_title_and_pair_votes_stay_with_their_query() -> None:
+    channel = VoteChannel(_pairs(("T0", "T1", 0, 150), ("T3", "T4", 150, 0), ("T0", "T4", 0, 30)), TITLES)
+    assert channel.rate_delta(0)[1] < -0.3
+    # T4: liked as an answer to T3, disliked as an answer to T0; a query nobody voted on (T5)
+    # gets the title's overall rate, in between.
+    assert channel.rate_delta(3)[4] > channel.rate_delta(5)[4] > 0 > channel.rate_delta(0)[4]
+
+
+def test_the_addition_is_bounded_by_the_weight_and_limited_to_the_content_shortlist() -> None:
+    settings = VoteSettings(weight=0.05, prior_strength=20.0, shortlist=3)
+    channel = VoteChannel(_pairs(("T0", "T9", 10_000, 0), ("T0", "T1", 10_000, 0)), TITLES, settings)
+    content = np.linspace(1.0, 0.1, 10)  # T1..T3 are the content shortlist of T0; T9 is the least related
+    added = channel.scores(0, content)
+    assert added[9] == 0.0  # unrelated: nothing, however many votes
+    assert 0 < added[1] <= settings.weight
+    assert np.count_nonzero(added) <= 3 and added[0] == 0.0  # never the query itself
+    # Titles votes know nothing of (an older catalog) are ignored and counted.
+    assert VoteChannel(_pairs(("T0", "Gone", 5, 0)), TITLES).unknown_pairs == 1
+
+
+def test_fit_picks_a_positive_weight_when_held_out_votes_agree_with_past_ones() -> None:
+    rng = np.random.default_rng(0)
+    liked, disliked = {"T1", "T2", "T3"}, {"T4", "T5", "T6"}
+    rows = []
+    for user in range(200):
+        item = rng.choice(sorted(liked | disliked))
+        at = pd.Timestamp("2026-01-01") + pd.Timedelta(user, "m")
+        rows.append(("T0", item, user, 1 if item in liked else -1, at))
+    votes = pd.DataFrame(rows, columns=["query_title", "item_title", "user_id", "value", "voted_at"])
+    content = np.linspace(1.0, 0.1, 10)[::-1].copy()  # content prefers the disliked titles
+    fit = fit_vote_weight(votes, TITLES, lambda row: content, previous=VoteSettings(weight=0.0))
+    assert fit.settings.weight > 0 and fit.comparisons >= 30
+    assert fit.auc_by_weight[fit.settings.weight] > fit.auc_by_weight[0.0]
+    # Too few held-out comparisons: the previous weight is kept and the attempt recorded.
+    small = fit_vote_weight(votes.head(10), TITLES, lambda row: content, previous=VoteSettings(weight=0.02))
+    assert small.settings.weight == 0.02 and "last_attempt" in small.settings.fitted
+
+
+def _kids_query_and_adult_title(rec) -> tuple[int, int]:
+    ranker = rec.ranker
+    kids = np.flatnonzero(ranker.maturity == "kids")
+    adult = np.flatnonzero(ranker.maturity == "adult")
+    assert len(kids) and len(adult), "the fixture catalog has kids and adult titles"
+    query = int(kids[0])
+    # The adult title the content ranking likes best for this kids' query: the strongest brigade target.
+    target = int(adult[np.argmax(ranker.scores(query)[adult])])
+    return query, target
+
+
+def test_a_brigade_of_ten_accounts_cannot_bring_an_adult_or_unrelated_title_into_a_kids_list(
+    session_recommender,
+) -> None:
+    rec = session_recommender
+    query, adult = _kids_query_and_adult_title(rec)
+    content = rec.ranker.scores(query)
+    allowed_rows = [r for r in np.argsort(content) if rec.ranker.safety_tier[r] < 3 and r != query]
+    unrelated = int(allowed_rows[0])  # the least similar non-adult title
+    titles = rec.items["title"]
+    brigade = _pairs((titles[query], titles[adult], 10, 0), (titles[query], titles[unrelated], 10, 0))
+    # Even the largest weight the fit may choose, and 100x the brigade:
+    for up in (10, 1000):
+        pairs = brigade.assign(up=up)
+        channel = VoteChannel(pairs, titles.tolist(), VoteSettings(weight=0.5))
+        result = rec.recommend(int(rec.items["item_id"][query]), k=10, votes=channel)
+        shown = {r.item.item_id for r in result.items}
+        assert int(rec.items["item_id"][adult]) not in shown
+        assert int(rec.items["item_id"][unrelated]) not in shown
+        assert all(r.item.maturity != "adult" for r in result.items)
+
+
+def test_votes_reorder_related_titles_and_no_votes_change_nothing(session_recommender) -> None:
+    rec = session_recommender
+    query = int(np.flatnonzero(rec.ranker.maturity == "adult")[0])
+    query_id = int(rec.items["item_id"][query])
+    plain = rec.recommend(query_id, k=10)
+    empty = rec.recommend(query_id, k=10, votes=rec.vote_channel(_pairs()))
+    assert [r.item.item_id for r in empty.items] == [r.item.item_id for r in plain.items]
+    # A related title just outside the list (content rank 11-20) that 200 members liked enters it.
+    longer = rec.recommend(query_id, k=20)
+    outside = longer.items[14].item
+    titles = rec.items["title"]
+    # Votes elsewhere are balanced (the channel scores a pair against the global up-rate).
+    elsewhere = [(titles[q], titles[q + 1], 100, 100) for q in range(0, 20, 2) if q != query and q + 1 != query]
+    channel = VoteChannel(_pairs((titles[query], outside.title, 200, 0), *elsewhere),
+                          titles.tolist(), VoteSettings(weight=0.2))
+    voted = rec.recommend(query_id, k=10, votes=channel)
+    assert outside.item_id in {r.item.item_id for r in voted.items}
