@@ -83,14 +83,18 @@ def retrain_command(
     return cmd
 
 
-def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The bot's environment without its secrets, plus `extra` (what the child must be told, kept
+    out of its argument list, which any local user can read)."""
+    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV} | (extra or {})
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
-async def run_retrain(cmd: list[str], progress: ProgressCallback | None = None) -> RetrainRun:
+async def run_retrain(
+    cmd: list[str], progress: ProgressCallback | None = None, *, env: dict[str, str] | None = None
+) -> RetrainRun:
     """Run the retrain CLI, forwarding each JSON line to `progress`; never raises on child failure."""
     run = RetrainRun()
     log.info("starting retrain: %s", " ".join(cmd[1:]))
@@ -99,7 +103,7 @@ async def run_retrain(cmd: list[str], progress: ProgressCallback | None = None) 
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=child_env(),
+        env=child_env(env),
     )
     tail: deque[str] = deque(maxlen=20)
 

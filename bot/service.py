@@ -21,7 +21,9 @@ from typing import Any
 from bot import render
 from bot.retrain import RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
+from bot.vote_cache import VoteCache
 from feedback import StoreError, Vote, VoteKind, VoteOutbox, VoteOutcome, VoteStatus
+from recommender.cli import FEEDBACK_DATABASE_ENV
 from recommender.events import ProgressCallback
 from recommender.matching import MAX_QUERY_LENGTH
 from recommender.serving import Match, QueryError, RecommendationResult, Recommender, Resolution
@@ -128,6 +130,7 @@ class RecommendService:
         self.catalog_warning: str | None = None
         self.outbox: VoteOutbox | None = None
         self._outbox_lock = asyncio.Lock()
+        self.votes = VoteCache(store, settings.vote_refresh_seconds)
 
     # -- model ---------------------------------------------------------------------------------------
     @property
@@ -163,6 +166,7 @@ class RecommendService:
         self.swap(rec)
         await self._register_active(rec)
         await self.check_catalog()
+        await self.votes.refresh(rec)
         return rec
 
     async def check_catalog(self) -> bool:
@@ -209,6 +213,7 @@ class RecommendService:
             log.exception("store housekeeping failed")
         await asyncio.to_thread(self._tidy_models)
         await self.load_current()
+        self.votes.start(lambda: self._recommender)
 
     def _tidy_models(self) -> None:
         """Half-written versions a killed training left, and versions beyond KEEP_MODEL_VERSIONS."""
@@ -345,7 +350,8 @@ class RecommendService:
         rec = self.recommender
         try:
             result = await asyncio.to_thread(
-                rec.recommend, resolution.item.item_id, k, language=lang, content_type=ct
+                rec.recommend, resolution.item.item_id, k, language=lang, content_type=ct,
+                votes=self.votes.channel_for(rec),
             )
         except QueryError as exc:  # e.g. the item vanished in a hot swap to another catalog
             raise UserError(str(exc)) from None
@@ -379,6 +385,7 @@ class RecommendService:
 
     async def close(self) -> None:
         """Stop the outbox writer; votes not yet written stay in its journal for the next start."""
+        await self.votes.stop()
         if self.outbox is not None:
             outbox, self.outbox = self.outbox, None
             await outbox.close()
@@ -490,7 +497,8 @@ class RecommendService:
             data=s.catalog_path, model_dir=root, enrich=s.enrichment_path, bundled=s.bundled_enrichment,
             epochs=s.retrain_epochs, gate=gate,
         )
-        run = await run_retrain(cmd, progress)
+        # The child fits the vote channel for the new version on this database's votes.
+        run = await run_retrain(cmd, progress, env={FEEDBACK_DATABASE_ENV: s.resolved_database_url})
         done = run.done
         if done is None or run.returncode != 0:
             return RetrainOutcome("failed", None, f"Retrain failed: {run.error or 'no result reported'}", run)
@@ -509,6 +517,7 @@ class RecommendService:
         self.swap(new)
         await self.store.register_model(new.version, done.metrics, active=True)
         await self.check_catalog()
+        await self.votes.refresh(new)
         if first:
             return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}, the first one.", run)
         return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version} ({done.reason}).", run)

@@ -42,6 +42,11 @@ class BotSettings(RecommenderSettings, FeedbackSettings):
     cooldown_per: float = Field(default=10.0, gt=0, description="... per this many seconds.")
     retrain_epochs: int | None = Field(default=None, ge=1, description="Epochs for /retrain; default: CLI's.")
     console_user_id: int = Field(default=1, description="The fixed local user id of the offline console.")
+    vote_refresh_seconds: float = Field(
+        default=300.0, ge=0,
+        description="Seconds between re-reads of the vote statistics the ranking uses (also re-read at start "
+                    "and after each retrain); 0 = only then.",
+    )
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod

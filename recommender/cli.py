@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from recommender.events import DoneEvent, ErrorEvent, StageEvent, TrainingEvent
 from recommender.settings import RecommenderSettings, enrichment_sources
+
+FEEDBACK_DATABASE_ENV = "FEEDBACK_DATABASE_URL"
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -24,10 +27,12 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from recommender.evaluation.benchmarks import BenchmarkError
     from recommender.evaluation.pairs import PairsError
     from recommender.evaluation.report import ReportError
+    from recommender.evaluation.votes import VoteDatabaseError
     from recommender.matching import QueryError
     from recommender.training import TrainingConfigError
 
-    return (CatalogError, ArtifactError, QueryError, BenchmarkError, PairsError, ReportError, TrainingConfigError)
+    return (CatalogError, ArtifactError, QueryError, BenchmarkError, PairsError, ReportError, TrainingConfigError,
+            VoteDatabaseError)
 
 
 def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderSettings) -> None:
@@ -60,6 +65,11 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
 
     retrain = sub.add_parser("retrain", help="train, compare with the current model, activate if not worse")
     _add_train_arguments(retrain, settings)
+    retrain.add_argument(
+        "--feedback-database", metavar="DATABASE_URL", default=os.environ.get(FEEDBACK_DATABASE_ENV) or None,
+        help="fit the vote channel's weight for the new version on this database's votes "
+             f"(default: ${FEEDBACK_DATABASE_ENV}, which keeps a password out of the process list)",
+    )
 
     rec = sub.add_parser("recommend", help="titles similar to a title")
     rec.add_argument("title")
@@ -109,13 +119,36 @@ def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
     emit = _printer(args.progress)
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v is not None}
     config = TrainConfig(arch=args.arch, seed=args.seed, **overrides)
+    fit_votes = _vote_fitter(args, emit) if getattr(args, "feedback_database", None) else None
     outcome = train_and_save(
         args.data, args.out, config, enrichment=enrichment_sources(args.enrich, args.bundled_enrichment), on_event=emit,
         activate=not getattr(args, "no_activate", False), gate=gate, keep_versions=args.keep_versions,
+        before_activation=fit_votes,
     )
     emit(DoneEvent(version=outcome.version, path=str(outcome.path), activated=outcome.activated,
                    reason=outcome.reason, metrics=outcome.metrics))
     return 0
+
+
+def _vote_fitter(args: argparse.Namespace, emit: Callable[[TrainingEvent], None]) -> Callable[[Path], dict]:
+    """Read the votes now (a database problem stops the retrain before it trains), fit the vote
+    channel for the new version once it is saved (`pipeline.train_and_save(before_activation=...)`)."""
+    from recommender import artifacts
+    from recommender.artifacts import ArtifactError
+    from recommender.evaluation.votes import fit_for_version, read_vote_data
+    from recommender.ranking.votes import VoteSettings
+
+    votes = read_vote_data(args.feedback_database, members=True)  # VoteDatabaseError: exit 2, nothing trained
+    try:  # the weight the serving version uses is kept when the new votes cannot judge another
+        previous = VoteSettings.load(artifacts.resolve_model_path(args.out))
+    except (ArtifactError, ValueError, OSError):
+        previous = VoteSettings.load()
+
+    def fit(version_dir: Path) -> dict:
+        emit(StageEvent(stage="fitting the vote channel", report=f"{len(votes)} member votes"))
+        return {"votes": fit_for_version(version_dir, votes, previous)}
+
+    return fit
 
 
 def _run_recommend(args: argparse.Namespace) -> int:

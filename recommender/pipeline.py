@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,8 +119,12 @@ def train_and_save(
     activate: bool = True,
     gate: bool = False,
     keep_versions: int = artifacts.DEFAULT_KEEP_VERSIONS,
+    before_activation: Callable[[Path], dict] | None = None,
 ) -> TrainOutcome:
     """Train on a catalog, save a new version, verify it and activate it if allowed.
+
+    `before_activation(version_dir)` runs on the verified version before the gate; the figures it
+    returns join the version's evaluation metrics.
 
     Abandoned staging folders are removed first, and after an activation only the newest
     `keep_versions` versions (and always the active one) stay on disk.
@@ -158,6 +162,8 @@ def train_and_save(
     except Exception as exc:
         return TrainOutcome(version, path, False, f"new model failed verification: {exc}", {})
     metrics = {"gate": quality_gate(new)}
+    if before_activation is not None:  # e.g. the vote channel's weight fitted for this version
+        metrics.update(before_activation(path))
     artifacts.update_metadata(path, {"evaluation": metrics})
     reason = "trained and verified"
     if gate and activate:

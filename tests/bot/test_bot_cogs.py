@@ -147,7 +147,7 @@ def test_admin_check(fbot: FakeBot) -> None:
 async def test_retrain_command_edits_progress_and_refuses_a_second(fbot: FakeBot, monkeypatch) -> None:
     gate = asyncio.Event()
 
-    async def fake_run(cmd, progress=None):
+    async def fake_run(cmd, progress=None, **_):
         for e in range(1, 4):
             await progress(EpochEvent(epoch=e, epochs=3, loss=1.0 / e, seconds=0.1))
         await gate.wait()

@@ -173,7 +173,7 @@ async def test_fuzz_10000_queries_are_answered_clearly_and_ping_nobody(fuzz_serv
 
 
 async def test_a_failed_retrain_is_told_privately_to_the_admin(settings, service, monkeypatch) -> None:
-    async def failing_run(cmd, progress=None):
+    async def failing_run(cmd, progress=None, **_):
         await progress(EpochEvent(epoch=1, epochs=2, loss=0.5, seconds=0.1))
         await progress(ErrorEvent(message="catalog /srv/private/catalog.csv has no Title column"))
         return RetrainRun(returncode=2, error="catalog /srv/private/catalog.csv has no Title column")
@@ -194,7 +194,7 @@ async def test_a_failed_retrain_is_told_privately_to_the_admin(settings, service
 async def test_console_retrain_runs_in_the_background(service: RecommendService, monkeypatch) -> None:
     gate = asyncio.Event()
 
-    async def slow_run(cmd, progress=None):
+    async def slow_run(cmd, progress=None, **_):
         progress(EpochEvent(epoch=1, epochs=1, loss=0.5, seconds=0.1))
         await gate.wait()
         return RetrainRun(returncode=0, done=DoneEvent(version="v-new", path="/m/v-new", activated=False,

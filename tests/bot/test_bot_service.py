@@ -126,7 +126,7 @@ async def test_retrain_is_one_at_a_time_and_hot_swaps(service: RecommendService,
     release = asyncio.Event()
     seen: list[str] = []
 
-    async def fake_run(cmd, progress=None):
+    async def fake_run(cmd, progress=None, **_):
         assert "--progress" in cmd and "retrain" in cmd
         await release.wait()
         return RetrainRun(returncode=0, done=DoneEvent(version=service.recommender.version, path="/m",
@@ -151,7 +151,7 @@ async def test_retrain_is_one_at_a_time_and_hot_swaps(service: RecommendService,
 
 
 async def test_failed_retrain_is_recorded(service: RecommendService, monkeypatch) -> None:
-    async def fake_run(cmd, progress=None):
+    async def fake_run(cmd, progress=None, **_):
         return RetrainRun(returncode=1, error="catalog is empty")
 
     monkeypatch.setattr("bot.service.run_retrain", fake_run)

@@ -73,3 +73,49 @@ def test_missing_feedback_database_is_a_clear_error(tmp_path: Path, model_dir: P
                  "--feedback-database", f"sqlite+aiosqlite:///{missing}"])
     assert code == 2
     assert "does not exist" in capsys.readouterr().err and not missing.exists()
+
+
+async def _taste_votes(url: str, shown: list[str], liked: set[str], members: int) -> None:
+    """Each member sees `shown` for QUERY and votes on three of its titles: up if liked, else down."""
+    store = await FeedbackStore.open(url)
+    try:
+        for member in range(members):
+            request = await store.record_request(
+                guild_id=1, channel_id=2, user_id=member, query="squid game", resolved_item_id=1,
+                resolved_title=QUERY, model_version="test-v1", latency_ms=1.0,
+                items=[(i, t, 0.5) for i, t in enumerate(shown)],
+            )
+            for rank in (member % 10 + 1, (member * 7) % 10 + 11, (member * 3) % 20 + 1):
+                await store.vote_item(request_id=request, rank=rank, user_id=member,
+                                      value=1 if shown[rank - 1] in liked else -1)
+    finally:
+        await store.close()
+
+
+def test_retrain_fit_chooses_a_weight_on_held_out_votes_and_saves_it_beside_the_model(tmp_path: Path, model_dir: Path):
+    from recommender.evaluation.votes import fit_for_version, read_vote_data
+
+    version = tmp_path / "test-v1"
+    shutil.copytree(model_dir, version)
+    rec = Recommender.load(version)
+    shown = [r.item.title for r in rec.recommend(QUERY, k=20).items]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'votes.db'}"
+    # Members like content ranks 11-20 and dislike 1-10: the votes disagree with the content ranking.
+    asyncio.run(_taste_votes(url, shown, liked=set(shown[10:]), members=60))
+    votes = read_vote_data(url, members=True)
+    figures = fit_for_version(version, votes, VoteSettings(weight=0.0))
+    assert figures["comparisons"] >= 30
+    assert figures["weight"] > 0 and figures["held_out_auc"][str(figures["weight"])] > figures["held_out_auc"]["0.0"]
+    saved = VoteSettings.load(version)
+    assert saved.weight == figures["weight"] and saved.fitted["model"] == "test-v1"
+    assert Recommender.load(version).vote_settings == saved
+
+
+def test_retrain_with_an_unreadable_feedback_database_stops_before_training(tmp_path: Path, capsys):
+    missing = tmp_path / "nope.db"
+    out = tmp_path / "models"
+    code = main(["retrain", "--data", str(Path(__file__).parents[1] / "fixtures" / "catalog_iso.csv"),
+                 "--out", str(out), "--epochs", "1", "--feedback-database", f"sqlite+aiosqlite:///{missing}"])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not missing.exists() and not (out / "CURRENT").exists()

@@ -1,0 +1,83 @@
+"""The vote channel the bot ranks with: built from the store in bulk, off the event loop, cached.
+
+Why a cache: a request must never wait for the database (a vote brigade would otherwise also be a
+load attack), and the channel is per model (it maps titles to that model's rows). So the counts are
+read in one query (`feedback.vote_stats`, async driver), the channel is built in a worker thread,
+and the result is swapped in as one reference; requests only read that reference. It is refreshed
+on a schedule (VOTE_REFRESH_SECONDS) and right after a model is loaded or hot-swapped; until the
+first refresh for a model finishes, that model serves without votes (the content ranking).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from recommender.ranking.votes import VoteChannel
+from recommender.serving import Recommender
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CachedVotes:
+    recommender: Recommender
+    channel: VoteChannel
+    refreshed_at: float  # time.monotonic()
+
+
+class VoteCache:
+    """`channel_for(rec)` on the request path (one attribute read); `refresh` off it."""
+
+    def __init__(self, store: Any, interval: float) -> None:
+        self._store = store
+        self.interval = interval
+        self._cached: CachedVotes | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.refreshes = 0
+
+    def channel_for(self, recommender: Recommender) -> VoteChannel | None:
+        """The cached channel if it was built for this very model object, else None (no votes yet)."""
+        cached = self._cached
+        return cached.channel if cached is not None and cached.recommender is recommender else None
+
+    async def refresh(self, recommender: Recommender | None) -> VoteChannel | None:
+        """Re-read the counts and rebuild the channel for `recommender`; a failure keeps the last one."""
+        if recommender is None:
+            return None
+        async with self._lock:  # a scheduled refresh and a post-swap one never interleave
+            try:
+                pairs = await self._store.pair_vote_counts()
+                channel = await asyncio.to_thread(recommender.vote_channel, pairs)
+            except Exception:
+                log.exception("could not refresh the vote statistics; keeping the previous ones")
+                return self.channel_for(recommender)
+            self._cached = CachedVotes(recommender, channel, time.monotonic())
+            self.refreshes += 1
+            log.info("vote channel refreshed for model %s: %d votes on %d pairs", recommender.version,
+                     int(channel.votes), len(pairs))
+            return channel
+
+    def start(self, current: Any) -> None:
+        """Refresh every `interval` seconds for `current()` (the serving model); 0 = never on a schedule."""
+        if self.interval <= 0 or self._task is not None:
+            return
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(self.interval)
+                await self.refresh(current())
+
+        self._task = asyncio.create_task(loop(), name="vote-cache-refresh")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
