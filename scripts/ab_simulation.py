@@ -1,0 +1,153 @@
+"""A/B between model versions on the simulated community: is a worse model caught, and is an A/A quiet?
+
+Members (MovieTweetings users, `bot.simulate.members.Community`) are split into arms by a hash of
+(user id, experiment id), as `/experiment start` does; each arm's model shows its list for the
+title the member asked for, the member votes on a share of it (own rating, else the taste model,
+a share of members at random), and the always-valid mSPRT (`recommender.evaluation.sequential`)
+watches the vote stream:
+
+- A/B: the served model against a deliberately worse one (the seed model,
+  `python -m recommender train --arch seed`): after how many votes is the worse arm detected?
+- A/A: the served model against itself, 100 experiments with fresh member splits: in how many does
+  the test declare a winner anyway (must be at most 5%)?
+
+This is the cheap vote stream: the lists come straight from each arm's `Recommender.recommend`
+(cached per query title: without the vote channel a list depends only on the model and the title),
+not through the bot's store, so that hundreds of experiments run in minutes. `python -m
+bot.simulate` is the path through the service layer and store.
+
+    python scripts/ab_simulation.py --served MODEL_ROOT --worse SEED_MODEL_ROOT \
+        [--requests 10000] [--ab-runs 20] [--aa-runs 100] [--vote-rate 0.3] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.simulate.members import Community  # noqa: E402
+from recommender.evaluation.coliked import read_ratings  # noqa: E402
+from recommender.evaluation.sequential import msprt_stream  # noqa: E402
+from recommender.serving import QueryError, Recommender  # noqa: E402
+
+RATINGS = REPO / "recommender" / "data" / "taste" / "movietweetings_ratings.csv"
+K = 5  # the bot's default list length (DEFAULT_K)
+
+
+def arm_of(user_id: int, experiment: str) -> str:
+    """'a' or 'b' by a hash of (experiment, user): fixed for a member within one experiment."""
+    return "a" if hashlib.sha256(f"{experiment}:{user_id}".encode()).digest()[0] % 2 == 0 else "b"
+
+
+class Lists:
+    """A model's top-K titles per query title, computed once."""
+
+    def __init__(self, rec: Recommender) -> None:
+        self.rec = rec
+        self._cache: dict[str, list[str]] = {}
+
+    def __call__(self, title: str) -> list[str]:
+        shown = self._cache.get(title)
+        if shown is None:
+            try:
+                resolution = self.rec.resolve(title)
+                item = resolution.item or (resolution.candidates[0].item if resolution.candidates else None)
+                shown = [] if item is None else [r.item.title for r in self.rec.recommend(item.item_id, K).items]
+            except QueryError:
+                shown = []
+            self._cache[title] = shown
+        return shown
+
+
+def vote_stream(community: Community, lists: dict[str, Lists], requests: int, vote_rate: float,
+                experiment: str, seed: int) -> list[tuple[str, bool]]:
+    """(arm, thumbs up) in arrival order, one experiment."""
+    stream: list[tuple[str, bool]] = []
+    for request in community.requests(requests, seed):
+        arm = arm_of(request.user_id, experiment)
+        rng = np.random.default_rng([seed, 2, request.index])
+        for title in lists[arm](request.title):
+            if rng.random() >= vote_rate:
+                continue
+            opinion = community.opinion(request.user_id, title, rng)
+            if opinion is not None:
+                stream.append((arm, opinion.value > 0))
+    return stream
+
+
+def experiments(community: Community, lists: dict[str, Lists], runs: int, args: argparse.Namespace,
+                label: str) -> list[dict[str, Any]]:
+    out = []
+    for run in range(runs):
+        stream = vote_stream(community, lists, args.requests, args.vote_rate, f"{label}-{run}", args.seed + run)
+        trace = msprt_stream(stream)
+        out.append({"run": run, "votes": len(stream), "decided_after": trace.decided_after,
+                    "decision": trace.final.decision, "rate_a": trace.final.rate_a, "rate_b": trace.final.rate_b})
+        print(f"{label} {run + 1}/{runs}: {len(stream)} votes, decided after {trace.decided_after} "
+              f"({trace.final.decision})", file=sys.stderr, flush=True)
+    return out
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--served", type=Path, required=True, help="model root of the served model (arm a)")
+    p.add_argument("--worse", type=Path, required=True, help="model root of the worse model, e.g. the seed arch")
+    p.add_argument("--requests", type=int, default=10000, help="requests per experiment (both arms together)")
+    p.add_argument("--ab-runs", type=int, default=20)
+    p.add_argument("--aa-runs", type=int, default=100)
+    p.add_argument("--vote-rate", type=float, default=0.3)
+    p.add_argument("--ratings-only", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=None, help="also write the runs as JSON here")
+    args = p.parse_args()
+    started = time.perf_counter()
+    community = Community.build(read_ratings(RATINGS), ratings_only=args.ratings_only, seed=args.seed)
+    served, worse = Lists(Recommender.load(args.served)), Lists(Recommender.load(args.worse))
+    ab = experiments(community, {"a": served, "b": worse}, args.ab_runs, args, "A/B")
+    aa = experiments(community, {"a": served, "b": served}, args.aa_runs, args, "A/A")
+    detected = [r["decided_after"] for r in ab if r["decided_after"] is not None]
+    right = sum(1 for r in ab if r["decision"] == "a")
+    false_winners = sum(1 for r in aa if r["decision"] is not None)
+    low, high = wilson(false_winners, len(aa))
+    print(f"served {served.rec.version} vs worse {worse.rec.version}; {args.requests} requests per experiment, "
+          f"vote rate {args.vote_rate}{', ratings only' if args.ratings_only else ''}, seed {args.seed}")
+    print(f"A/B: thumbs-up rate served {statistics.mean(r['rate_a'] for r in ab):.3f} vs worse "
+          f"{statistics.mean(r['rate_b'] for r in ab):.3f} (mean of {len(ab)} runs, "
+          f"{statistics.mean(r['votes'] for r in ab):.0f} votes each)")
+    if detected:
+        q = np.percentile(detected, [50, 90])
+        print(f"A/B: worse arm detected in {len(detected)}/{len(ab)} runs ({right} for the served arm); "
+              f"votes until detection: median {q[0]:.0f}, 90th percentile {q[1]:.0f}, max {max(detected)}")
+    else:
+        print(f"A/B: the worse arm was not detected within {args.requests} requests in any of {len(ab)} runs")
+    print(f"A/A: a winner declared in {false_winners}/{len(aa)} runs ({false_winners / max(len(aa), 1):.1%}, "
+          f"95% Wilson interval {low:.1%}-{high:.1%}); alpha 0.05")
+    print(f"({time.perf_counter() - started:.0f} s)")
+    if args.out:
+        args.out.write_text(json.dumps({"ab": ab, "aa": aa}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
