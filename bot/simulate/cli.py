@@ -2,7 +2,7 @@
 
     python -m bot.simulate --ratings recommender/data/taste/movietweetings_ratings.csv --requests 20000 \
         --database sqlite+aiosqlite:///var/sim.db [--model-dir DIR] [--half A] [--users-fraction F] \
-        [--vote-rate 0.3] [--noise-share 0.05] [--ratings-only] [--seed 0]
+        [--vote-rate 0.3] [--noise-share 0.05] [--ratings-only] [--seed 0] [--refresh-every N]
 
 Progress goes to stderr, the votes cast to stdout. The database is the bot's own store (migrated on
 open), so `python -m recommender evaluate --feedback-database URL` can then measure what the votes did.
@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip", type=int, default=0,
                    help="start at this request of the seed's sequence (continue an earlier run on the same database)")
     p.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="requests in flight")
+    p.add_argument("--refresh-every", type=int, default=0, metavar="N",
+                   help="rebuild the bot's vote cache after every N requests (default: only when the run starts)")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -65,7 +67,8 @@ async def run(args: argparse.Namespace) -> SimulationReport:
         print(f"{community.members} members ({len(community.noisy)} vote at random), model "
               f"{service.recommender.version}", file=sys.stderr)
         return await simulate(service, community, requests, vote_rate=args.vote_rate, seed=args.seed,
-                              workers=args.workers, progress=not args.no_progress)
+                              workers=args.workers, refresh_every=args.refresh_every,
+                              progress=not args.no_progress)
     finally:
         await service.close()
         await store.close()

@@ -7,7 +7,10 @@ ranking. So nothing here touches a table: it is a member typing `/recommend <tit
 👍/👎 buttons under some of the items.
 
 Determinism: every request draws its votes from its own generator (seed, request index), so the
-votes do not depend on how the concurrent workers interleave; only the store's ids do.
+votes do not depend on how the concurrent workers interleave; only the store's ids do. The bot
+re-reads the votes it ranks with on a timer; the simulator does it on a request count instead
+(`refresh_every`: finish a batch, let its votes land, refresh the service's vote cache), so the
+lists, and therefore the votes, are the same for a seed however fast the machine is.
 """
 
 from __future__ import annotations
@@ -80,23 +83,33 @@ async def simulate(
     vote_rate: float = 0.3,
     seed: int = 0,
     workers: int = DEFAULT_WORKERS,
+    refresh_every: int = 0,
     progress: bool = True,
 ) -> SimulationReport:
-    """Run the requests through `service`, vote, and wait until every vote is written."""
+    """Run the requests through `service`, vote, and wait until every vote is written.
+
+    `refresh_every` > 0: after every that many requests, the votes so far are written and the
+    service's vote cache is rebuilt from the store (0: the lists use the votes the service loaded).
+    """
     if not 0 <= vote_rate <= 1:
         raise ValueError("vote_rate must be in [0, 1]")
     report = SimulationReport(requests=len(requests))
     futures: list[asyncio.Future[VoteOutcome]] = []
-    pending: Iterator[Request] = iter(requests)
+    batch = refresh_every if refresh_every > 0 else max(len(requests), 1)
     started = time.perf_counter()
     with tqdm(total=len(requests), unit="req", desc="simulating", disable=not progress, leave=False) as bar:
+        for first in range(0, len(requests), batch):
+            pending: Iterator[Request] = iter(requests[first:first + batch])
 
-        async def worker() -> None:
-            for request in pending:  # one shared iterator: each request is taken by exactly one worker
-                await _one_request(service, community, request, vote_rate, seed, report, futures)
-                bar.update()
+            async def worker(shared: Iterator[Request]) -> None:
+                for request in shared:  # one shared iterator: each request is taken by exactly one worker
+                    await _one_request(service, community, request, vote_rate, seed, report, futures)
+                    bar.update()
 
-        await asyncio.gather(*(worker() for _ in range(max(1, workers))))
+            await asyncio.gather(*(worker(pending) for _ in range(max(1, workers))))
+            if refresh_every > 0:
+                await asyncio.gather(*futures)  # this batch's votes are in the store
+                await service.votes.refresh(service.recommender)
     outcomes = await asyncio.gather(*futures)
     report.stored = sum(1 for o in outcomes if o.status is VoteStatus.STORED)
     report.rejected = sum(1 for o in outcomes if o.status is VoteStatus.REJECTED)

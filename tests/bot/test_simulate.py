@@ -145,3 +145,31 @@ def test_cli_prints_the_votes_cast(model_root: Path, tmp_path: Path, capsys: pyt
     assert code == 0
     assert "12 requests" in out and "votes cast" in out
     assert len(_rows(db, "SELECT id FROM recommendation_requests")) == 12
+
+
+async def test_vote_refreshes_on_a_request_count_keep_runs_deterministic(
+    settings, session_recommender, tmp_path: Path
+) -> None:
+    """With the bot's vote cache rebuilt every few requests the lists learn from the votes, and a
+    seed still gives the same votes (fresh store each run, any number of workers)."""
+    from feedback import FeedbackStore
+
+    community = Community.build(read_ratings(RATINGS_SLICE), seed=9)
+    requests = community.requests(30, seed=9)
+
+    async def run(name: str, workers: int) -> tuple[list[tuple], bool]:
+        url = f"sqlite+aiosqlite:///{tmp_path / name}"  # its own database and vote outbox journal
+        store = await FeedbackStore.open(url)
+        service = RecommendService(settings.model_copy(update={"database_url": url}), store, session_recommender)
+        try:
+            report = await simulate(service, community, requests, vote_rate=1.0, seed=9, workers=workers,
+                                    refresh_every=10, progress=False)
+            return ([(v.request_index, v.title, v.value) for v in report.votes],
+                    service.votes.channel_for(session_recommender) is not None)
+        finally:
+            await service.close()
+            await store.close()
+
+    first, refreshed = await run("one.db", workers=1)
+    assert refreshed  # the cache was rebuilt from the store's votes
+    assert (await run("two.db", workers=4))[0] == first
