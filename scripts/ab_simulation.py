@@ -4,7 +4,9 @@ Members (MovieTweetings users, `bot.simulate.members.Community`) are split into 
 (user id, experiment id), as `/experiment start` does; each arm's model shows its list for the
 title the member asked for, the member votes on a share of it (own rating, else the taste model,
 a share of members at random), and the always-valid mSPRT (`recommender.evaluation.sequential`)
-watches the vote stream:
+watches two streams of the same experiment: the thumbs-up rate of the votes cast, and the hit rate
+of the titles members looked at (a title they could not vote on, e.g. one the ratings file never
+mentions, counts as a miss):
 
 - A/B: the served model against a deliberately worse one (the seed model,
   `python -m recommender train --arch seed`): after how many votes is the worse arm detected?
@@ -39,7 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from bot.simulate.members import Community  # noqa: E402
 from recommender.evaluation.coliked import read_ratings  # noqa: E402
-from recommender.evaluation.sequential import msprt_stream  # noqa: E402
+from recommender.evaluation.sequential import SequentialTrace, msprt_stream  # noqa: E402
 from recommender.serving import QueryError, Recommender  # noqa: E402
 
 RATINGS = REPO / "recommender" / "data" / "taste" / "movietweetings_ratings.csv"
@@ -71,10 +73,11 @@ class Lists:
         return shown
 
 
-def vote_stream(community: Community, lists: dict[str, Lists], requests: int, vote_rate: float,
-                experiment: str, seed: int) -> list[tuple[str, bool]]:
-    """(arm, thumbs up) in arrival order, one experiment."""
-    stream: list[tuple[str, bool]] = []
+def looked_at(community: Community, lists: dict[str, Lists], requests: int, vote_rate: float,
+              experiment: str, seed: int) -> list[tuple[str, int]]:
+    """(arm, +1 / -1 / 0) in arrival order for every shown title a member looked at (the vote-rate
+    share), 0 where they had no opinion and cast no vote; one experiment."""
+    events: list[tuple[str, int]] = []
     for request in community.requests(requests, seed):
         arm = arm_of(request.user_id, experiment)
         rng = np.random.default_rng([seed, 2, request.index])
@@ -82,22 +85,51 @@ def vote_stream(community: Community, lists: dict[str, Lists], requests: int, vo
             if rng.random() >= vote_rate:
                 continue
             opinion = community.opinion(request.user_id, title, rng)
-            if opinion is not None:
-                stream.append((arm, opinion.value > 0))
-    return stream
+            events.append((arm, 0 if opinion is None else opinion.value))
+    return events
+
+
+def summary(trace: SequentialTrace, n: int) -> dict[str, Any]:
+    return {"n": n, "decided_after": trace.decided_after, "decision": trace.final.decision,
+            "rate_a": trace.final.rate_a, "rate_b": trace.final.rate_b}
 
 
 def experiments(community: Community, lists: dict[str, Lists], runs: int, args: argparse.Namespace,
                 label: str) -> list[dict[str, Any]]:
+    """Per run, two always-valid tests on the same simulated members: the thumbs-up rate of the votes
+    cast (what the bot's A/B report shows), and the hit rate of the titles looked at (a title nobody
+    could vote on counts as a miss: precision of the lists)."""
     out = []
     for run in range(runs):
-        stream = vote_stream(community, lists, args.requests, args.vote_rate, f"{label}-{run}", args.seed + run)
-        trace = msprt_stream(stream)
-        out.append({"run": run, "votes": len(stream), "decided_after": trace.decided_after,
-                    "decision": trace.final.decision, "rate_a": trace.final.rate_a, "rate_b": trace.final.rate_b})
-        print(f"{label} {run + 1}/{runs}: {len(stream)} votes, decided after {trace.decided_after} "
-              f"({trace.final.decision})", file=sys.stderr, flush=True)
+        events = looked_at(community, lists, args.requests, args.vote_rate, f"{label}-{run}", args.seed + run)
+        votes = [(arm, value > 0) for arm, value in events if value != 0]
+        hits = [(arm, value > 0) for arm, value in events]
+        result: dict[str, Any] = {"run": run, "votes": summary(msprt_stream(votes), len(votes)),
+                  "hits": summary(msprt_stream(hits), len(hits))}
+        out.append(result)
+        print(f"{label} {run + 1}/{runs}: {len(votes)} votes, decided after {result['votes']['decided_after']} "
+              f"({result['votes']['decision']}); {len(hits)} looked at, decided after "
+              f"{result['hits']['decided_after']} ({result['hits']['decision']})", file=sys.stderr, flush=True)
     return out
+
+
+def report(label: str, metric: str, ab: list[dict[str, Any]], aa: list[dict[str, Any]]) -> None:
+    runs = [r[metric] for r in ab]
+    detected = [r["decided_after"] for r in runs if r["decided_after"] is not None]
+    right = sum(1 for r in runs if r["decision"] == "a")
+    print(f"{label}: rate served {statistics.mean(r['rate_a'] for r in runs):.3f} vs worse "
+          f"{statistics.mean(r['rate_b'] for r in runs):.3f} (mean of {len(runs)} runs of "
+          f"{statistics.mean(r['n'] for r in runs):.0f} observations)")
+    if detected:
+        q = np.percentile(detected, [50, 90])
+        print(f"  A/B: a winner in {len(detected)}/{len(runs)} runs ({right} for the served arm); observations "
+              f"until then: median {q[0]:.0f}, 90th percentile {q[1]:.0f}, max {max(detected)}")
+    else:
+        print(f"  A/B: no winner within the horizon in any of {len(runs)} runs")
+    false_winners = sum(1 for r in aa if r[metric]["decision"] is not None)
+    low, high = wilson(false_winners, len(aa))
+    print(f"  A/A: a winner declared in {false_winners}/{len(aa)} runs ({false_winners / max(len(aa), 1):.1%}, "
+          f"95% Wilson interval {low:.1%}-{high:.1%}); alpha 0.05")
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -126,23 +158,10 @@ def main() -> int:
     served, worse = Lists(Recommender.load(args.served)), Lists(Recommender.load(args.worse))
     ab = experiments(community, {"a": served, "b": worse}, args.ab_runs, args, "A/B")
     aa = experiments(community, {"a": served, "b": served}, args.aa_runs, args, "A/A")
-    detected = [r["decided_after"] for r in ab if r["decided_after"] is not None]
-    right = sum(1 for r in ab if r["decision"] == "a")
-    false_winners = sum(1 for r in aa if r["decision"] is not None)
-    low, high = wilson(false_winners, len(aa))
     print(f"served {served.rec.version} vs worse {worse.rec.version}; {args.requests} requests per experiment, "
           f"vote rate {args.vote_rate}{', ratings only' if args.ratings_only else ''}, seed {args.seed}")
-    print(f"A/B: thumbs-up rate served {statistics.mean(r['rate_a'] for r in ab):.3f} vs worse "
-          f"{statistics.mean(r['rate_b'] for r in ab):.3f} (mean of {len(ab)} runs, "
-          f"{statistics.mean(r['votes'] for r in ab):.0f} votes each)")
-    if detected:
-        q = np.percentile(detected, [50, 90])
-        print(f"A/B: worse arm detected in {len(detected)}/{len(ab)} runs ({right} for the served arm); "
-              f"votes until detection: median {q[0]:.0f}, 90th percentile {q[1]:.0f}, max {max(detected)}")
-    else:
-        print(f"A/B: the worse arm was not detected within {args.requests} requests in any of {len(ab)} runs")
-    print(f"A/A: a winner declared in {false_winners}/{len(aa)} runs ({false_winners / max(len(aa), 1):.1%}, "
-          f"95% Wilson interval {low:.1%}-{high:.1%}); alpha 0.05")
+    report("thumbs-up rate of the votes cast", "votes", ab, aa)
+    report("hit rate of the titles looked at (no opinion = miss)", "hits", ab, aa)
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.out:
         args.out.write_text(json.dumps({"ab": ab, "aa": aa}, indent=2))

@@ -6,7 +6,8 @@ people the bot never heard from). A request is one of the members' likes drawn a
 member who liked more titles asks more often, and always for a title they liked.
 
 A member's opinion of a shown title, in order:
-  - a noisy member (a fixed share, chosen by hash) votes 👍/👎 at random on anything shown;
+  - a noisy member (a fixed share, chosen by hash) votes 👍/👎 at random on anything shown (with
+    `ratings_only`, on the titles they rated);
   - their own rating, if they rated the title: >= 8 up, <= 5 down, in between no vote;
   - with `ratings_only`, nothing more: titles they did not rate get no vote;
   - a title the ratings file never mentions gets no vote;
@@ -107,9 +108,9 @@ class Community:
 
     def opinion(self, user_id: int, title: str, rng: np.random.Generator) -> Opinion | None:
         """What the member thinks of a shown title, or None (no vote); see the module docstring."""
-        if user_id in self.noisy:
-            return Opinion(1 if rng.random() < 0.5 else -1, "noise")
         rating = self.own.get((user_id, title))
+        if user_id in self.noisy and (rating is not None or not self.ratings_only):
+            return Opinion(1 if rng.random() < 0.5 else -1, "noise")
         if rating is not None:
             value = thumb(rating)
             return None if value is None else Opinion(value, "rating")

@@ -70,6 +70,9 @@ def test_noisy_members_vote_at_random_on_anything() -> None:
     opinions = [community.opinion(1, "Never Rated By Anyone", rng) for _ in range(100)]
     assert all(o is not None and o.source == "noise" for o in opinions)
     assert 20 < sum(o.value > 0 for o in opinions if o is not None) < 80
+    sparse = Community.build(_ratings(_ROWS), noise_share=1.0, ratings_only=True)
+    assert all(sparse.opinion(1, "Delta", rng) is None for _ in range(50))  # not rated by user 1: no vote
+    assert {sparse.opinion(1, "Gamma", rng).source for _ in range(20)} == {"noise"}  # type: ignore[union-attr]
 
 
 def test_members_come_from_one_half_and_ask_for_titles_they_liked() -> None:
