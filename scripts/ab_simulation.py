@@ -78,10 +78,10 @@ class Lists:
 
 
 def looked_at(community: Community, lists: dict[str, Lists], requests: int, vote_rate: float,
-              experiment: str, seed: int) -> list[tuple[str, int]]:
-    """(arm, +1 / -1 / 0) in arrival order for every shown title a member looked at (the vote-rate
-    share), 0 where they had no opinion and cast no vote; one experiment."""
-    events: list[tuple[str, int]] = []
+              experiment: str, seed: int) -> list[tuple[str, int, int]]:
+    """(arm, +1 / -1 / 0, member) in arrival order for every shown title a member looked at (the
+    vote-rate share), 0 where they had no opinion and cast no vote; one experiment."""
+    events: list[tuple[str, int, int]] = []
     for request in community.requests(requests, seed):
         arm = arm_of(request.user_id, experiment)
         rng = np.random.default_rng([seed, 2, request.index])
@@ -89,8 +89,21 @@ def looked_at(community: Community, lists: dict[str, Lists], requests: int, vote
             if rng.random() >= vote_rate:
                 continue
             opinion = community.opinion(request.user_id, title, rng)
-            events.append((arm, 0 if opinion is None else opinion.value))
+            events.append((arm, 0 if opinion is None else opinion.value, request.user_id))
     return events
+
+
+def first_per_member(events: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Each member's first observation only. Why: a member votes many times, and their votes are
+    alike (a generous rater likes most lists), so a stream of all votes is not independent and the
+    mSPRT, which assumes it is, declares winners too often; members are independent."""
+    seen: set[int] = set()
+    kept = []
+    for event in events:
+        if event[2] not in seen:
+            seen.add(event[2])
+            kept.append(event)
+    return kept
 
 
 def summary(trace: SequentialTrace, n: int) -> dict[str, Any]:
@@ -100,19 +113,22 @@ def summary(trace: SequentialTrace, n: int) -> dict[str, Any]:
 
 def experiments(community: Community, lists: dict[str, Lists], runs: int, args: argparse.Namespace,
                 label: str) -> list[dict[str, Any]]:
-    """Per run, two always-valid tests on the same simulated members: the thumbs-up rate of the votes
-    cast (what the bot's A/B report shows), and the hit rate of the titles looked at (a title nobody
-    could vote on counts as a miss: precision of the lists)."""
+    """Per run, always-valid tests on the same simulated members: the thumbs-up rate of the votes
+    cast (what the bot's A/B report shows) and the hit rate of the titles looked at (a title nobody
+    could vote on counts as a miss: precision of the lists), each on every observation and on each
+    member's first one only."""
     out = []
     for run in range(runs):
         events = looked_at(community, lists, args.requests, args.vote_rate, f"{label}-{run}", args.seed + run)
-        votes = [(arm, value > 0) for arm, value in events if value != 0]
-        hits = [(arm, value > 0) for arm, value in events]
-        result: dict[str, Any] = {"run": run, "votes": summary(msprt_stream(votes), len(votes)),
-                  "hits": summary(msprt_stream(hits), len(hits))}
+        votes = [(arm, value, member) for arm, value, member in events if value != 0]
+        result: dict[str, Any] = {"run": run}
+        for metric, stream in (("votes", votes), ("hits", events)):
+            for suffix, kept in (("", stream), ("_first_per_member", first_per_member(stream))):
+                observations = [(arm, value > 0) for arm, value, _ in kept]
+                result[metric + suffix] = summary(msprt_stream(observations), len(observations))
         out.append(result)
         print(f"{label} {run + 1}/{runs}: {len(votes)} votes, decided after {result['votes']['decided_after']} "
-              f"({result['votes']['decision']}); {len(hits)} looked at, decided after "
+              f"({result['votes']['decision']}); {len(events)} looked at, decided after "
               f"{result['hits']['decided_after']} ({result['hits']['decision']})", file=sys.stderr, flush=True)
     return out
 
@@ -170,6 +186,8 @@ def main() -> int:
           f"vote rate {args.vote_rate}{', ratings only' if args.ratings_only else ''}, seed {args.seed}")
     report("thumbs-up rate of the votes cast", "votes", ab, aa)
     report("hit rate of the titles looked at (no opinion = miss)", "hits", ab, aa)
+    report("thumbs-up rate, each member's first vote only", "votes_first_per_member", ab, aa)
+    report("hit rate, each member's first title looked at only", "hits_first_per_member", ab, aa)
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.out:
         args.out.write_text(json.dumps({"ab": ab, "aa": aa}, indent=2))
