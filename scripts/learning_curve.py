@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -92,13 +93,27 @@ def _ci(stat: dict[str, Any] | None) -> str:
     return f"{stat['mean']:.4f} [{stat['ci_low']:.4f}, {stat['ci_high']:.4f}]"
 
 
+def votes_cast(simulator_lines: list[str]) -> int:
+    """The votes the simulator printed as cast in one run ("... N votes cast ...")."""
+    found = re.search(r"(\d+) votes cast", " ".join(simulator_lines))
+    return int(found.group(1)) if found else 0
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| mode | requests | votes stored | NDCG@10 served (95% CI) | content only | served - content (paired) |",
-             "| --- | ---: | ---: | --- | --- | --- |"]
+    """Markdown: per checkpoint the votes cast so far, the votes the channel counts (one per member and
+    pair), NDCG@10 of the feedback-aware ranking and of the content-only one, and their paired difference
+    overall and on the queries nobody voted on (all with bootstrap 95% intervals)."""
+    lines = ["| mode | requests | votes cast | votes counted | NDCG@10 with votes | content only | "
+             "with - without votes | same, unvoted queries |",
+             "| --- | ---: | ---: | ---: | --- | --- | --- | --- |"]
+    cast: dict[str, int] = {}
     for r in rows:
-        diff = _ci(r["served_minus_content"])  # the harness pairs every system against the served one
-        lines.append(f"| {r['mode']} | {r['requests']} | {r['stored_votes'] or 0} | {_ci(r['ndcg'])} | "
-                     f"{_ci(r['content_only_ndcg'])} | {diff} |")
+        cast[r["mode"]] = cast.get(r["mode"], 0) + votes_cast(r.get("simulator", []))
+        cold = r.get("unvoted_queries") or {}
+        cold_text = f"{_ci(cold.get('paired_difference'))} ({cold.get('queries')} q.)" if cold else "-"
+        lines.append(f"| {r['mode']} | {r['requests']} | {cast[r['mode']]} | {r['stored_votes'] or 0} | "
+                     f"{_ci(r['ndcg'])} | {_ci(r['content_only_ndcg'])} | {_ci(r['served_minus_content'])} | "
+                     f"{cold_text} |")
     return "\n".join(lines)
 
 
