@@ -1,0 +1,5 @@
+import sys
+
+from bot.simulate.cli import main
+
+sys.exit(main())
