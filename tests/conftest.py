@@ -64,7 +64,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 
 
-def shared_across_workers(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+def shared_across_workers(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
     """The directory `name`, built by `build(dir)` once per run, not once per xdist worker.
 
     The first worker to get here builds it under a file lock in the run's base temp directory (shared
@@ -116,6 +116,14 @@ def _session_model_stays_read_only(request: pytest.FixtureRequest) -> Iterator[N
     yield
     after = sorted(p.name for p in root.iterdir()), (root / "CURRENT").read_text()
     assert after == before, f"this test changed the read-only session model root {root}; use model_root_copy"
+
+
+@pytest.fixture(scope="session")
+def full_catalog_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full bundled catalog as an activated model (stand-in embeddings), written once per run; read-only."""
+    from tests.resolution_catalog import write_full_catalog_model
+
+    return shared_across_workers(tmp_path_factory, "full-catalog-model", write_full_catalog_model)
 
 
 @pytest.fixture
