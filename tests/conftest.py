@@ -1,8 +1,12 @@
 """Session fixtures shared by every test directory: one tiny real model, and the fixture catalog.
 
-Training is the expensive part of the suite, so exactly one model is trained per session and every
-test that only reads a model (recommender, bot, console) shares it. Tests that modify a model root
-copy it first (see `model_root_copy`).
+Training is the expensive part of the suite, so exactly one model is trained per run and every
+test that only reads a model (recommender, bot, console) shares it, across pytest-xdist workers too
+(see `shared_across_workers`). Tests that modify a model root copy it first (see `model_root_copy`).
+
+The suite runs on two pytest-xdist workers, one test file per worker at a time (`--dist loadfile`
+in pyproject.toml), so module fixtures are built once; `pytest_collection_modifyitems` hands out the
+longest files first so that neither worker is left with a long file at the end.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from collections.abc import Iterator
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from recommender.catalog import Catalog, load_catalog
 
@@ -36,22 +42,67 @@ def catalog_small() -> Catalog:
     return load_catalog(FIXTURE_CATALOG, FIXTURE_ENRICHMENT)
 
 
+# Test files in the order the xdist workers take them up: the longest first (seconds from a
+# `--durations` run on 2 busy cores). The 60 s write-lock test mostly waits, so it starts at once and
+# overlaps with the rest. Files not listed follow in their usual order.
+LONGEST_FILES_FIRST = (
+    "tests/bot/test_e2e_outbox.py",  # 61 s, idle while the lock is held
+    "tests/recommender/test_recommender_cli.py",  # ~180 s of real `python -m recommender` runs
+    "tests/recommender/test_recommender_training.py",  # ~125 s
+    "tests/recommender/test_recommender_artifacts.py",  # ~100 s
+    "tests/recommender/test_resolution_cli.py",  # ~50 s
+    "tests/evaluation/test_served_ranking.py",  # ~32 s
+    "tests/bot/test_bot_console.py",  # ~25 s
+    "tests/recommender/test_resolution.py",  # ~25 s
+    "tests/recommender/test_recommender_coldstart.py",  # ~21 s
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest files first (see LONGEST_FILES_FIRST); the order inside a file is kept."""
+    rank = {path: i for i, path in enumerate(LONGEST_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
+def shared_across_workers(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """The directory `name`, built by `build(dir)` once per run, not once per xdist worker.
+
+    The first worker to get here builds it under a file lock in the run's base temp directory (shared
+    by its workers); the others wait and reuse it. `build` must leave a complete directory or raise.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:  # one process: an ordinary session tmp dir
+        path = tmp_path_factory.mktemp(name)
+        build(path)
+        return path
+    run_dir = tmp_path_factory.getbasetemp().parent
+    path, done = run_dir / name, run_dir / f"{name}.built"
+    with FileLock(run_dir / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(path, ignore_errors=True)  # what a worker that failed here left behind
+            path.mkdir()
+            build(path)
+            done.touch()
+    return path
+
+
+def _train_session_model(root: Path) -> None:
+    from recommender.pipeline import train_and_save
+    from recommender.training import TrainConfig
+
+    outcome = train_and_save(
+        FIXTURE_CATALOG, root, TrainConfig(arch="default", epochs=SESSION_EPOCHS, seed=SESSION_SEED),
+        enrichment=FIXTURE_ENRICHMENT,
+    )
+    assert outcome.activated, outcome.reason
+
+
 @pytest.fixture(scope="session")
 def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model root holding one real default-arch model (2 epochs, seed 42), with CURRENT set.
 
     Treat it as read-only: tests that train into it or damage it use `model_root_copy`.
     """
-    from recommender.pipeline import train_and_save
-    from recommender.training import TrainConfig
-
-    root = tmp_path_factory.mktemp("model-root")
-    outcome = train_and_save(
-        FIXTURE_CATALOG, root, TrainConfig(arch="default", epochs=SESSION_EPOCHS, seed=SESSION_SEED),
-        enrichment=FIXTURE_ENRICHMENT,
-    )
-    assert outcome.activated, outcome.reason
-    return root
+    return shared_across_workers(tmp_path_factory, "model-root", _train_session_model)
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +116,14 @@ def _session_model_stays_read_only(request: pytest.FixtureRequest) -> Iterator[N
     yield
     after = sorted(p.name for p in root.iterdir()), (root / "CURRENT").read_text()
     assert after == before, f"this test changed the read-only session model root {root}; use model_root_copy"
+
+
+@pytest.fixture(scope="session")
+def full_catalog_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full bundled catalog as an activated model (stand-in embeddings), written once per run; read-only."""
+    from tests.resolution_catalog import write_full_catalog_model
+
+    return shared_across_workers(tmp_path_factory, "full-catalog-model", write_full_catalog_model)
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ The model fixtures (`model_root`, `model_root_copy`, `session_recommender`) come
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from bot.service import RecommendService
 from bot.settings import BotSettings
 from feedback import FeedbackStore
+from feedback.db import sqlite_path
 from recommender.serving import Recommender
 from tests.bot.bot_helpers import ADMIN_ID, CATALOG, ENRICHMENT
 from tests.fakediscord import FakeDiscord
@@ -46,9 +49,28 @@ def settings(tmp_path: Path, model_root: Path) -> BotSettings:
     return make_settings(tmp_path, model_root)
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file upgraded to head by the real Alembic migrations, once per session.
+
+    Each `store` starts from a copy: running every migration again per test costs ~0.3 s, and the
+    migrations themselves are tested in tests/feedback/test_feedback_migrations.py.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+
+    async def migrate() -> None:
+        await (await FeedbackStore.open(f"sqlite+aiosqlite:///{path}")).close()
+
+    asyncio.run(migrate())
+    return path
+
+
 @pytest.fixture
-async def store(settings: BotSettings) -> AsyncIterator[FeedbackStore]:
-    s = await FeedbackStore.open(settings.resolved_database_url)
+async def store(settings: BotSettings, migrated_database: Path) -> AsyncIterator[FeedbackStore]:
+    database = sqlite_path(settings.resolved_database_url)
+    assert database is not None
+    shutil.copyfile(migrated_database, database)
+    s = await FeedbackStore.open(settings.resolved_database_url)  # finds the schema at head
     try:
         yield s
     finally:

@@ -12,19 +12,13 @@ from tests.bot.conftest import make_settings
 from tests.bot.e2e import running_bot
 from tests.fakediscord import FakeDiscord
 from tests.recommender.test_resolution import ISSUE_EXAMPLES
-from tests.resolution_catalog import write_full_catalog_model
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def full_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_full_catalog_model(tmp_path_factory.mktemp("full-catalog-model"))
-
-
 @pytest.fixture
-def full_settings(tmp_path: Path, full_model: Path) -> BotSettings:
-    return make_settings(tmp_path, full_model)
+def full_settings(tmp_path: Path, full_catalog_model: Path) -> BotSettings:
+    return make_settings(tmp_path, full_catalog_model)
 
 
 async def test_issue_examples_through_recommend_and_autocomplete(fake: FakeDiscord, full_settings: BotSettings) -> None:

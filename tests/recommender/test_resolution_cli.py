@@ -11,16 +11,10 @@ from recommender import cli
 from recommender.serving import Recommender
 from tests.recommender.test_recommender_cli import run_cli
 from tests.recommender.test_resolution import ISSUE_EXAMPLES
-from tests.resolution_catalog import write_full_catalog_model
 
 
-@pytest.fixture(scope="module")
-def full_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_full_catalog_model(tmp_path_factory.mktemp("full-catalog-model"))
-
-
-def test_cli_prints_the_franchise_note(full_model: Path, tmp_path: Path) -> None:
-    proc = run_cli("recommend", "stranger things", "-k", "3", "--model-dir", full_model, cwd=tmp_path)
+def test_cli_prints_the_franchise_note(full_catalog_model: Path, tmp_path: Path) -> None:
+    proc = run_cli("recommend", "stranger things", "-k", "3", "--model-dir", full_catalog_model, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("Stranger Things 4 (")
@@ -29,20 +23,20 @@ def test_cli_prints_the_franchise_note(full_model: Path, tmp_path: Path) -> None
 
 
 @pytest.fixture(scope="module")
-def full_recommender(full_model: Path) -> Recommender:
-    return Recommender.load(full_model)
+def full_recommender(full_catalog_model: Path) -> Recommender:
+    return Recommender.load(full_catalog_model)
 
 
 @pytest.fixture
-def loaded_once(full_model: Path, full_recommender: Recommender, monkeypatch: pytest.MonkeyPatch) -> Path:
+def loaded_once(full_catalog_model: Path, full_recommender: Recommender, monkeypatch: pytest.MonkeyPatch) -> Path:
     """`Recommender.load` of that model, loaded for real once: each CLI call below would otherwise
     spend seconds rebuilding the same title index."""
     def load(path: str | Path) -> Recommender:
-        assert Path(path) == full_model
+        assert Path(path) == full_catalog_model
         return full_recommender
 
     monkeypatch.setattr(Recommender, "load", staticmethod(load))
-    return full_model
+    return full_catalog_model
 
 
 @pytest.mark.parametrize(("query", "title"), ISSUE_EXAMPLES)
