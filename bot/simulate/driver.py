@@ -6,8 +6,11 @@ receives them (`RecommendService.recommend` records the request and the list sho
 ranking. So nothing here touches a table: it is a member typing `/recommend <title>` and pressing
 👍/👎 buttons under some of the items.
 
-Determinism: every request draws its votes from its own generator (seed, request index), so the
-votes do not depend on how the concurrent workers interleave; only the store's ids do. The bot
+Determinism: every request draws its votes from its own generator (seed, request index), and a
+member's requests are served in order by one worker, each after the member's previous votes have
+landed (the bot gives a member who asks again fresh titles below the ones they upvoted, so a list
+depends on that member's history); so the votes do not depend on how the concurrent workers
+interleave, only the store's ids do. The bot
 re-reads the votes it ranks with on a timer; the simulator does it on a request count instead
 (`refresh_every`: finish a batch, let its votes land, refresh the service's vote cache), so the
 lists, and therefore the votes, are the same for a seed however fast the machine is.
@@ -18,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,14 +102,19 @@ async def simulate(
     started = time.perf_counter()
     with tqdm(total=len(requests), unit="req", desc="simulating", disable=not progress, leave=False) as bar:
         for first in range(0, len(requests), batch):
-            pending: Iterator[Request] = iter(requests[first:first + batch])
+            lanes: list[list[Request]] = [[] for _ in range(max(1, workers))]
+            for request in requests[first:first + batch]:  # one member, one lane, in request order
+                lanes[request.user_id % len(lanes)].append(request)
 
-            async def worker(shared: Iterator[Request]) -> None:
-                for request in shared:  # one shared iterator: each request is taken by exactly one worker
-                    await _one_request(service, community, request, vote_rate, seed, report, futures)
+            async def worker(lane: list[Request]) -> None:
+                for request in lane:
+                    mine: list[asyncio.Future[VoteOutcome]] = []
+                    await _one_request(service, community, request, vote_rate, seed, report, mine)
+                    futures.extend(mine)
+                    await asyncio.gather(*mine)  # the member's next list sees these votes
                     bar.update()
 
-            await asyncio.gather(*(worker(pending) for _ in range(max(1, workers))))
+            await asyncio.gather(*(worker(lane) for lane in lanes))
             if refresh_every > 0:
                 await asyncio.gather(*futures)  # this batch's votes are in the store
                 await service.votes.refresh(service.recommender)

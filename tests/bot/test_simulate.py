@@ -125,13 +125,23 @@ async def test_requests_and_votes_land_in_the_store_through_the_service(service:
             assert thumb(community.own[(v.user_id, v.title)]) == v.value
 
 
-async def test_same_seed_same_votes_other_seed_other_votes(service: RecommendService) -> None:
+async def test_same_seed_same_votes_other_seed_other_votes(settings, session_recommender, tmp_path: Path) -> None:
+    """Fresh store each run: a member who asks again gets fresh titles, so history changes lists."""
+    from feedback import FeedbackStore
+
     community = Community.build(read_ratings(RATINGS_SLICE), seed=7)
     requests = community.requests(25, seed=7)
 
     async def votes(seed: int, workers: int) -> list[tuple]:
-        report = await simulate(service, community, requests, vote_rate=0.5, seed=seed, workers=workers,
-                                progress=False)
+        url = f"sqlite+aiosqlite:///{tmp_path / f'{seed}-{workers}.db'}"
+        store = await FeedbackStore.open(url)
+        service = RecommendService(settings.model_copy(update={"database_url": url}), store, session_recommender)
+        try:
+            report = await simulate(service, community, requests, vote_rate=0.5, seed=seed, workers=workers,
+                                    progress=False)
+        finally:
+            await service.close()
+            await store.close()
         return [(v.request_index, v.title, v.rank, v.value, v.source) for v in report.votes]
 
     first = await votes(7, workers=1)
