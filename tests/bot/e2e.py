@@ -27,6 +27,9 @@ def restore_endpoints():
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
+STARTUP_DEADLINE = 60.0  # seconds
+
+
 def pointed_at(settings: BotSettings, fake: FakeDiscord, **overrides: Any) -> BotSettings:
     return settings.model_copy(
         update={"discord_api_base": fake.api_base, "discord_gateway_url": fake.gateway_url, **overrides}
@@ -40,9 +43,11 @@ async def running_bot(settings: BotSettings, fake: FakeDiscord, *, identified: i
         bot = create_bot(pointed_at(settings, fake))
         task = asyncio.create_task(bot.start(TOKEN))
         try:
-            await fake.wait_until_identified(15, count=identified)
-            await fake.wait_for(lambda: fake.registered_commands, timeout=15, what="command sync")
-            await asyncio.wait_for(bot.wait_until_ready(), 15)
+            # Start-up loads the model (a full-catalog one takes seconds, more with the other xdist
+            # worker busy on 2 cores): these deadlines only catch a bot that never comes up.
+            await fake.wait_until_identified(STARTUP_DEADLINE, count=identified)
+            await fake.wait_for(lambda: fake.registered_commands, timeout=STARTUP_DEADLINE, what="command sync")
+            await asyncio.wait_for(bot.wait_until_ready(), STARTUP_DEADLINE)
             yield bot
         finally:
             await bot.close()

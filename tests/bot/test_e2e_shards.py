@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from bot.app import ReelmateBot, ShardedReelmateBot, create_bot
 from bot.settings import BotSettings
-from tests.bot.e2e import TOKEN, pointed_at, restore_endpoints
+from tests.bot.e2e import STARTUP_DEADLINE, TOKEN, pointed_at, restore_endpoints
 from tests.fakediscord import FakeDiscord
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ async def running_sharded_bot(settings: BotSettings, fake: FakeDiscord) -> Async
         bot.before_identify_hook = no_identify_wait  # type: ignore[method-assign]
         task = asyncio.create_task(bot.start(TOKEN))
         try:
-            await fake.wait_until_identified(15, count=fake.shard_count)
+            await fake.wait_until_identified(STARTUP_DEADLINE, count=fake.shard_count)
             await fake.wait_for(lambda: fake.registered_commands, timeout=15, what="command sync")
             await asyncio.wait_for(bot.wait_until_ready(), 15)
             yield bot
