@@ -113,16 +113,20 @@ class Ranker:
         if vote_scores is not None:
             scores[rows] += vote_scores[rows]
         order_key = scores[rows] - (_TIER_GAP * self.safety_tier[rows] if self.is_safe_query(row, family_safe) else 0)
+        return self._first_per_franchise(rows[np.lexsort((rows, -order_key))], k, fold), scores
+
+    def _first_per_franchise(self, ordered: np.ndarray, k: int, fold: bool) -> list[int]:
+        """The first k rows of `ordered`, keeping only the best of each franchise when `fold`."""
         chosen: list[int] = []
         seen: set[int] = set()
-        for r in rows[np.lexsort((rows, -order_key))].tolist():
+        for r in ordered.tolist():
             if fold and self._franchise[r] in seen:
                 continue
             seen.add(self._franchise[r])
             chosen.append(r)
             if len(chosen) == k:
                 break
-        return chosen, scores
+        return chosen
 
     def rank_many(
         self,
@@ -170,14 +174,7 @@ class Ranker:
                 else candidates
             )
             part = part[np.lexsort((part, -order_key[part]))]
-            chosen, seen = [], set()
-            for r in part.tolist():
-                if fold and self._franchise[r] in seen:
-                    continue
-                seen.add(self._franchise[r])
-                chosen.append(r)
-                if len(chosen) == k:
-                    break
+            chosen = self._first_per_franchise(part, k, fold)
             if len(chosen) == k or pool >= len(candidates):
                 return chosen, scores
             pool = min(len(candidates), pool * 4)
