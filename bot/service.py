@@ -169,7 +169,7 @@ class RecommendService:
         self.swap(rec)
         await self._register_active(rec)
         await self.check_catalog()
-        await self.votes.refresh(rec)
+        await self.votes.refresh(*self._serving_models())
         return rec
 
     async def check_catalog(self) -> bool:
@@ -220,7 +220,12 @@ class RecommendService:
             await self.experiments.refresh(self.store, self.settings.resolved_model_dir)
         except Exception:
             log.exception("could not restore the running experiment; serving everyone from the current model")
-        self.votes.start(lambda: self._recommender)
+        await self.votes.refresh(*self._serving_models())  # the restored challenger too
+        self.votes.start(self._serving_models)
+
+    def _serving_models(self) -> tuple[Recommender | None, ...]:
+        """The models lists come from: the current one and, during an A/B experiment, the challenger."""
+        return self._recommender, self.experiments.challenger
 
     def _tidy_models(self) -> None:
         """Half-written versions a killed training left, and versions beyond KEEP_MODEL_VERSIONS."""
@@ -527,7 +532,7 @@ class RecommendService:
         self.swap(new)
         await self.store.register_model(new.version, done.metrics, active=True)
         await self.check_catalog()
-        await self.votes.refresh(new)
+        await self.votes.refresh(*self._serving_models())
         if first:
             return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}, the first one.", run)
         return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version} ({done.reason}).", run)
@@ -616,6 +621,7 @@ class RecommendService:
             )
         except ExperimentError as exc:
             raise UserError(str(exc)) from None
+        await self.votes.refresh(*self._serving_models())  # both arms rank with the same votes
         return (f"🧪 Experiment {started.id} started: {render.escape(started.version)} serves {started.share}% of "
                 "members (chosen by a hash of their id), the current model the rest. `/experiment status` "
                 "shows both arms.")

@@ -6,6 +6,8 @@ read in one query (`feedback.vote_stats`, async driver), the channel is built in
 and the result is swapped in as one reference; requests only read that reference. It is refreshed
 on a schedule (VOTE_REFRESH_SECONDS) and right after a model is loaded or hot-swapped; until the
 first refresh for a model finishes, that model serves without votes (the content ranking).
+During an A/B experiment both arms' models get a channel from the same read, so the arms differ
+by model only, not by whether votes count.
 """
 
 from __future__ import annotations
@@ -36,42 +38,48 @@ class VoteCache:
     def __init__(self, store: Any, interval: float) -> None:
         self._store = store
         self.interval = interval
-        self._cached: CachedVotes | None = None
+        self._cached: tuple[CachedVotes, ...] = ()  # one per serving model (current, A/B challenger)
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.refreshes = 0
 
     def channel_for(self, recommender: Recommender) -> VoteChannel | None:
         """The cached channel if it was built for this very model object, else None (no votes yet)."""
-        cached = self._cached
-        return cached.channel if cached is not None and cached.recommender is recommender else None
+        for cached in self._cached:
+            if cached.recommender is recommender:
+                return cached.channel
+        return None
 
-    async def refresh(self, recommender: Recommender | None) -> VoteChannel | None:
-        """Re-read the counts and rebuild the channel for `recommender`; a failure keeps the last one."""
-        if recommender is None:
+    async def refresh(self, *recommenders: Recommender | None) -> VoteChannel | None:
+        """Re-read the counts once and rebuild the channel for each serving model (the first one's is
+        returned); a failure keeps the last ones."""
+        models = [r for r in recommenders if r is not None]
+        if not models:
             return None
         async with self._lock:  # a scheduled refresh and a post-swap one never interleave
             try:
                 pairs = await self._store.pair_vote_counts()
-                channel = await asyncio.to_thread(recommender.vote_channel, pairs)
+                built = [CachedVotes(m, await asyncio.to_thread(m.vote_channel, pairs), time.monotonic())
+                         for m in models]
             except Exception:
                 log.exception("could not refresh the vote statistics; keeping the previous ones")
-                return self.channel_for(recommender)
-            self._cached = CachedVotes(recommender, channel, time.monotonic())
+                return self.channel_for(models[0])
+            self._cached = tuple(built)
             self.refreshes += 1
-            log.info("vote channel refreshed for model %s: %d votes on %d pairs", recommender.version,
-                     int(channel.votes), len(pairs))
-            return channel
+            for cached in built:
+                log.info("vote channel refreshed for model %s: %d votes on %d pairs", cached.recommender.version,
+                         int(cached.channel.votes), len(pairs))
+            return built[0].channel
 
     def start(self, current: Any) -> None:
-        """Refresh every `interval` seconds for `current()` (the serving model); 0 = never on a schedule."""
+        """Refresh every `interval` seconds for `current()` (the serving models); 0 = never on a schedule."""
         if self.interval <= 0 or self._task is not None:
             return
 
         async def loop() -> None:
             while True:
                 await asyncio.sleep(self.interval)
-                await self.refresh(current())
+                await self.refresh(*current())
 
         self._task = asyncio.create_task(loop(), name="vote-cache-refresh")
 

@@ -74,6 +74,10 @@ async def test_experiment_splits_members_records_arms_and_reports_both(ab_servic
     with pytest.raises(UserError, match="already the serving model"):
         await service.start_experiment(version=service.recommender.version, share=50, started_by=1)
     assert "started" in await service.start_experiment(version=CHALLENGER_VERSION, share=50, started_by=1)
+    challenger = service.experiments.challenger
+    assert challenger is not None  # both arms rank with the votes, so the arms differ by model only
+    assert service.votes.channel_for(challenger) is not None
+    assert service.votes.channel_for(service.recommender) is not None
     with pytest.raises(UserError, match="still running"):
         await service.start_experiment(version=CHALLENGER_VERSION, share=10, started_by=1)
     seen_arms = {}
