@@ -169,7 +169,7 @@ class RecommendService:
         self.swap(rec)
         await self._register_active(rec)
         await self.check_catalog()
-        await self.votes.refresh(*self._serving_models())
+        await self.votes.refresh(*self.serving_models())
         return rec
 
     async def check_catalog(self) -> bool:
@@ -220,10 +220,10 @@ class RecommendService:
             await self.experiments.refresh(self.store, self.settings.resolved_model_dir)
         except Exception:
             log.exception("could not restore the running experiment; serving everyone from the current model")
-        await self.votes.refresh(*self._serving_models())  # the restored challenger too
-        self.votes.start(self._serving_models)
+        await self.votes.refresh(*self.serving_models())  # the restored challenger too
+        self.votes.start(self.serving_models)
 
-    def _serving_models(self) -> tuple[Recommender | None, ...]:
+    def serving_models(self) -> tuple[Recommender | None, ...]:
         """The models lists come from: the current one and, during an A/B experiment, the challenger."""
         return self._recommender, self.experiments.challenger
 
@@ -532,7 +532,7 @@ class RecommendService:
         self.swap(new)
         await self.store.register_model(new.version, done.metrics, active=True)
         await self.check_catalog()
-        await self.votes.refresh(*self._serving_models())
+        await self.votes.refresh(*self.serving_models())
         if first:
             return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}, the first one.", run)
         return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version} ({done.reason}).", run)
@@ -621,7 +621,7 @@ class RecommendService:
             )
         except ExperimentError as exc:
             raise UserError(str(exc)) from None
-        await self.votes.refresh(*self._serving_models())  # both arms rank with the same votes
+        await self.votes.refresh(*self.serving_models())  # both arms rank with the same votes
         return (f"🧪 Experiment {started.id} started: {render.escape(started.version)} serves {started.share}% of "
                 "members (chosen by a hash of their id), the current model the rest. `/experiment status` "
                 "shows both arms.")

@@ -117,7 +117,7 @@ async def simulate(
             await asyncio.gather(*(worker(lane) for lane in lanes))
             if refresh_every > 0:
                 await asyncio.gather(*futures)  # this batch's votes are in the store
-                await service.votes.refresh(service.recommender)
+                await service.votes.refresh(*service.serving_models())
     outcomes = await asyncio.gather(*futures)
     report.stored = sum(1 for o in outcomes if o.status is VoteStatus.STORED)
     report.rejected = sum(1 for o in outcomes if o.status is VoteStatus.REJECTED)

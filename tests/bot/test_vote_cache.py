@@ -81,7 +81,7 @@ async def test_scheduled_refresh_runs_in_the_background_and_stops(
 ) -> None:
     service = RecommendService(settings.model_copy(update={"vote_refresh_seconds": 0.01}), store, session_recommender)
     try:
-        service.votes.start(service._serving_models)
+        service.votes.start(service.serving_models)
         for _ in range(500):
             if service.votes.refreshes >= 2:
                 break
