@@ -266,9 +266,8 @@ class Recommender:
         allowed = np.ones(len(self._items), dtype=bool) if matched is None else matched == filters
         allowed[[self._row_of_id[i] for i in exclude_ids if i in self._row_of_id]] = False
         safe = self.family_safe if family_safe is None else family_safe
-        vote_scores = None if votes is None else votes.scores(row, self.ranker.scores(row), allowed)
         chosen, scores = self._top_rows(row, k, allowed, fold=not include_franchise, by_popularity=by_popularity,
-                                        family_safe=safe, vote_scores=vote_scores)
+                                        family_safe=safe, votes=votes)
         query_item = self._items[row]
         recs = [
             Recommendation(self._items[r], rank, float(scores[r]), self._reason(row, r))
@@ -285,9 +284,9 @@ class Recommender:
         raise QueryError(f"Unknown {what} `{value[:40]}`; choose one of {', '.join(choices)}.")
 
     def _top_rows(self, row: int, k: int, allowed: np.ndarray, *, fold: bool, by_popularity: bool,
-                  family_safe: bool, vote_scores: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
+                  family_safe: bool, votes: VoteChannel | None = None) -> tuple[list[int], np.ndarray]:
         want = max(k, POPULARITY_POOL) if by_popularity else k
-        chosen, scores = self._rank(row, want, allowed, fold=fold, family_safe=family_safe, vote_scores=vote_scores)
+        chosen, scores = self._rank(row, want, allowed, fold=fold, family_safe=family_safe, votes=votes)
         if by_popularity:
             safe = self.ranker.is_safe_query(row, family_safe)
             tier = self.ranker.safety_tier if safe else np.zeros(len(self._items), dtype=np.int64)
@@ -295,7 +294,7 @@ class Recommender:
         return chosen[:k], scores
 
     def _rank(self, row: int, want: int, allowed: np.ndarray, *, fold: bool, family_safe: bool,
-              vote_scores: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
+              votes: VoteChannel | None = None) -> tuple[list[int], np.ndarray]:
         """The blended ranking over the ANN shortlist (grown while folding and safety leave too few),
         or over the whole catalog without an index; never fewer titles than the exact path would give."""
         if self.ann is not None:
@@ -303,11 +302,11 @@ class Recommender:
             while pool <= MAX_CANDIDATE_POOL:
                 shortlist = self.ann.search(self.embeddings[row], pool, allowed=allowed)
                 chosen, scores = self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe,
-                                                  candidates=shortlist, vote_scores=vote_scores)
+                                                  candidates=shortlist, votes=votes)
                 if len(chosen) == want or len(shortlist) < pool:
                     return chosen, scores
                 pool *= 4
-        return self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe, vote_scores=vote_scores)
+        return self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe, votes=votes)
 
     def _reason(self, query_row: int, row: int) -> str:
         """A short, truthful why: shared genres, franchise, language, type and era."""

@@ -80,10 +80,8 @@ class VotedRanking:
         allowed = self._allowed(task)
         lists = []
         for row in task.queries:
-            content = self.ranker.scores(int(row)).astype(np.float64)
-            votes = self.channel.scores(int(row), content, allowed)
             chosen, _ = self.ranker.rank(int(row), task.k, allowed=allowed, fold=task.exclude_franchise,
-                                         vote_scores=votes)
+                                         votes=self.channel)
             lists.append(ids[np.asarray(chosen, dtype=np.int64)])
         return lists
 

@@ -21,6 +21,7 @@ import pandas as pd
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channels import Channels
 from recommender.ranking.scorer import OneQueryScorer
+from recommender.ranking.votes import VoteChannel
 
 SAFE_QUERY_BANDS = frozenset({"kids", "family"})
 # Tier offsets: a lower tier always ranks below every item of a higher one (blend scores are far smaller).
@@ -75,29 +76,29 @@ class Ranker:
 
     def rank(
         self, row: int, k: int, *, allowed: np.ndarray | None = None, fold: bool = True, family_safe: bool = False,
-        vote_scores: np.ndarray | None = None,
+        votes: VoteChannel | None = None,
         candidates: np.ndarray | None = None,
     ) -> tuple[list[int], np.ndarray]:
         """Top-k item rows for the query row and the blended scores they were ranked by.
 
         `allowed` (bool over items) removes items (filters, candidate sets); the query and, with
         `fold`, its whole franchise are always removed and at most one item per franchise is kept.
-        `vote_scores` (the vote channel's bounded addition, `ranking.votes`) is added to the blend
-        before the safety rules, which therefore still hold. Ties break by ascending row, so the
-        same query always gives the same list. `candidates` (rows, e.g. an ANN shortlist) scores only
-        those rows, the same rules applied among them.
+        `votes` (the community's vote channel, `ranking.votes`) adds its bounded re-ordering to the
+        blended scores computed here, before the safety rules, which therefore still hold. Ties break
+        by ascending row, so the same query always gives the same list. `candidates` (rows, e.g. an
+        ANN shortlist) scores only those rows, the same rules applied among them.
         """
         if candidates is not None:
             return self._rank_candidates(row, np.asarray(candidates, dtype=np.int64), k, allowed, fold, family_safe,
-                                         vote_scores)
+                                         votes)
         scores = self.scores(row).astype(np.float64)
-        if vote_scores is not None:
-            scores = scores + vote_scores
+        if votes is not None:
+            scores += votes.scores(row, scores, allowed)
         return self._rank_scores(row, scores, k, allowed, fold, family_safe)
 
     def _rank_candidates(
         self, row: int, rows: np.ndarray, k: int, allowed: np.ndarray | None, fold: bool, family_safe: bool,
-        vote_scores: np.ndarray | None = None,
+        votes: VoteChannel | None = None,
     ) -> tuple[list[int], np.ndarray]:
         """`_rank_scores` restricted to `rows`: every step costs the shortlist's size, not the catalog's."""
         keep = rows != row
@@ -110,8 +111,10 @@ class Ranker:
         rows = rows[keep]
         scores = np.zeros(len(self), dtype=np.float64)  # calloc'd: untouched pages cost nothing
         scores[rows] = self.channels.blend(self._w, np.array([row]), rows)[0]
-        if vote_scores is not None:
-            scores[rows] += vote_scores[rows]
+        if votes is not None:  # its shortlist is drawn from these rows only, like everything here
+            kept = np.zeros(len(self), dtype=bool)
+            kept[rows] = True
+            scores[rows] += votes.scores(row, scores, kept)[rows]
         order_key = scores[rows] - (_TIER_GAP * self.safety_tier[rows] if self.is_safe_query(row, family_safe) else 0)
         return self._first_per_franchise(rows[np.lexsort((rows, -order_key))], k, fold), scores
 
