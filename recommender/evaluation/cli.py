@@ -299,37 +299,14 @@ def _run_benchmarks(args: argparse.Namespace) -> int:
     results = []
     for name in names:
         _progress(f"running benchmark {name} ...")
+        common = dict(epochs=args.epochs, seed=args.seed, resamples=args.resamples, trainer=trainer)
         if name == "genre":
-            result = b.genre_benchmark(
-                catalog,
-                k=args.k,
-                queries=args.queries,
-                epochs=args.epochs,
-                seed=args.seed,
-                resamples=args.resamples,
-                trainer=trainer,
-                withhold=withhold,
-                with_seed_model=not args.no_seed_model,
-            )
+            result = b.genre_benchmark(catalog, k=args.k, queries=args.queries, withhold=withhold,
+                                       with_seed_model=not args.no_seed_model, **common)
         elif name == "cold-start":
-            result = b.cold_start_benchmark(
-                catalog,
-                k=args.k,
-                queries=args.queries,
-                epochs=args.epochs,
-                seed=args.seed,
-                resamples=args.resamples,
-                trainer=trainer,
-            )
+            result = b.cold_start_benchmark(catalog, k=args.k, queries=args.queries, **common)
         else:
-            result = b.franchise_benchmark(
-                catalog,
-                queries=max(args.queries, 1),
-                epochs=args.epochs,
-                seed=args.seed,
-                resamples=args.resamples,
-                trainer=trainer,
-            )
+            result = b.franchise_benchmark(catalog, queries=max(args.queries, 1), **common)
         results.append(result)
         if not args.json:
             print(format_benchmark(result))
