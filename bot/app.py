@@ -71,6 +71,11 @@ class ReelmateBot(commands.Bot):
         await self.sync_commands()
 
     @property
+    def own_id(self) -> int | None:
+        """The bot's own user id once logged in: its own reactions are never votes or seen marks."""
+        return self.user.id if self.user else None
+
+    @property
     def service(self) -> RecommendService:
         """The command logic; it exists from `setup_hook` on, before any interaction can arrive."""
         if self._service is None:

@@ -34,18 +34,15 @@ class FeedbackCog(commands.Cog):
     def __init__(self, bot: ReelmateBot) -> None:
         self.bot = bot
 
-    def _bot_id(self) -> int | None:
-        return self.bot.user.id if self.bot.user else None
-
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        value = reaction_vote(self._bot_id(), payload)
+        value = reaction_vote(self.bot.own_id, payload)
         if value is not None:
             await self.bot.service.vote_message(message_id=payload.message_id, user_id=payload.user_id, value=value)
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        value = reaction_vote(self._bot_id(), payload)
+        value = reaction_vote(self.bot.own_id, payload)
         if value is not None:
             await self.bot.service.retract_message_vote(
                 message_id=payload.message_id, user_id=payload.user_id, value=value

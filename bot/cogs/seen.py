@@ -31,17 +31,14 @@ class SeenCog(commands.Cog):
     def __init__(self, bot: ReelmateBot) -> None:
         self.bot = bot
 
-    def _bot_id(self) -> int | None:
-        return self.bot.user.id if self.bot.user else None
-
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        if is_seen_reaction(self._bot_id(), payload):
+        if is_seen_reaction(self.bot.own_id, payload):
             await self.bot.service.seen_reaction(message_id=payload.message_id, user_id=payload.user_id, added=True)
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        if is_seen_reaction(self._bot_id(), payload):
+        if is_seen_reaction(self.bot.own_id, payload):
             await self.bot.service.seen_reaction(message_id=payload.message_id, user_id=payload.user_id, added=False)
 
     @app_commands.command(name="seen", description="Mark a title as already seen: your lists will skip it.")

@@ -141,12 +141,13 @@ class StubInteraction(SpecStub):
 
 
 class FakeBot:
-    """What the cogs use of ReelmateBot: settings, service, user."""
+    """What the cogs use of ReelmateBot: settings, service, user, own_id."""
 
     def __init__(self, settings: Any, service: Any, user_id: int = 1) -> None:
         self.settings = settings
         self.service = service
         self.user = SimpleNamespace(id=user_id)
+        self.own_id = user_id
 
 
 def reaction_payload(*, message_id: int, user_id: int, emoji: str, event: str = "REACTION_ADD",
