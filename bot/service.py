@@ -220,7 +220,8 @@ class RecommendService:
             await self.experiments.refresh(self.store, self.settings.resolved_model_dir)
         except Exception:
             log.exception("could not restore the running experiment; serving everyone from the current model")
-        await self.votes.refresh(*self.serving_models())  # the restored challenger too
+        if self.experiments.challenger is not None:  # load_current built the current model's channel
+            await self.votes.refresh(*self.serving_models())
         self.votes.start(self.serving_models)
 
     def serving_models(self) -> tuple[Recommender | None, ...]:
