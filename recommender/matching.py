@@ -24,11 +24,10 @@ of different works that are about equally watched.
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 import unicodedata
-from collections import defaultdict
-from dataclasses import dataclass, field
+from array import array
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -178,93 +177,58 @@ def split_number_phrase(form: str) -> tuple[str, list[tuple[str, int]]]:
     return form, wanted
 
 
-@dataclass
-class _Names:
-    """Name -> items, for one form family (exact folded names or loose names)."""
-
-    items: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-
-    def add(self, name: str, item: int) -> None:
-        if name and (not self.items[name] or self.items[name][-1] != item):
-            self.items[name].append(item)
-
-
 class TitleIndex:
-    """Every name form of every item, for exact, number, prefix, containment and fuzzy lookups."""
+    """Every name form of every item, for exact, number, prefix, containment and fuzzy lookups.
+
+    Stored as flat arrays over one sorted list of names (no Python object per item or per name
+    beyond the name itself): at a million titles per-name tuples, dicts and arrays cost gigabytes.
+    """
 
     def __init__(self, titles: list[str], hours: np.ndarray) -> None:
         self._hours = np.asarray(hours, dtype=np.float64)
         self._titles = titles
-        exact, loose, heads = _Names(), _Names(), set()
-        self._franchise: list[str] = []
-        self._numbers: list[dict[str, int]] = []
-        self._display: list[str] = []
-        for index, title in enumerate(titles):
-            english, original = t.split_alias(title)
-            franchise = match_form(t.franchise_key(_APOSTROPHES.sub("", title)))
-            self._franchise.append(franchise)
-            title_form = match_form(title)
-            english_form = match_form(english) if original else title_form
-            self._numbers.append(_item_numbers(match_form(t.base_year_free(english)) if "(" in english
-                                               else english_form))
-            self._display.append(title_form)
-            head = match_form(english.split(": ", 1)[0]) if ": " in english else english_form
-            forms = {title_form, english_form, franchise}
-            if original:
-                forms |= {match_form(original), match_form(t.alias_key(title))}
-            if _APOSTROPHES.search(title):
-                forms |= {match_form(title, join_apostrophes=False), match_form(english, join_apostrophes=False)}
-            for form in forms:
-                exact.add(form, index)
-                loose.add(loose_form(form), index)
-                loose.add(form, index)  # `the crown` is a closer target for `the crwon` than `crown`
-            if head:
-                heads.add(loose_form(head))
-                loose.add(loose_form(head), -1 - index)  # a head is a name to search, not an exact name
-        # Tuples, not arrays: ~50k tiny arrays cost more to build than the few looked up per query.
-        self._exact = {name: tuple(sorted(set(items))) for name, items in exact.items.items()}
-        loose_exact: dict[str, tuple[int, ...]] = {}
-        by_name: dict[str, set[int]] = defaultdict(set)
-        for name, items in loose.items.items():
-            whole = sorted({i for i in items if i >= 0})
-            if whole:
-                loose_exact[name] = tuple(whole)
-            # `squid game` names Squid Game, not (also) the head of `Squid Game: The Challenge`.
-            by_name[name].update(whole or [-1 - i for i in items])
-        self._loose_exact = loose_exact
-        self._heads = heads
-        # One sorted list of search names (loose forms and heads) with their items, for prefix,
-        # word containment and the fuzzy pass.
-        self.names = sorted(by_name)
-        self._name_items = [tuple(sorted(by_name[n])) for n in self.names]
-        words: dict[str, list[int]] = defaultdict(list)
-        for position, name in enumerate(self.names):
-            for word in set(name.split()):
-                words[word].append(position)
-        self._words = {w: np.array(p, dtype=np.int64) for w, p in words.items()}
-        self._vocabulary = sorted(self._words)
-        grams: dict[str, list[int]] = defaultdict(list)
-        sizes = []
-        for position, name in enumerate(self.names):
-            name_grams = _bigrams(name)
-            sizes.append(len(name_grams))
-            for gram in name_grams:
-                grams[gram].append(position)
-        self._bigram_postings = {g: np.array(p, dtype=np.int32) for g, p in grams.items()}
-        self._bigram_sizes = np.array(sizes, dtype=np.float64)
-        self._franchise_ids = _factorize(self._franchise)
-        members: dict[int, list[int]] = defaultdict(list)
-        for item, franchise_id in enumerate(self._franchise_ids.tolist()):
-            members[franchise_id].append(item)
-        self._franchise_members = {f: np.array(m, dtype=np.int64) for f, m in members.items()}
-        # Autocomplete: every folded display form too, so `stranger th` and `더 글` complete.
-        prefix_names: dict[str, set[int]] = defaultdict(set)
-        for name, exact_items in self._exact.items():
-            prefix_names[name].update(exact_items)
-        for name, name_items in zip(self.names, self._name_items, strict=True):
-            prefix_names[name].update(name_items)
-        self._prefix_names = sorted(prefix_names)
-        self._prefix_items = [tuple(prefix_names[n]) for n in self._prefix_names]
+        table = _name_table(titles)
+        # One sorted list of search names (every name form, loose forms and heads) for exact lookup
+        # (bisect), prefix, word containment and the fuzzy pass; the CSR rows below are per name.
+        self.names = table.names
+        self._name_items = table.search_items  # what a name finds: its whole-name items, else its heads'
+        self._exact = table.exact_items  # items whose own (folded) name form this is
+        self._has_whole = table.has_whole  # a loose name of whole items (not only a head)
+        self._is_head = table.is_head
+        self._franchise_ids = table.franchise_ids
+        self._franchise_members = _Csr.from_pairs(table.franchise_ids, np.arange(len(titles)),
+                                                  int(table.franchise_ids.max(initial=-1)) + 1)
+        self._vocabulary, self._words = _word_postings(self.names)
+        self._gram_keys, self._bigram_postings, self._bigram_sizes = _bigram_postings(self.names)
+
+    # -- name lookups ----------------------------------------------------------------------------
+
+    def _position(self, name: str) -> int | None:
+        """The name's position in `names`, or None."""
+        at = bisect.bisect_left(self.names, name)
+        return at if at < len(self.names) and self.names[at] == name else None
+
+    def _word(self, word: str) -> np.ndarray:
+        """Name positions containing `word` (ascending)."""
+        at = bisect.bisect_left(self._vocabulary, word)
+        if at < len(self._vocabulary) and self._vocabulary[at] == word:
+            return self._words.row(at)
+        return np.empty(0, dtype=np.int32)
+
+    def _is_name_head(self, name: str) -> bool:
+        at = self._position(name)
+        return at is not None and bool(self._is_head[at])
+
+    def _display(self, item: int) -> str:
+        return match_form(self._titles[item])
+
+    def _numbers(self, item: int) -> dict[str, int]:
+        """The season/part/volume/sequel numbers an item's English title carries (computed on demand)."""
+        title = self._titles[item]
+        english, original = t.split_alias(title)
+        if "(" in english:
+            return _item_numbers(match_form(t.base_year_free(english)))
+        return _item_numbers(match_form(english) if original else match_form(title))
 
     # -- resolution ------------------------------------------------------------------------------
 
@@ -284,10 +248,13 @@ class TitleIndex:
         return self._scored_answer(form, query, preference)
 
     def _exact_group(self, form: str) -> np.ndarray | None:
-        group = self._exact.get(form)
-        if group is None:
-            group = self._loose_exact.get(loose_form(form))
-        return None if group is None else np.array(group, dtype=np.int64)
+        at = self._position(form)
+        if at is not None and self._exact.indptr[at + 1] > self._exact.indptr[at]:
+            return self._exact.row(at).astype(np.int64)
+        at = self._position(loose_form(form))
+        if at is not None and self._has_whole[at]:
+            return self._name_items.row(at).astype(np.int64)
+        return None
 
     def _best(self, items: np.ndarray, preference: np.ndarray | None) -> int:
         prefer = preference[items] if preference is not None else np.zeros(len(items))
@@ -297,7 +264,7 @@ class TitleIndex:
     def _group_answer(self, items: np.ndarray, query: str, preference: np.ndarray | None) -> Outcome:
         best = self._best(items, preference)
         ordered = sorted(items.tolist(), key=lambda i: (i != best, -self._hours[i], i))
-        hits = [NameHit(i, 100.0, self._display[i]) for i in ordered[:8]]
+        hits = [NameHit(i, 100.0, self._display(i)) for i in ordered[:8]]
         note = None
         if len(items) > 1:
             note = f"{_shown(query)} — using {self._titles[best]} (most watched); pick another in the list"
@@ -309,12 +276,11 @@ class TitleIndex:
         base_outcome = self.resolve(base, preference)
         if base_outcome.answer is None or base_outcome.confidence < CONFIDENT_SCORE or base_outcome.ambiguity_reason:
             return None
-        members = self._franchise_members[int(self._franchise_ids[base_outcome.answer])]
-        explicit_one = any(1 in self._numbers[i].values() for i in members)
-        matching = [
-            i for i in members.tolist()
-            if all(self._has_number(i, kind, n, explicit_one) for kind, n in wanted)
-        ]
+        members = self._franchise_members.row(int(self._franchise_ids[base_outcome.answer])).tolist()
+        numbers = {i: self._numbers(i) for i in members}
+        explicit_one = any(1 in found.values() for found in numbers.values())
+        matching = [i for i in members
+                    if all(self._has_number(numbers[i], kind, n, explicit_one) for kind, n in wanted)]
         phrase = " ".join(f"{_KIND_NAMES.get(kind, kind)} {n}".strip() for kind, n in reversed(wanted))
         if not matching:
             # `hotel transylvania 3` is the start of another title; `dune part two` is not in the catalog.
@@ -328,11 +294,11 @@ class TitleIndex:
             return Outcome(base_outcome.hits, base_outcome.answer, min(base_outcome.confidence, _NOT_FOUND), note=note)
         best = self._best(np.array(matching, dtype=np.int64), preference)
         others = [h for h in base_outcome.hits if h.item_index != best]
-        hits = [NameHit(best, base_outcome.confidence, self._display[best]), *others][:8]
+        hits = [NameHit(best, base_outcome.confidence, self._display(best)), *others][:8]
         return Outcome(hits, best, base_outcome.confidence)
 
-    def _has_number(self, item: int, kind: str, n: int, explicit_one: bool) -> bool:
-        numbers = self._numbers[item]
+    @staticmethod
+    def _has_number(numbers: dict[str, int], kind: str, n: int, explicit_one: bool) -> bool:
         keys = _KIND_KEYS[kind]
         if any(numbers.get(key) == n for key in keys):
             return True
@@ -351,8 +317,7 @@ class TitleIndex:
         for position in range(start, min(stop, start + _SHORTLIST_CAP)):
             coverage = len(loose) / len(self.names[position])
             scores[position] = 90.0 + 10.0 * coverage
-        empty = np.empty(0, dtype=np.int64)
-        by_rarity = sorted(((w, self._words.get(w, empty)) for w in set(words)), key=lambda pair: len(pair[1]))
+        by_rarity = sorted(((w, self._word(w)) for w in set(words)), key=lambda pair: len(pair[1]))
         common = by_rarity[0][1]
         if len(common) == 0:
             return scores
@@ -375,7 +340,10 @@ class TitleIndex:
         of names (` t`, `e `) say little and cost most, so they are skipped when rarer ones exist.
         """
         grams = _bigrams(text)
-        postings = [self._bigram_postings[g] for g in grams if g in self._bigram_postings]
+        codes = np.array(sorted(_gram_code(g) for g in grams), dtype=np.int64)
+        at = np.searchsorted(self._gram_keys, codes)
+        known = at[(at < len(self._gram_keys)) & (self._gram_keys[np.minimum(at, len(self._gram_keys) - 1)] == codes)]
+        postings = [self._bigram_postings.row(g) for g in known.tolist()]
         rare = [p for p in postings if len(p) <= _COMMON_BIGRAM]
         postings = rare if len(rare) >= 2 else postings
         if sum(map(len, postings)) > _BIGRAM_BUDGET:
@@ -434,7 +402,7 @@ class TitleIndex:
         per_item: dict[int, tuple[float, str, bool]] = {}
         for position, score in scores.items():
             partial = shortlist.get(position) == score  # the score came from prefix/containment
-            for item in self._name_items[position]:
+            for item in self._name_items.row(position).tolist():
                 if item not in per_item or score > per_item[item][0]:
                     per_item[item] = (score, self.names[position], partial)
         items = np.fromiter(per_item, dtype=np.int64, count=len(per_item))
@@ -460,7 +428,7 @@ class TitleIndex:
         """Why no candidate is clearly ahead, or None when one is."""
         if best_score < CONFIDENT_SCORE:
             return None  # a weak match is "did you mean" already; there is no tie to explain
-        if len(loose.split()) < 2 and partial and loose not in self._heads:
+        if len(loose.split()) < 2 and partial and not self._is_name_head(loose):
             # One word that only starts or appears inside titles (`stranger`, `love`) names none of them.
             return f"`{loose}` is only part of {len(window)} titles; type more of the one you mean"
         rivals = [i for i in window.tolist() if self._franchise_ids[i] != self._franchise_ids[best]]
@@ -492,7 +460,7 @@ class TitleIndex:
         if len(rows) < _FUZZY_FILL and loose:
             seen = set(rows)
             extra = sorted(
-                ((score, i) for p, score in self._fuzzy([loose]).items() for i in self._name_items[p]),
+                ((score, i) for p, score in self._fuzzy([loose]).items() for i in self._name_items.row(p).tolist()),
                 key=lambda pair: (-pair[0], -self._hours[pair[1]]),
             )
             for _, item in extra:
@@ -505,22 +473,20 @@ class TitleIndex:
         *whole, last = loose.split()
         start = bisect.bisect_left(self._vocabulary, last)
         stop = bisect.bisect_left(self._vocabulary, last + "\U0010ffff")
-        postings = [self._words[w] for w in self._vocabulary[start:stop]]
-        if not postings or len(last) < 3 or sum(map(len, postings)) > 4 * _SHORTLIST_CAP:
+        postings = self._words.span(start, stop)
+        if not len(postings) or len(last) < 3 or len(postings) > 4 * _SHORTLIST_CAP:
             return np.empty(0, dtype=np.int64)  # nothing, or too little typed to narrow it down
-        positions = np.unique(np.concatenate(postings))
+        positions = np.unique(postings)
         for word in whole:
-            positions = np.intersect1d(positions, self._words.get(word, np.empty(0, dtype=np.int64)))
-        found = set(itertools.chain.from_iterable(self._name_items[p] for p in positions[:_SHORTLIST_CAP].tolist()))
-        return np.fromiter(found, dtype=np.int64, count=len(found))
+            positions = np.intersect1d(positions, self._word(word))
+        return np.unique(self._name_items.gather(positions[:_SHORTLIST_CAP].tolist())).astype(np.int64)
 
     def _prefix_matches(self, form: str) -> np.ndarray:
-        start = bisect.bisect_left(self._prefix_names, form)
-        stop = bisect.bisect_left(self._prefix_names, form + "\U0010ffff")
+        start = bisect.bisect_left(self.names, form)
+        stop = bisect.bisect_left(self.names, form + "\U0010ffff")
         if stop <= start:
             return np.empty(0, dtype=np.int64)
-        found = set(itertools.chain.from_iterable(self._prefix_items[start:stop]))
-        return np.fromiter(found, dtype=np.int64, count=len(found))
+        return np.unique(self._name_items.span(start, stop)).astype(np.int64)
 
     def _franchises_first(self, matched: np.ndarray, limit: int) -> list[int]:
         if not len(matched):
@@ -538,14 +504,184 @@ class TitleIndex:
         return (leaders + rest)[:limit]
 
 
+
+@dataclass(frozen=True)
+class _Csr:
+    """Rows of small non-negative integers in two flat arrays (compressed sparse rows): a million
+    rows cost two arrays, not a million tuples."""
+
+    indptr: np.ndarray  # int64, one more than there are rows
+    values: np.ndarray  # int32, ascending within each row
+
+    @classmethod
+    def from_pairs(cls, rows: np.ndarray, values: np.ndarray, n_rows: int) -> _Csr:
+        """The distinct (row, value) pairs given, grouped by row."""
+        key = np.unique((np.asarray(rows, dtype=np.int64) << 32) | np.asarray(values, dtype=np.int64))
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key >> 32, minlength=n_rows), out=indptr[1:])
+        return cls(indptr, (key & 0xFFFFFFFF).astype(np.int32))
+
+    def row(self, row: int) -> np.ndarray:
+        return self.values[self.indptr[row]:self.indptr[row + 1]]
+
+    def span(self, start: int, stop: int) -> np.ndarray:
+        """The values of rows start..stop-1, concatenated (a view)."""
+        return self.values[self.indptr[start]:self.indptr[stop]]
+
+    def gather(self, rows: list[int]) -> np.ndarray:
+        return np.concatenate([self.row(r) for r in rows]) if rows else np.empty(0, dtype=np.int32)
+
+
+@dataclass(frozen=True)
+class _NameTable:
+    names: list[str]
+    search_items: _Csr
+    exact_items: _Csr
+    has_whole: np.ndarray
+    is_head: np.ndarray
+    franchise_ids: np.ndarray
+
+
+_EXACT, _LOOSE, _HEAD = 0, 1, 2
+
+
+def _name_table(titles: list[str]) -> _NameTable:
+    """Every item's name forms as (name id, item, kind) triples in flat arrays, then grouped by name.
+
+    Kinds: an exact name form (title, English, original, franchise; also a whole loose name), its
+    loose form, and the head before a subtitle (a name to search, not an exact name).
+    """
+    ids: dict[str, int] = {}
+    name_ids, name_items, kinds = array("q"), array("q"), array("b")
+    franchises: dict[str, int] = {}
+    franchise_ids = array("q")
+
+    def add(name: str, item: int, kind: int) -> None:
+        name_ids.append(ids.setdefault(name, len(ids)))
+        name_items.append(item)
+        kinds.append(kind)
+
+    for index, title in enumerate(titles):
+        english, original = t.split_alias(title)
+        franchise = match_form(t.franchise_key(_APOSTROPHES.sub("", title)))
+        franchise_ids.append(franchises.setdefault(franchise, len(franchises)))
+        title_form = match_form(title)
+        english_form = match_form(english) if original else title_form
+        head = match_form(english.split(": ", 1)[0]) if ": " in english else english_form
+        forms = {title_form, english_form, franchise}
+        if original:
+            forms |= {match_form(original), match_form(t.alias_key(title))}
+        if _APOSTROPHES.search(title):
+            forms |= {match_form(title, join_apostrophes=False), match_form(english, join_apostrophes=False)}
+        for form in forms:
+            if form:
+                add(form, index, _EXACT)
+                loose = loose_form(form)
+                if loose != form:
+                    add(loose, index, _LOOSE)
+        if head:
+            add(loose_form(head), index, _HEAD)
+    unsorted = np.array(list(ids), dtype=object)
+    ids.clear()
+    order = np.argsort(unsorted)  # Python string order: what `bisect` on the list expects
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    names = unsorted[order].tolist()
+    del unsorted
+    where = position[np.frombuffer(name_ids, dtype=np.int64)] if name_ids else np.empty(0, dtype=np.int64)
+    items = np.frombuffer(name_items, dtype=np.int64) if name_items else np.empty(0, dtype=np.int64)
+    kind = np.frombuffer(kinds, dtype=np.int8) if kinds else np.empty(0, dtype=np.int8)
+    whole = kind != _HEAD
+    has_whole = np.zeros(len(names), dtype=bool)
+    has_whole[where[whole]] = True
+    is_head = np.zeros(len(names), dtype=bool)
+    is_head[where[~whole]] = True
+    # `squid game` names Squid Game, not (also) the head of `Squid Game: The Challenge`.
+    search = whole | ~has_whole[where]
+    exact = kind == _EXACT
+    return _NameTable(
+        names=names,
+        search_items=_Csr.from_pairs(where[search], items[search], len(names)),
+        exact_items=_Csr.from_pairs(where[exact], items[exact], len(names)),
+        has_whole=has_whole,
+        is_head=is_head,
+        franchise_ids=np.frombuffer(franchise_ids, dtype=np.int64).astype(np.int32),
+    )
+
+
+def _word_postings(names: list[str]) -> tuple[list[str], _Csr]:
+    """The sorted word vocabulary of `names` and, per word, the positions of the names containing it."""
+    ids: dict[str, int] = {}
+    word_ids, positions = array("q"), array("q")
+    for position, name in enumerate(names):
+        for word in set(name.split()):
+            word_ids.append(ids.setdefault(word, len(ids)))
+            positions.append(position)
+    unsorted = np.array(list(ids), dtype=object)
+    order = np.argsort(unsorted)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    words = np.frombuffer(word_ids, dtype=np.int64) if word_ids else np.empty(0, dtype=np.int64)
+    where = np.frombuffer(positions, dtype=np.int64) if positions else np.empty(0, dtype=np.int64)
+    return unsorted[order].tolist(), _Csr.from_pairs(rank[words], where, len(order))
+
+
+# A bigram as one integer: first code point * _GRAM_BASE + second (both below 0x110000).
+_GRAM_BASE = 0x110000
+_GRAM_BITS = 42  # codes are below 2**41; the name offset in a chunk goes above them
+_GRAM_CHUNK = 100_000  # names per vectorised step (bounds the temporaries at a million names)
+
+
+def _gram_code(gram: str) -> int:
+    return ord(gram[0]) * _GRAM_BASE + ord(gram[1])
+
+
+def _name_grams(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(name offset, bigram code) once per distinct bigram of each space-padded name, by name then code."""
+    points = np.frombuffer(("\0" + "\0".join(names) + "\0").encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    boundary = points == 0  # names are normalised text: no NUL inside, so NUL separates them
+    owner = np.cumsum(boundary)[:-1] - 1
+    points[boundary] = ord(" ")  # the padding `_bigrams` adds on both sides
+    key = np.unique((owner << _GRAM_BITS) | (points[:-1] * _GRAM_BASE + points[1:]))
+    return key >> _GRAM_BITS, key & ((1 << _GRAM_BITS) - 1)
+
+
+def _bigram_postings(names: list[str]) -> tuple[np.ndarray, _Csr, np.ndarray]:
+    """Sorted bigram codes, per bigram the positions of the names holding it, and each name's bigram count.
+
+    Two vectorised passes over chunks of names (count, then fill), so the temporaries stay a chunk's
+    size; the postings are written straight into one int32 array.
+    """
+    chunks = range(0, len(names), _GRAM_CHUNK)
+    counted: list[tuple[np.ndarray, np.ndarray]] = []
+    sizes = np.zeros(len(names), dtype=np.int32)
+    for start in chunks:
+        owner, codes = _name_grams(names[start:start + _GRAM_CHUNK])
+        sizes[start:start + _GRAM_CHUNK] = np.bincount(owner, minlength=min(_GRAM_CHUNK, len(names) - start))
+        counted.append(np.unique(codes, return_counts=True))
+    if not counted:
+        return np.empty(0, dtype=np.int64), _Csr(np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.int32)), sizes
+    keys, inverse = np.unique(np.concatenate([c for c, _ in counted]), return_inverse=True)
+    counts = np.bincount(inverse, weights=np.concatenate([n for _, n in counted]), minlength=len(keys))
+    del counted, inverse
+    indptr = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(counts.astype(np.int64), out=indptr[1:])
+    values = np.empty(int(indptr[-1]), dtype=np.int32)
+    cursor = indptr[:-1].copy()
+    for start in chunks:
+        owner, codes = _name_grams(names[start:start + _GRAM_CHUNK])
+        gram = np.searchsorted(keys, codes)
+        order = np.argsort(gram, kind="stable")  # names stay ascending within a bigram
+        gram = gram[order]
+        rank = np.arange(len(gram)) - np.searchsorted(gram, gram, side="left")
+        values[cursor[gram] + rank] = owner[order] + start
+        cursor += np.bincount(gram, minlength=len(keys))
+    return keys, _Csr(indptr, values), sizes
+
+
 def _bigrams(text: str) -> set[str]:
     padded = f" {text} "
     return {padded[i:i + 2] for i in range(len(padded) - 1)}
-
-
-def _factorize(keys: list[str]) -> np.ndarray:
-    codes: dict[str, int] = {}
-    return np.array([codes.setdefault(k, len(codes)) for k in keys], dtype=np.int64)
 
 
 def _shown(query: str) -> str:
