@@ -27,8 +27,10 @@ import bisect
 import re
 import unicodedata
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import overload
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -190,7 +192,9 @@ class TitleIndex:
         table = _name_table(titles)
         # One sorted list of search names (every name form, loose forms and heads) for exact lookup
         # (bisect), prefix, word containment and the fuzzy pass; the CSR rows below are per name.
-        self.names = table.names
+        self._vocabulary, self._words = _word_postings(table.names)
+        self._gram_keys, self._bigram_postings, self._bigram_sizes = _bigram_postings(table.names)
+        self.names = _StringArray(table.names)
         self._name_items = table.search_items  # what a name finds: its whole-name items, else its heads'
         self._exact = table.exact_items  # items whose own (folded) name form this is
         self._has_whole = table.has_whole  # a loose name of whole items (not only a head)
@@ -198,8 +202,6 @@ class TitleIndex:
         self._franchise_ids = table.franchise_ids
         self._franchise_members = _Csr.from_pairs(table.franchise_ids, np.arange(len(titles)),
                                                   int(table.franchise_ids.max(initial=-1)) + 1)
-        self._vocabulary, self._words = _word_postings(self.names)
-        self._gram_keys, self._bigram_postings, self._bigram_sizes = _bigram_postings(self.names)
 
     # -- name lookups ----------------------------------------------------------------------------
 
@@ -516,7 +518,7 @@ class _Csr:
     @classmethod
     def from_pairs(cls, rows: np.ndarray, values: np.ndarray, n_rows: int) -> _Csr:
         """The distinct (row, value) pairs given, grouped by row."""
-        key = np.unique((np.asarray(rows, dtype=np.int64) << 32) | np.asarray(values, dtype=np.int64))
+        key = _distinct((np.asarray(rows, dtype=np.int64) << 32) | np.asarray(values, dtype=np.int64))
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(key >> 32, minlength=n_rows), out=indptr[1:])
         return cls(indptr, (key & 0xFFFFFFFF).astype(np.int32))
@@ -530,6 +532,35 @@ class _Csr:
 
     def gather(self, rows: list[int]) -> np.ndarray:
         return np.concatenate([self.row(r) for r in rows]) if rows else np.empty(0, dtype=np.int32)
+
+
+class _StringArray(Sequence[str]):
+    """A sorted list of strings kept as one UTF-8 buffer and offsets: ~2 million names cost their
+    bytes, not a Python object each. UTF-8 byte order is code point order, so `bisect` works on it."""
+
+    def __init__(self, strings: list[str]) -> None:
+        encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
+        self._offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in encoded], out=self._offsets[1:])
+        self._buffer = b"".join(encoded)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._buffer[self._offsets[index]:self._offsets[index + 1]].decode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True)
@@ -632,6 +663,13 @@ _GRAM_BITS = 42  # codes are below 2**41; the name offset in a chunk goes above 
 _GRAM_CHUNK = 100_000  # names per vectorised step (bounds the temporaries at a million names)
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values. `np.unique`'s hash path is pathologically slow on these packed keys
+    (low bits mostly equal): a sort and a neighbour comparison are not."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
 def _gram_code(gram: str) -> int:
     return ord(gram[0]) * _GRAM_BASE + ord(gram[1])
 
@@ -642,7 +680,7 @@ def _name_grams(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     boundary = points == 0  # names are normalised text: no NUL inside, so NUL separates them
     owner = np.cumsum(boundary)[:-1] - 1
     points[boundary] = ord(" ")  # the padding `_bigrams` adds on both sides
-    key = np.unique((owner << _GRAM_BITS) | (points[:-1] * _GRAM_BASE + points[1:]))
+    key = _distinct((owner << _GRAM_BITS) | (points[:-1] * _GRAM_BASE + points[1:]))
     return key >> _GRAM_BITS, key & ((1 << _GRAM_BITS) - 1)
 
 
@@ -653,19 +691,19 @@ def _bigram_postings(names: list[str]) -> tuple[np.ndarray, _Csr, np.ndarray]:
     size; the postings are written straight into one int32 array.
     """
     chunks = range(0, len(names), _GRAM_CHUNK)
-    counted: list[tuple[np.ndarray, np.ndarray]] = []
+    counted: list[np.ndarray] = []
     sizes = np.zeros(len(names), dtype=np.int32)
     for start in chunks:
         owner, codes = _name_grams(names[start:start + _GRAM_CHUNK])
         sizes[start:start + _GRAM_CHUNK] = np.bincount(owner, minlength=min(_GRAM_CHUNK, len(names) - start))
-        counted.append(np.unique(codes, return_counts=True))
+        counted.append(np.sort(codes))
     if not counted:
         return np.empty(0, dtype=np.int64), _Csr(np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.int32)), sizes
-    keys, inverse = np.unique(np.concatenate([c for c, _ in counted]), return_inverse=True)
-    counts = np.bincount(inverse, weights=np.concatenate([n for _, n in counted]), minlength=len(keys))
-    del counted, inverse
+    keys = _distinct(np.concatenate([_distinct(c) for c in counted]))
+    counts = sum(np.bincount(np.searchsorted(keys, c), minlength=len(keys)) for c in counted)
+    del counted
     indptr = np.zeros(len(keys) + 1, dtype=np.int64)
-    np.cumsum(counts.astype(np.int64), out=indptr[1:])
+    np.cumsum(counts, out=indptr[1:])
     values = np.empty(int(indptr[-1]), dtype=np.int32)
     cursor = indptr[:-1].copy()
     for start in chunks:
