@@ -97,23 +97,49 @@ class UnknownTitleError(QueryError):
         self.resolution = resolution
 
 
-def _items_from_table(table: pd.DataFrame, maturity: np.ndarray) -> list[Item]:
-    years = pd.to_numeric(table["release_year"], errors="coerce")
-    return [
-        Item(
-            item_id=int(row.item_id),  # type: ignore[arg-type]
-            title=str(row.title),
-            content_type=str(row.content_type),
-            language=str(row.language),
-            release_date=str(row.release_date) or None,
-            release_year=None if pd.isna(year) else int(year),
-            hours_viewed=int(row.hours_viewed),  # type: ignore[arg-type]
-            genres=str(row.genres),
-            franchise_key=str(row.franchise_key),
-            maturity=str(band),
+class _ItemColumns:
+    """The item table's serving columns as arrays; `Item`s are built only for the rows a request
+    returns (a million frozen dataclasses, built up front, cost about a gigabyte)."""
+
+    def __init__(self, table: pd.DataFrame, maturity: np.ndarray) -> None:
+        self.ids = table["item_id"].to_numpy()
+        self._text = {name: table[name].to_numpy(dtype=object)
+                      for name in ("title", "content_type", "language", "release_date", "genres", "franchise_key")}
+        self._years = pd.to_numeric(table["release_year"], errors="coerce").to_numpy(dtype=np.float64)
+        self._hours = table["hours_viewed"].to_numpy()
+        self._maturity = maturity
+        # Saved versions number items 0..n-1 in row order: the id is the row. Anything else gets a map.
+        self._identity = bool(np.array_equal(self.ids, np.arange(len(self.ids))))
+        self._row_of_id = {} if self._identity else {int(i): row for row, i in enumerate(self.ids.tolist())}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row_of(self, item_id: int) -> int | None:
+        if self._identity:
+            return item_id if 0 <= item_id < len(self.ids) else None
+        return self._row_of_id.get(item_id)
+
+    def text(self, name: str, row: int) -> str:
+        return str(self._text[name][row])
+
+    def year(self, row: int) -> int | None:
+        year = self._years[row]
+        return None if np.isnan(year) else int(year)
+
+    def item(self, row: int) -> Item:
+        return Item(
+            item_id=int(self.ids[row]),
+            title=self.text("title", row),
+            content_type=self.text("content_type", row),
+            language=self.text("language", row),
+            release_date=self.text("release_date", row) or None,
+            release_year=self.year(row),
+            hours_viewed=int(self._hours[row]),
+            genres=self.text("genres", row),
+            franchise_key=self.text("franchise_key", row),
+            maturity=str(self._maturity[row]),
         )
-        for row, year, band in zip(table.itertuples(index=False), years, maturity, strict=True)
-    ]
 
 
 class Recommender:
@@ -130,8 +156,7 @@ class Recommender:
         # Every list family-safe (a server setting, FAMILY_SAFE); kids/family queries always are.
         self.family_safe = family_safe
         self.ranker = Ranker(self.items, embeddings, weights)
-        self._items = _items_from_table(self.items, self.ranker.maturity)
-        self._row_of_id = {item.item_id: row for row, item in enumerate(self._items)}
+        self._columns = _ItemColumns(self.items, self.ranker.maturity)
         self._hours = self.items["hours_viewed"].to_numpy(dtype=np.float64)
         self._franchise = pd.factorize(self.items["franchise_key"])[0]
         self._language = self.items["language"].to_numpy()
@@ -141,7 +166,6 @@ class Recommender:
         # Integer codes: a filter is one int comparison per item (object-string ones cost ~20 ms at 10^6).
         self._language_code = pd.Categorical(self._language, categories=self.languages).codes
         self._type_code = pd.Categorical(self._type, categories=self.content_types).codes
-        self._genres = [genre_set(text) for text in self.items["genres"]]
         self.index = TitleIndex(self.items["title"].tolist(), self._hours)
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
 
@@ -172,13 +196,22 @@ class Recommender:
         return VoteChannel(pairs, self.items["title"].tolist(), self.vote_settings)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._columns)
 
     def item(self, item_id: int) -> Item:
+        return self._item(self._row(item_id))
+
+    def _item(self, row: int) -> Item:
+        return self._columns.item(row)
+
+    def _row(self, item_id: int) -> int:
         try:
-            return self._items[self._row_of_id[int(item_id)]]
-        except (KeyError, ValueError):
-            raise QueryError(f"No title has id {item_id}.") from None
+            row = self._columns.row_of(int(item_id))
+        except (TypeError, ValueError, OverflowError):
+            row = None
+        if row is None:
+            raise QueryError(f"No title has id {item_id}.")
+        return row
 
     # -- title resolution ----------------------------------------------------------------------
 
@@ -186,15 +219,15 @@ class Recommender:
         """The item a typed title means; the filters break ties (`Kingdom` + Korean is the K-drama)."""
         clean_query(query)
         outcome = self.index.resolve(query, self._preference(language, content_type))
-        candidates = [Match(self._items[h.item_index], h.score) for h in outcome.hits]
-        item = self._items[outcome.answer] if outcome.answer is not None else None
+        candidates = [Match(self._item(h.item_index), h.score) for h in outcome.hits]
+        item = self._item(outcome.answer) if outcome.answer is not None else None
         return Resolution(query, item, outcome.confidence, candidates, outcome.note, outcome.ambiguity_reason)
 
     def _preference(self, language: str | None, content_type: str | None) -> np.ndarray | None:
         """Per item, how many of the user's filters it matches (None without filters)."""
         if not language and not content_type:
             return None
-        preference = np.zeros(len(self._items), dtype=np.int8)
+        preference = np.zeros(len(self), dtype=np.int8)
         if language:
             preference += self._language_code == self.languages.index(
                 self.match_choice(language, self.languages, "language"))
@@ -211,8 +244,8 @@ class Recommender:
             clean_query(prefix)
         except QueryError:
             rows = np.argsort(-self._hours, kind="stable")[:limit]
-            return [self._items[r] for r in rows]
-        return [self._items[r] for r in self.index.autocomplete(prefix, limit)]
+            return [self._item(r) for r in rows]
+        return [self._item(r) for r in self.index.autocomplete(prefix, limit)]
 
     # -- recommendations -----------------------------------------------------------------------
 
@@ -220,8 +253,9 @@ class Recommender:
         self, query: str | int, *, language: str | None = None, content_type: str | None = None,
     ) -> tuple[int, Resolution]:
         if isinstance(query, (int, np.integer)):
-            item = self.item(int(query))
-            return self._row_of_id[item.item_id], Resolution(str(query), item, 100.0, [Match(item, 100.0)])
+            row = self._row(int(query))
+            item = self._item(row)
+            return row, Resolution(str(query), item, 100.0, [Match(item, 100.0)])
         resolution = self.resolve(query, language=language, content_type=content_type)
         if not resolution.confident:
             if resolution.ambiguity_reason and resolution.candidates:
@@ -235,7 +269,7 @@ class Recommender:
                 message = f"No title resembles `{query.strip()[:80]}`. Check the spelling or try another title."
             raise UnknownTitleError(message, resolution)
         assert resolution.item is not None  # confident implies an item
-        return self._row_of_id[resolution.item.item_id], resolution
+        return self._row(resolution.item.item_id), resolution
 
     def recommend(
         self,
@@ -263,14 +297,15 @@ class Recommender:
         row, resolution = self._query_row(query, language=language, content_type=content_type)
         matched = self._preference(language, content_type)  # how many of the filters each item meets
         filters = bool(language) + bool(content_type)
-        allowed = np.ones(len(self._items), dtype=bool) if matched is None else matched == filters
-        allowed[[self._row_of_id[i] for i in exclude_ids if i in self._row_of_id]] = False
+        allowed = np.ones(len(self), dtype=bool) if matched is None else matched == filters
+        excluded = (self._columns.row_of(int(i)) for i in exclude_ids)
+        allowed[[row for row in excluded if row is not None]] = False
         safe = self.family_safe if family_safe is None else family_safe
         chosen, scores = self._top_rows(row, k, allowed, fold=not include_franchise, by_popularity=by_popularity,
                                         family_safe=safe, votes=votes)
-        query_item = self._items[row]
+        query_item = self._item(row)
         recs = [
-            Recommendation(self._items[r], rank, float(scores[r]), self._reason(row, r))
+            Recommendation(self._item(r), rank, float(scores[r]), self._reason(row, r))
             for rank, r in enumerate(chosen, start=1)
         ]
         return RecommendationResult(query_item, recs, self.version, resolution)
@@ -289,7 +324,7 @@ class Recommender:
         chosen, scores = self._rank(row, want, allowed, fold=fold, family_safe=family_safe, votes=votes)
         if by_popularity:
             safe = self.ranker.is_safe_query(row, family_safe)
-            tier = self.ranker.safety_tier if safe else np.zeros(len(self._items), dtype=np.int64)
+            tier = self.ranker.safety_tier if safe else np.zeros(len(self), dtype=np.int64)
             chosen = sorted(chosen, key=lambda r: (tier[r], -self._hours[r]))
         return chosen[:k], scores
 
@@ -311,7 +346,8 @@ class Recommender:
     def _reason(self, query_row: int, row: int) -> str:
         """A short, truthful why: shared genres, franchise, language, type and era."""
         parts = []
-        shared = sorted(self._genres[query_row] & self._genres[row])
+        genres = self._columns.text("genres", query_row), self._columns.text("genres", row)
+        shared = sorted(genre_set(genres[0]) & genre_set(genres[1]))
         if shared:
             parts.append("shared genres: " + ", ".join(shared[:2]))
         if self._franchise[query_row] == self._franchise[row]:
@@ -323,7 +359,7 @@ class Recommender:
             same.append(self._type[row].lower())
         if same:
             parts.append("also " + " ".join(same))
-        q_year, r_year = self._items[query_row].release_year, self._items[row].release_year
+        q_year, r_year = self._columns.year(query_row), self._columns.year(row)
         if q_year and r_year and abs(q_year - r_year) <= 2:
             parts.append(f"same era ({r_year})")
         return "; ".join(parts) or "similar title and profile"
