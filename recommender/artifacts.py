@@ -59,6 +59,7 @@ DEFAULT_KEEP_VERSIONS = 5
 MAX_VERSION_LENGTH = 64
 VERSION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 UNIT_NORM_TOLERANCE = 1e-3
+_CHECK_ROWS = 65_536
 REQUIRED_FILES = ("metadata.json", "embeddings.npy", "items.csv", "vocab.json")
 ITEM_COLUMNS = (
     "item_id", "title", "english_title", "original_title", "franchise_key", "available_globally",
@@ -316,9 +317,12 @@ def _parse_items(path: Path, items: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_embeddings(path: Path, embeddings: np.ndarray, *, allow_zero_rows: bool) -> None:
-    if not np.isfinite(embeddings).all():
+    # In blocks of rows: a float64 copy of a million-row matrix would double the load's peak memory.
+    blocks = range(0, len(embeddings), _CHECK_ROWS)
+    if not all(np.isfinite(embeddings[start:start + _CHECK_ROWS]).all() for start in blocks):
         raise ArtifactError(f"model directory {path}: embeddings contain NaN or infinite values")
-    norms = np.linalg.norm(embeddings.astype(np.float64), axis=1)
+    norms = np.concatenate([np.linalg.norm(embeddings[start:start + _CHECK_ROWS].astype(np.float64), axis=1)
+                            for start in blocks]) if len(embeddings) else np.zeros(0)
     # The seed model's embedding is a ReLU layer: a row whose units are all dead is exactly zero.
     bad = np.abs(norms - 1.0) > UNIT_NORM_TOLERANCE
     if allow_zero_rows:

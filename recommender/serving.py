@@ -187,7 +187,10 @@ class Recommender:
             ann = None
         elif ann is None and wants_index(len(artifact.embeddings), settings.ann_index, settings.ann_min_items):
             ann = AnnIndex.build(artifact.embeddings)  # a version saved without one (older, or a smaller setting)
-        recommender = cls(artifact.embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann)
+        # With an index, its stored vectors are the embeddings (one copy of the matrix, not two).
+        embeddings = artifact.embeddings if ann is None else ann.vectors
+        artifact.embeddings, artifact.index = embeddings, ann  # let the loaded copies go
+        recommender = cls(embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann)
         recommender.vote_settings = VoteSettings.load(artifact.path)
         return recommender
 

@@ -31,6 +31,7 @@ EXPANSION_SEARCH = 128
 EXACT_SUBSET = 30_000
 # The most neighbours asked of the graph for one query before searching the subset exactly instead.
 MAX_FETCH = 4096
+_COMPARE_ROWS = 65_536
 
 
 class IndexMode(StrEnum):
@@ -44,6 +45,23 @@ class IndexMode(StrEnum):
 def wants_index(n_items: int, mode: IndexMode | str = IndexMode.AUTO, min_items: int = DEFAULT_MIN_ITEMS) -> bool:
     mode = IndexMode(mode)
     return mode is IndexMode.ON or (mode is IndexMode.AUTO and n_items >= min_items)
+
+
+class _IndexVectors(np.ndarray):
+    """The index's own stored vectors seen as a read-only array (no copy). It holds the index, so the
+    memory outlives every view taken of it."""
+
+    index: faiss.Index
+
+
+def _stored_vectors(index: faiss.IndexHNSWFlat) -> np.ndarray:
+    flat = faiss.downcast_index(index.storage)
+    pointer = flat.get_xb()  # type: ignore[attr-defined]  # an IndexFlat once downcast; not in the stubs
+    view = faiss.rev_swig_ptr(pointer, index.ntotal * index.d).reshape(index.ntotal, index.d)
+    vectors = view.view(_IndexVectors)
+    vectors.index = index
+    vectors.flags.writeable = False
+    return vectors
 
 
 class AnnIndex:
@@ -72,9 +90,17 @@ class AnnIndex:
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
 
+    @property
+    def vectors(self) -> np.ndarray:
+        """The embeddings as the index stores them: after `load`, the index's own memory (read-only),
+        so a serving process holds one copy of the matrix instead of two."""
+        return self._embeddings
+
     @classmethod
     def load(cls, path: Path, embeddings: np.ndarray) -> AnnIndex:
-        """Restore a saved index for these embeddings; a file that is not one raises ValueError."""
+        """Restore a saved index for these embeddings; a file that is not one, or one whose stored
+        vectors are not these embeddings, raises ValueError. The returned index searches and exposes
+        (`vectors`) its own stored copy, so the caller can drop `embeddings`."""
         try:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:  # FAISS reports a damaged file with its C++ call stack: keep the first line
@@ -82,7 +108,13 @@ class AnnIndex:
         if not isinstance(index, faiss.IndexHNSWFlat):
             raise ValueError(f"{path.name} holds a {type(index).__name__}, not an HNSW index")
         faiss.omp_set_num_threads(1)
-        return cls(index, embeddings)
+        instance = cls(index, embeddings)
+        stored = _stored_vectors(index)
+        for start in range(0, len(stored), _COMPARE_ROWS):  # in blocks: no full-size temporary
+            if not np.array_equal(stored[start:start + _COMPARE_ROWS], embeddings[start:start + _COMPARE_ROWS]):
+                raise ValueError(f"{path.name} was built from other embeddings (row {start} onwards differ)")
+        instance._embeddings = stored
+        return instance
 
     def __len__(self) -> int:
         return len(self._embeddings)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,16 @@ def rows_product(matrix: sparse.csr_matrix, row: int, columns: np.ndarray) -> np
     return np.bincount(owner, weights=values, minlength=len(columns)).astype(np.float32)
 
 
+def _unit_rows(e: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (zero rows stay zero). Rows already unit length (a saved model's,
+    within float32 rounding) are used as they are: no second copy of a large matrix."""
+    norms = np.concatenate([np.linalg.norm(e[i:i + 65_536], axis=1) for i in range(0, len(e), 65_536)])
+    if len(e) and np.all(np.abs(norms - 1.0) <= 1e-6):
+        return e
+    norms = norms[:, None]
+    return np.divide(e, norms, out=np.zeros_like(e), where=norms > 0)
+
+
 def maturity_of(items: pd.DataFrame) -> np.ndarray:
     """Each item's band: the catalog's `maturity` column, else derived from `certification`/`rating`."""
     if "maturity" in items.columns:
@@ -158,7 +169,6 @@ class Channels:
 
     embeddings: np.ndarray  # (n, d) float32, rows L2-normalised
     text: dict[str, sparse.csr_matrix]  # channel -> (n, vocab) L2-normalised TF-IDF rows
-    postings: dict[str, sparse.csr_matrix]  # channel -> (vocab, n): the transposed rows, for one-row scoring
     year: np.ndarray  # float, nan unknown
     language: np.ndarray  # int codes
     content_type: np.ndarray  # int codes
@@ -200,14 +210,11 @@ class Channels:
                 has_meta.astype(np.float32),
             ]
         ).T.astype(np.float32, order="C")
-        e = np.asarray(embeddings, dtype=np.float32)
-        norms = np.linalg.norm(e, axis=1, keepdims=True)
-        e = np.divide(e, norms, out=np.zeros_like(e), where=norms > 0)
+        e = _unit_rows(np.asarray(embeddings, dtype=np.float32))
         maturity = maturity_of(items)
         return cls(
             embeddings=e,
             text=text,
-            postings={name: m.T.tocsr() for name, m in text.items()},
             year=year,
             language=pd.factorize(_column(items, "language"))[0],
             content_type=pd.factorize(_column(items, "content_type"))[0],
@@ -219,6 +226,12 @@ class Channels:
 
     def __len__(self) -> int:
         return len(self.year)
+
+    @cached_property
+    def postings(self) -> dict[str, sparse.csr_matrix]:
+        """channel -> (vocab, n): the transposed rows, for scoring one query against the whole catalog.
+        Built on first use: a shortlist-only (ANN) ranker never needs this second copy of every matrix."""
+        return {name: m.T.tocsr() for name, m in self.text.items()}
 
     def era_row(self, year: float, columns: np.ndarray | None = None) -> np.ndarray:
         """Era proximity of every item (or of `columns`) to `year` (0 where either year is unknown), float32."""
