@@ -163,7 +163,8 @@ class Recommender:
             ann = None
         elif ann is None and wants_index(len(artifact.embeddings), settings.ann_index, settings.ann_min_items):
             ann = AnnIndex.build(artifact.embeddings)  # a version saved without one (older, or a smaller setting)
-        recommender = cls(artifact.embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann)
+        recommender = cls(artifact.embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann,
+                          weights=BlendWeights.for_model(artifact.path))  # its own fitted weights, else the package's
         recommender.vote_settings = VoteSettings.load(artifact.path)
         return recommender
 
