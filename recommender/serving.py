@@ -190,7 +190,8 @@ class Recommender:
         # With an index, its stored vectors are the embeddings (one copy of the matrix, not two).
         embeddings = artifact.embeddings if ann is None else ann.vectors
         artifact.embeddings, artifact.index = embeddings, ann  # let the loaded copies go
-        recommender = cls(embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann)
+        recommender = cls(embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann,
+                          weights=BlendWeights.for_model(artifact.path))  # its own fitted weights, else the package's
         recommender.vote_settings = VoteSettings.load(artifact.path)
         return recommender
 

@@ -56,6 +56,21 @@ class BlendWeights:
             return cls.from_json(resources.files("recommender.ranking").joinpath(WEIGHTS_FILE).read_text("utf-8"))
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
+    @classmethod
+    def for_model(cls, model_dir: str | Path) -> BlendWeights:
+        """The weights fitted for a model version (its own `blend_weights.json`), else the package's.
+
+        Why per version: weights fitted on one embedding lose about 0.01 NDCG on a model retrained
+        with another seed, so `train` fits them on the embedding it has just trained.
+        """
+        own = Path(model_dir) / WEIGHTS_FILE
+        return cls.load(own if own.is_file() else None)
+
+    def save(self, model_dir: str | Path) -> Path:
+        path = Path(model_dir) / WEIGHTS_FILE
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
 
 def top_k_columns(scores: np.ndarray, excluded: np.ndarray, k: int) -> np.ndarray:
     """(rows, k) column indices of each row's k best scores, best first; excluded cells never chosen."""
@@ -103,25 +118,70 @@ class FitResult:
     per_fold: list[float]
 
 
-def _objective(scores: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: int, overlap_penalty: float) -> float:
-    """Mean NDCG@k minus `overlap_penalty` x the share of a list that other queries' lists repeat."""
-    top = top_k_columns(scores, excluded, k)
-    value = float(np.nanmean(_ndcg_of_top(top, gains, k)))
-    return value - overlap_penalty * shared_share(top) if overlap_penalty else value
+@dataclass(frozen=True)
+class OverlapRule:
+    """How much the fit may let lists repeat between queries (co-likes reward one shared popular list).
+
+    `penalty`: NDCG traded per unit of overlap, everywhere. `cap`: overlap allowed for free; every
+    unit above it costs one unit of NDCG, far more than any weight change gains, so it acts as a
+    ceiling: the fit then maximises NDCG among blends whose lists differ as much as the cap asks.
+    """
+
+    penalty: float = 0.0
+    cap: float | None = None
+
+    @classmethod
+    def of(cls, weights: BlendWeights) -> OverlapRule:
+        """The rule a set of weights was fitted under (the package's: what a version's fit repeats)."""
+        cap = weights.fitted.get("max_overlap")
+        return cls(float(weights.fitted.get("overlap_penalty", 0.0)), None if cap is None else float(cap))
+
+    def cost(self, top: np.ndarray) -> float:
+        if not self.penalty and self.cap is None:
+            return 0.0
+        share = shared_share(top)
+        return self.penalty * share + (max(0.0, share - self.cap) if self.cap is not None else 0.0)
+
+
+class _Objective:
+    """Mean NDCG@k of a score matrix minus what `overlap` charges: the search's inner loop, made cheap.
+
+    The ideal DCG does not depend on the scores, so it is computed once; excluded cells carry -inf in
+    the scores the search keeps (adding a channel's finite difference keeps them -inf), so no mask is
+    applied per evaluation. Ties fall as `top_k_columns` lets them: by position, deterministically.
+    """
+
+    def __init__(self, gains: np.ndarray, k: int, overlap: OverlapRule) -> None:
+        self.gains, self.overlap = gains, overlap
+        self.k = min(k, gains.shape[1])
+        self.discount = _DISCOUNT[: self.k]
+        self.ideal = (-np.sort(-gains, axis=1)[:, : self.k] * self.discount).sum(1)
+        self.judged = self.ideal > 0
+
+    def __call__(self, masked_scores: np.ndarray) -> float:
+        n = masked_scores.shape[1]
+        top = np.argpartition(masked_scores, n - self.k, axis=1)[:, n - self.k :]
+        order = np.argsort(-np.take_along_axis(masked_scores, top, 1), axis=1, kind="stable")
+        top = np.take_along_axis(top, order, 1)
+        dcg = (np.take_along_axis(self.gains, top, 1) * self.discount).sum(1)
+        value = float((dcg[self.judged] / self.ideal[self.judged]).mean()) if self.judged.any() else 0.0
+        return value - self.overlap.cost(top)
 
 
 def _search(
-    features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: int, passes: int, overlap_penalty: float = 0.0
+    features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: int, passes: int,
+    overlap: OverlapRule = OverlapRule(),
 ) -> np.ndarray:
     """Coordinate ascent over `_GRID` from "title words only"; returns weights on standardised channels.
 
     Trying a value for one channel only adds that channel's difference to the current scores, so a
     step costs one (queries x candidates) update and a top-k, not a full re-blend.
     """
+    objective = _Objective(gains, k, overlap)
     w = np.zeros(features.shape[0])
     w[CHANNELS.index("title_words")] = 1.0
-    current = np.tensordot(w, features, 1).astype(np.float32)
-    best = _objective(current, gains, excluded, k, overlap_penalty)
+    current = np.where(excluded, -np.inf, np.tensordot(w, features, 1)).astype(np.float32)
+    best = objective(current)
     for _ in range(passes):
         improved = False
         for c in range(len(w)):
@@ -129,7 +189,7 @@ def _search(
                 if v == w[c]:
                     continue
                 trial = current + np.float32(v - w[c]) * features[c]
-                score = _objective(trial, gains, excluded, k, overlap_penalty)
+                score = objective(trial)
                 if score > best + MIN_GAIN:
                     best, current, improved = score, trial, True
                     w[c] = v
@@ -148,38 +208,47 @@ def fit_blend(
     passes: int = 2,
     seed: int = 0,
     overlap_penalty: float = 0.0,
+    max_overlap: float | None = None,
 ) -> FitResult:
     """Fit weights on all queries; measure the same procedure on held-out folds of queries.
 
-    `overlap_penalty` trades NDCG for lists that differ between queries: co-likes reward a popularity
-    prior that gives everyone the same list, which is not what a recommender is for.
+    `overlap_penalty` and `max_overlap` (see `OverlapRule`) keep lists that differ between queries:
+    co-likes reward a popularity prior that gives everyone the same list, which is not what a
+    recommender is for.
 
     `features` is (channels, queries, candidates) as `Channels.pair_scores` returns it, `gains`
     (queries, candidates) the graded relevance, `excluded` the cells no system may rank.
+    `folds=0` skips the cross-validation (training fits in-sample only: one search instead of six).
     """
     scale = features.reshape(features.shape[0], -1).std(1)
     scale[scale == 0] = 1.0
     standard = (features / scale[:, None, None]).astype(np.float32)
     queries = np.arange(features.shape[1])
-    fold_of = np.random.default_rng(seed).permutation(len(queries)) % folds
+    fold_of = np.random.default_rng(seed).permutation(len(queries)) % max(folds, 1)
+    overlap = OverlapRule(overlap_penalty, max_overlap)
     held_out = np.full(len(queries), np.nan)
+    held_out_top = np.zeros((len(queries), min(k, features.shape[2])), dtype=np.int64)
     per_fold = []
-    for f in range(folds):
+    for f in range(folds if folds >= 2 else 0):
         train, test = queries[fold_of != f], queries[fold_of == f]
-        w = _search(standard[:, train], gains[train], excluded[train], k, passes, overlap_penalty)
-        held_out[test] = ndcg_per_query(np.tensordot(w, standard[:, test], 1), gains[test], excluded[test], k)
+        w = _search(standard[:, train], gains[train], excluded[train], k, passes, overlap)
+        held_out_top[test] = top_k_columns(np.tensordot(w, standard[:, test], 1), excluded[test], k)
+        held_out[test] = _ndcg_of_top(held_out_top[test], gains[test], k)
         per_fold.append(float(np.nanmean(held_out[test])))
-    w = _search(standard, gains, excluded, k, passes, overlap_penalty)
+    w = _search(standard, gains, excluded, k, passes, overlap)
     top = top_k_columns(np.tensordot(w, standard, 1), excluded, k)
     in_sample = float(np.nanmean(_ndcg_of_top(top, gains, k)))
     raw = {name: round(float(v / s), 6) for name, v, s in zip(CHANNELS, w, scale, strict=False) if v != 0}
+    cross_validated = float(np.nanmean(held_out)) if per_fold else float("nan")
     fitted = {
         "k": k,
         "queries": len(queries),
         "in_sample_ndcg": round(in_sample, 4),
-        "cv_ndcg": round(float(np.nanmean(held_out)), 4),
-        "folds": folds,
+        "cv_ndcg": round(cross_validated, 4) if per_fold else None,
+        "folds": folds if per_fold else 0,
         "overlap_penalty": overlap_penalty,
+        "max_overlap": max_overlap,
         "in_sample_overlap": round(shared_share(top), 4),
+        "cv_overlap": round(shared_share(held_out_top), 4) if per_fold else None,
     }
-    return FitResult(BlendWeights(raw, fitted), in_sample, float(np.nanmean(held_out)), per_fold)
+    return FitResult(BlendWeights(raw, fitted), in_sample, cross_validated, per_fold)

@@ -64,6 +64,13 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
         help="NDCG traded per unit of list overlap between queries (default: the shipped weights' value)",
     )
     parser.add_argument(
+        "--max-overlap",
+        type=float,
+        default=None,
+        help="list overlap between queries allowed for free; above it the fit pays one unit of NDCG per unit "
+        "(default: the shipped weights' value; a negative value means no ceiling)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -73,7 +80,7 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
 
 
 def run_fit_blend(args: argparse.Namespace) -> int:
-    from recommender.ranking.blend import BlendWeights, fit_blend
+    from recommender.ranking.blend import BlendWeights, OverlapRule, fit_blend
     from recommender.ranking.taste import bundled, dev_task, fit_inputs
     from recommender.serving import Recommender
 
@@ -89,15 +96,17 @@ def run_fit_blend(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    penalty = args.overlap_penalty
-    if penalty is None:
-        penalty = float(BlendWeights.load().fitted.get("overlap_penalty", 0.0))
-    result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds, overlap_penalty=penalty)
+    shipped = OverlapRule.of(BlendWeights.load())
+    penalty = shipped.penalty if args.overlap_penalty is None else args.overlap_penalty
+    cap = shipped.cap if args.max_overlap is None else (None if args.max_overlap < 0 else args.max_overlap)
+    result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds, overlap_penalty=penalty,
+                       max_overlap=cap)
     result.weights.fitted.update({"pairs": str(args.pairs or bundled("dev_pairs.csv").name), "model": rec.version})
     print(
         f"NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "
-        f"(folds: {', '.join(f'{v:.4f}' for v in result.per_fold)}); overlap penalty {penalty}, "
-        f"in-sample list overlap {result.weights.fitted['in_sample_overlap']:.3f}"
+        f"(folds: {', '.join(f'{v:.4f}' for v in result.per_fold)}); overlap penalty {penalty}, ceiling {cap}, "
+        f"list overlap in-sample {result.weights.fitted['in_sample_overlap']:.3f}, "
+        f"cross-validated {result.weights.fitted['cv_overlap']:.3f}"
     )
     text = result.weights.to_json()
     if args.out is not None:

@@ -33,10 +33,7 @@ class Ranker:
 
     def __init__(self, items: pd.DataFrame, embeddings: np.ndarray, weights: BlendWeights | None = None) -> None:
         self.channels = Channels.build(items, embeddings)
-        self.weights = weights or BlendWeights.load()
-        w = self.weights.vector()
-        # Scaled so that a blended score stays in [-1, 1] (every channel is in [-1, 1]); order is unchanged.
-        self._w = w / max(float(np.abs(w).sum()), 1e-12)
+        self.use_weights(weights or BlendWeights.load())
         self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0]
         self.maturity = self.channels.maturity
         band = self.maturity
@@ -47,6 +44,15 @@ class Ranker:
 
     def __len__(self) -> int:
         return len(self._franchise)
+
+    def use_weights(self, weights: BlendWeights) -> None:
+        """Rank with these weights from now on (the channels do not depend on them, so nothing is rebuilt:
+        training fits a version's own weights on the ranker it has just loaded)."""
+        self.weights = weights
+        w = weights.vector()
+        # Scaled so that a blended score stays in [-1, 1] (every channel is in [-1, 1]); order is unchanged.
+        self._w = w / max(float(np.abs(w).sum()), 1e-12)
+        self.__dict__.pop("_one_query", None)  # the cached one-query scorer holds the old weights
 
     @cached_property
     def _one_query(self) -> OneQueryScorer:

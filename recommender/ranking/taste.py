@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from recommender.evaluation.harness import Task
-from recommender.evaluation.pairs import load_pairs_task
+from recommender.evaluation.pairs import PairsError, load_pairs_task
+from recommender.ranking.blend import BlendWeights, FitResult, OverlapRule, fit_blend
 from recommender.ranking.ranker import Ranker
 
 
@@ -59,3 +60,29 @@ def fit_inputs(ranker: Ranker, task: Task) -> tuple[np.ndarray, np.ndarray, np.n
             if grade > 0 and int(item_id) in column:
                 gains[q, column[int(item_id)]] = grade
     return features, gains, task.excluded_mask(task.queries) | ranker.never_shown(task.queries, task.candidates)
+
+
+# Below this many resolvable taste queries (a small or foreign catalog) the dev set cannot fit or judge a blend.
+MIN_TASTE_QUERIES = 30
+
+
+def fit_for_ranker(
+    ranker: Ranker, items: pd.DataFrame, resolve: Callable[[str], Any], *, k: int = 10, folds: int = 0
+) -> FitResult | None:
+    """The blend weights fitted on this ranker's own channels (its embedding) with the bundled dev set.
+
+    None when the catalog resolves fewer than `MIN_TASTE_QUERIES` dev queries (a user's own small
+    catalog): the package weights then serve. The overlap rule is the package weights' own
+    (`OverlapRule.of`), so a version's fit makes the same NDCG-versus-variety trade as the shipped one.
+    """
+    try:
+        task = dev_task(items, resolve, k=k)
+    except PairsError:
+        return None
+    if len(task.queries) < MIN_TASTE_QUERIES:
+        return None
+    features, gains, excluded = fit_inputs(ranker, task)
+    rule = OverlapRule.of(BlendWeights.load())
+    result = fit_blend(features, gains, excluded, k=k, folds=folds, overlap_penalty=rule.penalty, max_overlap=rule.cap)
+    result.weights.fitted["pairs"] = bundled("dev_pairs.csv").name
+    return result
