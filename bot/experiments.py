@@ -63,10 +63,13 @@ class ExperimentArms:
 
     async def refresh(self, store: Any, model_root: Path) -> None:
         """Mirror the store's running experiment (at start-up); a challenger that no longer loads
-        is logged and the experiment paused in this process (everyone gets the current model)."""
+        is logged and the experiment paused in this process (everyone gets the current model).
+        The challenger's version is pinned in the model root (`artifacts.set_pinned`), so no tidy
+        deletes it while the experiment runs, and unpinned once it has stopped."""
         async with self._lock:
             running = await store.running_experiment()
             self.experiment, self.challenger = running, None
+            await _pin(model_root, running)
             if running is None:
                 return
             try:
@@ -89,13 +92,15 @@ class ExperimentArms:
             except StoreError as exc:
                 raise ExperimentError(str(exc)) from None
             self.experiment, self.challenger = started, challenger
+            await _pin(model_root, started)
             log.info("experiment %s started: %s on %d%% of members", started.id, version, share)
             return started
 
-    async def stop(self, store: Any) -> ExperimentInfo | None:
+    async def stop(self, store: Any, model_root: Path) -> ExperimentInfo | None:
         async with self._lock:
             stopped = await store.stop_experiment()
             self.experiment, self.challenger = None, None
+            await _pin(model_root, None)
             return stopped
 
     def choose(self, user_id: int, current: Recommender) -> Arm:
@@ -114,6 +119,17 @@ class ExperimentArms:
             return None
         votes = await store.experiment_votes(info.id)
         return info, await asyncio.to_thread(analyse, votes)
+
+
+async def _pin(model_root: Path, experiment: ExperimentInfo | None) -> None:
+    """Pin the running experiment's challenger (or nothing) in the model root; a failure is logged:
+    the experiment itself must not fail because a file could not be written."""
+    from recommender.artifacts import ArtifactError, set_pinned
+
+    try:
+        await asyncio.to_thread(set_pinned, model_root, [] if experiment is None else [experiment.version])
+    except (OSError, ArtifactError) as exc:
+        log.error("could not record the experiment's version in %s (%s): a tidy may delete it", model_root, exc)
 
 
 def experiment_card(info: ExperimentInfo, report: ExperimentReport, control_version: str | None) -> render.Card:

@@ -628,7 +628,7 @@ class RecommendService:
                 "shows both arms.")
 
     async def stop_experiment(self) -> str:
-        stopped = await self.experiments.stop(self.store)
+        stopped = await self.experiments.stop(self.store, self.settings.resolved_model_dir)
         if stopped is None:
             return "No experiment is running."
         return (f"🧪 Experiment {stopped.id} stopped: everyone gets the current model again. Its votes stay "

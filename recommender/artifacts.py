@@ -4,6 +4,7 @@ Layout of a model root (documented in the README for other tools):
 
     ROOT/
       CURRENT                      # one line: the active version name; replaced atomically
+      PINNED                       # optional, one version a line that tidy keeps (a running A/B challenger)
       20261127-211500-3f9a2c/      # one directory per trained model, never modified after writing
         metadata.json              # format, version, created_at, arch, data hash, params, report, evaluation,
                                    # sha256 of every other file (`files`), activated_at once it served
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 SUPPORTED_FORMATS = (1, 2)
 POINTER = "CURRENT"
+PINS = "PINNED"  # versions tidy must keep besides CURRENT (an A/B challenger)
 STAGING_PREFIX = ".tmp-"
 # A staging directory older than this belongs to no running save (a save takes seconds).
 STALE_STAGING_SECONDS = 600
@@ -461,8 +463,9 @@ def tidy(root: Path, keep: int | None = DEFAULT_KEEP_VERSIONS) -> list[str]:
     """Delete abandoned staging folders and all but the newest `keep` versions (None: keep every
     version); returns the names removed.
 
-    The version `CURRENT` names is never deleted, nor a staging folder young enough to belong to
-    a save still running in another process.
+    The version `CURRENT` names is never deleted, nor a pinned one (`set_pinned`: the challenger of
+    a running A/B experiment), nor a staging folder young enough to belong to a save still running
+    in another process.
     """
     root = Path(root)
     if not root.is_dir():
@@ -473,15 +476,35 @@ def tidy(root: Path, keep: int | None = DEFAULT_KEEP_VERSIONS) -> list[str]:
         if staging.is_dir() and now - staging.stat().st_mtime > STALE_STAGING_SECONDS:
             shutil.rmtree(staging, ignore_errors=True)
             removed.append(staging.name)
-    active = current_version(root)
+    spared = {current_version(root), *pinned(root)}
     versions = list_versions(root) if keep is not None else []
     for name in versions[: max(0, len(versions) - max(1, keep or 1))]:
-        if name != active:
+        if name not in spared:
             shutil.rmtree(root / name, ignore_errors=True)
             removed.append(name)
     if removed:
         log.info("model root %s: removed %s", root, ", ".join(removed))
     return removed
+
+
+def pinned(root: Path) -> list[str]:
+    """The versions `PINNED` names (one a line): `tidy` keeps them whatever their age."""
+    try:
+        lines = (Path(root) / PINS).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    return [line.strip() for line in lines if line.strip()]
+
+
+def set_pinned(root: Path, versions: list[str]) -> None:
+    """Replace the pinned versions (atomically). Why a file in the model root: the version an A/B
+    experiment serves as challenger is not `CURRENT`, and whoever tidies (a bot restart, the
+    retrain child process, `python -m recommender train`) must keep it without reading the bot's
+    database; the bot rewrites the file from the store at start, experiment start and stop."""
+    root = Path(root)
+    names = [check_version_name(v, f"cannot pin in {root}") for v in versions]
+    if names or (root / PINS).exists():
+        _write_atomically(root / PINS, "".join(f"{name}\n" for name in names))
 
 
 def _write_atomically(target: Path, text: str) -> None:

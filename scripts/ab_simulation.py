@@ -1,197 +1,481 @@
-"""A/B between model versions on the simulated community: is a worse model caught, and is an A/A quiet?
+"""A/B between model versions on the simulated community, through the bot's own path: is a worse
+model version caught, and is an A/A experiment quiet?
 
-Members (MovieTweetings users, `bot.simulate.members.Community`) are split into arms by a hash of
-(user id, experiment id), as `/experiment start` does; each arm's model shows its list for the
-title the member asked for, the member votes on a share of it (own rating, else the taste model,
-a share of members at random), and the always-valid mSPRT (`recommender.evaluation.sequential`)
-watches two streams of the same experiment: the thumbs-up rate of the votes cast, and the hit rate
-of the titles members looked at (a title they could not vote on, e.g. one the ratings file never
-mentions, counts as a miss):
+Every experiment runs the way the bot runs one: a fresh migrated SQLite store, a
+`RecommendService` whose `/experiment start` (`service.start_experiment`) serves a second model
+version to 50% of the members by a hash of (member, experiment), simulated members
+(`bot.simulate`: MovieTweetings users asking for titles they liked, voting through the outbox on a
+share of what they are shown), and the figures come from the store's `experiment_votes` read by
+`recommender.evaluation.ab_report.analyse`, the code behind `/experiment status` and `evaluate
+--experiment`:
 
-- A/B: the served model against a deliberately worse one: after how many votes is it detected? The
-  seed model (`python -m recommender train --arch seed`) served through today's ranking shows almost
-  the same lists (the ranking's channels carry it: 3.95 of 5 titles shared on 60 liked titles), so
-  `--worse popular` (the served model's most-popular lists, no relevance) is the clearly worse arm.
-- A/A: the served model against itself, 100 experiments with fresh member splits: in how many does
-  the test declare a winner anyway (must be at most 5%)?
+- A/A: the served version against a bit-identical copy saved under another version name, many
+  experiments: in how many does the report declare a winner anyway (must be at most 5%)?
+- A/B: the served version against a deliberately worse version: in how many experiments is it
+  caught, with the right arm, and after how many votes?
 
-This is the cheap vote stream: the lists come straight from each arm's `Recommender.recommend`
-(cached per query title: without the vote channel a list depends only on the model and the title),
-not through the bot's store, so that hundreds of experiments run in minutes. `python -m
-bot.simulate` is the path through the service layer and store.
+The worse version (`--worse inverted`, the default) is the served one with its listing figures
+reversed, as a broken listing import would: IMDb score 10 - score, and IMDb votes, TMDB popularity
+and hours viewed in reverse rank order (titles, text, embeddings, maturity untouched). Why this
+one: the simulated members' opinions depend on the title shown much more than on the title asked
+for, so a version is only worse to them if it shows titles they like less. Measured with this
+script's machinery (votes per list, 6,000 requests): the served lists get 78.5% 👍; lists for a
+random other title 77.7%; a permuted embedding (`shuffled`) or the seed model about the same
+(they share about 3.95 of 5 titles with the served lists); listings misaligned between titles
+(`garbled`) 76-80%; reversed listing figures (`inverted`) 64%, with fewer votes (members know
+fewer of those titles).
 
-    python scripts/ab_simulation.py --served MODEL_ROOT --worse SEED_MODEL_ROOT \
-        [--requests 10000] [--ab-runs 20] [--aa-runs 100] [--vote-rate 0.3] [--seed 0]
+Each run's members get their own Discord ids (as if the same people were on another server), so
+every experiment draws a fresh hash split; requests and votes use the run's own seed.
+
+Two paths, checked against each other. `--store-runs N`: the first N experiments of each kind run
+through the bot's path above (about 25 ms a request on the shared machine, mostly SQLAlchemy and
+thread hand-offs). Every experiment also runs in memory (`memory_experiment`): the same requests,
+resolution, arm (`arm_for` with the store's experiment id), per-member history (`personal_list`
+with the titles shown before for that query and the ones upvoted), vote draws and opinions,
+producing the vote records `experiment_votes` would return; for each store run the script checks
+that both give the same votes (member, query, rank, value, arm, version) and the same per-arm
+figures (only the interleaving of the four concurrent store workers, hence the vote order the
+sequential test reads, differs). The many experiments behind the A/A and A/B counts use the
+in-memory path. In both, each preloaded version computes each distinct list and title resolution
+once (`MemoRecommender`: while the vote channel is empty a list depends only on the model, the
+title and the exclusions; a channel that holds votes is refused).
+
+Besides the shipped report (one judgement per member and list, the mSPRT with members as
+clusters), the same votes are tested on other units for comparison: every vote as independent,
+each judgement as independent (the previous report), each member's first judgement only.
+
+    nice -n 10 python scripts/ab_simulation.py --served /work/models/main --work-dir /tmp/ab \
+        [--requests 6000] [--ab-runs 20] [--aa-runs 100] [--store-runs 3] [--store-requests 2000] \
+        [--vote-rate 0.3] [--worse inverted] [--seed 0] [--out runs.json]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import asyncio
 import json
-import math
+import shutil
 import statistics
 import sys
 import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.simulate.members import Community  # noqa: E402
+from bot.experiments import ExperimentArms, ExperimentError  # noqa: E402
+from bot.personal import Personal, personal_list  # noqa: E402
+from bot.service import DID_YOU_MEAN_LIMIT, ITEM_VOTE_LIMIT, RecommendService  # noqa: E402
+from bot.settings import BotSettings  # noqa: E402
+from bot.simulate.driver import simulate  # noqa: E402
+from bot.simulate.members import MEMBER_ID_OFFSET, Community, Request  # noqa: E402
+from feedback import FeedbackStore  # noqa: E402
+from feedback.experiments import ArmVote, arm_for  # noqa: E402
+from recommender.artifacts import load_artifact, resolve_model_path, save_artifact  # noqa: E402
+from recommender.evaluation.ab_report import (  # noqa: E402
+    CHALLENGER,
+    CONTROL,
+    TEST_ARM,
+    VoteRecord,
+    analyse,
+    first_judgements,
+)
+from recommender.evaluation.bootstrap import wilson_interval  # noqa: E402
 from recommender.evaluation.coliked import read_ratings  # noqa: E402
-from recommender.evaluation.sequential import SequentialTrace, msprt_stream  # noqa: E402
+from recommender.evaluation.sequential import msprt_stream  # noqa: E402
 from recommender.serving import QueryError, Recommender  # noqa: E402
 
 RATINGS = REPO / "recommender" / "data" / "taste" / "movietweetings_ratings.csv"
-K = 5  # the bot's default list length (DEFAULT_K)
+SHARE = 50  # percent of members on the challenger
+# The listing columns a broken enrichment join would misalign (`garbled`; maturity and certification stay).
+GARBLED_COLUMNS = ("genres", "description", "cast", "director", "country", "imdb_score", "imdb_votes",
+                   "tmdb_popularity", "has_metadata")
+# The listing figures `inverted` reverses (a score out of 10 is mirrored, the others reversed by rank).
+INVERTED_COLUMNS = ("imdb_votes", "tmdb_popularity", "hours_viewed")
+SERVER_STRIDE = 10**7  # Discord ids of run r: MEMBER_ID_OFFSET + r * SERVER_STRIDE + MovieTweetings id
 
 
-def arm_of(user_id: int, experiment: str) -> str:
-    """'a' or 'b' by a hash of (experiment, user): fixed for a member within one experiment."""
-    return "a" if hashlib.sha256(f"{experiment}:{user_id}".encode()).digest()[0] % 2 == 0 else "b"
+@dataclass(frozen=True)
+class ServerRequest(Request):
+    """A simulated request from the member's account on server `server`: same person, other id."""
+
+    server: int = 0
+
+    @property
+    def discord_id(self) -> int:
+        return MEMBER_ID_OFFSET + self.server * SERVER_STRIDE + self.user_id
 
 
-class Lists:
-    """A model's top-K titles per query title, computed once."""
+class MemoRecommender:
+    """A loaded version whose lists and title resolutions are computed once per distinct call.
 
-    def __init__(self, rec: Recommender, *, by_popularity: bool = False) -> None:
-        self.rec = rec
-        self.by_popularity = by_popularity
-        self._cache: dict[str, list[str]] = {}
+    Equivalent to the model itself while the vote channel it is handed holds no votes (then a
+    list depends only on the title, the filters and the exclusions); a channel with votes is
+    refused rather than answered from a stale memo.
+    """
 
-    def __call__(self, title: str) -> list[str]:
-        shown = self._cache.get(title)
-        if shown is None:
-            try:
-                resolution = self.rec.resolve(title)
-                item = resolution.item or (resolution.candidates[0].item if resolution.candidates else None)
-                result = None if item is None else self.rec.recommend(item.item_id, K, by_popularity=self.by_popularity)
-                shown = [] if result is None else [r.item.title for r in result.items]
-            except QueryError:
-                shown = []
-            self._cache[title] = shown
-        return shown
+    def __init__(self, recommender: Recommender) -> None:
+        self.recommender = recommender
+        self._lists: dict[tuple, Any] = {}
+        self._resolutions: dict[tuple, Any] = {}
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.recommender, name)
 
-def looked_at(community: Community, lists: dict[str, Lists], requests: int, vote_rate: float,
-              experiment: str, seed: int) -> list[tuple[str, int, int]]:
-    """(arm, +1 / -1 / 0, member) in arrival order for every shown title a member looked at (the
-    vote-rate share), 0 where they had no opinion and cast no vote; one experiment."""
-    events: list[tuple[str, int, int]] = []
-    for request in community.requests(requests, seed):
-        arm = arm_of(request.user_id, experiment)
-        rng = np.random.default_rng([seed, 2, request.index])
-        for title in lists[arm](request.title):
-            if rng.random() >= vote_rate:
-                continue
-            opinion = community.opinion(request.user_id, title, rng)
-            events.append((arm, 0 if opinion is None else opinion.value, request.user_id))
-    return events
+    def recommend(self, item_id: int, k: int = 10, *, votes: Any = None, exclude_ids: Any = (),
+                  **filters: Any) -> Any:
+        if votes is not None and votes.votes:
+            raise RuntimeError("MemoRecommender holds lists computed without votes; this channel has votes")
+        key = (item_id, k, frozenset(exclude_ids), tuple(sorted(filters.items())))
+        if key not in self._lists:
+            self._lists[key] = self.recommender.recommend(item_id, k, votes=votes, exclude_ids=exclude_ids, **filters)
+        return self._lists[key]
+
+    def resolve(self, query: str, **filters: Any) -> Any:
+        key = (query, tuple(sorted(filters.items())))
+        if key not in self._resolutions:
+            self._resolutions[key] = self.recommender.resolve(query, **filters)
+        return self._resolutions[key]
 
 
-def first_per_member(events: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Each member's first observation only. Why: a member votes many times, and their votes are
-    alike (a generous rater likes most lists), so a stream of all votes is not independent and the
-    mSPRT, which assumes it is, declares winners too often; members are independent."""
-    seen: set[int] = set()
-    kept = []
-    for event in events:
-        if event[2] not in seen:
-            seen.add(event[2])
-            kept.append(event)
-    return kept
+class PreloadedArms(ExperimentArms):
+    """`/experiment start` as the bot runs it, with the challenger taken from the versions loaded once."""
+
+    def __init__(self, models: dict[str, MemoRecommender]) -> None:
+        super().__init__()
+        self.models = models
+
+    async def load_version(self, model_root: Path, version: str) -> Recommender:
+        if version not in self.models:
+            raise ExperimentError(f"There is no model version `{version}` loaded for the simulation.")
+        return cast(Recommender, self.models[version])
 
 
-def summary(trace: SequentialTrace, n: int) -> dict[str, Any]:
-    return {"n": n, "decided_after": trace.decided_after, "decision": trace.final.decision,
-            "rate_a": trace.final.rate_a, "rate_b": trace.final.rate_b}
+def prepare_versions(served_root: Path, work_root: Path, worse: str, seed: int) -> tuple[str, str, str]:
+    """Save, as real versions in `work_root`: the served one, its A/A twin and the worse one."""
+    source = load_artifact(resolve_model_path(served_root))
+    served = source.version
+    twin, bad = f"{served}-twin"[:64], f"{served}-{worse}"[:64]
+    if work_root.exists():
+        shutil.rmtree(work_root)
+    rng = np.random.default_rng([seed, 7])
+    items = source.items.copy()
+    embeddings = source.embeddings
+    if worse in ("garbled", "shuffled"):
+        embeddings = embeddings[rng.permutation(len(embeddings))]
+    if worse == "garbled":
+        columns = [c for c in GARBLED_COLUMNS if c in items.columns]
+        items[columns] = items[columns].iloc[rng.permutation(len(items))].to_numpy()
+    elif worse == "inverted":
+        items["imdb_score"] = 10.0 - items["imdb_score"]
+        for column in INVERTED_COLUMNS:
+            items[column] = _reversed_by_rank(items[column])
+    elif worse != "shuffled":
+        raise SystemExit(f"--worse must be inverted, garbled or shuffled, got {worse!r}")
+    for name, vectors, table in ((served, source.embeddings, source.items), (twin, source.embeddings, source.items),
+                                 (bad, embeddings, items)):
+        save_artifact(work_root, embeddings=vectors, items=table, vocab=source.vocab, metadata=source.metadata,
+                      version=name, index_mode="off")
+    (work_root / "CURRENT").write_text(served + "\n", encoding="utf-8")
+    return served, twin, bad
 
 
-def experiments(community: Community, lists: dict[str, Lists], runs: int, args: argparse.Namespace,
-                label: str) -> list[dict[str, Any]]:
-    """Per run, always-valid tests on the same simulated members: the thumbs-up rate of the votes
-    cast (what the bot's A/B report shows) and the hit rate of the titles looked at (a title nobody
-    could vote on counts as a miss: precision of the lists), each on every observation and on each
-    member's first one only."""
-    out = []
-    for run in range(runs):
-        events = looked_at(community, lists, args.requests, args.vote_rate, f"{label}-{run}", args.seed + run)
-        votes = [(arm, value, member) for arm, value, member in events if value != 0]
-        result: dict[str, Any] = {"run": run}
-        for metric, stream in (("votes", votes), ("hits", events)):
-            for suffix, kept in (("", stream), ("_first_per_member", first_per_member(stream))):
-                observations = [(arm, value > 0) for arm, value, _ in kept]
-                result[metric + suffix] = summary(msprt_stream(observations), len(observations))
-        out.append(result)
-        print(f"{label} {run + 1}/{runs}: {len(votes)} votes, decided after {result['votes']['decided_after']} "
-              f"({result['votes']['decision']}); {len(events)} looked at, decided after "
-              f"{result['hits']['decided_after']} ({result['hits']['decision']})", file=sys.stderr, flush=True)
+def _reversed_by_rank(values: pd.Series) -> pd.Series:
+    """The same values, the largest where the smallest was (blanks stay blank)."""
+    known = values.notna().to_numpy()
+    order = np.argsort(values.to_numpy()[known], kind="stable")
+    ascending = np.sort(values.to_numpy()[known])
+    reversed_values = np.empty_like(ascending)
+    reversed_values[order] = ascending[::-1]
+    out = values.copy()
+    out[known] = reversed_values
     return out
 
 
-def report(label: str, metric: str, ab: list[dict[str, Any]], aa: list[dict[str, Any]]) -> None:
-    runs = [r[metric] for r in ab]
-    detected = [r["decided_after"] for r in runs if r["decided_after"] is not None]
-    right = sum(1 for r in runs if r["decision"] == "a")
-    print(f"{label}: rate served {statistics.mean(r['rate_a'] for r in runs):.3f} vs worse "
-          f"{statistics.mean(r['rate_b'] for r in runs):.3f} (mean of {len(runs)} runs of "
-          f"{statistics.mean(r['n'] for r in runs):.0f} observations)")
-    if detected:
-        q = np.percentile(detected, [50, 90])
-        print(f"  A/B: a winner in {len(detected)}/{len(runs)} runs ({right} for the served arm); observations "
-              f"until then: median {q[0]:.0f}, 90th percentile {q[1]:.0f}, max {max(detected)}")
-    else:
-        print(f"  A/B: no winner within the horizon in any of {len(runs)} runs")
-    false_winners = sum(1 for r in aa if r[metric]["decision"] is not None)
-    low, high = wilson(false_winners, len(aa))
-    print(f"  A/A: a winner declared in {false_winners}/{len(aa)} runs ({false_winners / max(len(aa), 1):.1%}, "
-          f"95% Wilson interval {low:.1%}-{high:.1%}); alpha 0.05")
+async def make_template(path: Path) -> None:
+    """A migrated empty store (the caller removed any old one), copied for every run."""
+    store = await FeedbackStore.open(f"sqlite+aiosqlite:///{path}")
+    await store.close()
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+@dataclass
+class Setup:
+    """What every experiment shares: the versions (loaded once), the community and the options."""
+
+    models: dict[str, MemoRecommender]
+    served: str
+    community: Community
+    args: argparse.Namespace
+    k: int  # the bot's list length (DEFAULT_K)
+
+    def requests(self, seed: int, server: int, n: int) -> list[ServerRequest]:
+        return [ServerRequest(r.index, r.user_id, r.title, server=server) for r in self.community.requests(n, seed)]
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--served", type=Path, required=True, help="model root of the served model (arm a)")
-    p.add_argument("--worse", required=True,
-                   help="model root of the worse model (e.g. the seed arch), or `popular`: the served model's "
-                        "most-popular lists (same language and type, no relevance)")
-    p.add_argument("--requests", type=int, default=10000, help="requests per experiment (both arms together)")
+async def store_experiment(setup: Setup, challenger: str, seed: int, server: int, n: int) -> list[ArmVote]:
+    """One experiment through the bot's path in a fresh store; the votes as `/experiment status` reads them."""
+    args = setup.args
+    directory = args.work_dir / f"run-{server}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    database = directory / "feedback.db"
+    shutil.copy(args.work_dir / "template.db", database)
+    url = f"sqlite+aiosqlite:///{database}"
+    settings = BotSettings(database_url=url, model_dir=args.work_dir / "models", vote_refresh_seconds=0)
+    store = await FeedbackStore.open(url)
+    service = RecommendService(settings, store, recommender=cast(Recommender, setup.models[setup.served]))
+    service.experiments = PreloadedArms(setup.models)
+    try:
+        await service.open_outbox()
+        await service.start_experiment(version=challenger, share=SHARE, started_by=None)
+        await simulate(service, setup.community, setup.requests(seed, server, n), vote_rate=args.vote_rate,
+                       seed=seed, progress=False)
+        experiment = await store.running_experiment()
+        assert experiment is not None
+        return await store.experiment_votes(experiment.id)
+    finally:
+        await service.close()
+        await store.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def memory_experiment(setup: Setup, challenger: str, seed: int, server: int, n: int,
+                      experiment_id: int = 1) -> list[ArmVote]:
+    """The same experiment without the store: what `store_experiment` records, request after request.
+
+    Mirrors `RecommendService.recommend` (resolution by the serving model, a did-you-mean answered
+    with the member's exact title or the first candidate, the arm by `arm_for`, `personal_list`
+    with the member's history for that query title) and `bot.simulate.driver` (vote draws and
+    opinions); the experiment id is the one a fresh store gives its first experiment.
+    """
+    current = setup.models[setup.served]
+    arms = {CONTROL: current, CHALLENGER: setup.models[challenger]}
+    shown: dict[tuple[int, int], set[int]] = defaultdict(set)
+    upvoted: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)  # (request, rank, item)
+    votes = []
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    for request in setup.requests(seed, server, n):
+        item = _resolved(current, request.title)
+        if item is None:
+            continue
+        member = request.discord_id
+        arm = arm_for(member, experiment_id, SHARE)
+        model = arms[arm]
+        key = (member, item.item_id)
+        liked = [i for _, _, i in sorted(upvoted[key], key=lambda t: (-t[0], t[1]))]
+        personal = Personal(frozenset(), frozenset(shown[key]), tuple(dict.fromkeys(liked)))
+        result = personal_list(cast(Recommender, model), item.item_id, setup.k, personal)
+        rng = np.random.default_rng([seed, 2, request.index])
+        for entry in result.items[:ITEM_VOTE_LIMIT]:
+            if rng.random() >= setup.args.vote_rate:
+                continue
+            opinion = setup.community.opinion(request.user_id, entry.item.title, rng)
+            if opinion is None:
+                continue
+            moment += timedelta(seconds=1)
+            votes.append(ArmVote(moment, arm, model.version, "item", opinion.value, request.index, member, entry.rank))
+            if opinion.value > 0:
+                upvoted[key].append((request.index, entry.rank, entry.item.item_id))
+        shown[key].update(entry.item.item_id for entry in result.items)
+    return votes
+
+
+def _resolved(model: MemoRecommender, title: str) -> Any:
+    """The item `/recommend <title>` serves, as the simulated member picks it (None: they give up)."""
+    try:
+        resolution = model.resolve(title.strip(), language=None, content_type=None)
+    except QueryError:
+        return None
+    if resolution.confident:
+        return resolution.item
+    candidates = list(resolution.candidates)[:DID_YOU_MEAN_LIMIT]
+    exact = [c for c in candidates if c.item.title == title]
+    picked = exact or candidates
+    return picked[0].item if picked else None
+
+
+def same_votes(store: Sequence[ArmVote], memory: Sequence[ArmVote]) -> list[str]:
+    """Differences between the store's and the in-memory votes of one experiment (empty: equivalent):
+    the votes by (member, rank, value, arm, version), and every per-arm figure of the report (lists
+    judged, 👍, rates, precision and their intervals, which also group the votes by list)."""
+    def bag(votes: Sequence[ArmVote]) -> Counter:
+        return Counter((v.user_id, v.rank, v.value, v.arm, v.model_version) for v in votes)
+
+    problems = []
+    a, b = bag(store), bag(memory)
+    if a != b:
+        problems.append(f"{sum((a - b).values())} store votes not in memory, {sum((b - a).values())} the reverse")
+    ra, rb = analyse(store), analyse(memory)
+    for arm in (CONTROL, CHALLENGER):
+        fa, fb = ra.arms[arm].to_dict(), rb.arms[arm].to_dict()
+        if fa != fb:
+            problems.append(f"{arm}: store {fa} != memory {fb}")
+    return problems
+
+
+def units(votes: Sequence[ArmVote]) -> dict[str, dict[str, Any]]:
+    """The shipped report and three other units of the same votes: when and whom each declares."""
+    out: dict[str, dict[str, Any]] = {}
+    report = analyse(votes)
+    judged = [v for v in first_judgements(votes) if v.arm in TEST_ARM]
+    out["report"] = _decided(report.trace.decided_after, report.trace.final.decision, judged, votes)
+    first_per_member, members = [], set()
+    for v in judged:
+        if v.user_id not in members:
+            members.add(v.user_id)
+            first_per_member.append(v)
+    for name, stream in (("every_vote", list(votes)), ("judgement_iid", judged), ("member_first", first_per_member)):
+        trace = msprt_stream([(TEST_ARM[v.arm], v.value > 0) for v in stream])
+        out[name] = _decided(trace.decided_after, trace.final.decision, stream, votes)
+    out["report"].update(rates={arm: figures.rate for arm, figures in report.arms.items()},
+                         judgements=sum(f.judgements for f in report.arms.values()),
+                         members=len({v.user_id for v in votes}))
+    return out
+
+
+def _decided(after: int | None, decision: str | None, stream: Sequence[VoteRecord], votes: Sequence[ArmVote]
+             ) -> dict[str, Any]:
+    """The decision, and how many observations, votes and members it took (None: no decision)."""
+    if after is None:
+        return {"decision": None, "observations": None, "votes": None, "voters": None}
+    deciding = stream[after - 1]
+    position = next(i for i, v in enumerate(votes) if v is deciding) + 1
+    winner = None if decision is None else (CHALLENGER if decision == "b" else CONTROL)
+    return {"decision": winner, "observations": after, "votes": position,
+            "voters": len({v.user_id for v in votes[:position]})}
+
+
+async def campaign(label: str, runs: int, challenger: str, setup: Setup, first_server: int) -> list[dict[str, Any]]:
+    """`runs` experiments in memory; the first `--store-runs` of them also through the store, compared."""
+    args = setup.args
+    results = []
+    for run in range(runs):
+        started = time.perf_counter()
+        server = first_server + run
+        seed = args.seed + server
+        memory = memory_experiment(setup, challenger, seed, server, args.requests)
+        result: dict[str, Any] = {"run": run, "seed": seed, "votes": len(memory), "memory": units(memory)}
+        if run < args.store_runs:
+            stored = await store_experiment(setup, challenger, seed, server, args.store_requests)
+            short = memory_experiment(setup, challenger, seed, server, args.store_requests)
+            result["store"] = units(stored)
+            result["store_votes"] = len(stored)
+            result["equivalence"] = same_votes(stored, short)
+        result["seconds"] = round(time.perf_counter() - started, 1)
+        results.append(result)
+        shipped = result["memory"]["report"]
+        print(f"{label} {run + 1}/{runs}: {len(memory)} votes, thumbs-up {shipped['rates'][CONTROL]:.2f} / "
+              f"{shipped['rates'][CHALLENGER]:.2f}; report: {shipped['decision'] or 'no winner'}"
+              + (f" after {shipped['votes']} votes" if shipped["votes"] else "")
+              + (f"; store run: {result['store_votes']} votes, {result['store']['report']['decision'] or 'no winner'}"
+                 f", {'same votes as in memory' if not result['equivalence'] else result['equivalence']}"
+                 if "store" in result else "")
+              + f" ({result['seconds']} s)", file=sys.stderr, flush=True)
+        if args.out:  # partial results survive an interrupted run
+            partial = args.out.with_suffix(".partial.json")
+            partial.write_text(json.dumps({"args": _jsonable(args), label: results}, indent=1, default=str))
+    return results
+def summarise(ab: list[dict[str, Any]], aa: list[dict[str, Any]], path: str) -> list[str]:
+    """The A/A and A/B counts per unit over the runs of one path ("memory" or "store")."""
+    ab, aa = [r for r in ab if path in r], [r for r in aa if path in r]
+    if not ab and not aa:
+        return []
+    lines = [f"-- {path} path: {len(ab)} A/B and {len(aa)} A/A experiments"]
+    for unit, what in (("report", "shipped report: member's first vote per list, mSPRT clustered by member"),
+                       ("judgement_iid", "member's first vote per list, each as independent (previous report)"),
+                       ("member_first", "each member's first judgement only"),
+                       ("every_vote", "every vote as independent")):
+        lines.append(what + ":")
+        if aa:
+            false = sum(1 for r in aa if r[path][unit]["decision"] is not None)
+            _, low, high = wilson_interval(false, len(aa))
+            lines.append(f"  A/A: a winner declared in {false}/{len(aa)} experiments ({false / len(aa):.1%}, "
+                         f"95% Wilson {low:.1%}-{high:.1%}); alpha 0.05")
+        if ab:
+            found = [r[path][unit] for r in ab if r[path][unit]["decision"] is not None]
+            right = sum(1 for r in found if r["decision"] == CONTROL)
+            line = f"  A/B: worse version caught in {len(found)}/{len(ab)} experiments ({right} naming the served arm)"
+            if found:
+                q_votes = np.percentile([r["votes"] for r in found], [50, 90])
+                q_voters = np.percentile([r["voters"] for r in found], [50, 90])
+                line += (f"; votes until then: median {q_votes[0]:.0f}, 90th percentile {q_votes[1]:.0f} "
+                         f"(members who had voted: median {q_voters[0]:.0f}, 90th {q_voters[1]:.0f})")
+            lines.append(line)
+    if ab:
+        served = statistics.mean(r[path]["report"]["rates"][CONTROL] for r in ab)
+        worse = statistics.mean(r[path]["report"]["rates"][CHALLENGER] for r in ab)
+        lines.append(f"A/B thumbs-up rate over whole experiments: served {served:.3f}, worse {worse:.3f}")
+    return lines
+
+
+def _jsonable(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    served, twin, worse = prepare_versions(args.served, args.work_dir / "models", args.worse, args.seed)
+    (args.work_dir / "template.db").unlink(missing_ok=True)
+    await make_template(args.work_dir / "template.db")
+    models = {name: MemoRecommender(Recommender.load(args.work_dir / "models" / name))
+              for name in (served, twin, worse)}
+    community = Community.build(read_ratings(RATINGS), ratings_only=args.ratings_only, seed=args.seed)
+    setup = Setup(models, served, community, args, BotSettings(model_dir=args.work_dir / "models").default_k)
+    print(f"{community.members} members; versions {served} (served), {twin} (A/A twin), {worse} (worse); "
+          f"ready in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    aa = await campaign("A/A", args.aa_runs, twin, setup, first_server=1001)
+    ab = await campaign("A/B", args.ab_runs, worse, setup, first_server=1)
+    stored = [r for r in ab + aa if "store" in r]
+    lines = [f"served {served} vs {worse} (A/B) and vs {twin} (A/A); {SHARE}% on the challenger; vote rate "
+             f"{args.vote_rate}{', ratings only' if args.ratings_only else ''}; seed {args.seed}; "
+             f"{args.requests} requests per experiment in memory, {args.store_requests} through the store",
+             f"store path vs memory path: {sum(1 for r in stored if not r['equivalence'])}/{len(stored)} experiments "
+             "with the same votes and per-arm figures",
+             *summarise(ab, aa, "memory"), *summarise(ab, aa, "store"),
+             f"({time.perf_counter() - started:.0f} s)"]
+    print("\n".join(lines))
+    if args.out:
+        args.out.write_text(json.dumps({"args": _jsonable(args), "summary": lines, "runs": {"A/B": ab, "A/A": aa}},
+                                       indent=1, default=str))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    p.add_argument("--served", type=Path, required=True, help="model root (or version directory) of the served model")
+    p.add_argument("--worse", default="inverted", choices=("inverted", "garbled", "shuffled"),
+                   help="how the worse version is derived from the served one (see the module docstring)")
+    p.add_argument("--work-dir", type=Path, required=True, help="scratch directory: versions, stores (rewritten)")
+    p.add_argument("--requests", type=int, default=6000, help="requests per experiment in memory (both arms)")
     p.add_argument("--ab-runs", type=int, default=20)
     p.add_argument("--aa-runs", type=int, default=100)
+    p.add_argument("--store-runs", type=int, default=3,
+                   help="the first N experiments of each kind also run through the store and are compared")
+    p.add_argument("--store-requests", type=int, default=2000, help="requests per experiment through the store")
     p.add_argument("--vote-rate", type=float, default=0.3)
     p.add_argument("--ratings-only", action="store_true")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=None, help="also write the runs as JSON here")
-    args = p.parse_args()
-    started = time.perf_counter()
-    community = Community.build(read_ratings(RATINGS), ratings_only=args.ratings_only, seed=args.seed)
-    served = Lists(Recommender.load(args.served))
-    worse = Lists(served.rec, by_popularity=True) if args.worse == "popular" else Lists(Recommender.load(args.worse))
-    ab = experiments(community, {"a": served, "b": worse}, args.ab_runs, args, "A/B")
-    aa = experiments(community, {"a": served, "b": served}, args.aa_runs, args, "A/A")
-    what = "its most-popular lists" if worse.by_popularity else worse.rec.version
-    print(f"served {served.rec.version} vs worse {what}; {args.requests} requests per experiment, "
-          f"vote rate {args.vote_rate}{', ratings only' if args.ratings_only else ''}, seed {args.seed}")
-    report("thumbs-up rate of the votes cast", "votes", ab, aa)
-    report("hit rate of the titles looked at (no opinion = miss)", "hits", ab, aa)
-    report("thumbs-up rate, each member's first vote only", "votes_first_per_member", ab, aa)
-    report("hit rate, each member's first title looked at only", "hits_first_per_member", ab, aa)
-    print(f"({time.perf_counter() - started:.0f} s)")
-    if args.out:
-        args.out.write_text(json.dumps({"ab": ab, "aa": aa}, indent=2))
-    return 0
+    p.add_argument("--out", type=Path, default=None, help="also write every run as JSON here")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if (min(args.requests, args.store_requests) <= 0 or min(args.ab_runs, args.aa_runs, args.store_runs) < 0
+            or not 0 < args.vote_rate <= 1):
+        print("--requests and --store-requests must be > 0, run counts >= 0, 0 < --vote-rate <= 1", file=sys.stderr)
+        return 2
+    return asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ many judgements it needs to detect a real difference. Pure numpy, deterministic 
 Why a script: the figures quoted for the mSPRT (`recommender.evaluation.sequential`) must be
 rerunnable. Each stream assigns every judgement to arm a or b with probability 1/2 and watches the
 always-valid p-value after every judgement ("at any time").
+
+The last block drops the independence: members (randomised to arms) each have their own thumbs-up
+propensity and vote very unequally often, as on a Discord server. It compares the test fed every
+judgement as independent with the test clustered by member (what the bot's A/B report runs).
 """
 
 from __future__ import annotations
@@ -42,7 +46,25 @@ def main(argv: list[str] | None = None) -> int:
         spread = (f"median {int(np.median(hits))}, 90th percentile {int(np.percentile(hits, 90))} judgements"
                   if hits else "never")
         print(f"{rate_a:.0%} vs {rate_b:.0%}: detected in {len(hits)}/{runs} streams; {spread}")
+    for members in (300, 3000):
+        streams = [_member_stream(rng, members, args.length) for _ in range(args.streams)]
+        independent = sum(msprt_stream(obs).decided_after is not None for obs, _ in streams)
+        clustered = sum(msprt_stream(obs, clusters=who).decided_after is not None for obs, who in streams)
+        print(f"A/A, {members} members with their own tastes, {args.length} judgements: a winner declared in "
+              f"{independent}/{args.streams} streams counting judgements as independent, "
+              f"{clustered}/{args.streams} clustered by member")
     return 0
+
+
+def _member_stream(rng: np.random.Generator, members: int, n: int) -> tuple[list[tuple[str, bool]], list[int]]:
+    """Judgements of members with Beta(1.6, 0.4) propensities (mean 0.8, as the simulated community's
+    thumbs-up rate) and Pareto activity (a few members cast most votes); no difference between arms."""
+    propensity = rng.beta(1.6, 0.4, members)
+    in_b = rng.random(members) < 0.5
+    activity = rng.pareto(1.2, members) + 1.0
+    who = rng.choice(members, n, p=activity / activity.sum())
+    ups = rng.random(n) < propensity[who]
+    return [("b" if in_b[w] else "a", bool(u)) for w, u in zip(who, ups, strict=True)], who.tolist()
 
 
 if __name__ == "__main__":

@@ -5,25 +5,33 @@ Why here and pure: the bot and the CLI must report the same numbers, and the sto
 not be imported by the recommender, so this takes plain vote records (anything with the fields of
 `VoteRecord`, e.g. `feedback.experiments.ArmVote`) and does the arithmetic only.
 
-- thumbs-up rate per arm over judgements, Wilson 95%: one judgement per (request, voter), their first
-  vote on that list (a 👍/👎 reaction or a per-item button). Several votes of one member on one list
-  are strongly correlated; counting each as an independent observation would shrink the intervals
-  and make the sequential test declare false winners. `votes` keeps the count of every vote;
+The unit. An experiment assigns MEMBERS to arms (a hash of user and experiment), so members are
+the independent units, not votes: one member's votes are alike (a generous member likes most
+lists), and a test that counts each vote as independent declares false winners (measured on the
+simulated community: 10/100 A/A experiments counting every vote). So:
+
+- a judgement is a member's first vote on a list (a 👍/👎 reaction or a per-item button): several
+  votes on one list are near copies of one opinion. `votes` keeps the count of every vote;
+- thumbs-up rate per arm = 👍 judgements / judgements, with a 95% interval clustered by member
+  (the delta-method variance of a ratio of per-member sums, turned into a Wilson interval at the
+  effective sample size), so a member who judged 50 lists weighs 50 judgements in the rate but
+  cannot make the interval look like 50 independent people;
 - precision@k per arm from the item buttons: per (request, voter) list, the share of 👍 among the
-  judged items ranked 1..k, averaged over lists, with a Wilson interval on the pooled judgements;
-- the always-valid mSPRT (`sequential.msprt_stream`) on the time-ordered votes, control = arm a,
-  challenger = arm b, and after how many votes it first declared a winner.
+  judged items ranked 1..k, averaged over lists, with the same member-clustered interval;
+- the always-valid mSPRT (`sequential.msprt_stream` with the members as clusters) on the
+  time-ordered judgements, control = arm a, challenger = arm b, and after how many judgements it
+  first declared a winner. Validated through the bot's store on the simulated community by
+  `scripts/ab_simulation.py` (A/A false winners and detection of a worse model version: README).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from recommender.evaluation.bootstrap import wilson_interval
 from recommender.evaluation.sequential import SequentialTrace, msprt_stream
 
 CONTROL, CHALLENGER = "control", "challenger"
@@ -117,25 +125,51 @@ def first_judgements(votes: Sequence[VoteRecord]) -> list[VoteRecord]:
     return out
 
 
+def clustered_rate(observations: Iterable[tuple[int, float]], z: float = 1.959963984540054
+                   ) -> tuple[float, float, float]:
+    """(rate, low, high) of values in [0, 1] observed per cluster (member): rate = their mean.
+
+    The variance of the mean is the cluster-robust one of a ratio of per-member sums,
+    sum_i (s_i - rate n_i)^2 / n^2 over the m members; the interval is Wilson's at the effective sample
+    size rate (1 - rate) / variance (at most n, at least the m members when every value is equal),
+    so it stays inside [0, 1] and equals the plain Wilson interval when each member judged once.
+    """
+    sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for cluster, value in observations:
+        cell = sums[cluster]
+        cell[0] += value
+        cell[1] += 1.0
+    n = sum(count for _, count in sums.values())
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    rate = sum(total for total, _ in sums.values()) / n
+    variance = sum((total - rate * count) ** 2 for total, count in sums.values()) / (n * n)
+    effective = min(n, rate * (1.0 - rate) / variance) if variance > 0 else float(len(sums))
+    denom = 1 + z * z / effective
+    centre = (rate + z * z / (2 * effective)) / denom
+    half = z * math.sqrt(rate * (1 - rate) / effective + z * z / (4 * effective * effective)) / denom
+    return rate, max(0.0, centre - half), min(1.0, centre + half)
+
+
 def _arm(arm: str, votes: Sequence[VoteRecord], k: int) -> ArmFigures:
     judgements = first_judgements(votes)
     up = sum(1 for v in judgements if v.value > 0)
-    rate, low, high = wilson_interval(up, len(judgements))
+    rate, low, high = clustered_rate((v.user_id, float(v.value > 0)) for v in judgements)
     lists: dict[tuple[int, int], list[int]] = defaultdict(list)
     for v in votes:
         if v.kind == "item" and v.rank is not None and 1 <= v.rank <= k:
             lists[(v.request_id, v.user_id)].append(v.value)
-    shares = [sum(1 for value in judged if value > 0) / len(judged) for judged in lists.values()]
-    judged_up = sum(sum(1 for value in judged if value > 0) for judged in lists.values())
-    judged = sum(len(judged) for judged in lists.values())
-    _, p_low, p_high = wilson_interval(judged_up, judged)
+    shares = [(user, sum(1 for value in judged if value > 0) / len(judged))
+              for (_, user), judged in lists.items()]
+    precision, p_low, p_high = clustered_rate(shares)
     versions = tuple(sorted({v.model_version for v in votes if v.model_version}))
     return ArmFigures(arm, versions, up, len(judgements), len(votes), rate, low, high,
-                      sum(shares) / len(shares) if shares else None, p_low, p_high, len(shares))
+                      None if not shares else precision, p_low, p_high, len(shares))
 
 
 def analyse(votes: Sequence[VoteRecord], *, k: int = 5) -> ExperimentReport:
     """Figures per arm and the sequential test over the judgements in `votes` (oldest first)."""
     by_arm = {arm: [v for v in votes if v.arm == arm] for arm in ARMS}
-    trace = msprt_stream((TEST_ARM[v.arm], v.value > 0) for v in first_judgements(votes) if v.arm in TEST_ARM)
+    judged = [v for v in first_judgements(votes) if v.arm in TEST_ARM]
+    trace = msprt_stream([(TEST_ARM[v.arm], v.value > 0) for v in judged], clusters=[v.user_id for v in judged])
     return ExperimentReport({arm: _arm(arm, by_arm[arm], k) for arm in ARMS}, trace, k)

@@ -25,7 +25,7 @@ has `min_votes` votes (the p-value stays 1 until then). Pure numpy, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,6 +166,7 @@ def _decide(p_value: float, difference: float, alpha: float) -> Decision:
 def msprt_stream(
     observations: Iterable[tuple[str, bool]],
     *,
+    clusters: Sequence[Hashable] | None = None,
     alpha: float = DEFAULT_ALPHA,
     tau: float = DEFAULT_TAU,
     min_votes: int = DEFAULT_MIN_VOTES,
@@ -176,6 +177,13 @@ def msprt_stream(
     votes the test first declared a winner: the number to quote as "detected within N votes".
     Once declared, the verdict stands (the final decision is the arm that was ahead then).
     Vectorised (cumulative counts), so simulations over thousands of streams stay cheap.
+
+    `clusters` (one per observation, e.g. the member who voted): observations of one cluster are
+    not independent (a generous member likes most lists), and an A/B randomises members, not
+    votes. With clusters, each arm's rate is a ratio over members (ups_i of n_i judgements) and its
+    variance the cluster-robust (delta-method) one, sum_i (ups_i - p n_i)^2 / n^2 * m / (m - 1)
+    over the arm's m members, p the pooled rate; `min_votes` then counts members per arm. When
+    every member judged once it is close to the binomial variance used without clusters.
     """
     pairs = list(observations)
     for arm, _ in pairs:
@@ -183,6 +191,8 @@ def msprt_stream(
             raise ValueError(f"arm must be 'a' or 'b', got {arm!r}")
     if not 0.0 < alpha < 1.0 or tau <= 0.0:
         raise ValueError(f"need 0 < alpha < 1 and tau > 0, got alpha={alpha}, tau={tau}")
+    if clusters is not None and len(clusters) != len(pairs):
+        raise ValueError(f"need one cluster per observation, got {len(clusters)} for {len(pairs)}")
     in_b = np.array([arm == "b" for arm, _ in pairs], dtype=bool)
     up = np.array([bool(u) for _, u in pairs], dtype=bool)
     n_b = np.cumsum(in_b)
@@ -192,10 +202,14 @@ def msprt_stream(
     with np.errstate(divide="ignore", invalid="ignore"):
         rates_a = np.where(n_a > 0, ups_a / np.maximum(n_a, 1), np.nan)
         rates_b = np.where(n_b > 0, ups_b / np.maximum(n_b, 1), np.nan)
-        ready = np.minimum(n_a, n_b) >= max(min_votes, 1)
         difference = rates_b - rates_a
         pooled = (ups_a + ups_b + 1) / (n_a + n_b + 2)
-        variance = pooled * (1.0 - pooled) * (1.0 / n_a + 1.0 / n_b)
+        if clusters is None:
+            variance = pooled * (1.0 - pooled) * (1.0 / n_a + 1.0 / n_b)
+            units_a, units_b = n_a, n_b
+        else:
+            variance, units_a, units_b = _clustered_variance(in_b, up, clusters, pooled, n_a, n_b)
+        ready = np.minimum(units_a, units_b) >= max(min_votes, 1)
         tau2 = tau * tau
         log_ratio = 0.5 * np.log(variance / (variance + tau2)) + tau2 * difference**2 / (
             2.0 * variance * (variance + tau2)
@@ -220,3 +234,42 @@ def msprt_stream(
                                  float(p_values[last]), decision, float(difference[last]),
                                  float(low), float(high), alpha)
     return SequentialTrace(p_values, rates_a, rates_b, final, decided_after)
+
+
+def _clustered_variance(in_b: np.ndarray, up: np.ndarray, clusters: Sequence[Hashable], pooled: np.ndarray,
+                        n_a: np.ndarray, n_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Running cluster-robust variance of rate_b - rate_a and the clusters seen per arm.
+
+    Kept in O(n): sum_i (u_i - p v_i)^2 = S_uu - 2 p S_uv + p^2 S_vv, and one more judgement of a
+    cluster that had (u, v) before changes u^2, v^2 and u v by known amounts.
+    """
+    codes: dict[tuple[bool, Hashable], int] = {}
+    code = np.fromiter((codes.setdefault((b, c), len(codes)) for b, c in zip(in_b.tolist(), clusters, strict=True)),
+                       dtype=np.int64, count=len(in_b))
+    x = up.astype(np.float64)
+    v0, u0 = _counts_before(code, x)
+    d_uu, d_uv, d_vv = 2.0 * u0 * x + x, u0 + x * v0 + x, 2.0 * v0 + 1.0
+    variance = np.zeros(len(x))
+    units = []
+    for mask, n in ((~in_b, n_a), (in_b, n_b)):
+        s_uu, s_uv, s_vv = (np.cumsum(d * mask) for d in (d_uu, d_uv, d_vv))
+        m = np.cumsum((v0 == 0) & mask)
+        squares = s_uu - 2.0 * pooled * s_uv + pooled * pooled * s_vv
+        variance = variance + squares / (n.astype(np.float64) ** 2) * np.where(m > 1, m / np.maximum(m - 1, 1), 1.0)
+        units.append(m)
+    return variance, units[0], units[1]
+
+
+def _counts_before(code: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per observation: how many earlier observations its cluster had, and the sum of their x."""
+    order = np.argsort(code, kind="stable")
+    ranked = code[order]
+    position = np.arange(len(code))
+    starts = np.ones(len(code), dtype=bool)
+    starts[1:] = ranked[1:] != ranked[:-1]
+    first = np.maximum.accumulate(np.where(starts, position, 0))
+    before = np.cumsum(x[order]) - x[order]
+    v0, u0 = np.empty(len(code)), np.empty(len(code))
+    v0[order] = position - first
+    u0[order] = before - before[first]
+    return v0, u0

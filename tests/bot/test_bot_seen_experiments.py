@@ -10,6 +10,7 @@ import pytest
 from bot.service import Recommended, RecommendService, UserError
 from feedback import FeedbackStore, VoteStatus
 from feedback.experiments import CHALLENGER, CONTROL
+from recommender import artifacts
 from recommender.serving import Recommender
 from tests.bot.conftest import make_settings
 from tests.bot.experiment_helpers import CHALLENGER_VERSION, add_challenger
@@ -98,3 +99,22 @@ async def test_experiment_splits_members_records_arms_and_reports_both(ab_servic
     assert "stopped" in await service.stop_experiment()
     outcome = await service.recommend(user_id=1, guild_id=None, channel_id=None, query="Squid Game", k=3)
     assert isinstance(outcome, Recommended) and outcome.result.model_version == service.recommender.version
+
+
+async def test_a_running_experiments_challenger_survives_tidying_until_the_experiment_stops(
+        ab_service: RecommendService) -> None:
+    service = ab_service
+    root = service.settings.resolved_model_dir
+    older = add_challenger(root, "20000101-000000-challenger")  # older than CURRENT: first in line for tidy
+    await service.start_experiment(version=older, share=50, started_by=1)
+    assert artifacts.pinned(root) == [older]
+    artifacts.tidy(root, keep=1)  # what a retrain (the child process) or a restart does
+    assert older in artifacts.list_versions(root) and service.experiments.challenger is not None
+    (root / artifacts.PINS).unlink()  # a restarted process re-pins from the store
+    await service.experiments.refresh(service.store, root)
+    assert artifacts.pinned(root) == [older] and service.experiments.challenger is not None
+    assert artifacts.tidy(root, keep=1) == []  # CURRENT and the pinned challenger are all tidy could take
+    await service.stop_experiment()
+    assert artifacts.pinned(root) == []
+    assert older in artifacts.tidy(root, keep=1)
+    assert artifacts.current_version(root) in artifacts.list_versions(root)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 
-from recommender.evaluation.ab_report import CHALLENGER, CONTROL, analyse
+from recommender.evaluation.ab_report import CHALLENGER, CONTROL, analyse, clustered_rate
+from recommender.evaluation.bootstrap import wilson_interval
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,33 @@ def test_precision_counts_judged_items_in_the_top_k_and_the_rate_one_judgement_p
     empty = analyse([], k=5)
     assert empty.winner is None and empty.arms[CHALLENGER].precision is None
     assert "no winner yet" in empty.verdict()
+
+
+def test_intervals_and_the_test_count_members_not_their_many_votes() -> None:
+    # Each of 10 members in each arm judges 30 lists, alike (their own taste): 300 judgements per arm,
+    # but only 10 independent members. The challenger's members happen to be more generous.
+    rng = np.random.default_rng(3)
+    votes = []
+    request = 0
+    for member in range(20):
+        arm = CHALLENGER if member % 2 else CONTROL
+        taste = rng.uniform(0.4, 0.95) + (0.05 if arm == CHALLENGER else 0.0)
+        for _ in range(30):
+            request += 1
+            votes.append(FakeVote(arm, "item", 1 if rng.random() < taste else -1, request, member, 1, "v"))
+    report = analyse(votes, k=5)
+    control = report.arms[CONTROL]
+    _, naive_low, naive_high = wilson_interval(control.up, control.judgements)
+    assert control.judgements == 300
+    assert control.ci_high - control.ci_low > 1.5 * (naive_high - naive_low)  # 10 members, not 300 judgements
+    assert control.ci_low < control.rate < control.ci_high
+    assert report.winner is None  # ten members a side cannot settle it, however many lists they judge
+
+
+def test_clustered_rate_is_wilson_when_every_member_judged_once() -> None:
+    observations = [(member, float(member % 3 == 0)) for member in range(50)]
+    ups = sum(1 for _, value in observations if value)
+    assert clustered_rate(observations) == pytest.approx(wilson_interval(ups, 50))
+    rate, low, high = clustered_rate([(1, 1.0)] * 40)  # one member, always 👍: as wide as one judgement
+    assert rate == 1.0 and high == 1.0 and low == pytest.approx(wilson_interval(1, 1)[1])
+    assert all(math.isnan(x) for x in clustered_rate([]))

@@ -71,3 +71,51 @@ def test_impossible_counts_are_refused(bad: tuple[int, int, int, int]) -> None:
         msprt(*bad)
     with pytest.raises(ValueError):
         msprt_stream([("c", True)])
+
+
+def _member_stream(rng: np.random.Generator, members: int, votes: int, lift_b: float = 0.0
+                   ) -> tuple[list[tuple[str, bool]], list[int]]:
+    """Votes of members who each have their own thumbs-up propensity and vote very unequally often
+    (a few members cast most votes), members randomised to arms as an experiment does."""
+    propensity = rng.beta(1.6, 0.4, members)
+    in_b = rng.random(members) < 0.5
+    propensity = np.clip(np.where(in_b, propensity + lift_b, propensity), 0.0, 1.0)
+    activity = rng.pareto(1.2, members) + 1.0
+    who = rng.choice(members, votes, p=activity / activity.sum())
+    ups = rng.random(votes) < propensity[who]
+    return [("b" if in_b[w] else "a", bool(u)) for w, u in zip(who, ups, strict=True)], who.tolist()
+
+
+def test_correlated_votes_of_a_member_need_the_member_as_the_unit() -> None:
+    rng = np.random.default_rng(11)
+    streams = [_member_stream(rng, 300, 2000) for _ in range(100)]
+    as_independent = sum(msprt_stream(obs).decided_after is not None for obs, _ in streams)
+    by_member = sum(msprt_stream(obs, clusters=who).decided_after is not None for obs, who in streams)
+    assert as_independent > 30  # counting each vote as independent: far more than alpha false winners
+    assert by_member <= 5  # clustered by member: the promise holds again
+
+
+def test_the_clustered_test_still_finds_a_real_difference() -> None:
+    rng = np.random.default_rng(12)
+    traces = [msprt_stream(obs, clusters=who) for obs, who in (_member_stream(rng, 1000, 3000, -0.2)
+                                                                for _ in range(40))]
+    detected = [trace for trace in traces if trace.decided_after is not None]
+    assert len(detected) >= 0.6 * len(traces)
+    assert all(trace.final.decision == "a" for trace in detected)
+
+
+def test_clustered_variance_is_the_delta_method_over_members() -> None:
+    # Arm a: member 1 votes up, up, down; member 2 down. Arm b: members 3 and 4, one up each, one down.
+    observations = [("a", True), ("a", True), ("a", False), ("a", False), ("b", True), ("b", False)]
+    clusters = [1, 1, 1, 2, 3, 4]
+    trace = msprt_stream(observations, clusters=clusters, min_votes=2)
+    pooled = (3 + 1) / (6 + 2)
+    var_a = ((2 - pooled * 3) ** 2 + (0 - pooled * 1) ** 2) / 4**2 * 2 / 1
+    var_b = ((1 - pooled) ** 2 + (0 - pooled) ** 2) / 2**2 * 2 / 1
+    difference = 0.5 - 0.5
+    assert trace.final.difference == difference
+    half = math.sqrt((var_a + var_b) * (var_a + var_b + 0.01) / 0.01
+                     * (2 * math.log(1 / 0.05) + math.log((var_a + var_b + 0.01) / (var_a + var_b))))
+    assert math.isclose(trace.final.ci_high, difference + half) and math.isclose(trace.final.ci_low, -half)
+    with pytest.raises(ValueError, match="one cluster per observation"):
+        msprt_stream(observations, clusters=clusters[:-1])

@@ -357,3 +357,22 @@ def test_catalog_smaller_than_k_trains_and_activates(tmp_path: Path) -> None:
     assert outcome.metrics["gate"]["metric"] == "language_type_agreement@10"
     assert 0.0 <= outcome.metrics["gate"]["value"] <= 1.0
     assert len(Recommender.load(tmp_path / "models").recommend(0, k=10).items) == 5
+
+
+def test_tidy_keeps_pinned_versions_and_pins_are_checked_names(model_root_copy: Path) -> None:
+    root = model_root_copy
+    active = artifacts.current_version(root)
+    names = [f"2000010{i}-000000-p{i}" for i in range(1, 4)]  # all older than the active version
+    for name in names:
+        _copy_version(root, active, name, served=False)
+    assert artifacts.pinned(root) == []
+    artifacts.set_pinned(root, [names[0]])
+    assert artifacts.pinned(root) == [names[0]]
+    assert sorted(artifacts.tidy(root, keep=1)) == names[1:]  # the pinned one stays, as CURRENT does
+    assert artifacts.list_versions(root) == sorted([names[0], active])
+    with pytest.raises(artifacts.ArtifactError, match="not a valid version name"):
+        artifacts.set_pinned(root, ["../elsewhere"])
+    assert artifacts.pinned(root) == [names[0]]  # a refused pin changes nothing
+    artifacts.set_pinned(root, [])
+    assert artifacts.tidy(root, keep=1) == [names[0]]
+    assert artifacts.list_versions(root) == [active]
