@@ -9,9 +9,15 @@ intervals over queries), in the default mode and with `--ratings-only` (members 
 they rated: the sparse, real case). Nothing is fitted on half B.
 
     python scripts/learning_curve.py --model-dir /path/to/models --out var/learning-curve \
-        [--checkpoints 0,2000,10000,50000] [--modes default,ratings-only] [--seed 0]
+        [--checkpoints 0,2000,10000,50000] [--modes default,ratings-only] [--seed 0] \
+        [--also-evaluate LABEL=MODEL_DIR ...] [--processes P] [--seen-rate R]
 
 Prints a markdown table and writes OUT/learning_curve.json. Modes run side by side (one process each).
+The settings under test (seen marks' weight, the exploration slot) live in the model root's
+`vote_channel.json` (a version's own file wins over the package's), so a variant is a copy of the
+model root with that file changed: the simulator serves with it and `evaluate` measures with it.
+`--also-evaluate` measures the same votes at every checkpoint with another model root too (e.g. the
+same settings but seen marks not counted): an ablation on identical data.
 """
 
 from __future__ import annotations
@@ -58,7 +64,18 @@ def _measure(pairs: Path, database: str, model_dir: Path, resamples: int, log: P
     channel = result.get("vote_channel") or {}
     return {"served": served, "ndcg": systems[served]["ndcg"], "content_only_ndcg": systems[content]["ndcg"],
             "served_minus_content": paired, "stored_votes": channel.get("votes"), "voted_pairs": channel.get("pairs"),
+            "seen_marks": channel.get("seen_marks"),
             "unvoted_queries": channel.get("unvoted_queries")}
+
+
+def _also(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    out = []
+    for spec in args.also_evaluate:
+        label, _, directory = spec.partition("=")
+        if not label or not directory:
+            raise SystemExit(f"--also-evaluate wants LABEL=MODEL_DIR, got {spec!r}")
+        out.append((label, Path(directory)))
+    return out
 
 
 def run_mode(mode: str, checkpoints: list[int], args: argparse.Namespace, pairs: Path) -> list[dict[str, Any]]:
@@ -73,7 +90,8 @@ def run_mode(mode: str, checkpoints: list[int], args: argparse.Namespace, pairs:
     for checkpoint in checkpoints:
         cmd = [sys.executable, "-m", "bot.simulate", "--ratings", str(RATINGS), "--half", "A",
                "--requests", str(checkpoint - done), "--skip", str(done), "--database", database,
-               "--model-dir", str(args.model_dir), "--seed", str(args.seed), "--no-progress"]
+               "--model-dir", str(args.model_dir), "--seed", str(args.seed), "--no-progress",
+               "--processes", str(args.processes), "--seen-rate", str(args.seen_rate)]
         if mode == "ratings-only":
             cmd.append("--ratings-only")
         printed = _run(cmd, log)
@@ -82,7 +100,13 @@ def run_mode(mode: str, checkpoints: list[int], args: argparse.Namespace, pairs:
                **_measure(pairs, database, args.model_dir, args.resamples, log)}
         rows.append(row)
         print(f"[{mode}] {checkpoint} requests: NDCG@10 {row['ndcg']['mean']:.4f} "
-              f"({row['stored_votes']} votes)", file=sys.stderr, flush=True)
+              f"({row['stored_votes']} votes, {row['seen_marks']} seen marks)", file=sys.stderr, flush=True)
+        for label, model_dir in _also(args):
+            other = {"mode": f"{mode} [{label}]", "requests": checkpoint, "simulator": [],
+                     **_measure(pairs, database, model_dir, args.resamples, log)}
+            rows.append(other)
+            print(f"[{mode} {label}] {checkpoint} requests: NDCG@10 {other['ndcg']['mean']:.4f}", file=sys.stderr,
+                  flush=True)
         (out / f"learning_curve_{mode}.json").write_text(json.dumps(rows, indent=2))
     return rows
 
@@ -125,6 +149,10 @@ def main() -> int:
     p.add_argument("--modes", default="default,ratings-only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resamples", type=int, default=1000)
+    p.add_argument("--also-evaluate", action="append", default=[], metavar="LABEL=MODEL_DIR",
+                   help="also measure every checkpoint's votes with this model root (an ablation on the same votes)")
+    p.add_argument("--processes", type=int, default=1, help="simulator processes (python -m bot.simulate --processes)")
+    p.add_argument("--seen-rate", type=float, default=0.3, help="simulator --seen-rate (0: no seen marks)")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     checkpoints = sorted(int(c) for c in args.checkpoints.split(","))
