@@ -165,10 +165,11 @@ def test_a_seen_brigade_cannot_bring_an_adult_or_unrelated_title_into_a_kids_lis
     rec = session_recommender
     query, adult = _kids_query_and_adult_title(rec)
     content = rec.ranker.scores(query)
-    unrelated = int([r for r in np.argsort(content) if rec.ranker.safety_tier[r] < 3 and r != query][0])
+    unrelated = int(next(r for r in np.argsort(content) if rec.ranker.safety_tier[r] < 3 and r != query))
     titles = rec.items["title"]
     for marks in (10, 1000):
-        pairs = _seen_pairs((titles[query], titles[adult], 0, 0, marks), (titles[query], titles[unrelated], 0, 0, marks))
+        pairs = _seen_pairs((titles[query], titles[adult], 0, 0, marks),
+                            (titles[query], titles[unrelated], 0, 0, marks))
         channel = VoteChannel(pairs, titles.tolist(), VoteSettings(weight=0.5, seen_weight=1.0))
         shown = {r.item.item_id for r in rec.recommend(int(rec.items["item_id"][query]), k=10, votes=channel).items}
         assert int(rec.items["item_id"][adult]) not in shown
