@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from recommender.ranking.votes import VoteChannel
-from recommender.serving import RecommendationResult, Recommender
+import numpy as np
+
+from recommender.ranking.ranker import SAFE_QUERY_BANDS
+from recommender.ranking.votes import EXPLORE_POOL, VoteChannel, thompson_slot
+from recommender.serving import Item, Recommendation, RecommendationResult, Recommender
 
 
 @dataclass(frozen=True)
@@ -28,18 +31,36 @@ class Personal:
 
 def personal_list(rec: Recommender, item_id: int, k: int, personal: Personal, *,
                   language: str | None = None, content_type: str | None = None,
-                  votes: VoteChannel | None = None) -> RecommendationResult:
+                  votes: VoteChannel | None = None, member: int | None = None) -> RecommendationResult:
     """Top-k for `item_id` without seen titles; on a repeated query, the titles the member upvoted
-    (still in the ranking) first, then titles they were not shown before."""
-    if personal.empty:
-        return rec.recommend(item_id, k, language=language, content_type=content_type, votes=votes)
+    (still in the ranking) first, then titles they were not shown before. With the vote channel's
+    `explore_slot` on, the last slot may go to a title ranked right below the list (`explore_last`)."""
+    explore = votes is not None and votes.settings.explore_slot and member is not None and k > 1
+    want = min(k + EXPLORE_POOL, 100) if explore else k
     keep = [i for i in personal.upvoted_before if i not in personal.seen]
     exclude = personal.seen | (personal.shown_before - set(keep))
-    result = rec.recommend(item_id, k, language=language, content_type=content_type, exclude_ids=exclude,
+    result = rec.recommend(item_id, want, language=language, content_type=content_type, exclude_ids=exclude,
                            votes=votes)
     ranked = {r.item.item_id: r for r in result.items}
     # Upvoted titles that fell below the top k of this ranking are not forced back in.
     first = [ranked[i] for i in keep if i in ranked]
     rest = [r for r in result.items if r.item.item_id not in set(keep)]
     items = [replace(r, rank=rank) for rank, r in enumerate(first + rest, start=1)]
+    if explore and votes is not None and len(items) > k and items[k - 1].item.item_id not in set(keep):
+        items = explore_last(rec, result.query, items, k, votes,
+                             np.random.default_rng([member or 0, item_id, len(personal.shown_before)]))
     return replace(result, items=items[:k])
+
+
+def explore_last(rec: Recommender, query: Item, items: list[Recommendation], k: int, votes: VoteChannel,
+                 rng: np.random.Generator) -> list[Recommendation]:
+    """Thompson-sample slot k among the k-th title and the ones ranked right below it. Never on a list
+    the maturity rule shapes (a kids', family or unknown-maturity query, or a family-safe bot): there
+    the order of every slot is the safety rule's, and no vote estimate may trade it."""
+    if rec.family_safe or query.maturity in SAFE_QUERY_BANDS or query.maturity == "unknown":
+        return items
+    candidates = items[k - 1:]
+    pick = thompson_slot(votes, query.title, [r.item.title for r in candidates], [r.score for r in candidates], rng)
+    if pick == 0:
+        return items
+    return [*items[:k - 1], replace(candidates[pick], rank=k)]

@@ -365,7 +365,7 @@ class RecommendService:
         try:
             result = await asyncio.to_thread(
                 personal_list, serving.recommender, resolution.item.item_id, k, personal,
-                language=lang, content_type=ct, votes=self.votes.channel_for(serving.recommender),
+                language=lang, content_type=ct, votes=self.votes.channel_for(serving.recommender), member=user_id,
             )
         except QueryError as exc:  # e.g. the item vanished in a hot swap to another catalog
             raise UserError(str(exc)) from None
@@ -574,8 +574,7 @@ class RecommendService:
         """The member's seen titles and their history for this query title (an empty one if the store
         cannot be read now: answering matters more than skipping repeats)."""
         try:
-            seen = await self.store.seen_item_ids(user_id)
-            history = await self.store.query_history(user_id=user_id, resolved_item_id=item_id)
+            seen, history = await self.store.personal_history(user_id=user_id, resolved_item_id=item_id)
         except StoreError as exc:
             log.warning("could not read the history of user %s (%s); recommending without it", user_id, exc)
             return Personal()

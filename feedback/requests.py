@@ -6,7 +6,7 @@ arguments against the types in the signatures (see `feedback.transactions`).
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import StoreError
@@ -31,18 +31,24 @@ async def record_request(
 ) -> int:
     """Store one recommendation request and its items (in rank order); returns the request id.
 
-    Inside an A/B experiment, `experiment_id` and `arm` say which arm the member was served from."""
-    # ORM objects are built inside the transaction: a retry must not reuse rolled-back ones.
-    request = RecommendationRequest(
-        guild_id=guild_id, channel_id=channel_id, user_id=user_id, query=query,
-        resolved_item_id=resolved_item_id, resolved_title=resolved_title,
-        model_version=model_version, latency_ms=latency_ms, experiment_id=experiment_id, arm=arm,
-        items=[RecommendedItem(rank=rank, item_id=item_id, title=title, score=score)
-               for rank, (item_id, title, score) in enumerate(items, start=1)],
+    Inside an A/B experiment, `experiment_id` and `arm` say which arm the member was served from.
+    Two Core INSERTs, not the ORM unit of work: this runs on every /recommend, and building,
+    flushing and refreshing six ORM objects cost more CPU than the ranking itself (simulator profile)."""
+    request_id = await session.scalar(
+        insert(RecommendationRequest).values(
+            guild_id=guild_id, channel_id=channel_id, user_id=user_id, query=query,
+            resolved_item_id=resolved_item_id, resolved_title=resolved_title,
+            model_version=model_version, latency_ms=latency_ms, experiment_id=experiment_id, arm=arm,
+        ).returning(RecommendationRequest.id)
     )
-    session.add(request)
-    await session.flush()
-    return request.id
+    if request_id is None:
+        raise StoreError("the database did not return the new request's id")
+    if items:
+        await session.execute(insert(RecommendedItem), [
+            {"request_id": request_id, "rank": rank, "item_id": item_id, "title": title, "score": score}
+            for rank, (item_id, title, score) in enumerate(items, start=1)
+        ])
+    return int(request_id)
 
 
 async def attach_message(session: AsyncSession, request_id: Snowflake, message_id: Snowflake) -> None:

@@ -134,6 +134,7 @@ class FeedbackStore:
     unmark_seen = transaction(seen.unmark_seen, write=True)
     seen_item_ids = transaction(seen.seen_item_ids, write=False)
     query_history = transaction(seen.query_history, write=False)
+    personal_history = transaction(seen.personal_history, write=False)
     shown_titles = transaction(seen.shown_titles, write=False)
 
     start_experiment = transaction(experiments.start_experiment, write=True)

@@ -13,18 +13,26 @@ Counting rules (what keeps the channel from being gamed by repetition):
 - Pairs are keyed by titles, not item ids: ids are positions in one model's catalog, a title names
   the same work in every model version.
 
+Seen marks (👀, "Seen it", /seen) are a weak positive: a member who was recommended a title for a
+query and marked it as seen tells that people who like the query watch that title. They are counted
+per pair as `seen` (distinct members), and only where the mark can be tied to the pair: the member
+was shown that title for that query (a mark made by /seen before any recommendation names no query
+and counts nowhere), and the member cast no item vote on that pair (their 👍/👎 says more). The
+ranking turns `seen` into a fraction of an up vote (`recommender.ranking.votes`).
+
 The window function (ROW_NUMBER OVER PARTITION BY) is standard SQL: SQLite >= 3.25 and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from feedback.models import ItemVote, RecommendationRequest, RecommendedItem
+from feedback.models import ItemVote, RecommendationRequest, RecommendedItem, SeenMark
 
-PAIR_COLUMNS = ("query_title", "item_title", "up", "down")
+PAIR_COLUMNS = ("query_title", "item_title", "up", "down", "seen")
 MEMBER_VOTE_COLUMNS = ("query_title", "item_title", "user_id", "value", "voted_at")
 
 
@@ -53,10 +61,19 @@ def _latest_member_votes() -> Select:
 
 
 async def pair_vote_counts(session: AsyncSession) -> pd.DataFrame:
-    """Up and down votes per (query title, recommended title), one per member (latest wins).
+    """Up and down votes per (query title, recommended title), one per member (latest wins), and the
+    members who were shown the title for that query, marked it as seen and did not vote on the pair.
 
     Columns `PAIR_COLUMNS`; per-title counts are the column sums grouped by `item_title`.
     """
+    votes = await _pair_votes(session)
+    seen = await _pair_seen(session)
+    frame = votes.merge(seen, on=["query_title", "item_title"], how="outer").fillna({"up": 0, "down": 0, "seen": 0})
+    frame = frame.sort_values(["query_title", "item_title"], kind="stable").reset_index(drop=True)
+    return frame.astype({"query_title": str, "item_title": str, "up": "int64", "down": "int64", "seen": "int64"})
+
+
+async def _pair_votes(session: AsyncSession) -> pd.DataFrame:
     latest = _latest_member_votes().subquery()
     rows = await session.execute(
         select(
@@ -69,8 +86,31 @@ async def pair_vote_counts(session: AsyncSession) -> pd.DataFrame:
         .group_by(latest.c.query_title, latest.c.item_title)
         .order_by(latest.c.query_title, latest.c.item_title)
     )
-    frame = pd.DataFrame(rows.all(), columns=list(PAIR_COLUMNS))
-    return frame.astype({"query_title": str, "item_title": str, "up": "int64", "down": "int64"})
+    return pd.DataFrame(rows.all(), columns=["query_title", "item_title", "up", "down"])
+
+
+async def _pair_seen(session: AsyncSession) -> pd.DataFrame:
+    """Distinct members per (query title, title) who marked the title seen, were shown it for that
+    query, and cast no item vote on that pair."""
+    query_title = RecommendationRequest.resolved_title
+    voted_request = aliased(RecommendationRequest)
+    voted_item = aliased(RecommendedItem)
+    voted = (
+        select(ItemVote.id)
+        .join(voted_item, ItemVote.recommended_item_id == voted_item.id)
+        .join(voted_request, voted_request.id == voted_item.request_id)
+        .where(ItemVote.user_id == SeenMark.user_id, voted_item.title == RecommendedItem.title,
+               voted_request.resolved_title == query_title)
+    )
+    rows = await session.execute(
+        select(query_title, RecommendedItem.title, func.count(func.distinct(SeenMark.user_id)))
+        .join(RecommendationRequest, RecommendationRequest.user_id == SeenMark.user_id)
+        .join(RecommendedItem, (RecommendedItem.request_id == RecommendationRequest.id)
+              & (RecommendedItem.title == SeenMark.title))
+        .where(query_title.is_not(None), ~exists(voted))
+        .group_by(query_title, RecommendedItem.title)
+    )
+    return pd.DataFrame(rows.all(), columns=["query_title", "item_title", "seen"])
 
 
 async def member_votes(session: AsyncSession) -> pd.DataFrame:

@@ -6,6 +6,12 @@ receives them (`RecommendService.recommend` records the request and the list sho
 ranking. So nothing here touches a table: it is a member typing `/recommend <title>` and pressing
 👍/👎 buttons under some of the items.
 
+Seen marks: a member who is shown a title they rated has seen it (a rating is a title watched), and
+presses "Seen it" on a share of those (`seen_rate`, its own generator per request, so the votes
+drawn for a seed are the same with or without seen marks): the bot's `accept_seen_item` path,
+journaled through the outbox like a vote. The bot then leaves that title out of the member's later
+lists, and the vote channel counts the mark as a weak 👍 for the pair (`feedback.vote_stats`).
+
 Determinism: every request draws its votes from its own generator (seed, request index), and a
 member's requests are served in order by one worker, each after the member's previous votes have
 landed (the bot gives a member who asks again fresh titles below the ones they upvoted, so a list
@@ -21,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,7 +64,16 @@ class SimulationReport:
     votes: list[CastVote] = field(default_factory=list)
     stored: int = 0
     rejected: int = 0
+    seen_marks: int = 0  # "Seen it" presses sent (titles the member rated)
+    seen_stored: int = 0
     seconds: float = 0.0
+
+    def merge(self, other: SimulationReport) -> None:
+        """Add another part's counts (one process of a multi-process run); `seconds` stays this one's."""
+        for name in ("requests", "answered", "picked_from_did_you_mean", "failed", "shown", "stored", "rejected",
+                     "seen_marks", "seen_stored"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.votes = sorted(self.votes + other.votes, key=lambda v: (v.request_index, v.rank))
 
     def counts(self) -> Counter[str]:
         """Votes by source and direction, e.g. {'rating up': 120, 'taste down': 80, ...}."""
@@ -72,6 +87,8 @@ class SimulationReport:
             f"{self.answered} answered ({self.picked_from_did_you_mean} via did-you-mean), {self.failed} failed",
             f"{self.shown} titles shown; {len(self.votes)} votes cast ({up} 👍, {len(self.votes) - up} 👎; "
             f"{per_request:.3f} per request); {self.stored} stored, {self.rejected} rejected",
+            f"{self.seen_marks} seen marks ({self.seen_marks / max(self.requests, 1):.3f} per request); "
+            f"{self.seen_stored} stored",
         ]
         counts = self.counts()
         out.append("  by source: " + ", ".join(f"{k} {counts[k]}" for k in sorted(counts)) if counts else "  no votes")
@@ -88,16 +105,21 @@ async def simulate(
     workers: int = DEFAULT_WORKERS,
     refresh_every: int = 0,
     progress: bool = True,
+    seen_rate: float = 0.0,
+    on_request: Callable[[], None] | None = None,
 ) -> SimulationReport:
     """Run the requests through `service`, vote, and wait until every vote is written.
 
     `refresh_every` > 0: after every that many requests, the votes so far are written and the
     service's vote cache is rebuilt from the store (0: the lists use the votes the service loaded).
+    `seen_rate`: share of the shown titles the member rated that they mark as seen. `on_request` is
+    called after each request (a multi-process run counts progress with it).
     """
-    if not 0 <= vote_rate <= 1:
-        raise ValueError("vote_rate must be in [0, 1]")
+    if not 0 <= vote_rate <= 1 or not 0 <= seen_rate <= 1:
+        raise ValueError("vote_rate and seen_rate must be in [0, 1]")
     report = SimulationReport(requests=len(requests))
     futures: list[asyncio.Future[VoteOutcome]] = []
+    marks: list[asyncio.Future[VoteOutcome]] = []
     batch = refresh_every if refresh_every > 0 else max(len(requests), 1)
     started = time.perf_counter()
     with tqdm(total=len(requests), unit="req", desc="simulating", disable=not progress, leave=False) as bar:
@@ -109,18 +131,24 @@ async def simulate(
             async def worker(lane: list[Request]) -> None:
                 for request in lane:
                     mine: list[asyncio.Future[VoteOutcome]] = []
-                    await _one_request(service, community, request, vote_rate, seed, report, mine)
+                    my_marks: list[asyncio.Future[VoteOutcome]] = []
+                    await _one_request(service, community, request, (vote_rate, seen_rate), seed, report,
+                                       (mine, my_marks))
                     futures.extend(mine)
-                    await asyncio.gather(*mine)  # the member's next list sees these votes
+                    marks.extend(my_marks)
+                    await asyncio.gather(*mine, *my_marks)  # the member's next list sees these votes
                     bar.update()
+                    if on_request is not None:
+                        on_request()
 
             await asyncio.gather(*(worker(lane) for lane in lanes))
             if refresh_every > 0:
-                await asyncio.gather(*futures)  # this batch's votes are in the store
+                await asyncio.gather(*futures, *marks)  # this batch's votes are in the store
                 await service.votes.refresh(*service.serving_models())
     outcomes = await asyncio.gather(*futures)
     report.stored = sum(1 for o in outcomes if o.status is VoteStatus.STORED)
     report.rejected = sum(1 for o in outcomes if o.status is VoteStatus.REJECTED)
+    report.seen_stored = sum(1 for o in await asyncio.gather(*marks) if o.status is VoteStatus.STORED)
     report.votes.sort(key=lambda v: (v.request_index, v.rank))
     report.seconds = time.perf_counter() - started
     return report
@@ -130,12 +158,16 @@ async def _one_request(
     service: RecommendService,
     community: Community,
     request: Request,
-    vote_rate: float,
+    rates: tuple[float, float],
     seed: int,
     report: SimulationReport,
-    futures: list[asyncio.Future[VoteOutcome]],
+    outstanding: tuple[list[asyncio.Future[VoteOutcome]], list[asyncio.Future[VoteOutcome]]],
 ) -> None:
+    """One `/recommend`, then its votes and seen marks (their futures go to `outstanding`)."""
+    vote_rate, seen_rate = rates
+    futures, marks = outstanding
     rng = np.random.default_rng([seed, 2, request.index])
+    seen_rng = np.random.default_rng([seed, 3, request.index])
     try:
         answer = await _ask(service, request, report)
     except UserError:
@@ -154,6 +186,11 @@ async def _one_request(
             request_id=answer.request_id, rank=rank, user_id=request.discord_id, value=opinion.value
         ))
         report.votes.append(CastVote(request.index, request.user_id, title, rank, opinion.value, opinion.source))
+    for rank, title in targets:
+        if seen_rate > 0 and community.has_seen(request.user_id, title) and seen_rng.random() < seen_rate:
+            marks.append(await service.accept_seen_item(
+                request_id=answer.request_id, rank=rank, user_id=request.discord_id))
+            report.seen_marks += 1
 
 
 async def _ask(service: RecommendService, request: Request, report: SimulationReport) -> Recommended:

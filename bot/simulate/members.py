@@ -106,6 +106,10 @@ class Community:
         titles = self.likes["title"].to_numpy()[rows]
         return [Request(i, int(u), str(t)) for i, (u, t) in enumerate(zip(users, titles, strict=True))]
 
+    def has_seen(self, user_id: int, title: str) -> bool:
+        """A member who rated a title has watched it (what a "Seen it" press says)."""
+        return (user_id, title) in self.own
+
     def opinion(self, user_id: int, title: str, rng: np.random.Generator) -> Opinion | None:
         """What the member thinks of a shown title, or None (no vote); see the module docstring."""
         rating = self.own.get((user_id, title))

@@ -107,6 +107,9 @@ def channel_summary(channel: VoteChannel, pairs: pd.DataFrame) -> dict[str, Any]
     return {
         "pairs": len(pairs),
         "votes": int(channel.votes),
+        "seen_marks": int(channel.seen_marks),
+        "seen_weight": channel.settings.seen_weight,
+        "explore_slot": channel.settings.explore_slot,
         "pairs_of_unknown_titles": channel.unknown_pairs,
         "voted_titles": channel.voted_items,
         "global_up_rate": round(channel.global_rate, 4),

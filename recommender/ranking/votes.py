@@ -17,8 +17,19 @@ Why it looks like this:
 - **Plain data in.** Counts arrive as a DataFrame (`query_title, item_title, up, down`: see
   `feedback.vote_stats`, or a CSV exported from it); this module never touches the database.
 
-Extension point for weak positives ("seen it" marks): add them to `up` with a fractional count
-before building the channel (`VoteChannel(pairs, ...)` accepts float counts).
+- **Seen marks are a weak 👍.** A pair's `seen` count (members who were shown the title for that
+  query and marked it as seen without voting on it, see `feedback.vote_stats`) is added to its up
+  votes as `seen_weight` of a vote each. The package's 0.37 is the net vote a watched title gets:
+  in the MovieTweetings ratings (every rating there is a title someone watched) 51% are likes
+  (>= 8) and 14% dislikes (<= 5), so a "seen" says +0.51 - 0.14 = 0.37 of a 👍 on average. The
+  global rate stays the explicit votes' own, so marks only ever lift the pairs they name, and they
+  pass through the same shortlist and weight bounds as votes.
+- **Exploration (off unless `explore_slot`).** `thompson_slot` may give the last slot of a list to a
+  title from just below it whose vote estimate is uncertain but could be high: each candidate's vote
+  term is drawn from its pair's Beta posterior instead of taking its mean (Thompson sampling), so a
+  pair with many votes barely moves and one nobody voted on gets a chance to collect votes. It only
+  chooses among titles the ranking itself put right below the list (so never an unrelated one), and
+  the caller never explores a list under the maturity rule (`bot.personal`).
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 SETTINGS_FILE = "vote_channel.json"
-PAIR_COLUMNS = ("query_title", "item_title", "up", "down")
+PAIR_COLUMNS = ("query_title", "item_title", "up", "down")  # + optional "seen" (0 when absent)
 # Candidate weights for the offline fit (content scores of neighbouring ranks differ by ~0.001-0.01).
 WEIGHT_GRID = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 # Below this many held-out (up, down) comparisons a fit says nothing: the previous weight is kept.
@@ -48,6 +59,8 @@ class VoteSettings:
     prior_strength: float = 20.0
     shortlist: int = 30
     fitted: dict = field(default_factory=dict)
+    seen_weight: float = 0.0  # an up vote's worth of one seen mark (the package file sets it; see above)
+    explore_slot: bool = False  # Thompson-sample the list's last slot (see above)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -56,8 +69,10 @@ class VoteSettings:
     def from_json(cls, text: str) -> VoteSettings:
         data = json.loads(text)
         settings = cls(float(data["weight"]), float(data["prior_strength"]), int(data["shortlist"]),
-                       dict(data.get("fitted", {})))
-        if settings.weight < 0 or settings.weight > 1 or settings.prior_strength <= 0 or settings.shortlist < 1:
+                       dict(data.get("fitted", {})), float(data.get("seen_weight", 0.0)),
+                       bool(data.get("explore_slot", False)))
+        if (settings.weight < 0 or settings.weight > 1 or settings.prior_strength <= 0 or settings.shortlist < 1
+                or not 0 <= settings.seen_weight <= 1):
             raise ValueError(f"vote channel settings out of range: {data}")
         return settings
 
@@ -86,7 +101,7 @@ def read_pair_counts(path: str | Path) -> pd.DataFrame:
     missing = [c for c in PAIR_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"vote counts file {path}: missing column(s) {', '.join(missing)}")
-    return frame[list(PAIR_COLUMNS)]
+    return frame[[*PAIR_COLUMNS, *(["seen"] if "seen" in frame.columns else [])]]
 
 
 class VoteChannel:
@@ -95,23 +110,28 @@ class VoteChannel:
     def __init__(self, pairs: pd.DataFrame, titles: Sequence[str], settings: VoteSettings | None = None) -> None:
         self.settings = settings or VoteSettings()
         n = len(titles)
-        row_of = {str(t): i for i, t in enumerate(titles)}
+        self.row_of = row_of = {str(t): i for i, t in enumerate(titles)}
         q = pairs["query_title"].map(row_of)
         r = pairs["item_title"].map(row_of)
         known = q.notna() & r.notna()
         # Votes on titles this catalog lacks (an older catalog) are left out, and counted.
         self.unknown_pairs = int((~known).sum())
         q_rows, r_rows = q[known].to_numpy(np.int64), r[known].to_numpy(np.int64)
-        up = pairs["up"][known].to_numpy(np.float64)
+        voted_up = pairs["up"][known].to_numpy(np.float64)
         down = pairs["down"][known].to_numpy(np.float64)
-        self.votes = float(up.sum() + down.sum())
+        seen = pairs["seen"][known].to_numpy(np.float64) if "seen" in pairs.columns else np.zeros(len(down))
+        self.votes = float(voted_up.sum() + down.sum())
+        self.seen_marks = float(seen.sum())
         s = self.settings.prior_strength
         # Laplace-smoothed so an all-up or all-down start does not give a prior of exactly 0 or 1.
-        self.global_rate = float((up.sum() + 1.0) / (self.votes + 2.0))
+        # From explicit votes only: a seen mark lifts its own pair, it does not lower everyone else's.
+        self.global_rate = float((voted_up.sum() + 1.0) / (self.votes + 2.0))
+        up = voted_up + self.settings.seen_weight * seen
         item_up = np.bincount(r_rows, weights=up, minlength=n)
         item_down = np.bincount(r_rows, weights=down, minlength=n)
         item_rate = smoothed_rate(item_up, item_down, self.global_rate, s)
         self._item_delta = (item_rate - self.global_rate).astype(np.float64)
+        self._item_rate = item_rate
         # A pair's prior is its title's rate from the OTHER pairs' votes: no vote is counted twice.
         others_rate = smoothed_rate(item_up[r_rows] - up, item_down[r_rows] - down, self.global_rate, s)
         pair_delta = smoothed_rate(up, down, others_rate, s) - self.global_rate
@@ -121,7 +141,10 @@ class VoteChannel:
         self._pair_start = starts
         self._pair_items = r_rows[order]
         self._pair_delta = pair_delta[order]
+        self._pair_alpha = (up + s * others_rate)[order]  # the pair's Beta posterior (for exploration)
+        self._pair_beta = (down + s * (1 - others_rate))[order]
         self.voted_items = int(np.count_nonzero((item_up + item_down) > 0))
+        self.evidence = self.votes + self.settings.seen_weight * self.seen_marks
 
     def __len__(self) -> int:
         return len(self._item_delta)
@@ -136,11 +159,25 @@ class VoteChannel:
         delta[self._pair_items[lo:hi]] = self._pair_delta[lo:hi]
         return delta
 
+    def posterior(self, row: int, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Beta (alpha, beta) of each item's up-rate as an answer to query `row`: its pair's votes on
+        the pair prior, or, for a pair nobody voted on, the title's smoothed rate as a prior alone."""
+        items = np.asarray(items, dtype=np.int64)
+        s = self.settings.prior_strength
+        alpha, beta = s * self._item_rate[items], s * (1 - self._item_rate[items])
+        lo, hi = self._pair_start[row], self._pair_start[row + 1]
+        where = {int(r): j for j, r in enumerate(self._pair_items[lo:hi].tolist())}
+        for i, item in enumerate(items.tolist()):
+            j = where.get(item)
+            if j is not None:
+                alpha[i], beta[i] = self._pair_alpha[lo + j], self._pair_beta[lo + j]
+        return alpha, beta
+
     def scores(self, row: int, content: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The addition to `content` (the blended scores of query `row`): weight * rate delta on the
         content top-`shortlist` titles (among `allowed`, the query left out), zero everywhere else."""
         out = np.zeros(len(content), dtype=np.float64)
-        if self.settings.weight == 0 or self.votes == 0:
+        if self.settings.weight == 0 or self.evidence == 0:
             return out
         eligible = np.ones(len(content), dtype=bool) if allowed is None else allowed.copy()
         eligible[row] = False
@@ -151,6 +188,28 @@ class VoteChannel:
         shortlist = candidates[np.argpartition(-content[candidates], n - 1)[:n]]
         out[shortlist] = self.settings.weight * self.rate_delta(row)[shortlist]
         return out
+
+
+EXPLORE_POOL = 10  # titles right below a list that its explore slot may draw from
+
+
+def thompson_slot(channel: VoteChannel, query_title: str, titles: Sequence[str], scores: Sequence[float],
+                  rng: np.random.Generator) -> int:
+    """Which of `titles` (the list's last title first, then the ones ranked right below it, with the
+    scores they were ranked by) takes the last slot: the best score once each title's vote term is
+    a draw from its posterior instead of its mean. 0 keeps the list as ranked. Titles the catalog
+    lacks are never chosen."""
+    row = channel.row_of.get(str(query_title))
+    if row is None or len(titles) < 2 or channel.settings.weight == 0:
+        return 0
+    rows = np.array([channel.row_of.get(str(t), -1) for t in titles], dtype=np.int64)
+    known = rows >= 0
+    alpha, beta = channel.posterior(row, np.where(known, rows, 0))
+    drawn = rng.beta(alpha, beta) - alpha / (alpha + beta)  # the draw's departure from the mean
+    sampled = np.asarray(scores, dtype=np.float64) + channel.settings.weight * drawn
+    sampled[~known] = -np.inf
+    sampled[0] = scores[0] + channel.settings.weight * drawn[0] if known[0] else scores[0]
+    return int(np.argmax(sampled))
 
 
 @dataclass(frozen=True)

@@ -186,3 +186,37 @@ async def test_vote_refreshes_on_a_request_count_keep_runs_deterministic(
     first, refreshed = await run("one.db", workers=1)
     assert refreshed  # the cache was rebuilt from the store's votes
     assert (await run("two.db", workers=4))[0] == first
+
+
+async def test_members_mark_seen_the_titles_they_rated_and_later_lists_skip_them(service: RecommendService) -> None:
+    # Members who liked one title and rated (so watched) two of the titles the bot lists for it.
+    rec = service.recommender
+    query = rec.items["title"][0]
+    listed = [r.item.title for r in rec.recommend(int(rec.items["item_id"][0]), 5).items]
+    rows = [(u, t, r) for u in range(1, 9) for t, r in ((query, 9.0), (listed[0], 4.0), (listed[2], 7.0))]
+    community = Community.build(_ratings(rows), noise_share=0.0, ratings_only=True, seed=5)
+    requests = [r for r in community.requests(40, seed=5) if r.title == query]
+    report = await simulate(service, community, requests, vote_rate=0.0, seen_rate=1.0, seed=5, workers=3,
+                            progress=False)
+    db = Path(service.store.sqlite_file or "")
+    marks = _rows(db, "SELECT user_id, title, source FROM seen_marks")
+    assert report.seen_marks > 0 and report.seen_stored == report.seen_marks == len(marks)
+    assert {title for _, title, _ in marks} == {listed[0], listed[2]}
+    for user_id, title, source in marks:  # only titles the member rated (watched), through the button path
+        assert community.has_seen(user_id - MEMBER_ID_OFFSET, title) and source == "button"
+    # The bot leaves a marked title out of that member's later lists.
+    shown_after = _rows(db, "SELECT r.user_id, i.title FROM recommended_items i "
+                            "JOIN recommendation_requests r ON r.id = i.request_id "
+                            "JOIN seen_marks m ON m.user_id = r.user_id AND m.title = i.title "
+                            "WHERE r.created_at > m.created_at")
+    assert shown_after == []
+
+
+def test_processes_split_the_members_between_them() -> None:
+    from bot.simulate.cli import part_of
+
+    users = range(5000)
+    parts = [part_of(u, 2) for u in users]
+    assert set(parts) == {0, 1} and 2000 < parts.count(0) < 3000
+    assert all(part_of(u, 1) == 0 for u in users)
+    assert {part_of(u, 3) for u in users} == {0, 1, 2}
