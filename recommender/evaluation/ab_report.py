@@ -7,8 +7,9 @@ not be imported by the recommender, so this takes plain vote records (anything w
 
 The unit. An experiment assigns MEMBERS to arms (a hash of user and experiment), so members are
 the independent units, not votes: one member's votes are alike (a generous member likes most
-lists), and a test that counts each vote as independent declares false winners (measured on the
-simulated community: 10/100 A/A experiments counting every vote). So:
+lists), and a test that counts each vote, or each list a member judged, as independent declares
+false winners (`scripts/msprt_calibration.py`: 95-132 of 200 A/A streams of members with their own
+tastes; every vote on the simulated community: 4/100 A/A experiments). So:
 
 - a judgement is a member's first vote on a list (a 👍/👎 reaction or a per-item button): several
   votes on one list are near copies of one opinion. `votes` keeps the count of every vote;

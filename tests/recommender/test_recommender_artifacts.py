@@ -362,6 +362,7 @@ def test_catalog_smaller_than_k_trains_and_activates(tmp_path: Path) -> None:
 def test_tidy_keeps_pinned_versions_and_pins_are_checked_names(model_root_copy: Path) -> None:
     root = model_root_copy
     active = artifacts.current_version(root)
+    assert active is not None
     names = [f"2000010{i}-000000-p{i}" for i in range(1, 4)]  # all older than the active version
     for name in names:
         _copy_version(root, active, name, served=False)
