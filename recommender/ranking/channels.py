@@ -87,6 +87,19 @@ def _scaled_log(values: np.ndarray) -> np.ndarray:
     return (logs / top if top > 0 else logs).astype(np.float32)
 
 
+def _scaled_sqrt(values: np.ndarray) -> np.ndarray:
+    """sqrt scaled to [0, 1] over the catalog; unknown = 0.
+
+    Why not log1p for IMDb votes: on the taste dev set (5-fold CV by query, fold seeds 0/1/2, overlap
+    ceiling 0.25) sqrt scored 0.0756 / 0.0710 / 0.0730 against log1p's 0.0745 / 0.0685 / 0.0684, and the
+    lists covered more of the catalog (0.28 vs 0.18): log1p flattens the gap between a film thousands
+    rated and one millions did.
+    """
+    roots = np.sqrt(np.clip(np.nan_to_num(values, nan=0.0), 0.0, None))
+    top = roots.max() if len(roots) else 0.0
+    return (roots / top if top > 0 else roots).astype(np.float32)
+
+
 def _split_list(text: str) -> list[str]:
     return [part.strip().casefold() for part in text.split(",") if part.strip()]
 
@@ -205,7 +218,7 @@ class Channels:
         item_features = np.column_stack(
             [
                 _scaled_log(_numeric(items, "hours_viewed")),
-                _scaled_log(votes),
+                _scaled_sqrt(votes),
                 np.nan_to_num(score, nan=0.0) / 10.0,
                 has_meta.astype(np.float32),
             ]

@@ -12,7 +12,7 @@ from recommender.catalog import load_catalog
 from recommender.evaluation import metrics as m
 from recommender.evaluation.harness import Task, run_system
 from recommender.evaluation.systems import ServedRanking
-from recommender.ranking.blend import BlendWeights, fit_blend, ndcg_per_query, shared_share
+from recommender.ranking.blend import BlendWeights, OverlapRule, fit_blend, ndcg_per_query, shared_share
 from recommender.ranking.channels import CHANNELS, maturity_band
 from recommender.ranking.quality import unsafe_kids_lists
 from recommender.ranking.ranker import Ranker
@@ -200,3 +200,27 @@ def test_overlap_penalty_trades_a_shared_popularity_prior_for_lists_that_differ(
     penalised = fit_blend(features, gains, no_exclusion, folds=2, passes=1, overlap_penalty=0.5)
     assert penalised.weights.fitted["in_sample_overlap"] < plain.weights.fitted["in_sample_overlap"]
     assert penalised.weights.fitted["overlap_penalty"] == 0.5
+
+
+def test_overlap_ceiling_keeps_the_fitted_lists_apart_and_the_fit_reports_it() -> None:
+    """Under `max_overlap` the fit may not buy NDCG with a shared prior beyond the ceiling; below it, it may."""
+    rng = np.random.default_rng(5)
+    queries, candidates = 80, 300  # random lists share about k / 300 of their items
+    gains = (rng.random((queries, candidates)) < 0.03).astype(float)
+    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32) * 0.1
+    popular = np.zeros(candidates, dtype=np.float32)
+    popular[:10] = 1.0
+    gains[:, :10] += rng.random((queries, 10)) < 0.5  # the popular ten are liked by many
+    features[CHANNELS.index("hours_viewed")] = popular[None, :]
+    features[CHANNELS.index("era")] += 0.2 * gains
+    no_exclusion = np.zeros_like(gains, dtype=bool)
+    plain = fit_blend(features, gains, no_exclusion, folds=0, passes=1)
+    assert plain.weights.fitted["cv_ndcg"] is None and plain.per_fold == []  # folds=0: in-sample only
+    ceiling = plain.weights.fitted["in_sample_overlap"] / 2
+    assert ceiling > 0.05  # well above the share random lists have in common (about 10 / 300)
+    capped = fit_blend(features, gains, no_exclusion, folds=2, passes=1, max_overlap=ceiling)
+    assert capped.weights.fitted["in_sample_overlap"] <= ceiling
+    assert capped.weights.fitted["max_overlap"] == ceiling and capped.weights.fitted["cv_overlap"] is not None
+    loose = fit_blend(features, gains, no_exclusion, folds=0, passes=1, max_overlap=1.0)
+    assert loose.weights.weights == plain.weights.weights  # a ceiling nothing reaches changes nothing
+    assert OverlapRule.of(capped.weights) == OverlapRule(0.0, ceiling)
