@@ -17,7 +17,9 @@ Seen marks (👀, "Seen it", /seen) are a weak positive: a member who was recomm
 query and marked it as seen tells that people who like the query watch that title. They are counted
 per pair as `seen` (distinct members), and only where the mark can be tied to the pair: the member
 was shown that title for that query (a mark made by /seen before any recommendation names no query
-and counts nowhere), and the member cast no item vote on that pair (their 👍/👎 says more). The
+and counts nowhere), and the member cast no item vote on that pair (their 👍/👎 says more). A mark
+says "I watched it", not which list made them, so it counts once for every query the member was shown
+that title for: each is a query they asked about (so liked) paired with a title they watched. The
 ranking turns `seen` into a fraction of an up vote (`recommender.ranking.votes`).
 
 The window function (ROW_NUMBER OVER PARTITION BY) is standard SQL: SQLite >= 3.25 and PostgreSQL.
