@@ -374,23 +374,24 @@ class TitleIndex:
         """
         with self._counter_lock:
             counter = self._counter
+            many = sum(map(len, postings)) * 32 > len(counter)  # then one scan beats sorting the postings
             try:
                 for p in postings:
                     counter[p] += 1
-                # Names sharing under half the best overlap cannot be close; rank only the rest.
-                threshold = max(1, max(int(counter[p].max()) for p in postings) // 2)
-                found, counts = [], []
-                for p in postings:
-                    kept = p[counter[p] >= threshold]
-                    found.append(kept)
-                    counts.append(counter[kept].astype(np.int64))
-                    counter[kept] = 0  # each name once
+                if many:
+                    # Names sharing under half the best overlap cannot be close; rank only the rest.
+                    candidates = np.flatnonzero(counter >= max(1, int(counter.max()) // 2))
+                else:
+                    threshold = max(1, max(int(counter[p].max()) for p in postings) // 2)
+                    candidates = _distinct(np.concatenate([p[counter[p] >= threshold] for p in postings]))
+                shared = counter[candidates].astype(np.int64)
             finally:
-                for p in postings:
-                    counter[p] = 0
-        candidates = np.concatenate(found).astype(np.int64)
-        order = np.argsort(candidates, kind="stable")
-        return candidates[order], np.concatenate(counts)[order]
+                if many:
+                    counter[:] = 0
+                else:
+                    for p in postings:
+                        counter[p] = 0
+        return candidates.astype(np.int64), shared
 
     def _fuzzy(self, texts: list[str]) -> dict[int, float]:
         """Typo tolerance: rapidfuzz `ratio` (one C++ cdist pass) on the bigram shortlist, then
