@@ -146,3 +146,20 @@ def test_default_shortlist_keeps_filters_and_fills_the_list(session_recommender:
         result = with_index.recommend(item_id, k=10, language="Korean")
         assert all(r.item.language == "Korean" for r in result.items)
         assert len(result.items) == len(exact.recommend(item_id, k=10, language="Korean").items)
+
+
+def test_loaded_index_serves_its_own_stored_vectors(index: AnnIndex, vectors: np.ndarray, tmp_path: Path) -> None:
+    """One copy of the matrix when serving: the loaded index exposes its stored vectors (equal to the
+    embeddings, read-only, alive as long as any view of them), and refuses embeddings it was not built from."""
+    path = tmp_path / INDEX_FILE
+    index.save(path)
+    loaded = AnnIndex.load(path, vectors.copy())
+    stored = loaded.vectors
+    assert np.array_equal(stored, vectors) and not stored.flags.writeable
+    row = np.asarray(stored)[7]
+    del loaded, stored
+    assert np.array_equal(row, vectors[7])  # the view still holds the index's memory
+    other = vectors.copy()
+    other[-1] = -other[-1]
+    with pytest.raises(ValueError, match="other embeddings"):
+        AnnIndex.load(path, other)
