@@ -75,11 +75,6 @@ SERVING_COLUMNS = (
     "item_id", "title", "franchise_key", "release_date", "release_year", "hours_viewed", "language",
     "content_type", "genres",
 )
-# Columns whose values repeat across many rows (read once per distinct value, see `_read_items`).
-REPEATING_COLUMNS = (
-    "available_globally", "release_date", "release_year", "language", "content_type", "language_id", "type_id",
-    "genres", "director", "country", "rating", "maturity", "certification", "imdb_score", "seasons", "has_metadata",
-)
 # Columns that must hold a whole number in every row, and those that may be empty.
 INTEGER_COLUMNS = ("item_id", "hours_viewed", "language_id", "type_id")
 # Figures that may be unknown (blank in items.csv, NaN once loaded): the year, and the listings'.
@@ -237,7 +232,7 @@ def load_artifact(path: Path) -> Artifact:
     _verify_checksums(path, metadata)
     try:
         embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
-        items = _read_items(path / "items.csv")
+        items = pd.read_csv(path / "items.csv", dtype=str, keep_default_na=False)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise ArtifactError(f"model directory {path}: cannot read embeddings or items ({exc})") from None
     absent = [c for c in SERVING_COLUMNS if c not in items.columns]
@@ -257,27 +252,6 @@ def load_artifact(path: Path) -> Artifact:
     _check_embeddings(path, embeddings, allow_zero_rows=metadata.get("arch") == "seed")
     return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab,
                     index=_load_index(path, metadata, embeddings))
-
-
-def _read_items(csv_path: Path) -> pd.DataFrame:
-    """items.csv as strings ('' when empty), with one string object per distinct value of the columns
-    that repeat (language, type, genres, dates, ratings...): parsed as categories, then given back as
-    plain string columns that share those objects. At a million rows a string object per cell costs
-    ~60 bytes, over a gigabyte for the table; the shared columns cost a pointer per cell."""
-    header = pd.read_csv(csv_path, dtype=str, keep_default_na=False, nrows=0).columns
-    shared = [c for c in header if c in REPEATING_COLUMNS]
-    dtypes: dict[str, str] = {c: "category" if c in shared else "str" for c in header}
-    items = pd.read_csv(csv_path, dtype=dtypes, keep_default_na=False)
-    for column in shared:
-        values = items[column].cat
-        items[column] = pd.Series(values.categories.to_numpy(dtype=object)[values.codes.to_numpy()], dtype=str,
-                                  index=items.index)
-    if {"title", "english_title"} <= set(header):  # the same text in most rows: share the title's object
-        same = (items["english_title"] == items["title"]).to_numpy()
-        items["english_title"] = pd.Series(np.where(same, items["title"].to_numpy(dtype=object),
-                                                    items["english_title"].to_numpy(dtype=object)),
-                                           dtype=str, index=items.index)
-    return items
 
 
 def _verify_checksums(path: Path, metadata: dict) -> None:

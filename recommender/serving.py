@@ -9,6 +9,8 @@ Everything here is synchronous and CPU-bound: async callers use `asyncio.to_thre
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +99,15 @@ class UnknownTitleError(QueryError):
         self.resolution = resolution
 
 
+def _release_freed_memory() -> None:
+    """Give memory that loading freed back to the system. glibc keeps freed heap memory for reuse by
+    malloc only, so after a large load (gigabytes of temporaries at a million titles) the process
+    would hold it for good, and Python's own object arenas, allocated separately, add to it. A no-op
+    where the C library has no `malloc_trim`."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 class _ItemColumns:
     """The item table's serving columns as arrays; `Item`s are built only for the rows a request
     returns (a million frozen dataclasses, built up front, cost about a gigabyte)."""
@@ -148,6 +159,7 @@ class Recommender:
     def __init__(self, embeddings: np.ndarray, items: pd.DataFrame, metadata: dict, *,
                  weights: BlendWeights | None = None, family_safe: bool = False, ann: AnnIndex | None = None) -> None:
         self.embeddings = embeddings
+        _release_freed_memory()  # reading the item table's temporaries, before the channels' peak
         # Above a size, an ANN index proposes the titles the blend ranks (None: exact over all).
         self.ann = ann
         self.items = items.reset_index(drop=True)
@@ -156,6 +168,7 @@ class Recommender:
         # Every list family-safe (a server setting, FAMILY_SAFE); kids/family queries always are.
         self.family_safe = family_safe
         self.ranker = Ranker(self.items, embeddings, weights)
+        _release_freed_memory()  # the channels' fitting temporaries, before the title index allocates
         self._columns = _ItemColumns(self.items, self.ranker.maturity)
         self._hours = self.items["hours_viewed"].to_numpy(dtype=np.float64)
         self._franchise = pd.factorize(self.items["franchise_key"])[0]
@@ -168,6 +181,7 @@ class Recommender:
         self._type_code = pd.Categorical(self._type, categories=self.content_types).codes
         self.index = TitleIndex(self.items["title"].tolist(), self._hours)
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
+        _release_freed_memory()
 
     @classmethod
     def load(cls, path: str | Path, *, family_safe: bool | None = None) -> Recommender:
