@@ -324,6 +324,10 @@ class VoteOutbox:
             if not self._queue:
                 if await asyncio.to_thread(self._journal.truncate_if_all_done):
                     log.debug("vote outbox empty, journal truncated")
+                if not self._queue:
+                    # Idle only after the journal was emptied: a caller of `drained()` may close the outbox
+                    # next, and "drained" should leave nothing behind on disk, not a file of done votes.
+                    self._idle.set()
                 self._wake.clear()
                 if not self._queue:
                     await self._wake.wait()
@@ -362,8 +366,6 @@ class VoteOutbox:
                 log.warning("vote outbox: cannot mark %s done (%s); retrying", vote.id, exc)
                 await asyncio.sleep(self._max_backoff)
         self._queue.popleft()
-        if not self._queue:
-            self._idle.set()
         if outcome.status is VoteStatus.STORED:
             self.stored += 1
         else:
