@@ -24,10 +24,6 @@ class Personal:
     shown_before: frozenset[int] = frozenset()  # shown for this query title in earlier requests
     upvoted_before: tuple[int, ...] = ()  # of those, the ones they gave 👍, best first
 
-    @property
-    def empty(self) -> bool:
-        return not (self.seen or self.shown_before)
-
 
 def personal_list(rec: Recommender, item_id: int, k: int, personal: Personal, *,
                   language: str | None = None, content_type: str | None = None,
