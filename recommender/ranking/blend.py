@@ -116,6 +116,7 @@ class FitResult:
     in_sample: float
     cross_validated: float
     per_fold: list[float]
+    held_out: np.ndarray  # each query's NDCG@k under the weights fitted without its fold (nan: no CV)
 
 
 @dataclass(frozen=True)
@@ -251,4 +252,4 @@ def fit_blend(
         "in_sample_overlap": round(shared_share(top), 4),
         "cv_overlap": round(shared_share(held_out_top), 4) if per_fold else None,
     }
-    return FitResult(BlendWeights(raw, fitted), in_sample, cross_validated, per_fold)
+    return FitResult(BlendWeights(raw, fitted), in_sample, cross_validated, per_fold, held_out)
