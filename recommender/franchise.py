@@ -73,55 +73,82 @@ class Folding:
 def zipf(phrase: str) -> float:
     """How common a phrase is in ordinary text of any of `RARITY_LANGUAGES` (higher = commoner)."""
     # The small lists hold every word down to Zipf 3, below both thresholds, and load ten times faster.
-    return max(zipf_frequency(phrase, lang, wordlist="small") for lang in RARITY_LANGUAGES)
+    highest = 0.0
+    for lang in RARITY_LANGUAGES:
+        highest = max(highest, zipf_frequency(phrase, lang, wordlist="small"))
+        if highest >= HEAD_MAX_ZIPF:  # common enough for every rule: the other languages cannot matter
+            break
+    return highest
 
 
 def fold_franchises(
     titles: Iterable[str], keys: Iterable[str], languages: Iterable[str], genres: Iterable[object]
 ) -> Folding:
-    """Each row's franchise key after folding spin-offs into their franchise (rules in the module doc)."""
-    titles, keys = list(titles), list(keys)
+    """Each row's franchise key after folding spin-offs into their franchise (rules in the module doc).
+
+    Most titles share their first word with no other work, so only the rest are examined, and an
+    anchor's languages, genres and original names are gathered only when a title asks for them: at
+    10^6 titles this is what keeps the fold to seconds.
+    """
+    titles, keys, languages, genres = list(titles), list(keys), list(languages), list(genres)
     own = [t.fold_accents(k) for k in keys]
-    languages, genre_sets = list(languages), [genre_set(g) for g in genres]
     entries = Counter(own)
-    key_languages: dict[str, set[str]] = defaultdict(set)
-    key_genres: dict[str, set[str]] = defaultdict(set)
-    key_originals: dict[str, set[str]] = defaultdict(set)
-    originals = [t.fold_accents(t.normalize(t.split_alias(title)[1])) for title in titles]
-    for key, language, found, title in zip(own, languages, genre_sets, titles, strict=True):
-        key_languages[key].add(language)
-        key_genres[key] |= found
-        if alias := t.fold_accents(t.alias_key(title)):
-            key_originals[key].add(alias)
+    rows_of: dict[str, list[int]] = defaultdict(list)
+    keys_by_first_word: Counter[str] = Counter()
+    for row, key in enumerate(own):
+        rows_of[key].append(row)
+    for key in entries:
+        keys_by_first_word[key.partition(" ")[0]] += 1
+    established = {k for k, n in entries.items() if n >= MIN_ENTRIES_SUBTITLE and zipf(k) < PREFIX_MAX_ZIPF}
+    established_first = {k.partition(" ")[0] for k in established}
+
+    @cache
+    def genres_of(row: int) -> frozenset[str]:
+        return genre_set(genres[row])
+
+    @cache
+    def original_of(row: int) -> str:
+        return t.fold_accents(t.normalize(t.split_alias(titles[row])[1]))
+
+    @cache
+    def about(anchor: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """The anchor's entries' languages, genres and original-language names."""
+        rows = rows_of[anchor]
+        named = (t.fold_accents(t.alias_key(titles[r])) for r in rows)
+        return (frozenset(languages[r] for r in rows), frozenset().union(*(genres_of(r) for r in rows)),
+                frozenset(n for n in named if n))
 
     def fits(anchor: str, row: int, min_entries: int, prefix: bool = True) -> bool:
         """Rule 2/3 guards: a rare, established anchor; for a prefix, its language and original name."""
-        if anchor == own[row] or anchor not in entries or zipf(anchor) >= PREFIX_MAX_ZIPF:
+        if anchor == own[row] or entries.get(anchor, 0) < min_entries or zipf(anchor) >= PREFIX_MAX_ZIPF:
             return False
-        if entries[anchor] < min_entries or (prefix and languages[row] not in key_languages[anchor]):
+        anchor_languages, anchor_genres, named = about(anchor)
+        if prefix and languages[row] not in anchor_languages:
             return False
-        if genre_sets[row] and key_genres[anchor] and not genre_sets[row] & key_genres[anchor]:
+        if genres_of(row) and anchor_genres and not genres_of(row) & anchor_genres:
             return False
-        named = key_originals[anchor]
-        return not (prefix and originals[row] and named) or any(n in originals[row] for n in named)
+        return not (prefix and named and original_of(row)) or any(n in original_of(row) for n in named)
 
     links: set[tuple[str, str]] = set()
     for row, title in enumerate(titles):
         key = own[row]
         english, _ = t.split_alias(title)
         head, _, subtitle = english.partition(": ")
-        if subtitle:
+        shares_first_word = keys_by_first_word[key.partition(" ")[0]] > 1
+        if subtitle and shares_first_word:
             anchor = t.fold_accents(t.franchise_key(head))
             if anchor != key and anchor in entries and (zipf(anchor) < HEAD_MAX_ZIPF or (
-                    entries[anchor] >= MIN_ENTRIES_ESTABLISHED and languages[row] in key_languages[anchor])):
+                    entries[anchor] >= MIN_ENTRIES_ESTABLISHED and languages[row] in about(anchor)[0])):
                 links.add((key, anchor))
+        if subtitle and _first_word(subtitle) in established_first:
             words = t.fold_accents(t.normalize(subtitle)).split()
             links.update((key, a) for a in _prefixes(words, whole=True)
-                         if fits(a, row, MIN_ENTRIES_SUBTITLE, prefix=False))
-        for anchor in _prefixes(key.split(), whole=False):
-            one_word_minimum = MIN_ENTRIES_ONE_WORD_PREFIX if " " not in anchor else 1
-            if fits(anchor, row, one_word_minimum):
-                links.add((key, anchor))
+                         if a in established and fits(a, row, MIN_ENTRIES_SUBTITLE, prefix=False))
+        if shares_first_word:
+            for anchor in _prefixes(key.split(), whole=False):
+                one_word_minimum = MIN_ENTRIES_ONE_WORD_PREFIX if " " not in anchor else 1
+                if anchor in entries and fits(anchor, row, one_word_minimum):
+                    links.add((key, anchor))
     names = _franchise_names(entries, links)
     # Each franchise is labelled with its name's first spelling in the catalog (accents kept).
     label: dict[str, str] = {}
@@ -136,6 +163,14 @@ def fold_franchises(
         examples=[f"{title!r} -> {new!r}" for title, _, new in _spread(changed, _EXAMPLES)],
         folds=changed,
     )
+
+
+def _first_word(text: str) -> str:
+    """The first word of `normalize(text)`, accents folded, without normalising the whole text."""
+    for token in text.split():
+        if word := t.fold_accents(t.normalize(token)).partition(" ")[0]:
+            return word
+    return ""
 
 
 def _prefixes(words: list[str], whole: bool) -> Iterable[str]:
@@ -185,5 +220,5 @@ def _spread(rows: list[tuple[str, str, str]], n: int) -> list[tuple[str, str, st
 
 def fold_frame(items: pd.DataFrame) -> Folding:
     """`fold_franchises` over an item table with title, franchise_key, language and genres columns."""
-    genres = items["genres"] if "genres" in items else pd.Series("", index=items.index)
-    return fold_franchises(items["title"], items["franchise_key"], items["language"], genres)
+    genres = items["genres"].tolist() if "genres" in items else [""] * len(items)
+    return fold_franchises(items["title"].tolist(), items["franchise_key"].tolist(), items["language"].tolist(), genres)
