@@ -20,7 +20,9 @@ Three rules link a title's own key to an anchor, the key of other entries of the
    title must share a language with the anchor's entries and, where both have genres, a genre, and
    where both have an original-language title, the title's must contain the anchor's (`Hometown
    Cha-Cha-Cha // 갯마을 차차차` is not `Hometown // 홈타운`; `NARUTO-ナルト- 疾風伝` is `NARUTO-ナルト-`);
-   a one-word anchor must have two or more entries of its own.
+   a one-word anchor must have two or more entries of its own. A commoner anchor (Zipf 4-5) is
+   followed only when it has five or more entries and the title's original name starts with the
+   anchor's (`Elite Short Stories // Élite historias breves` is `Elite // Élite`).
 3. subtitle: the title is `X: Anchor ...` with an established anchor of five or more entries
    (`Boruto: Naruto Next Generations`, `The Last: Naruto the Movie`), under the rarity and genre
    guards of rule 2 (Boruto's Japanese title does not name Naruto, and the report gives the film
@@ -120,14 +122,21 @@ def fold_franchises(
 
     def fits(anchor: str, row: int, min_entries: int, prefix: bool = True) -> bool:
         """Rule 2/3 guards: a rare, established anchor; for a prefix, its language and original name."""
-        if anchor == own[row] or entries.get(anchor, 0) < min_entries or zipf(anchor) >= PREFIX_MAX_ZIPF:
+        if anchor == own[row] or entries.get(anchor, 0) < min_entries:
+            return False
+        rarity = zipf(anchor)
+        if rarity >= HEAD_MAX_ZIPF:
             return False
         anchor_languages, anchor_genres, named = about(anchor)
         if prefix and languages[row] not in anchor_languages:
             return False
         if genres_of(row) and anchor_genres and not genres_of(row) & anchor_genres:
             return False
-        return not (prefix and named and original_of(row)) or any(n in original_of(row) for n in named)
+        original = original_of(row)
+        if rarity >= PREFIX_MAX_ZIPF:  # a commoner word: an established franchise whose original name starts it
+            return prefix and entries[anchor] >= MIN_ENTRIES_ESTABLISHED and any(
+                f"{original} ".startswith(f"{n} ") for n in named)
+        return not (prefix and named and original) or any(n in original for n in named)
 
     links: set[tuple[str, str]] = set()
     for row, title in enumerate(titles):

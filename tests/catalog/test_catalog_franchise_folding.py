@@ -42,6 +42,10 @@ SAME_FRANCHISE = {
         "Attack on Titan: The Final Season Part 3 // 進撃の巨人: ファイナルシーズン パート3",
         "Attack on Titan OAD Series // 進撃の巨人 OAD シリーズ",
     ],
+    "elite": [  # `elite` is a common word: followed because the original titles start with `Élite`
+        "Elite: Season 7 // Élite: Temporada 7",
+        "Elite Short Stories: Nadia Guzmán: Season 1 // Élite historias breves: Nadia Guzmán: Temporada 1",
+    ],
     "the witcher": [
         "The Witcher: Season 1",
         "The Witcher: Blood Origin: Limited Series",
@@ -61,6 +65,8 @@ DIFFERENT_FRANCHISES = [
     ("Hometown // 홈타운", "Hometown Cha-Cha-Cha: Season 1 // 갯마을 차차차: 시즌 1"),
     ("Naruto: Season 1 // NARUTO-ナルト-: シーズン1", "Money Heist: Part 1 // La casa de papel: Parte 1"),
     ("Stranger Things", "Beyond Stranger Things: Beyond 2"),
+    ("Elite: Season 7 // Élite: Temporada 7", "Elite Squad // Tropa de Elite"),
+    ("Friends (1994): Season 1", "Friends: Naki on the Monster Island // friends もののけ島のナキ"),
 ]
 
 
