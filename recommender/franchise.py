@@ -89,8 +89,8 @@ def fold_franchises(
     """Each row's franchise key after folding spin-offs into their franchise (rules in the module doc).
 
     Most titles share their first word with no other work, so only the rest are examined, and an
-    anchor's languages, genres and original names are gathered only when a title asks for them: at
-    10^6 titles this is what keeps the fold to seconds.
+    anchor's languages, genres and original names are gathered only when a title asks for them: 1 s
+    CPU for the bundled catalog, about 34 s for a synthetic 10^6 (training only; serving reads keys).
     """
     titles, keys, languages, genres = list(titles), list(keys), list(languages), list(genres)
     own = [t.fold_accents(k) for k in keys]
