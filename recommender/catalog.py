@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender import content_type, enrichment, maturity
+from recommender import content_type, enrichment, franchise, maturity
 from recommender import titles as t
 from recommender.tables import TEXT_COLUMNS, CatalogError, genre_set, read_table
 
@@ -71,6 +71,9 @@ class CleaningReport:
     type_correction_examples: list[str] = field(default_factory=list)
     maturity: dict[str, int] = field(default_factory=dict)  # band -> items
     maturity_inherited: int = 0  # unknown bands filled from another entry of the same franchise
+    franchise_folds: int = 0  # titles whose franchise key was folded into another franchise's
+    franchises_joined: int = 0  # titles' own work keys merged into another franchise
+    franchise_fold_examples: list[str] = field(default_factory=list)
     # What -> {"items": share of items, "hours": share of hours viewed} that have it.
     coverage: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -105,6 +108,11 @@ class CleaningReport:
             lines.append(
                 f"enriched {self.enriched} of {self.items} items ("
                 + ", ".join(f"{Path(p).name} {n}" for p, n in self.enriched_by_source.items()) + ")"
+            )
+        if self.franchise_folds:
+            lines.append(
+                f"franchise keys: {self.franchise_folds} titles ({self.franchises_joined} works) folded into "
+                "another franchise, e.g. " + ", ".join(self.franchise_fold_examples)
             )
         if self.maturity:
             lines.append("maturity: " + ", ".join(f"{band} {n}" for band, n in self.maturity.items())
@@ -333,6 +341,12 @@ def _join_listings(items: pd.DataFrame, report: CleaningReport, paths: list[Path
     )
     counts = items["maturity"].value_counts()
     report.maturity = {band: int(counts.get(band, 0)) for band in maturity.BANDS}
+    # Last: the join and the maturity sharing work per title's own work (a film must not take its
+    # show's listing, nor a spin-off its franchise's certification); lists need whole franchises.
+    folding = franchise.fold_frame(items)
+    items["franchise_key"] = folding.keys
+    report.franchise_folds, report.franchises_joined = folding.folded_titles, folding.franchises_joined
+    report.franchise_fold_examples = folding.examples
     hours = items["hours_viewed"].to_numpy(dtype="float64")
     total = max(float(hours.sum()), 1.0)
     known = {

@@ -46,6 +46,22 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def fold_accents(text: str) -> str:
+    """`naruto shippûden` -> `naruto shippuden`: the same title is typed with and without accents.
+
+    Only marks on Latin letters are dropped; a Japanese voicing mark or a Hangul syllable is part of
+    the letter, not an accent, and is kept as it was.
+    """
+    if text.isascii():
+        return text
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(char) and kept and kept[-1] < "\u0250":
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
 def split_alias(title: str) -> tuple[str, str]:
     """`The Glory: Season 1 // 더 글로리: 시즌 1` -> (English title, original-language title or '')."""
     if ALIAS_SEPARATOR in title:

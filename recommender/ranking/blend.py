@@ -26,6 +26,10 @@ _GRID = (-1.0, -0.5, -0.25, -0.1, 0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 
 _DISCOUNT = 1.0 / np.log2(np.arange(2, 102))
 # A weight moves only for a real NDCG gain (ties and float noise do not move it).
 MIN_GAIN = 1e-5
+# Channels that say "these two titles are alike": resemblance may count for a candidate or not at all,
+# never against it. A negative weight here (seen: description -30 on one retrain) is an in-sample
+# artefact of 342 queries, and it turns lists away from what the query is about.
+SIMILARITY_CHANNELS = ("embedding", "title_chars", "title_words", "genres", "description", "people", "country", "era")
 
 
 @dataclass
@@ -171,12 +175,13 @@ class _Objective:
 
 def _search(
     features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, k: int, passes: int,
-    overlap: OverlapRule = OverlapRule(),
+    overlap: OverlapRule = OverlapRule(), non_negative: frozenset[int] = frozenset(),
 ) -> np.ndarray:
     """Coordinate ascent over `_GRID` from "title words only"; returns weights on standardised channels.
 
     Trying a value for one channel only adds that channel's difference to the current scores, so a
-    step costs one (queries x candidates) update and a top-k, not a full re-blend.
+    step costs one (queries x candidates) update and a top-k, not a full re-blend. Channels in
+    `non_negative` only take grid values >= 0.
     """
     objective = _Objective(gains, k, overlap)
     w = np.zeros(features.shape[0])
@@ -187,7 +192,7 @@ def _search(
         improved = False
         for c in range(len(w)):
             for v in _GRID:
-                if v == w[c]:
+                if v == w[c] or (v < 0 and c in non_negative):
                     continue
                 trial = current + np.float32(v - w[c]) * features[c]
                 score = objective(trial)
@@ -210,6 +215,7 @@ def fit_blend(
     seed: int = 0,
     overlap_penalty: float = 0.0,
     max_overlap: float | None = None,
+    negative_similarity: bool = False,
 ) -> FitResult:
     """Fit weights on all queries; measure the same procedure on held-out folds of queries.
 
@@ -220,6 +226,7 @@ def fit_blend(
     `features` is (channels, queries, candidates) as `Channels.pair_scores` returns it, `gains`
     (queries, candidates) the graded relevance, `excluded` the cells no system may rank.
     `folds=0` skips the cross-validation (training fits in-sample only: one search instead of six).
+    `negative_similarity` lets `SIMILARITY_CHANNELS` take negative weights (off: kept for measuring).
     """
     scale = features.reshape(features.shape[0], -1).std(1)
     scale[scale == 0] = 1.0
@@ -227,16 +234,18 @@ def fit_blend(
     queries = np.arange(features.shape[1])
     fold_of = np.random.default_rng(seed).permutation(len(queries)) % max(folds, 1)
     overlap = OverlapRule(overlap_penalty, max_overlap)
+    non_negative = frozenset() if negative_similarity else frozenset(
+        CHANNELS.index(c) for c in SIMILARITY_CHANNELS if c in CHANNELS[: features.shape[0]])
     held_out = np.full(len(queries), np.nan)
     held_out_top = np.zeros((len(queries), min(k, features.shape[2])), dtype=np.int64)
     per_fold = []
     for f in range(folds if folds >= 2 else 0):
         train, test = queries[fold_of != f], queries[fold_of == f]
-        w = _search(standard[:, train], gains[train], excluded[train], k, passes, overlap)
+        w = _search(standard[:, train], gains[train], excluded[train], k, passes, overlap, non_negative)
         held_out_top[test] = top_k_columns(np.tensordot(w, standard[:, test], 1), excluded[test], k)
         held_out[test] = _ndcg_of_top(held_out_top[test], gains[test], k)
         per_fold.append(float(np.nanmean(held_out[test])))
-    w = _search(standard, gains, excluded, k, passes, overlap)
+    w = _search(standard, gains, excluded, k, passes, overlap, non_negative)
     top = top_k_columns(np.tensordot(w, standard, 1), excluded, k)
     in_sample = float(np.nanmean(_ndcg_of_top(top, gains, k)))
     raw = {name: round(float(v / s), 6) for name, v, s in zip(CHANNELS, w, scale, strict=False) if v != 0}
@@ -251,5 +260,6 @@ def fit_blend(
         "max_overlap": max_overlap,
         "in_sample_overlap": round(shared_share(top), 4),
         "cv_overlap": round(shared_share(held_out_top), 4) if per_fold else None,
+        "negative_similarity": negative_similarity,
     }
     return FitResult(BlendWeights(raw, fitted), in_sample, cross_validated, per_fold, held_out)

@@ -71,6 +71,12 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
         "(default: the shipped weights' value; a negative value means no ceiling)",
     )
     parser.add_argument(
+        "--negative-similarity",
+        action="store_true",
+        help="let similarity channels (embedding, title, genres, description, people, country, era) take "
+        "negative weights, as fits before the fifth round did (for comparison)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -100,7 +106,7 @@ def run_fit_blend(args: argparse.Namespace) -> int:
     penalty = shipped.penalty if args.overlap_penalty is None else args.overlap_penalty
     cap = shipped.cap if args.max_overlap is None else (None if args.max_overlap < 0 else args.max_overlap)
     result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds, overlap_penalty=penalty,
-                       max_overlap=cap)
+                       max_overlap=cap, negative_similarity=args.negative_similarity)
     result.weights.fitted.update({"pairs": str(args.pairs or bundled("dev_pairs.csv").name), "model": rec.version})
     print(
         f"NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from recommender.catalog import Catalog, load_catalog
-from recommender.settings import bundled_catalog_path
+from recommender.settings import bundled_catalog_path, bundled_enrichment_paths
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +20,12 @@ def bundled_path() -> Path:
 def bundled_catalog(bundled_path: Path) -> Catalog:
     """The full shipped catalog, loaded once: every full-file assertion reads the same object."""
     return load_catalog(bundled_path)
+
+
+@pytest.fixture(scope="session")
+def bundled_enriched_catalog(bundled_path: Path) -> Catalog:
+    """The shipped catalog joined with both bundled listings, as `train` loads it (loaded once)."""
+    return load_catalog(bundled_path, bundled_enrichment_paths())
 
 
 @pytest.fixture

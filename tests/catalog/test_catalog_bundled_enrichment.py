@@ -8,13 +8,14 @@ import pandas as pd
 import pytest
 
 from recommender import content_type, maturity
-from recommender.catalog import Catalog, load_catalog
+from recommender import titles as t
+from recommender.catalog import Catalog
 from recommender.settings import bundled_catalog_path, bundled_enrichment_paths
 
 
 @pytest.fixture(scope="module")
-def enriched() -> Catalog:
-    return load_catalog(bundled_catalog_path(), bundled_enrichment_paths())
+def enriched(bundled_enriched_catalog: Catalog) -> Catalog:
+    return bundled_enriched_catalog
 
 
 def _row(catalog: Catalog, title: str) -> pd.Series:
@@ -93,10 +94,12 @@ def test_metadata_from_both_listings_is_merged(enriched: Catalog) -> None:
     assert (nothing["genres"] == "").all() and nothing["imdb_votes"].isna().all()
     # no listing: unknown, unless another entry of the same work has a band (then the most mature)
     items = enriched.items
-    rated = set(items.loc[items["maturity"].ne("unknown") & items["has_metadata"], "franchise_key"])
-    alone = nothing[~nothing["franchise_key"].isin(rated)]
+    # Bands are shared within a title's own work, not its whole franchise (a spin-off is rated apart).
+    work = items["title"].map(t.franchise_key)
+    rated = set(work[items["maturity"].ne("unknown") & items["has_metadata"]])
+    alone = nothing[~work[nothing.index].isin(rated)]
     assert len(alone) > 0.5 * len(nothing) and (alone["maturity"] == "unknown").all()
-    inherited = nothing[nothing["franchise_key"].isin(rated)]
+    inherited = nothing[work[nothing.index].isin(rated)]
     assert 0 < len(inherited) <= enriched.report.maturity_inherited  # (listed items without a rating inherit too)
     assert inherited["maturity"].ne("unknown").all()
     assert not math.isnan(float(squid["tmdb_popularity"]))

@@ -122,3 +122,10 @@ def test_looks_like_mangled_date(title: str) -> None:
 )
 def test_real_titles_are_not_mangled_dates(title: str) -> None:
     assert not t.looks_like_mangled_date(title)
+
+
+def test_fold_accents_only_on_latin_letters() -> None:
+    assert t.fold_accents("naruto shippûden") == "naruto shippuden"
+    assert t.fold_accents("merlí sapere aude") == "merli sapere aude"
+    assert t.fold_accents("ガンダム") == "ガンダム"  # the voicing mark is part of the letter
+    assert t.fold_accents("더 글로리") == "더 글로리"

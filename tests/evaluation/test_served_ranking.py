@@ -12,7 +12,14 @@ from recommender.catalog import load_catalog
 from recommender.evaluation import metrics as m
 from recommender.evaluation.harness import Task, run_system
 from recommender.evaluation.systems import ServedRanking
-from recommender.ranking.blend import BlendWeights, OverlapRule, fit_blend, ndcg_per_query, shared_share
+from recommender.ranking.blend import (
+    SIMILARITY_CHANNELS,
+    BlendWeights,
+    OverlapRule,
+    fit_blend,
+    ndcg_per_query,
+    shared_share,
+)
 from recommender.ranking.channels import CHANNELS, maturity_band
 from recommender.ranking.quality import unsafe_kids_lists
 from recommender.ranking.ranker import Ranker
@@ -143,6 +150,23 @@ def test_fit_blend_finds_the_channel_that_carries_the_signal() -> None:
     assert result.weights.fitted["cv_ndcg"] == pytest.approx(result.cross_validated, abs=1e-4)
     features[signal] -= 0.8 * gains  # the control: nothing knows, and held-out queries show it
     assert fit_blend(features, gains, no_exclusion, folds=3, passes=1).cross_validated < 0.3
+
+
+def test_similarity_channels_never_count_against_a_candidate_unless_asked() -> None:
+    """A similarity channel that happens to anti-correlate with the fitting pairs gets weight 0, not < 0."""
+    rng = np.random.default_rng(1)
+    queries, candidates = 60, 80
+    gains = (rng.random((queries, candidates)) < 0.05).astype(float)
+    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32)
+    features[CHANNELS.index("description")] -= 0.8 * gains  # resembling the query marks the irrelevant ones
+    no_exclusion = np.zeros_like(gains, dtype=bool)
+    free = fit_blend(features, gains, no_exclusion, folds=0, passes=1, negative_similarity=True)
+    assert free.weights.weights["description"] < 0  # the search would use it backwards
+    kept = fit_blend(features, gains, no_exclusion, folds=0, passes=1)
+    assert kept.weights.weights.get("description", 0.0) == 0.0
+    assert all(kept.weights.weights.get(c, 0.0) >= 0 for c in SIMILARITY_CHANNELS)
+    assert kept.weights.fitted["negative_similarity"] is False
+    assert free.in_sample > kept.in_sample  # the constraint costs in-sample fit, by design
 
 
 def test_blend_weights_round_trip_and_refuse_unknown_channels() -> None:
