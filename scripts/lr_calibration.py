@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
           f"[{in_sample_lr.low:.4f}, {in_sample_lr.high:.4f}]")
     for seed in args.fold_seeds:
         blend = fit_blend(features, gains, excluded, k=args.k, folds=5, seed=seed,
-                          overlap_penalty=rule.penalty, max_overlap=rule.cap)
+                          overlap_penalty=rule.penalty, max_overlap=rule.cap, bags=BlendWeights.load().bags)
         fold_of = np.random.default_rng(seed).permutation(len(task.queries)) % 5  # fit_blend's own folds
         held_lr = logistic_ndcg(eleven, gains, excluded, fold_of, args.k)
         gap = paired_difference(blend.held_out, held_lr, indices)

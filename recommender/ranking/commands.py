@@ -77,6 +77,13 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
         "negative weights, as fits before the fifth round did (for comparison)",
     )
     parser.add_argument(
+        "--bags",
+        type=int,
+        default=None,
+        help="average this many searches on bootstrap resamples of the queries, for weights that do not swing "
+        "between retrains (default: the shipped weights' value; 0 or 1: one search)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -102,11 +109,13 @@ def run_fit_blend(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    shipped = OverlapRule.of(BlendWeights.load())
+    shipped_weights = BlendWeights.load()
+    shipped = OverlapRule.of(shipped_weights)
     penalty = shipped.penalty if args.overlap_penalty is None else args.overlap_penalty
     cap = shipped.cap if args.max_overlap is None else (None if args.max_overlap < 0 else args.max_overlap)
+    bags = shipped_weights.bags if args.bags is None else args.bags
     result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds, overlap_penalty=penalty,
-                       max_overlap=cap, negative_similarity=args.negative_similarity)
+                       max_overlap=cap, bags=bags, negative_similarity=args.negative_similarity)
     result.weights.fitted.update({"pairs": str(args.pairs or bundled("dev_pairs.csv").name), "model": rec.version})
     print(
         f"NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "

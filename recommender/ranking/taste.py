@@ -73,7 +73,8 @@ def fit_for_ranker(
 
     None when the catalog resolves fewer than `MIN_TASTE_QUERIES` dev queries (a user's own small
     catalog): the package weights then serve. The overlap rule is the package weights' own
-    (`OverlapRule.of`), so a version's fit makes the same NDCG-versus-variety trade as the shipped one.
+    (`OverlapRule.of`), so a version's fit makes the same NDCG-versus-variety trade as the shipped one,
+    and so is its number of bootstrap bags.
     """
     try:
         task = dev_task(items, resolve, k=k)
@@ -82,7 +83,9 @@ def fit_for_ranker(
     if len(task.queries) < MIN_TASTE_QUERIES:
         return None
     features, gains, excluded = fit_inputs(ranker, task)
-    rule = OverlapRule.of(BlendWeights.load())
-    result = fit_blend(features, gains, excluded, k=k, folds=folds, overlap_penalty=rule.penalty, max_overlap=rule.cap)
+    shipped = BlendWeights.load()
+    rule = OverlapRule.of(shipped)
+    result = fit_blend(features, gains, excluded, k=k, folds=folds, overlap_penalty=rule.penalty, max_overlap=rule.cap,
+                       bags=shipped.bags)
     result.weights.fitted["pairs"] = bundled("dev_pairs.csv").name
     return result

@@ -13,6 +13,7 @@ from recommender.evaluation import metrics as m
 from recommender.evaluation.harness import Task, run_system
 from recommender.evaluation.systems import ServedRanking
 from recommender.ranking.blend import (
+    PRIOR_WEIGHTS,
     SIMILARITY_CHANNELS,
     BlendWeights,
     OverlapRule,
@@ -167,6 +168,38 @@ def test_similarity_channels_never_count_against_a_candidate_unless_asked() -> N
     assert all(kept.weights.weights.get(c, 0.0) >= 0 for c in SIMILARITY_CHANNELS)
     assert kept.weights.fitted["negative_similarity"] is False
     assert free.in_sample > kept.in_sample  # the constraint costs in-sample fit, by design
+
+
+def test_bagged_fit_averages_searches_on_resampled_queries_and_repeats_exactly() -> None:
+    rng = np.random.default_rng(2)
+    queries, candidates = 60, 80
+    gains = (rng.random((queries, candidates)) < 0.05).astype(float)
+    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32)
+    features[CHANNELS.index("era")] += 0.8 * gains
+    no_exclusion = np.zeros_like(gains, dtype=bool)
+    bagged = fit_blend(features, gains, no_exclusion, folds=2, passes=1, bags=4, seed=3)
+    assert bagged.weights.weights["era"] > 0 and bagged.cross_validated > 0.5
+    assert fit_blend(features, gains, no_exclusion, folds=2, passes=1, bags=4, seed=3).weights == bagged.weights
+    assert BlendWeights.from_json(bagged.weights.to_json()).bags == 4
+    single = fit_blend(features, gains, no_exclusion, folds=0, passes=1)
+    assert single.weights.bags == 0 and single.weights.weights != bagged.weights.weights
+
+
+def test_channels_the_pairs_cannot_weigh_keep_their_prior_weight() -> None:
+    """same_type / same_language are held at PRIOR_WEIGHTS: the search never moves them, even when they
+    happen to correlate with the pairs (on the real dev set they are constant, so it would move them by chance)."""
+    rng = np.random.default_rng(4)
+    queries, candidates = 60, 80
+    gains = (rng.random((queries, candidates)) < 0.05).astype(float)
+    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32)
+    features[CHANNELS.index("same_type")] += 0.8 * gains
+    no_exclusion = np.zeros_like(gains, dtype=bool)
+    held = fit_blend(features, gains, no_exclusion, folds=0, passes=1)
+    for name, value in PRIOR_WEIGHTS.items():
+        assert held.weights.weights[name] == pytest.approx(value, rel=1e-5)
+    assert held.weights.fitted["priors"] == PRIOR_WEIGHTS
+    searched = fit_blend(features, gains, no_exclusion, folds=0, passes=1, priors={})
+    assert searched.weights.weights["same_type"] != pytest.approx(PRIOR_WEIGHTS["same_type"], rel=1e-3)
 
 
 def test_blend_weights_round_trip_and_refuse_unknown_channels() -> None:
