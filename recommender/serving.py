@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
-from recommender.artifacts import ArtifactError, load_serving
+from recommender.artifacts import ArtifactError, load_items, load_serving
 from recommender.catalog import genre_set
 from recommender.index import AnnIndex, IndexMode, wants_index
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
@@ -154,34 +156,55 @@ class _ItemColumns:
 
 
 class Recommender:
-    """A loaded model version: embeddings, item table and title index, all in memory."""
+    """A loaded model version: embeddings, item table and title index, all in memory.
+
+    `text_channels`, `title_index`: as saved with the version (else built from `items`).
+    `whole_table`: where the whole item table comes from when `items` holds only the columns serving
+    reads (a compact load); see `items`.
+    """
 
     def __init__(self, embeddings: np.ndarray, items: pd.DataFrame, metadata: dict, *,
-                 weights: BlendWeights | None = None, family_safe: bool = False, ann: AnnIndex | None = None) -> None:
+                 weights: BlendWeights | None = None, family_safe: bool = False, ann: AnnIndex | None = None,
+                 text_channels: dict[str, sparse.csr_matrix] | None = None, title_index: TitleIndex | None = None,
+                 whole_table: Callable[[], pd.DataFrame] | None = None) -> None:
         self.embeddings = embeddings
         _release_freed_memory()  # reading the item table's temporaries, before the channels' peak
         # Above a size, an ANN index proposes the titles the blend ranks (None: exact over all).
         self.ann = ann
-        self.items = items.reset_index(drop=True)
+        self._table = items.reset_index(drop=True)
+        self._whole_table = whole_table
         self.metadata = metadata
         self.version = str(metadata.get("version", "unversioned"))
         # Every list family-safe (a server setting, FAMILY_SAFE); kids/family queries always are.
         self.family_safe = family_safe
-        self.ranker = Ranker(self.items, embeddings, weights)
+        self.ranker = Ranker(self._table, embeddings, weights, text=text_channels)
         _release_freed_memory()  # the channels' fitting temporaries, before the title index allocates
-        self._columns = _ItemColumns(self.items, self.ranker.maturity)
-        self._hours = self.items["hours_viewed"].to_numpy(dtype=np.float64)
-        self._franchise = pd.factorize(self.items["franchise_key"])[0]
-        self._language = self.items["language"].to_numpy()
-        self._type = self.items["content_type"].to_numpy()
+        self._columns = _ItemColumns(self._table, self.ranker.maturity)
+        self._hours = self._table["hours_viewed"].to_numpy(dtype=np.float64)
+        self._franchise = pd.factorize(self._table["franchise_key"])[0]
+        self._language = self._table["language"].to_numpy()
+        self._type = self._table["content_type"].to_numpy()
         self.languages = sorted(set(self._language))
         self.content_types = sorted(set(self._type))
         # Integer codes: a filter is one int comparison per item (object-string ones cost ~20 ms at 10^6).
         self._language_code = pd.Categorical(self._language, categories=self.languages).codes
         self._type_code = pd.Categorical(self._type, categories=self.content_types).codes
-        self.index = TitleIndex(self.items["title"].tolist(), self._hours)
+        self.index = title_index or TitleIndex(self._table["title"].tolist(), self._hours)
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
         _release_freed_memory()
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """The whole item table, row i = item i.
+
+        A version loaded with its saved text channels holds only the columns serving reads (the free
+        text is most of the table's memory: about a gigabyte at a million titles); the first access
+        here reads the whole table from the version, once. The bot never makes it; offline tools
+        (`evaluate`, the blend fit, the quality gate) do.
+        """
+        if self._whole_table is not None:
+            self._table, self._whole_table = self._whole_table(), None
+        return self._table
 
     @classmethod
     def load(cls, path: str | Path, *, family_safe: bool | None = None) -> Recommender:
@@ -195,23 +218,28 @@ class Recommender:
         settings = RecommenderSettings()
         if family_safe is None:
             family_safe = settings.family_safe
-        artifact = load_serving(Path(path))
+        artifact = load_serving(Path(path), compact=True)  # the saved text channels and the columns serving reads
         ann = artifact.index
         if settings.ann_index == IndexMode.OFF:
             ann = None
         elif ann is None and wants_index(len(artifact.embeddings), settings.ann_index, settings.ann_min_items):
             ann = AnnIndex.build(artifact.embeddings)  # a version saved without one (older, or a smaller setting)
-        # With an index, its stored vectors are the embeddings (one copy of the matrix, not two).
-        embeddings = artifact.embeddings if ann is None else ann.vectors
+        # With an index, its stored vectors are the embeddings (one copy of the matrix, not two); without
+        # one, a plain copy, so that the unused index does not stay in memory behind its vectors.
+        embeddings = ann.vectors if ann is not None else (
+            np.array(artifact.embeddings) if artifact.index is not None else artifact.embeddings)
         artifact.embeddings, artifact.index = embeddings, ann  # let the loaded copies go
+        whole = None if artifact.text_channels is None else partial(load_items, artifact.path)
         recommender = cls(embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann,
-                          weights=BlendWeights.for_model(artifact.path))  # its own fitted weights, else the package's
+                          weights=BlendWeights.for_model(artifact.path),  # its own fitted weights, else the package's
+                          text_channels=artifact.text_channels, title_index=artifact.title_index,
+                          whole_table=whole)
         recommender.vote_settings = VoteSettings.load(artifact.path)
         return recommender
 
     def vote_channel(self, pairs: pd.DataFrame) -> VoteChannel:
         """The vote channel for this model's catalog from pair counts (`feedback.vote_stats`)."""
-        return VoteChannel(pairs, self.items["title"].tolist(), self.vote_settings)
+        return VoteChannel(pairs, self._table["title"].tolist(), self.vote_settings)
 
     def __len__(self) -> int:
         return len(self._columns)

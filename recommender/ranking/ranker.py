@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channels import Channels
@@ -31,8 +32,10 @@ _TIER_GAP = 1e4
 class Ranker:
     """Precomputed channels + weights; `scores` for one query row over the whole catalog in ~1 ms."""
 
-    def __init__(self, items: pd.DataFrame, embeddings: np.ndarray, weights: BlendWeights | None = None) -> None:
-        self.channels = Channels.build(items, embeddings)
+    def __init__(self, items: pd.DataFrame, embeddings: np.ndarray, weights: BlendWeights | None = None, *,
+                 text: dict[str, sparse.csr_matrix] | None = None) -> None:
+        """`text`: the text channels saved with a model version (`channel_store`), else fitted from `items`."""
+        self.channels = Channels.build(items, embeddings, text)
         self.use_weights(weights or BlendWeights.load())
         self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0]
         self.maturity = self.channels.maturity
