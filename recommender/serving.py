@@ -112,11 +112,12 @@ def _release_freed_memory() -> None:
 
 class _ItemColumns:
     """The item table's serving columns as arrays; `Item`s are built only for the rows a request
-    returns (a million frozen dataclasses, built up front, cost about a gigabyte)."""
+    returns (a million frozen dataclasses, built up front, cost about a gigabyte). A categorical
+    column stays codes and its distinct values (a pointer per row is 8 MB at a million titles)."""
 
     def __init__(self, table: pd.DataFrame, maturity: np.ndarray) -> None:
         self.ids = table["item_id"].to_numpy()
-        self._text = {name: table[name].to_numpy(dtype=object)
+        self._text = {name: self._strings(table[name])
                       for name in ("title", "content_type", "language", "release_date", "genres", "franchise_key")}
         self._years = pd.to_numeric(table["release_year"], errors="coerce").to_numpy(dtype=np.float64)
         self._hours = table["hours_viewed"].to_numpy()
@@ -125,8 +126,19 @@ class _ItemColumns:
         self._identity = bool(np.array_equal(self.ids, np.arange(len(self.ids))))
         self._row_of_id = {} if self._identity else {int(i): row for row, i in enumerate(self.ids.tolist())}
 
+    @staticmethod
+    def _strings(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+        """(values, None), or (distinct values, codes) of a categorical column."""
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            return column.cat.categories.to_numpy(dtype=object), column.cat.codes.to_numpy()
+        return column.to_numpy(dtype=object), None
+
     def __len__(self) -> int:
         return len(self.ids)
+
+    def titles(self) -> list[str]:
+        values, codes = self._text["title"]
+        return (values if codes is None else values[codes]).tolist()
 
     def row_of(self, item_id: int) -> int | None:
         if self._identity:
@@ -134,7 +146,8 @@ class _ItemColumns:
         return self._row_of_id.get(item_id)
 
     def text(self, name: str, row: int) -> str:
-        return str(self._text[name][row])
+        values, codes = self._text[name]
+        return str(values[row if codes is None else codes[row]])
 
     def year(self, row: int) -> int | None:
         year = self._years[row]
@@ -171,7 +184,7 @@ class Recommender:
         _release_freed_memory()  # reading the item table's temporaries, before the channels' peak
         # Above a size, an ANN index proposes the titles the blend ranks (None: exact over all).
         self.ann = ann
-        self._table = items.reset_index(drop=True)
+        self._table: pd.DataFrame | None = items.reset_index(drop=True)
         self._whole_table = whole_table
         self.metadata = metadata
         self.version = str(metadata.get("version", "unversioned"))
@@ -191,6 +204,8 @@ class Recommender:
         self._type_code = pd.Categorical(self._type, categories=self.content_types).codes
         self.index = title_index or TitleIndex(self._table["title"].tolist(), self._hours)
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
+        if whole_table is not None:  # everything serving reads is in the arrays above; `items` reads the rest
+            self._table = None
         _release_freed_memory()
 
     @property
@@ -202,7 +217,8 @@ class Recommender:
         here reads the whole table from the version, once. The bot never makes it; offline tools
         (`evaluate`, the blend fit, the quality gate) do.
         """
-        if self._whole_table is not None:
+        if self._table is None:
+            assert self._whole_table is not None  # the table goes only when it can be read again
             self._table, self._whole_table = self._whole_table(), None
         return self._table
 
@@ -239,7 +255,7 @@ class Recommender:
 
     def vote_channel(self, pairs: pd.DataFrame) -> VoteChannel:
         """The vote channel for this model's catalog from pair counts (`feedback.vote_stats`)."""
-        return VoteChannel(pairs, self._table["title"].tolist(), self.vote_settings)
+        return VoteChannel(pairs, self._columns.titles(), self.vote_settings)
 
     def __len__(self) -> int:
         return len(self._columns)

@@ -183,6 +183,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
     "items cut mid-row, checksum redone": (_cut_last_line(consistent=True), "items.csv row 686 has .* not a number"),
     "items garbled hours": (_edit_items(_set("hours_viewed", 3, "lots")),
                             "items.csv row 4 has hours_viewed 'lots', not a number"),
+    "items infinite votes": (_edit_items(_set("imdb_votes", 4, "inf")),
+                             "items.csv row 5 has imdb_votes 'inf', not a number"),
     "items garbled, checksum kept": (_edit_items(_set("hours_viewed", 3, "lots"), consistent=False),
                                      "items.csv does not match its checksum"),
     "items shuffled": (_edit_items(lambda t: t.sample(frac=1.0, random_state=1)),
