@@ -51,7 +51,7 @@ import pandas as pd
 
 from recommender.index import INDEX_FILE, AnnIndex, IndexMode, wants_index
 from recommender.matching import INDEX_LAYOUT, TitleIndex
-from recommender.ranking.channel_store import CHANNELS_FILE, text_arrays, text_from_arrays
+from recommender.ranking.channel_store import CHANNELS_FILE, text_arrays, text_from_arrays, text_keys
 from recommender.ranking.channels import TEXT_CHANNELS, TEXT_SOURCE_COLUMNS, fit_text
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,7 @@ def save_artifact(
             "dim": int(vectors.shape[1]),
             "files": {f.name: sha256_file(f) for f in sorted(staging.iterdir()) if f.name != "metadata.json"},
         }
+        meta["derived_from"] = meta["files"]["items.csv"]  # what the channels and the title index were built from
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
         for file in staging.iterdir():
             file.chmod(0o644)
@@ -227,6 +228,7 @@ def _save_derived(staging: Path) -> None:
     titles = table["title"].tolist()
     del table
     _save_arrays(staging / TITLE_INDEX_FILE, TitleIndex(titles, np.zeros(len(titles))).arrays())
+    # (`load_artifact` relies on their checksums and on metadata's `derived_from`, set by the caller.)
 
 
 def _save_arrays(file: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -235,23 +237,33 @@ def _save_arrays(file: Path, arrays: dict[str, np.ndarray]) -> None:
         np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stubs miss the **arrays form
 
 
-def _load_saved(path: Path, metadata: dict, name: str, restore: Callable[[dict[str, np.ndarray]], object]) -> object:
-    """`restore(arrays)` of a saved .npz (verified by its checksum already); None when the version has
-    none or `restore` finds it saved by code of another layout (then it is rebuilt at load)."""
+def _saved_layout_fits(path: Path, metadata: dict, name: str, fits: Callable[[set[str], Any], bool]) -> bool:
+    """Whether the version saved `name` and in this code's layout (`fits(keys, layout array)`), read
+    without loading its arrays; a file of another layout is logged and rebuilt at load instead."""
     if name not in (metadata.get("files") or {}):
-        return None
+        return False
+    try:
+        with np.load(path / name, allow_pickle=False) as stored:
+            keys = set(stored.files)
+            fitting = fits(keys, stored["layout"] if "layout" in keys else None)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"model directory {path}: {name} cannot be read ({str(exc)[:120]})") from None
+    if not fitting:
+        log.warning("model directory %s: %s was saved by code of another layout; rebuilding it", path, name)
+    return fitting
+
+
+def _restore_saved(path: Path, name: str, restore: Callable[[dict[str, np.ndarray]], Any]) -> Any:
+    """`restore(arrays)` of a saved .npz (checksummed already); its ValueError refuses the version."""
     try:
         with np.load(path / name, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
     except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
         raise ArtifactError(f"model directory {path}: {name} cannot be read ({str(exc)[:120]})") from None
     try:
-        restored = restore(arrays)
+        return restore(arrays)
     except ValueError as exc:
         raise ArtifactError(f"model directory {path}: {name}: {exc}") from None
-    if restored is None:
-        log.warning("model directory %s: %s was saved by code of another layout; rebuilding it", path, name)
-    return restored
 
 
 def _index_wanted(n_items: int, mode: IndexMode | str | None) -> bool:
@@ -275,9 +287,11 @@ def load_artifact(path: Path, *, compact: bool = False) -> Artifact:
     """Load and verify a version directory; refuse anything partial, corrupt or inconsistent.
 
     `compact` (serving): when the version carries its text channels, load them and read only
-    `RANKING_COLUMNS` of the item table, repeating values as categories; with an index, `embeddings`
-    is then the index's stored copy (one copy in memory, not two). A version without saved channels
-    gives the whole table, which fitting them needs.
+    `RANKING_COLUMNS` of the item table, repeating values as categories, and the title index with the
+    titles it saved (then the table has no `title` column); with an ANN index, `embeddings` is the
+    index's stored copy (one copy in memory, not two). A version without saved channels (or whose
+    items.csv is not the one they were built from, or saved in another layout) gives the whole table,
+    which building them needs.
     """
     path = Path(path)
     if not path.is_dir():
@@ -296,13 +310,18 @@ def load_artifact(path: Path, *, compact: bool = False) -> Artifact:
         raise ArtifactError(f"model directory {path}: unsupported format {metadata.get('format')!r}")
     check_version_name(metadata.get("version"), f"model directory {path}: metadata.json")
     _verify_checksums(path, metadata)
-    compact = compact and CHANNELS_FILE in (metadata.get("files") or {}) and _has_ranking_columns(path)
+    # Built from this very items.csv (an edited table with its checksum redone is read and built anew).
+    compact = (compact and metadata.get("derived_from") == (metadata.get("files") or {}).get("items.csv")
+               and _has_ranking_columns(path)
+               and _saved_layout_fits(path, metadata, CHANNELS_FILE, lambda keys, _: keys == text_keys(TEXT_CHANNELS)))
+    saved_titles = compact and _saved_layout_fits(
+        path, metadata, TITLE_INDEX_FILE, lambda _, layout: layout is not None and layout.tolist() == [INDEX_LAYOUT])
     try:
         embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
-        items = _read_compact_items(path) if compact else _read_items_csv(path, None)
+        items = _read_compact_items(path, titles=not saved_titles) if compact else _read_items_csv(path, None)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise ArtifactError(f"model directory {path}: cannot read embeddings or items ({exc})") from None
-    absent = [c for c in SERVING_COLUMNS if c not in items.columns]
+    absent = [c for c in SERVING_COLUMNS if c not in items.columns and not (c == "title" and saved_titles)]
     if absent:
         raise ArtifactError(f"model directory {path}: items.csv lacks column(s) {', '.join(absent)}")
     expected = (metadata.get("n_items"), metadata.get("dim"))
@@ -326,17 +345,17 @@ def load_artifact(path: Path, *, compact: bool = False) -> Artifact:
             items[column] = items[column].astype("category")
     if index is not None:
         embeddings = index.vectors  # equal to embeddings.npy (checked); the read copy goes before the channels load
-    text = _load_saved(path, metadata, CHANNELS_FILE, lambda a: text_from_arrays(a, TEXT_CHANNELS, len(items)))
-    titles = _load_saved(path, metadata, TITLE_INDEX_FILE, lambda a: _restore_title_index(a, items))
+    text = _restore_saved(path, CHANNELS_FILE, lambda a: text_from_arrays(a, TEXT_CHANNELS, len(items)))
+    titles = _restore_saved(path, TITLE_INDEX_FILE, lambda a: _restore_title_index(a, items)) if saved_titles else None
     return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab, index=index,
-                    text_channels=text if isinstance(text, dict) else None,
-                    title_index=titles if isinstance(titles, TitleIndex) else None)
+                    text_channels=text, title_index=titles)
 
 
-def _restore_title_index(arrays: dict[str, np.ndarray], items: pd.DataFrame) -> TitleIndex | None:
-    if "layout" not in arrays or arrays["layout"].tolist() != [INDEX_LAYOUT]:
-        return None
-    return TitleIndex(items["title"].tolist(), items["hours_viewed"].to_numpy(dtype=np.float64), saved=arrays)
+def _restore_title_index(arrays: dict[str, np.ndarray], items: pd.DataFrame) -> TitleIndex:
+    index = TitleIndex(None, items["hours_viewed"].to_numpy(dtype=np.float64), saved=arrays)
+    if len(index.titles) != len(items):
+        raise ValueError(f"it holds {len(index.titles)} titles, the catalog {len(items)}")
+    return index
 
 
 def load_items(path: Path) -> pd.DataFrame:
@@ -350,7 +369,7 @@ def load_items(path: Path) -> pd.DataFrame:
     return _parse_items(path, _read_items_csv(path, None))
 
 
-def _read_compact_items(path: Path) -> pd.DataFrame:
+def _read_compact_items(path: Path, *, titles: bool) -> pd.DataFrame:
     """The compact table's columns, numbers parsed straight to numbers.
 
     Why not as strings first: at a million rows the per-cell strings of the id, hours and vote
@@ -360,7 +379,7 @@ def _read_compact_items(path: Path) -> pd.DataFrame:
     (Reading the repeating columns straight to categories measured worse: the parser's per-chunk
     categories are merged afterwards.)
     """
-    wanted = {*RANKING_COLUMNS, *_ROW_CHECK_COLUMNS}
+    wanted = {*RANKING_COLUMNS, *_ROW_CHECK_COLUMNS} - (set() if titles else {"title"})  # or the index's
     types: dict[str, Any] = {c: str for c in wanted}
     types.update({c: "int64" for c in INTEGER_COLUMNS})
     types.update({c: "float64" for c in OPTIONAL_NUMBER_COLUMNS})

@@ -185,19 +185,24 @@ class TitleIndex:
 
     Stored as flat arrays over one sorted list of names (no Python object per item or per name
     beyond the name itself): at a million titles per-name tuples, dicts and arrays cost gigabytes.
-    A model version saves them (`arrays`) and serving restores them (`saved`): building them at a
-    million titles takes over a minute of CPU and about 0.7 GB of temporaries above the result.
+    A model version saves them (`arrays`, the titles included) and serving restores them (`saved`):
+    building them at a million titles takes over a minute of CPU and about 0.7 GB of temporaries
+    above the result, and the restored titles stay one UTF-8 buffer instead of a string each.
     """
 
-    def __init__(self, titles: list[str], hours: np.ndarray, saved: Mapping[str, np.ndarray] | None = None) -> None:
-        """`saved`: `arrays()` of an index built over these same titles (ValueError if they cannot be)."""
+    def __init__(self, titles: Sequence[str] | None, hours: np.ndarray,
+                 saved: Mapping[str, np.ndarray] | None = None) -> None:
+        """`saved`: `arrays()` of a built index, titles included (then `titles` is None); ValueError
+        if its arrays do not fit together."""
         self._hours = np.asarray(hours, dtype=np.float64)
-        self._titles = titles
         self._counter_lock = threading.Lock()
         if saved is not None:
             self._restore(saved)
             return
-        table = _name_table(titles)
+        if titles is None:
+            raise ValueError("an index is built from titles or restored from saved arrays")
+        self._titles: Sequence[str] = titles
+        table = _name_table(list(titles))
         # One sorted list of search names (every name form, loose forms and heads) for exact lookup
         # (bisect), prefix, word containment and the fuzzy pass; the CSR rows below are per name.
         self._vocabulary, self._words = _word_postings(table.names)
@@ -216,7 +221,8 @@ class TitleIndex:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything built from the titles, as named flat arrays (what a model version saves)."""
-        out = {"layout": np.array([INDEX_LAYOUT]), **self.names.arrays("names"),
+        titles = self._titles if isinstance(self._titles, _StringArray) else _StringArray(self._titles)
+        out = {"layout": np.array([INDEX_LAYOUT]), **self.names.arrays("names"), **titles.arrays("titles"),
                **_StringArray(self._vocabulary).arrays("vocabulary")}
         out.update({name: getattr(self, f"_{name}") for name in _INDEX_ARRAYS})
         for name in _INDEX_CSRS:
@@ -224,14 +230,20 @@ class TitleIndex:
             out.update({f"{name}.indptr": csr.indptr, f"{name}.values": csr.values})
         return out
 
+    @property
+    def titles(self) -> Sequence[str]:
+        """The indexed titles, item by item (a restored index's are one UTF-8 buffer, not a string each)."""
+        return self._titles
+
     def _restore(self, saved: Mapping[str, np.ndarray]) -> None:
         """Take over saved arrays after checking they fit together and these titles (a checksum
         vouches for the bytes; this catches an index of another catalog or another layout)."""
-        expected = {"layout", *(f"{n}.{p}" for n in ("names", "vocabulary") for p in ("offsets", "buffer")),
+        expected = {"layout", *(f"{n}.{p}" for n in ("names", "titles", "vocabulary") for p in ("offsets", "buffer")),
                     *_INDEX_ARRAYS, *(f"{n}.{p}" for n in _INDEX_CSRS for p in ("indptr", "values"))}
         if set(saved) != expected or saved["layout"].tolist() != [INDEX_LAYOUT]:
             raise ValueError("it was saved in another layout")
         self.names = _StringArray.from_arrays(saved["names.offsets"], saved["names.buffer"])
+        self._titles = _StringArray.from_arrays(saved["titles.offsets"], saved["titles.buffer"])
         self._vocabulary = list(_StringArray.from_arrays(saved["vocabulary.offsets"], saved["vocabulary.buffer"]))
         for name in _INDEX_ARRAYS:
             setattr(self, f"_{name}", saved[name])

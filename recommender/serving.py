@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -115,10 +115,12 @@ class _ItemColumns:
     returns (a million frozen dataclasses, built up front, cost about a gigabyte). A categorical
     column stays codes and its distinct values (a pointer per row is 8 MB at a million titles)."""
 
-    def __init__(self, table: pd.DataFrame, maturity: np.ndarray) -> None:
+    def __init__(self, table: pd.DataFrame, maturity: np.ndarray, titles: Sequence[str]) -> None:
         self.ids = table["item_id"].to_numpy()
-        self._text = {name: self._strings(table[name])
-                      for name in ("title", "content_type", "language", "release_date", "genres", "franchise_key")}
+        self._text: dict[str, tuple[Sequence[str] | np.ndarray, np.ndarray | None]] = {
+            name: self._strings(table[name]) for name in ("content_type", "language", "release_date", "genres",
+                                                          "franchise_key")}
+        self._text["title"] = (titles, None)  # the title index's (a restored index keeps them as one buffer)
         self._years = pd.to_numeric(table["release_year"], errors="coerce").to_numpy(dtype=np.float64)
         self._hours = table["hours_viewed"].to_numpy()
         self._maturity = maturity
@@ -137,8 +139,7 @@ class _ItemColumns:
         return len(self.ids)
 
     def titles(self) -> list[str]:
-        values, codes = self._text["title"]
-        return (values if codes is None else values[codes]).tolist()
+        return list(self._text["title"][0])
 
     def row_of(self, item_id: int) -> int | None:
         if self._identity:
@@ -147,7 +148,7 @@ class _ItemColumns:
 
     def text(self, name: str, row: int) -> str:
         values, codes = self._text[name]
-        return str(values[row if codes is None else codes[row]])
+        return str(values[row if codes is None else int(codes[row])])
 
     def year(self, row: int) -> int | None:
         year = self._years[row]
@@ -192,8 +193,10 @@ class Recommender:
         self.family_safe = family_safe
         self.ranker = Ranker(self._table, embeddings, weights, text=text_channels)
         _release_freed_memory()  # the channels' fitting temporaries, before the title index allocates
-        self._columns = _ItemColumns(self._table, self.ranker.maturity)
         self._hours = self._table["hours_viewed"].to_numpy(dtype=np.float64)
+        # A compact load's table has no titles: the restored title index holds them.
+        self.index = title_index or TitleIndex(self._table["title"].tolist(), self._hours)
+        self._columns = _ItemColumns(self._table, self.ranker.maturity, self.index.titles)
         self._franchise = pd.factorize(self._table["franchise_key"])[0]
         self._language = self._table["language"].to_numpy()
         self._type = self._table["content_type"].to_numpy()
@@ -202,7 +205,6 @@ class Recommender:
         # Integer codes: a filter is one int comparison per item (object-string ones cost ~20 ms at 10^6).
         self._language_code = pd.Categorical(self._language, categories=self.languages).codes
         self._type_code = pd.Categorical(self._type, categories=self.content_types).codes
-        self.index = title_index or TitleIndex(self._table["title"].tolist(), self._hours)
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
         if whole_table is not None:  # everything serving reads is in the arrays above; `items` reads the rest
             self._table = None

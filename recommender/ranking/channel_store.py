@@ -31,16 +31,20 @@ def text_arrays(text: Mapping[str, sparse.csr_matrix]) -> dict[str, np.ndarray]:
     return arrays
 
 
+def text_keys(names: tuple[str, ...]) -> set[str]:
+    """The arrays saved for these channels (other keys: saved by code that defined other channels)."""
+    return {f"{name}.{part}" for name in names for part in _PARTS}
+
+
 def text_from_arrays(arrays: Mapping[str, np.ndarray], names: tuple[str, ...],
-                     n_items: int) -> dict[str, sparse.csr_matrix] | None:
-    """The saved matrices, checked to be well-formed CSR of `n_items` rows (ValueError names the
-    problem); None when they are other channels than `names` (saved by code that defined others).
+                     n_items: int) -> dict[str, sparse.csr_matrix]:
+    """The saved matrices, checked to be well-formed CSR of `n_items` rows (ValueError names the problem).
 
     The checksum already vouches for the bytes; these checks catch a file that was written wrong
     (another catalog), which would otherwise score garbage or crash mid-request.
     """
-    if set(arrays) != {f"{name}.{part}" for name in names for part in _PARTS}:
-        return None
+    if set(arrays) != text_keys(names):
+        raise ValueError("it holds other channels")
     return {name: _matrix(name, *(arrays[f"{name}.{part}"] for part in _PARTS), n_items=n_items) for name in names}
 
 

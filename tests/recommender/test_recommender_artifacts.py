@@ -56,7 +56,7 @@ def test_round_trip_keeps_embeddings_items_and_metadata(
     pd.testing.assert_frame_equal(reloaded.items, saved.items)
     assert reloaded.vocab == saved.vocab
     # Everything but what belongs to one copy: its name, its files' checksums, when it served.
-    own = {"version", "files", "activated_at"}
+    own = {"version", "files", "derived_from", "activated_at"}
     assert {k: v for k, v in reloaded.metadata.items() if k not in own} == {
         k: v for k, v in meta.items() if k not in own
     }
@@ -202,7 +202,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
     "truncated title index": (lambda d: _truncate(d / "title_index.npz"),
                               "title_index.npz does not match its checksum"),
     "title index of another catalog": (_title_index_of_another_catalog,
-                                       r"title_index.npz: .*not fit .* 686 titles"),
+                                       "title_index.npz: it holds 11 titles, the catalog 686"),
     "emptied directory": (lambda d: [f.unlink() for f in d.iterdir()], "no trained model in"),
 }
 
