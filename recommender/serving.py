@@ -115,13 +115,13 @@ class _ItemColumns:
     returns (a million frozen dataclasses, built up front, cost about a gigabyte). A categorical
     column stays codes and its distinct values (a pointer per row is 8 MB at a million titles)."""
 
-    def __init__(self, table: pd.DataFrame, maturity: np.ndarray, titles: Sequence[str]) -> None:
+    def __init__(self, table: pd.DataFrame, maturity: np.ndarray, titles: Sequence[str], years: np.ndarray) -> None:
         self.ids = table["item_id"].to_numpy()
         self._text: dict[str, tuple[Sequence[str] | np.ndarray, np.ndarray | None]] = {
             name: self._strings(table[name]) for name in ("content_type", "language", "release_date", "genres",
                                                           "franchise_key")}
         self._text["title"] = (titles, None)  # the title index's (a restored index keeps them as one buffer)
-        self._years = pd.to_numeric(table["release_year"], errors="coerce").to_numpy(dtype=np.float64)
+        self._years = years  # float, NaN unknown (the ranker's era channel holds the same array)
         self._hours = table["hours_viewed"].to_numpy()
         self._maturity = maturity
         # Saved versions number items 0..n-1 in row order: the id is the row. Anything else gets a map.
@@ -196,8 +196,8 @@ class Recommender:
         self._hours = self._table["hours_viewed"].to_numpy(dtype=np.float64)
         # A compact load's table has no titles: the restored title index holds them.
         self.index = title_index or TitleIndex(self._table["title"].tolist(), self._hours)
-        self._columns = _ItemColumns(self._table, self.ranker.maturity, self.index.titles)
-        self._franchise = pd.factorize(self._table["franchise_key"])[0]
+        self._columns = _ItemColumns(self._table, self.ranker.maturity, self.index.titles, self.ranker.channels.year)
+        self._franchise = self.ranker.franchise_codes
         self._language = self._table["language"].to_numpy()
         self._type = self._table["content_type"].to_numpy()
         self.languages = sorted(set(self._language))

@@ -37,16 +37,22 @@ class Ranker:
         """`text`: the text channels saved with a model version (`channel_store`), else fitted from `items`."""
         self.channels = Channels.build(items, embeddings, text)
         self.use_weights(weights or BlendWeights.load())
-        self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0]
+        # Compact types: at a million titles every int64 column is 8 MB.
+        self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0].astype(np.int32)
         self.maturity = self.channels.maturity
         band = self.maturity
         # 0 = known safe for children, 1 = teen, 2 = unknown, 3 = adult (never shown on safe lists)
         self.safety_tier = np.select(
             [np.isin(band, ["kids", "family"]), band == "teen", band == "unknown"], [0, 1, 2], default=3
-        )
+        ).astype(np.int8)
 
     def __len__(self) -> int:
         return len(self._franchise)
+
+    @property
+    def franchise_codes(self) -> np.ndarray:
+        """Per item, a number its franchise shares with no other franchise."""
+        return self._franchise
 
     def use_weights(self, weights: BlendWeights) -> None:
         """Rank with these weights from now on (the channels do not depend on them, so nothing is rebuilt:
