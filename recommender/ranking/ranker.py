@@ -37,8 +37,12 @@ class Ranker:
         """`text`: the text channels saved with a model version (`channel_store`), else fitted from `items`."""
         self.channels = Channels.build(items, embeddings, text)
         self.use_weights(weights or BlendWeights.load())
-        # Compact types: at a million titles every int64 column is 8 MB.
-        self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0].astype(np.int32)
+        # Compact types: at a million titles every int64 column is 8 MB. A categorical column (a serving
+        # load's) has its codes already: factorising its strings again cost ~40 MB of temporaries.
+        franchise = items["franchise_key"]
+        codes = (franchise.cat.codes if isinstance(franchise.dtype, pd.CategoricalDtype)
+                 else pd.factorize(franchise.fillna("").astype(str))[0])
+        self._franchise = np.asarray(codes, dtype=np.int32)
         self.maturity = self.channels.maturity
         band = self.maturity
         # 0 = known safe for children, 1 = teen, 2 = unknown, 3 = adult (never shown on safe lists)
