@@ -110,23 +110,33 @@ def _release_freed_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+def _sorted_codes(column: pd.Series) -> tuple[list[str], np.ndarray]:
+    """A column's distinct values, sorted, and each row's position among them (small integers)."""
+    categorical = pd.Categorical(column)
+    categorical = categorical.reorder_categories(sorted(categorical.categories))
+    return list(categorical.categories), np.asarray(categorical.codes)
+
+
 class _ItemColumns:
     """The item table's serving columns as arrays; `Item`s are built only for the rows a request
     returns (a million frozen dataclasses, built up front, cost about a gigabyte). A categorical
     column stays codes and its distinct values (a pointer per row is 8 MB at a million titles)."""
 
-    def __init__(self, table: pd.DataFrame, maturity: np.ndarray, titles: Sequence[str], years: np.ndarray) -> None:
-        self.ids = table["item_id"].to_numpy()
+    def __init__(self, table: pd.DataFrame, maturity: np.ndarray, titles: Sequence[str], years: np.ndarray,
+                 hours: np.ndarray) -> None:
+        ids = table["item_id"].to_numpy()
+        # Saved versions number items 0..n-1 in row order: the id is the row. Anything else gets a map.
+        self._identity = bool(np.array_equal(ids, np.arange(len(ids))))
+        self._ids = None if self._identity else ids
+        self._count = len(ids)
+        self._row_of_id = {} if self._identity else {int(i): row for row, i in enumerate(ids.tolist())}
         self._text: dict[str, tuple[Sequence[str] | np.ndarray, np.ndarray | None]] = {
             name: self._strings(table[name]) for name in ("content_type", "language", "release_date", "genres",
                                                           "franchise_key")}
         self._text["title"] = (titles, None)  # the title index's (a restored index keeps them as one buffer)
         self._years = years  # float, NaN unknown (the ranker's era channel holds the same array)
-        self._hours = table["hours_viewed"].to_numpy()
+        self._hours = hours  # float64 (whole numbers: exact below 2**53)
         self._maturity = maturity
-        # Saved versions number items 0..n-1 in row order: the id is the row. Anything else gets a map.
-        self._identity = bool(np.array_equal(self.ids, np.arange(len(self.ids))))
-        self._row_of_id = {} if self._identity else {int(i): row for row, i in enumerate(self.ids.tolist())}
 
     @staticmethod
     def _strings(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
@@ -136,14 +146,14 @@ class _ItemColumns:
         return column.to_numpy(dtype=object), None
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return self._count
 
     def titles(self) -> list[str]:
         return list(self._text["title"][0])
 
     def row_of(self, item_id: int) -> int | None:
         if self._identity:
-            return item_id if 0 <= item_id < len(self.ids) else None
+            return item_id if 0 <= item_id < self._count else None
         return self._row_of_id.get(item_id)
 
     def text(self, name: str, row: int) -> str:
@@ -156,7 +166,7 @@ class _ItemColumns:
 
     def item(self, row: int) -> Item:
         return Item(
-            item_id=int(self.ids[row]),
+            item_id=row if self._ids is None else int(self._ids[row]),
             title=self.text("title", row),
             content_type=self.text("content_type", row),
             language=self.text("language", row),
@@ -196,15 +206,12 @@ class Recommender:
         self._hours = self._table["hours_viewed"].to_numpy(dtype=np.float64)
         # A compact load's table has no titles: the restored title index holds them.
         self.index = title_index or TitleIndex(self._table["title"].tolist(), self._hours)
-        self._columns = _ItemColumns(self._table, self.ranker.maturity, self.index.titles, self.ranker.channels.year)
+        self._columns = _ItemColumns(self._table, self.ranker.maturity, self.index.titles, self.ranker.channels.year,
+                                     self._hours)
         self._franchise = self.ranker.franchise_codes
-        self._language = self._table["language"].to_numpy()
-        self._type = self._table["content_type"].to_numpy()
-        self.languages = sorted(set(self._language))
-        self.content_types = sorted(set(self._type))
         # Integer codes: a filter is one int comparison per item (object-string ones cost ~20 ms at 10^6).
-        self._language_code = pd.Categorical(self._language, categories=self.languages).codes
-        self._type_code = pd.Categorical(self._type, categories=self.content_types).codes
+        self.languages, self._language_code = _sorted_codes(self._table["language"])
+        self.content_types, self._type_code = _sorted_codes(self._table["content_type"])
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
         if whole_table is not None:  # everything serving reads is in the arrays above; `items` reads the rest
             self._table = None
@@ -417,10 +424,10 @@ class Recommender:
         if self._franchise[query_row] == self._franchise[row]:
             parts.append("same franchise")
         same = []
-        if self._language[query_row] == self._language[row]:
-            same.append(self._language[row])
-        if self._type[query_row] == self._type[row]:
-            same.append(self._type[row].lower())
+        if self._language_code[query_row] == self._language_code[row]:
+            same.append(self.languages[self._language_code[row]])
+        if self._type_code[query_row] == self._type_code[row]:
+            same.append(self.content_types[self._type_code[row]].lower())
         if same:
             parts.append("also " + " ".join(same))
         q_year, r_year = self._columns.year(query_row), self._columns.year(row)
