@@ -13,6 +13,8 @@ Layout of a model root (documented in the README for other tools):
         vocab.json                 # feature vocabularies (default arch) or content ids (seed arch)
         model.keras                # the Keras encoder, for cold-start embedding of new titles
         ann.faiss                  # large catalogs only (ANN_INDEX): HNSW index over embeddings.npy
+        channels.npz               # the ranker's text channels (TF-IDF matrices) fitted from items.csv
+        title_index.npz            # the title-resolution index built from items.csv's titles
 
 A version directory is written under a temporary name and renamed into place, so a crash mid-save
 never leaves a half-written version that looks complete (only metadata.json is later rewritten, to add
@@ -37,14 +39,20 @@ import re
 import shutil
 import tempfile
 import time
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from recommender.index import INDEX_FILE, AnnIndex, IndexMode, wants_index
+from recommender.matching import INDEX_LAYOUT, TitleIndex
+from recommender.ranking.channel_store import CHANNELS_FILE, text_arrays, text_from_arrays, text_keys
+from recommender.ranking.channels import TEXT_CHANNELS, TEXT_SOURCE_COLUMNS, fit_text
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +83,16 @@ SERVING_COLUMNS = (
     "item_id", "title", "franchise_key", "release_date", "release_year", "hours_viewed", "language",
     "content_type", "genres",
 )
+# What a serving process reads of items.csv when the version carries its text channels: the serving
+# columns and the inputs of the ranker's other channels. The free text (descriptions, cast, other
+# title spellings) is most of the table's memory and only fitting the text channels reads it.
+RANKING_COLUMNS = (*SERVING_COLUMNS, "maturity", "certification", "rating", "imdb_score", "imdb_votes", "has_metadata")
+# Read besides, to be checked and dropped: whole numbers in every row, so a row cut short is refused
+# as it is when the whole table is read.
+_ROW_CHECK_COLUMNS = ("language_id", "type_id")
+# Repeating values kept as categories in that compact table (one string per distinct value, not per row).
+CATEGORY_COLUMNS = ("language", "content_type", "maturity", "certification", "rating", "release_date", "genres",
+                    "franchise_key")
 # Columns that must hold a whole number in every row, and those that may be empty.
 INTEGER_COLUMNS = ("item_id", "hours_viewed", "language_id", "type_id")
 # Figures that may be unknown (blank in items.csv, NaN once loaded): the year, and the listings'.
@@ -82,6 +100,7 @@ OPTIONAL_NUMBER_COLUMNS = ("release_year", "popularity", "imdb_score", "imdb_vot
 BOOLEAN_COLUMNS = ("available_globally", "has_metadata")
 TEXT_COLUMNS = tuple(c for c in ITEM_COLUMNS if c not in INTEGER_COLUMNS + OPTIONAL_NUMBER_COLUMNS)
 MAX_TEXT_LENGTH = 10_000
+TITLE_INDEX_FILE = "title_index.npz"
 
 
 class ArtifactError(RuntimeError):
@@ -96,6 +115,10 @@ class Artifact:
     items: pd.DataFrame
     vocab: dict
     index: AnnIndex | None = None  # the saved nearest-neighbour index, when the version has one
+    # What a compact load (`load_artifact(compact=True)`) restores of a version that saved them, else None:
+    # the ranker's text channels and the title index.
+    text_channels: dict | None = None
+    title_index: TitleIndex | None = None
 
     @property
     def version(self) -> str:
@@ -142,7 +165,8 @@ def save_artifact(
 
     A nearest-neighbour index is built and saved with it when `index_mode` (default: the `ANN_INDEX`
     and `ANN_MIN_ITEMS` settings) asks for one, or saved when given (`ann`, already built); it is
-    checksummed like every other file.
+    checksummed like every other file. So are the ranker's text channels and the title index, built
+    here from items.csv as loading reads it back (serving loads them instead of building them).
     """
     root.mkdir(parents=True, exist_ok=True)
     if version is None:
@@ -170,6 +194,8 @@ def save_artifact(
         table = items.loc[:, [c for c in ITEM_COLUMNS if c in items.columns]].copy()
         table["release_date"] = pd.to_datetime(table["release_date"]).dt.strftime("%Y-%m-%d")
         table.to_csv(staging / "items.csv", index=False)
+        del table
+        _save_derived(staging)
         (staging / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         if keras_model is not None:
             keras_model.save(staging / "model.keras")
@@ -184,6 +210,7 @@ def save_artifact(
             "dim": int(vectors.shape[1]),
             "files": {f.name: sha256_file(f) for f in sorted(staging.iterdir()) if f.name != "metadata.json"},
         }
+        meta["derived_from"] = meta["files"]["items.csv"]  # what the channels and the title index were built from
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
         for file in staging.iterdir():
             file.chmod(0o644)
@@ -192,6 +219,51 @@ def save_artifact(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return final
+
+
+def _save_derived(staging: Path) -> None:
+    """The text channels and the title index, from items.csv exactly as a load reads it back."""
+    table = _read_items_csv(staging, TEXT_SOURCE_COLUMNS)
+    _save_arrays(staging / CHANNELS_FILE, text_arrays(fit_text(table)))
+    titles = table["title"].tolist()
+    del table
+    _save_arrays(staging / TITLE_INDEX_FILE, TitleIndex(titles, np.zeros(len(titles))).arrays())
+    # (`load_artifact` relies on their checksums and on metadata's `derived_from`, set by the caller.)
+
+
+def _save_arrays(file: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Named arrays in one uncompressed .npz (numpy's own container; loaded without pickle)."""
+    with file.open("wb") as handle:
+        np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stubs miss the **arrays form
+
+
+def _saved_layout_fits(path: Path, metadata: dict, name: str, fits: Callable[[set[str], Any], bool]) -> bool:
+    """Whether the version saved `name` and in this code's layout (`fits(keys, layout array)`), read
+    without loading its arrays; a file of another layout is logged and rebuilt at load instead."""
+    if name not in (metadata.get("files") or {}):
+        return False
+    try:
+        with np.load(path / name, allow_pickle=False) as stored:
+            keys = set(stored.files)
+            fitting = fits(keys, stored["layout"] if "layout" in keys else None)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"model directory {path}: {name} cannot be read ({str(exc)[:120]})") from None
+    if not fitting:
+        log.warning("model directory %s: %s was saved by code of another layout; rebuilding it", path, name)
+    return fitting
+
+
+def _restore_saved(path: Path, name: str, restore: Callable[[dict[str, np.ndarray]], Any]) -> Any:
+    """`restore(arrays)` of a saved .npz (checksummed already); its ValueError refuses the version."""
+    try:
+        with np.load(path / name, allow_pickle=False) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"model directory {path}: {name} cannot be read ({str(exc)[:120]})") from None
+    try:
+        return restore(arrays)
+    except ValueError as exc:
+        raise ArtifactError(f"model directory {path}: {name}: {exc}") from None
 
 
 def _index_wanted(n_items: int, mode: IndexMode | str | None) -> bool:
@@ -211,8 +283,16 @@ def _load_index(path: Path, metadata: dict, embeddings: np.ndarray) -> AnnIndex 
         raise ArtifactError(f"model directory {path}: {INDEX_FILE} cannot be read ({exc})") from None
 
 
-def load_artifact(path: Path) -> Artifact:
-    """Load and verify a version directory; refuse anything partial, corrupt or inconsistent."""
+def load_artifact(path: Path, *, compact: bool = False) -> Artifact:
+    """Load and verify a version directory; refuse anything partial, corrupt or inconsistent.
+
+    `compact` (serving): when the version carries its text channels, load them and read only
+    `RANKING_COLUMNS` of the item table, repeating values as categories, and the title index with the
+    titles it saved (then the table has no `title` column); with an ANN index, `embeddings` is the
+    index's stored copy (one copy in memory, not two). A version without saved channels (or whose
+    items.csv is not the one they were built from, or saved in another layout) gives the whole table,
+    which building them needs.
+    """
     path = Path(path)
     if not path.is_dir():
         raise ArtifactError(f"model directory {path} does not exist")
@@ -230,12 +310,18 @@ def load_artifact(path: Path) -> Artifact:
         raise ArtifactError(f"model directory {path}: unsupported format {metadata.get('format')!r}")
     check_version_name(metadata.get("version"), f"model directory {path}: metadata.json")
     _verify_checksums(path, metadata)
+    # Built from this very items.csv (an edited table with its checksum redone is read and built anew).
+    compact = (compact and metadata.get("derived_from") == (metadata.get("files") or {}).get("items.csv")
+               and _has_ranking_columns(path)
+               and _saved_layout_fits(path, metadata, CHANNELS_FILE, lambda keys, _: keys == text_keys(TEXT_CHANNELS)))
+    saved_titles = compact and _saved_layout_fits(
+        path, metadata, TITLE_INDEX_FILE, lambda _, layout: layout is not None and layout.tolist() == [INDEX_LAYOUT])
     try:
         embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
-        items = pd.read_csv(path / "items.csv", dtype=str, keep_default_na=False)
+        items = _read_compact_items(path, titles=not saved_titles) if compact else _read_items_csv(path, None)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise ArtifactError(f"model directory {path}: cannot read embeddings or items ({exc})") from None
-    absent = [c for c in SERVING_COLUMNS if c not in items.columns]
+    absent = [c for c in SERVING_COLUMNS if c not in items.columns and not (c == "title" and saved_titles)]
     if absent:
         raise ArtifactError(f"model directory {path}: items.csv lacks column(s) {', '.join(absent)}")
     expected = (metadata.get("n_items"), metadata.get("dim"))
@@ -250,8 +336,77 @@ def load_artifact(path: Path) -> Artifact:
         )
     items = _parse_items(path, items)
     _check_embeddings(path, embeddings, allow_zero_rows=metadata.get("arch") == "seed")
-    return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab,
-                    index=_load_index(path, metadata, embeddings))
+    index = _load_index(path, metadata, embeddings)
+    if not compact:
+        return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab, index=index)
+    items = items.drop(columns=[c for c in _ROW_CHECK_COLUMNS if c in items.columns])
+    for column in CATEGORY_COLUMNS:
+        if column in items.columns:
+            items[column] = items[column].astype("category")
+    if index is not None:
+        embeddings = index.vectors  # equal to embeddings.npy (checked); the read copy goes before the channels load
+    text = _restore_saved(path, CHANNELS_FILE, lambda a: text_from_arrays(a, TEXT_CHANNELS, len(items)))
+    titles = _restore_saved(path, TITLE_INDEX_FILE, lambda a: _restore_title_index(a, items)) if saved_titles else None
+    return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab, index=index,
+                    text_channels=text, title_index=titles)
+
+
+def _restore_title_index(arrays: dict[str, np.ndarray], items: pd.DataFrame) -> TitleIndex:
+    index = TitleIndex(None, items["hours_viewed"].to_numpy(dtype=np.float64), saved=arrays)
+    if len(index.titles) != len(items):
+        raise ValueError(f"it holds {len(index.titles)} titles, the catalog {len(items)}")
+    return index
+
+
+def load_items(path: Path) -> pd.DataFrame:
+    """A version's whole item table, checked as `load_artifact` checks it (for offline tools such as
+    `evaluate`, which read the free text a compact serving load leaves on disk)."""
+    path = Path(path)
+    metadata = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+    digest = (metadata.get("files") or {}).get("items.csv")
+    if digest is not None and sha256_file(path / "items.csv") != digest:
+        raise ArtifactError(f"model directory {path}: items.csv does not match its checksum (corrupt file)")
+    return _parse_items(path, _read_items_csv(path, None))
+
+
+def _read_compact_items(path: Path, *, titles: bool) -> pd.DataFrame:
+    """The compact table's columns, numbers parsed straight to numbers.
+
+    Why not as strings first: at a million rows the per-cell strings of the id, hours and vote
+    columns, freed after parsing, left tens of MB of Python's small-object pools resident for the
+    process's life. A table the fast parse refuses (a cell that is not a number, a blank whole number,
+    an infinite value) is read again as strings, so the strict check names the cell as always.
+    (Reading the repeating columns straight to categories measured worse: the parser's per-chunk
+    categories are merged afterwards.)
+    """
+    wanted = {*RANKING_COLUMNS, *_ROW_CHECK_COLUMNS} - (set() if titles else {"title"})  # or the index's
+    types: dict[str, Any] = {c: str for c in wanted}
+    types.update({c: "int64" for c in INTEGER_COLUMNS})
+    types.update({c: "float64" for c in OPTIONAL_NUMBER_COLUMNS})
+    try:
+        items = pd.read_csv(path / "items.csv", keep_default_na=False, usecols=lambda name: name in wanted,
+                            dtype=types, na_values={c: [""] for c in OPTIONAL_NUMBER_COLUMNS})
+    except (ValueError, TypeError, OverflowError):
+        return _read_items_csv(path, tuple(wanted))
+    if any(np.isinf(items[c].to_numpy()).any() for c in OPTIONAL_NUMBER_COLUMNS if c in items.columns):
+        return _read_items_csv(path, tuple(wanted))
+    return items
+
+
+def _has_ranking_columns(path: Path) -> bool:
+    """Whether the compact table gives the ranker what it needs: without `has_metadata` the ranker
+    derives it from the descriptions (a table saved by hand), so such a table is read whole."""
+    try:
+        return "has_metadata" in pd.read_csv(path / "items.csv", nrows=0).columns
+    except (ValueError, OSError):
+        return False  # the whole read then says what is wrong
+
+
+def _read_items_csv(path: Path, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    """items.csv as strings (every column, or those of `columns` it has)."""
+    wanted = None if columns is None else set(columns)
+    return pd.read_csv(path / "items.csv", dtype=str, keep_default_na=False,
+                       usecols=None if wanted is None else lambda name: name in wanted)
 
 
 def _verify_checksums(path: Path, metadata: dict) -> None:
@@ -274,8 +429,8 @@ def _parse_items(path: Path, items: pd.DataFrame) -> pd.DataFrame:
     """Numbers as numbers, text bounded, ids 0..n-1 in row order; the first bad cell is named."""
     items = items.copy()
     for column in INTEGER_COLUMNS + OPTIONAL_NUMBER_COLUMNS:
-        if column not in items.columns:
-            continue
+        if column not in items.columns or pd.api.types.is_numeric_dtype(items[column]):
+            continue  # absent, or parsed as a number already (`_read_compact_items`)
         text = items[column].str.strip()
         values = pd.to_numeric(text, errors="coerce")
         optional = column in OPTIONAL_NUMBER_COLUMNS
@@ -376,19 +531,19 @@ def resolve_model_path(path: Path) -> Path:
     return path / check_version_name(version, f"{path / POINTER}")
 
 
-def load_serving(path: Path) -> Artifact:
+def load_serving(path: Path, *, compact: bool = False) -> Artifact:
     """Load a version directory, or the version a model root's `CURRENT` names, falling back if broken.
 
     When `CURRENT` names a missing or damaged version, the newest intact version that has been
     active before (see `activate`) serves instead; the returned metadata's `serving_fallback` says
     which version was wanted and why it was refused. With no intact version the original error is
-    raised, so callers train anew exactly as for an empty root.
+    raised, so callers train anew exactly as for an empty root. `compact`: as for `load_artifact`.
     """
     path = Path(path)
     if is_version_directory(path):
-        return load_artifact(path)
+        return load_artifact(path, compact=compact)
     try:
-        return load_artifact(resolve_model_path(path))
+        return load_artifact(resolve_model_path(path), compact=compact)
     except ArtifactError as exc:
         wanted = current_version(path)
         if wanted is None:
@@ -396,7 +551,7 @@ def load_serving(path: Path) -> Artifact:
         refused = exc
     for name in reversed(_fallback_candidates(path, exclude=wanted)):
         try:
-            artifact = load_artifact(path / name)
+            artifact = load_artifact(path / name, compact=compact)
         except ArtifactError as exc:
             log.warning("fallback candidate %s is not intact either: %s", name, exc)
             continue

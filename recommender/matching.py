@@ -28,7 +28,7 @@ import re
 import threading
 import unicodedata
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import overload
@@ -185,12 +185,24 @@ class TitleIndex:
 
     Stored as flat arrays over one sorted list of names (no Python object per item or per name
     beyond the name itself): at a million titles per-name tuples, dicts and arrays cost gigabytes.
+    A model version saves them (`arrays`, the titles included) and serving restores them (`saved`):
+    building them at a million titles takes over a minute of CPU and about 0.7 GB of temporaries
+    above the result, and the restored titles stay one UTF-8 buffer instead of a string each.
     """
 
-    def __init__(self, titles: list[str], hours: np.ndarray) -> None:
+    def __init__(self, titles: Sequence[str] | None, hours: np.ndarray,
+                 saved: Mapping[str, np.ndarray] | None = None) -> None:
+        """`saved`: `arrays()` of a built index, titles included (then `titles` is None); ValueError
+        if its arrays do not fit together."""
         self._hours = np.asarray(hours, dtype=np.float64)
-        self._titles = titles
-        table = _name_table(titles)
+        self._counter_lock = threading.Lock()
+        if saved is not None:
+            self._restore(saved)
+            return
+        if titles is None:
+            raise ValueError("an index is built from titles or restored from saved arrays")
+        self._titles: Sequence[str] = titles
+        table = _name_table(list(titles))
         # One sorted list of search names (every name form, loose forms and heads) for exact lookup
         # (bisect), prefix, word containment and the fuzzy pass; the CSR rows below are per name.
         self._vocabulary, self._words = _word_postings(table.names)
@@ -199,7 +211,6 @@ class TitleIndex:
         # Bigram overlap counts per name (a query has at most a few hundred bigrams), zero between
         # queries; one query at a time uses it (requests may run in several threads).
         self._counter = np.zeros(len(self.names), dtype=np.uint16)
-        self._counter_lock = threading.Lock()
         self._name_items = table.search_items  # what a name finds: its whole-name items, else its heads'
         self._exact = table.exact_items  # items whose own (folded) name form this is
         self._has_whole = table.has_whole  # a loose name of whole items (not only a head)
@@ -207,6 +218,50 @@ class TitleIndex:
         self._franchise_ids = table.franchise_ids
         self._franchise_members = _Csr.from_pairs(table.franchise_ids, np.arange(len(titles)),
                                                   int(table.franchise_ids.max(initial=-1)) + 1)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything built from the titles, as named flat arrays (what a model version saves)."""
+        titles = self._titles if isinstance(self._titles, _StringArray) else _StringArray(self._titles)
+        out = {"layout": np.array([INDEX_LAYOUT]), **self.names.arrays("names"), **titles.arrays("titles"),
+               **_StringArray(self._vocabulary).arrays("vocabulary")}
+        out.update({name: getattr(self, f"_{name}") for name in _INDEX_ARRAYS})
+        for name in _INDEX_CSRS:
+            csr = getattr(self, f"_{name}")
+            out.update({f"{name}.indptr": csr.indptr, f"{name}.values": csr.values})
+        return out
+
+    @property
+    def titles(self) -> Sequence[str]:
+        """The indexed titles, item by item (a restored index's are one UTF-8 buffer, not a string each)."""
+        return self._titles
+
+    def _restore(self, saved: Mapping[str, np.ndarray]) -> None:
+        """Take over saved arrays after checking they fit together and these titles (a checksum
+        vouches for the bytes; this catches an index of another catalog or another layout)."""
+        expected = {"layout", *(f"{n}.{p}" for n in ("names", "titles", "vocabulary") for p in ("offsets", "buffer")),
+                    *_INDEX_ARRAYS, *(f"{n}.{p}" for n in _INDEX_CSRS for p in ("indptr", "values"))}
+        if set(saved) != expected or saved["layout"].tolist() != [INDEX_LAYOUT]:
+            raise ValueError("it was saved in another layout")
+        self.names = _StringArray.from_arrays(saved["names.offsets"], saved["names.buffer"])
+        self._titles = _StringArray.from_arrays(saved["titles.offsets"], saved["titles.buffer"])
+        self._vocabulary = list(_StringArray.from_arrays(saved["vocabulary.offsets"], saved["vocabulary.buffer"]))
+        for name in _INDEX_ARRAYS:
+            setattr(self, f"_{name}", saved[name])
+        n_names, n_items = len(self.names), len(self._titles)
+        bounds = {"words": (len(self._vocabulary), n_names), "bigram_postings": (len(self._gram_keys), n_names),
+                  "name_items": (n_names, n_items), "exact": (n_names, n_items),
+                  "franchise_members": (int(self._franchise_ids.max(initial=-1)) + 1, n_items)}
+        for name in _INDEX_CSRS:
+            csr = _Csr(saved[f"{name}.indptr"], saved[f"{name}.values"])
+            rows, limit = bounds[name]
+            if (len(csr.indptr) != rows + 1 or csr.indptr[0] != 0 or csr.indptr[-1] != len(csr.values)
+                    or (len(csr.values) and (csr.values.min() < 0 or csr.values.max() >= limit))):
+                raise ValueError(f"its {name} rows do not fit {n_names} names and {n_items} titles")
+            setattr(self, f"_{name}", csr)
+        if not (len(self._has_whole) == len(self._is_head) == len(self._bigram_sizes) == n_names
+                and len(self._franchise_ids) == n_items):
+            raise ValueError(f"it does not fit {n_names} names and {n_items} titles")
+        self._counter = np.zeros(n_names, dtype=np.uint16)
 
     # -- name lookups ----------------------------------------------------------------------------
 
@@ -538,6 +593,13 @@ class TitleIndex:
 
 
 
+# What `TitleIndex.arrays` saves besides the names: plain arrays, and CSR rows (indptr + values).
+# INDEX_LAYOUT changes whenever these do, so an index saved by older code is rebuilt, not misread.
+INDEX_LAYOUT = 1
+_INDEX_ARRAYS = ("gram_keys", "bigram_sizes", "has_whole", "is_head", "franchise_ids")
+_INDEX_CSRS = ("words", "bigram_postings", "name_items", "exact", "franchise_members")
+
+
 @dataclass(frozen=True)
 class _Csr:
     """Rows of small non-negative integers in two flat arrays (compressed sparse rows): a million
@@ -569,11 +631,23 @@ class _StringArray(Sequence[str]):
     """A sorted list of strings kept as one UTF-8 buffer and offsets: ~2 million names cost their
     bytes, not a Python object each. UTF-8 byte order is code point order, so `bisect` works on it."""
 
-    def __init__(self, strings: list[str]) -> None:
+    def __init__(self, strings: Sequence[str]) -> None:
         encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
         self._offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(b) for b in encoded], out=self._offsets[1:])
         self._buffer = b"".join(encoded)
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}.offsets": self._offsets, f"{prefix}.buffer": np.frombuffer(self._buffer, dtype=np.uint8)}
+
+    @classmethod
+    def from_arrays(cls, offsets: np.ndarray, buffer: np.ndarray) -> _StringArray:
+        if (offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != len(buffer)
+                or np.any(np.diff(offsets) < 0)):
+            raise ValueError("its names are cut")
+        strings = cls([])
+        strings._offsets, strings._buffer = offsets.astype(np.int64, copy=False), buffer.tobytes()
+        return strings
 
     def __len__(self) -> int:
         return len(self._offsets) - 1

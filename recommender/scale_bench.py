@@ -118,17 +118,17 @@ def serve_stage(model_dir: Path, queries: int, seed: int, clock: str = "wall") -
     assert rec.ann is not None, "the bench model was saved with an index"
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(rec), size=min(queries + WARMUP, len(rec)), replace=False)
-    ids = rec.items["item_id"].to_numpy()[rows]
+    ids = rows.tolist()  # a saved version numbers items 0..n-1 in row order (`rec.items` reads the whole table)
     timings = []
-    for n, item_id in enumerate(ids.tolist()):
+    for n, item_id in enumerate(ids):
         started = now()
         rec.recommend(int(item_id), k=10)
         if n >= WARMUP:
             timings.append((now() - started) * 1000)
     p50, p99 = _percentiles(timings)
-    titles = rec.items["title"].to_numpy()[rows]
+    titles = [rec.item(item_id).title for item_id in ids]
     resolve_ms = []
-    for n, title in enumerate(titles.tolist()):
+    for n, title in enumerate(titles):
         text = _typed(str(title), rng)
         started = now()
         with contextlib.suppress(QueryError):  # a typo may leave only punctuation: still a timed answer

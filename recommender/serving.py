@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
-from recommender.artifacts import ArtifactError, load_serving
+from recommender.artifacts import ArtifactError, load_items, load_serving
 from recommender.catalog import genre_set
 from recommender.index import AnnIndex, IndexMode, wants_index
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
@@ -108,31 +110,55 @@ def _release_freed_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+def _sorted_codes(column: pd.Series) -> tuple[list[str], np.ndarray]:
+    """A column's distinct values, sorted, and each row's position among them (small integers)."""
+    categorical = pd.Categorical(column)
+    categorical = categorical.reorder_categories(sorted(categorical.categories))
+    return list(categorical.categories), np.asarray(categorical.codes)
+
+
 class _ItemColumns:
     """The item table's serving columns as arrays; `Item`s are built only for the rows a request
-    returns (a million frozen dataclasses, built up front, cost about a gigabyte)."""
+    returns (a million frozen dataclasses, built up front, cost about a gigabyte). A categorical
+    column stays codes and its distinct values (a pointer per row is 8 MB at a million titles)."""
 
-    def __init__(self, table: pd.DataFrame, maturity: np.ndarray) -> None:
-        self.ids = table["item_id"].to_numpy()
-        self._text = {name: table[name].to_numpy(dtype=object)
-                      for name in ("title", "content_type", "language", "release_date", "genres", "franchise_key")}
-        self._years = pd.to_numeric(table["release_year"], errors="coerce").to_numpy(dtype=np.float64)
-        self._hours = table["hours_viewed"].to_numpy()
-        self._maturity = maturity
+    def __init__(self, table: pd.DataFrame, maturity: np.ndarray, titles: Sequence[str], years: np.ndarray,
+                 hours: np.ndarray) -> None:
+        ids = table["item_id"].to_numpy()
         # Saved versions number items 0..n-1 in row order: the id is the row. Anything else gets a map.
-        self._identity = bool(np.array_equal(self.ids, np.arange(len(self.ids))))
-        self._row_of_id = {} if self._identity else {int(i): row for row, i in enumerate(self.ids.tolist())}
+        self._identity = bool(np.array_equal(ids, np.arange(len(ids))))
+        self._ids = None if self._identity else ids
+        self._count = len(ids)
+        self._row_of_id = {} if self._identity else {int(i): row for row, i in enumerate(ids.tolist())}
+        self._text: dict[str, tuple[Sequence[str] | np.ndarray, np.ndarray | None]] = {
+            name: self._strings(table[name]) for name in ("content_type", "language", "release_date", "genres",
+                                                          "franchise_key")}
+        self._text["title"] = (titles, None)  # the title index's (a restored index keeps them as one buffer)
+        self._years = years  # float, NaN unknown (the ranker's era channel holds the same array)
+        self._hours = hours  # float64 (whole numbers: exact below 2**53)
+        self._maturity = maturity
+
+    @staticmethod
+    def _strings(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+        """(values, None), or (distinct values, codes) of a categorical column."""
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            return column.cat.categories.to_numpy(dtype=object), column.cat.codes.to_numpy()
+        return column.to_numpy(dtype=object), None
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return self._count
+
+    def titles(self) -> list[str]:
+        return list(self._text["title"][0])
 
     def row_of(self, item_id: int) -> int | None:
         if self._identity:
-            return item_id if 0 <= item_id < len(self.ids) else None
+            return item_id if 0 <= item_id < self._count else None
         return self._row_of_id.get(item_id)
 
     def text(self, name: str, row: int) -> str:
-        return str(self._text[name][row])
+        values, codes = self._text[name]
+        return str(values[row if codes is None else int(codes[row])])
 
     def year(self, row: int) -> int | None:
         year = self._years[row]
@@ -140,7 +166,7 @@ class _ItemColumns:
 
     def item(self, row: int) -> Item:
         return Item(
-            item_id=int(self.ids[row]),
+            item_id=row if self._ids is None else int(self._ids[row]),
             title=self.text("title", row),
             content_type=self.text("content_type", row),
             language=self.text("language", row),
@@ -154,34 +180,56 @@ class _ItemColumns:
 
 
 class Recommender:
-    """A loaded model version: embeddings, item table and title index, all in memory."""
+    """A loaded model version: embeddings, item table and title index, all in memory.
+
+    `text_channels`, `title_index`: as saved with the version (else built from `items`).
+    `whole_table`: where the whole item table comes from when `items` holds only the columns serving
+    reads (a compact load); see `items`.
+    """
 
     def __init__(self, embeddings: np.ndarray, items: pd.DataFrame, metadata: dict, *,
-                 weights: BlendWeights | None = None, family_safe: bool = False, ann: AnnIndex | None = None) -> None:
+                 weights: BlendWeights | None = None, family_safe: bool = False, ann: AnnIndex | None = None,
+                 text_channels: dict[str, sparse.csr_matrix] | None = None, title_index: TitleIndex | None = None,
+                 whole_table: Callable[[], pd.DataFrame] | None = None) -> None:
         self.embeddings = embeddings
         _release_freed_memory()  # reading the item table's temporaries, before the channels' peak
         # Above a size, an ANN index proposes the titles the blend ranks (None: exact over all).
         self.ann = ann
-        self.items = items.reset_index(drop=True)
+        self._table: pd.DataFrame | None = items.reset_index(drop=True)
+        self._whole_table = whole_table
         self.metadata = metadata
         self.version = str(metadata.get("version", "unversioned"))
         # Every list family-safe (a server setting, FAMILY_SAFE); kids/family queries always are.
         self.family_safe = family_safe
-        self.ranker = Ranker(self.items, embeddings, weights)
+        self.ranker = Ranker(self._table, embeddings, weights, text=text_channels)
         _release_freed_memory()  # the channels' fitting temporaries, before the title index allocates
-        self._columns = _ItemColumns(self.items, self.ranker.maturity)
-        self._hours = self.items["hours_viewed"].to_numpy(dtype=np.float64)
-        self._franchise = pd.factorize(self.items["franchise_key"])[0]
-        self._language = self.items["language"].to_numpy()
-        self._type = self.items["content_type"].to_numpy()
-        self.languages = sorted(set(self._language))
-        self.content_types = sorted(set(self._type))
+        self._hours = self._table["hours_viewed"].to_numpy(dtype=np.float64)
+        # A compact load's table has no titles: the restored title index holds them.
+        self.index = title_index or TitleIndex(self._table["title"].tolist(), self._hours)
+        self._columns = _ItemColumns(self._table, self.ranker.maturity, self.index.titles, self.ranker.channels.year,
+                                     self._hours)
+        self._franchise = self.ranker.franchise_codes
         # Integer codes: a filter is one int comparison per item (object-string ones cost ~20 ms at 10^6).
-        self._language_code = pd.Categorical(self._language, categories=self.languages).codes
-        self._type_code = pd.Categorical(self._type, categories=self.content_types).codes
-        self.index = TitleIndex(self.items["title"].tolist(), self._hours)
+        self.languages, self._language_code = _sorted_codes(self._table["language"])
+        self.content_types, self._type_code = _sorted_codes(self._table["content_type"])
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
+        if whole_table is not None:  # everything serving reads is in the arrays above; `items` reads the rest
+            self._table = None
         _release_freed_memory()
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """The whole item table, row i = item i.
+
+        A version loaded with its saved text channels holds only the columns serving reads (the free
+        text is most of the table's memory: about a gigabyte at a million titles); the first access
+        here reads the whole table from the version, once. The bot never makes it; offline tools
+        (`evaluate`, the blend fit, the quality gate) do.
+        """
+        if self._table is None:
+            assert self._whole_table is not None  # the table goes only when it can be read again
+            self._table, self._whole_table = self._whole_table(), None
+        return self._table
 
     @classmethod
     def load(cls, path: str | Path, *, family_safe: bool | None = None) -> Recommender:
@@ -195,23 +243,28 @@ class Recommender:
         settings = RecommenderSettings()
         if family_safe is None:
             family_safe = settings.family_safe
-        artifact = load_serving(Path(path))
+        artifact = load_serving(Path(path), compact=True)  # the saved text channels and the columns serving reads
         ann = artifact.index
         if settings.ann_index == IndexMode.OFF:
             ann = None
         elif ann is None and wants_index(len(artifact.embeddings), settings.ann_index, settings.ann_min_items):
             ann = AnnIndex.build(artifact.embeddings)  # a version saved without one (older, or a smaller setting)
-        # With an index, its stored vectors are the embeddings (one copy of the matrix, not two).
-        embeddings = artifact.embeddings if ann is None else ann.vectors
+        # With an index, its stored vectors are the embeddings (one copy of the matrix, not two); without
+        # one, a plain copy, so that the unused index does not stay in memory behind its vectors.
+        embeddings = ann.vectors if ann is not None else (
+            np.array(artifact.embeddings) if artifact.index is not None else artifact.embeddings)
         artifact.embeddings, artifact.index = embeddings, ann  # let the loaded copies go
+        whole = None if artifact.text_channels is None else partial(load_items, artifact.path)
         recommender = cls(embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann,
-                          weights=BlendWeights.for_model(artifact.path))  # its own fitted weights, else the package's
+                          weights=BlendWeights.for_model(artifact.path),  # its own fitted weights, else the package's
+                          text_channels=artifact.text_channels, title_index=artifact.title_index,
+                          whole_table=whole)
         recommender.vote_settings = VoteSettings.load(artifact.path)
         return recommender
 
     def vote_channel(self, pairs: pd.DataFrame) -> VoteChannel:
         """The vote channel for this model's catalog from pair counts (`feedback.vote_stats`)."""
-        return VoteChannel(pairs, self.items["title"].tolist(), self.vote_settings)
+        return VoteChannel(pairs, self._columns.titles(), self.vote_settings)
 
     def __len__(self) -> int:
         return len(self._columns)
@@ -371,10 +424,10 @@ class Recommender:
         if self._franchise[query_row] == self._franchise[row]:
             parts.append("same franchise")
         same = []
-        if self._language[query_row] == self._language[row]:
-            same.append(self._language[row])
-        if self._type[query_row] == self._type[row]:
-            same.append(self._type[row].lower())
+        if self._language_code[query_row] == self._language_code[row]:
+            same.append(self.languages[self._language_code[row]])
+        if self._type_code[query_row] == self._type_code[row]:
+            same.append(self.content_types[self._type_code[row]].lower())
         if same:
             parts.append("also " + " ".join(same))
         q_year, r_year = self._columns.year(query_row), self._columns.year(row)

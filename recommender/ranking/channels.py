@@ -20,7 +20,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from recommender import titles as t
 
@@ -41,7 +40,7 @@ PAIR_CHANNELS = (
 )
 ITEM_CHANNELS = ("hours_viewed", "imdb_votes", "imdb_score", "has_metadata")
 CHANNELS = PAIR_CHANNELS + ITEM_CHANNELS
-_TEXT_CHANNELS = ("title_chars", "title_words", "genres", "description", "people", "country")
+TEXT_CHANNELS = ("title_chars", "title_words", "genres", "description", "people", "country")
 
 MATURITY_BANDS = ("kids", "family", "teen", "adult", "unknown")
 # Years apart at which the era channel has fallen to 1/e.
@@ -106,6 +105,8 @@ def _split_list(text: str) -> list[str]:
 
 def _tfidf(texts: Sequence[str], **options: object) -> sparse.csr_matrix:
     """Rows L2-normalised (cosine = dot product); an all-empty column gives an all-zero matrix."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # fitting only: serving loads saved channels
+
     if not any(text.strip() for text in texts):
         return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
     vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options)
@@ -168,12 +169,42 @@ def _unit_rows(e: np.ndarray) -> np.ndarray:
 def maturity_of(items: pd.DataFrame) -> np.ndarray:
     """Each item's band: the catalog's `maturity` column, else derived from `certification`/`rating`."""
     if "maturity" in items.columns:
-        bands = items["maturity"].fillna("unknown").astype(str).str.strip().str.lower()
-        return np.where(bands.isin(MATURITY_BANDS), bands, "unknown").astype(object)
+        # Cleaned once per distinct value: a new string per row cost ~60 MB at a million titles.
+        codes, distinct = pd.factorize(items["maturity"].fillna("unknown").astype(str))
+        bands = pd.Series(distinct, dtype=object).str.strip().str.lower()
+        return np.where(bands.isin(MATURITY_BANDS), bands, "unknown").astype(object)[codes]
     for name in ("certification", "rating"):
         if name in items.columns:
             return np.array([maturity_band(c) for c in items[name].fillna("")], dtype=object)
     return np.full(len(items), "unknown", dtype=object)
+
+
+# The item columns the text channels are fitted from (`fit_text`).
+TEXT_SOURCE_COLUMNS = ("title", "genres", "description", "cast", "director", "country")
+
+
+def fit_text(items: pd.DataFrame) -> dict[str, sparse.csr_matrix]:
+    """The TF-IDF text channels of the catalog (`TEXT_CHANNELS`), rows L2-normalised.
+
+    A function of its own because a saved model version stores its result (fitting takes minutes and
+    about a gigabyte above the result at a million titles, so serving loads it instead).
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # fitting only (65 MB of imports)
+
+    # The work's name, both halves, without ": Season 6" / "(2018)": otherwise every sixth season
+    # of every show would look alike.
+    normalised = [t.normalize(f"{t.base_title(x)} {t.alias_key(x)}") for x in _column(items, "title")]
+    people = (_column(items, "cast") + "," + _column(items, "director")).map(_split_list)
+    return {
+        "title_chars": _tfidf(normalised, analyzer="char_wb", ngram_range=(2, 4), min_df=2),
+        "title_words": _tfidf(normalised, analyzer="word", token_pattern=r"(?u)\b\w+\b"),
+        "genres": _tfidf(_column(items, "genres").tolist(), analyzer=_split_list),
+        "description": _tfidf(
+            _column(items, "description").tolist(), stop_words=list(ENGLISH_STOP_WORDS), min_df=2, max_df=0.3
+        ),
+        "people": _tfidf([",".join(p) for p in people], analyzer=_split_list, min_df=2),
+        "country": _tfidf(_column(items, "country").tolist(), analyzer=_split_list),
+    }
 
 
 @dataclass
@@ -191,22 +222,11 @@ class Channels:
     maturity_code: np.ndarray  # index into MATURITY_BANDS
 
     @classmethod
-    def build(cls, items: pd.DataFrame, embeddings: np.ndarray) -> Channels:
+    def build(cls, items: pd.DataFrame, embeddings: np.ndarray,
+              text: dict[str, sparse.csr_matrix] | None = None) -> Channels:
+        """`text`: the text channels fitted before (`fit_text`, saved with a model version), else fitted here."""
         items = items.reset_index(drop=True)
-        # The work's name, both halves, without ": Season 6" / "(2018)": otherwise every sixth season
-        # of every show would look alike.
-        normalised = [t.normalize(f"{t.base_title(x)} {t.alias_key(x)}") for x in _column(items, "title")]
-        people = (_column(items, "cast") + "," + _column(items, "director")).map(_split_list)
-        text = {
-            "title_chars": _tfidf(normalised, analyzer="char_wb", ngram_range=(2, 4), min_df=2),
-            "title_words": _tfidf(normalised, analyzer="word", token_pattern=r"(?u)\b\w+\b"),
-            "genres": _tfidf(_column(items, "genres").tolist(), analyzer=_split_list),
-            "description": _tfidf(
-                _column(items, "description").tolist(), stop_words=list(ENGLISH_STOP_WORDS), min_df=2, max_df=0.3
-            ),
-            "people": _tfidf([",".join(p) for p in people], analyzer=_split_list, min_df=2),
-            "country": _tfidf(_column(items, "country").tolist(), analyzer=_split_list),
-        }
+        text = fit_text(items) if text is None else text
         year = _numeric(items, "release_year")
         votes = _numeric(items, "imdb_votes")
         score = _numeric(items, "imdb_score")

@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channels import Channels
@@ -31,19 +32,31 @@ _TIER_GAP = 1e4
 class Ranker:
     """Precomputed channels + weights; `scores` for one query row over the whole catalog in ~1 ms."""
 
-    def __init__(self, items: pd.DataFrame, embeddings: np.ndarray, weights: BlendWeights | None = None) -> None:
-        self.channels = Channels.build(items, embeddings)
+    def __init__(self, items: pd.DataFrame, embeddings: np.ndarray, weights: BlendWeights | None = None, *,
+                 text: dict[str, sparse.csr_matrix] | None = None) -> None:
+        """`text`: the text channels saved with a model version (`channel_store`), else fitted from `items`."""
+        self.channels = Channels.build(items, embeddings, text)
         self.use_weights(weights or BlendWeights.load())
-        self._franchise = pd.factorize(items["franchise_key"].fillna("").astype(str))[0]
+        # Compact types: at a million titles every int64 column is 8 MB. A categorical column (a serving
+        # load's) has its codes already: factorising its strings again cost ~40 MB of temporaries.
+        franchise = items["franchise_key"]
+        codes = (franchise.cat.codes if isinstance(franchise.dtype, pd.CategoricalDtype)
+                 else pd.factorize(franchise.fillna("").astype(str))[0])
+        self._franchise = np.asarray(codes, dtype=np.int32)
         self.maturity = self.channels.maturity
         band = self.maturity
         # 0 = known safe for children, 1 = teen, 2 = unknown, 3 = adult (never shown on safe lists)
         self.safety_tier = np.select(
             [np.isin(band, ["kids", "family"]), band == "teen", band == "unknown"], [0, 1, 2], default=3
-        )
+        ).astype(np.int8)
 
     def __len__(self) -> int:
         return len(self._franchise)
+
+    @property
+    def franchise_codes(self) -> np.ndarray:
+        """Per item, a number its franchise shares with no other franchise."""
+        return self._franchise
 
     def use_weights(self, weights: BlendWeights) -> None:
         """Rank with these weights from now on (the channels do not depend on them, so nothing is rebuilt:

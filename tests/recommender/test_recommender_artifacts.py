@@ -21,6 +21,9 @@ import pytest
 from recommender import artifacts, pipeline
 from recommender.artifacts import ArtifactError
 from recommender.catalog import Catalog
+from recommender.matching import TitleIndex
+from recommender.ranking.channel_store import text_arrays
+from recommender.ranking.channels import fit_text
 from recommender.serving import Recommender
 from recommender.training import TrainConfig
 
@@ -53,12 +56,14 @@ def test_round_trip_keeps_embeddings_items_and_metadata(
     pd.testing.assert_frame_equal(reloaded.items, saved.items)
     assert reloaded.vocab == saved.vocab
     # Everything but what belongs to one copy: its name, its files' checksums, when it served.
-    own = {"version", "files", "activated_at"}
+    own = {"version", "files", "derived_from", "activated_at"}
     assert {k: v for k, v in reloaded.metadata.items() if k not in own} == {
         k: v for k, v in meta.items() if k not in own
     }
-    assert set(meta["files"]) == {"embeddings.npy", "items.csv", "vocab.json", "model.keras"}
-    assert set(reloaded.metadata["files"]) == {"embeddings.npy", "items.csv", "vocab.json"}
+    assert set(meta["files"]) == {"embeddings.npy", "items.csv", "vocab.json", "model.keras", "channels.npz",
+                                 "title_index.npz"}
+    assert set(reloaded.metadata["files"]) == {"embeddings.npy", "items.csv", "vocab.json", "channels.npz",
+                                             "title_index.npz"}
     assert meta["activated_at"] and "activated_at" not in reloaded.metadata
     # And the served items agree with the cleaned catalog (titles in every script, empty dates).
     served = Recommender.load(model_root)
@@ -126,6 +131,19 @@ def _set(column: str, row: int, value: str) -> Callable[[pd.DataFrame], pd.DataF
     return change
 
 
+def _channels_of_another_catalog(d: Path) -> None:
+    """Channels fitted on ten items (another catalog, or a table cut after fitting), checksum redone."""
+    np.savez(d / "channels.npz", **text_arrays(fit_text(pd.read_csv(d / "items.csv", dtype=str,
+                                                                    keep_default_na=False).head(10))))
+    _rewrite_checksum(d)
+
+
+def _title_index_of_another_catalog(d: Path) -> None:
+    titles = pd.read_csv(d / "items.csv", dtype=str, keep_default_na=False)["title"].tolist()
+    np.savez(d / "title_index.npz", **TitleIndex([*titles[:10], "Zyx Qwv"], np.zeros(11)).arrays())
+    _rewrite_checksum(d)
+
+
 def _metadata(**changes: object) -> Callable[[Path], None]:
     def damage(d: Path) -> None:
         meta = json.loads((d / "metadata.json").read_text())
@@ -165,6 +183,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
     "items cut mid-row, checksum redone": (_cut_last_line(consistent=True), "items.csv row 686 has .* not a number"),
     "items garbled hours": (_edit_items(_set("hours_viewed", 3, "lots")),
                             "items.csv row 4 has hours_viewed 'lots', not a number"),
+    "items infinite votes": (_edit_items(_set("imdb_votes", 4, "inf")),
+                             "items.csv row 5 has imdb_votes 'inf', not a number"),
     "items garbled, checksum kept": (_edit_items(_set("hours_viewed", 3, "lots"), consistent=False),
                                      "items.csv does not match its checksum"),
     "items shuffled": (_edit_items(lambda t: t.sample(frac=1.0, random_state=1)),
@@ -173,6 +193,16 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
     "items huge text": (_edit_items(_set("title", 2, "x" * 20_000)), "row 3 has a title longer than"),
     "items rows lost": (_edit_items(lambda t: t.head(10)), "10 items but 686 embedding rows"),
     "items column lost": (_edit_items(lambda t: t.drop(columns=["franchise_key"])), "lacks column"),
+    "missing channels": (lambda d: (d / "channels.npz").unlink(), "channels.npz is missing"),
+    "truncated channels": (lambda d: _truncate(d / "channels.npz"), "channels.npz does not match its checksum"),
+    "channels not an npz, checksum redone": (lambda d: ((d / "channels.npz").write_bytes(b"hello"),
+                                                        _rewrite_checksum(d)), "channels.npz cannot be read"),
+    "channels of another catalog": (_channels_of_another_catalog,
+                                    r"channels.npz: title_chars has shape \[10, \d+\], expected \(686,"),
+    "truncated title index": (lambda d: _truncate(d / "title_index.npz"),
+                              "title_index.npz does not match its checksum"),
+    "title index of another catalog": (_title_index_of_another_catalog,
+                                       "title_index.npz: it holds 11 titles, the catalog 686"),
     "emptied directory": (lambda d: [f.unlink() for f in d.iterdir()], "no trained model in"),
 }
 
