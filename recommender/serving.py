@@ -13,7 +13,7 @@ import contextlib
 import ctypes
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -179,6 +179,27 @@ class _ItemColumns:
         )
 
 
+class _TitleRows:
+    """Exact title -> row without a dict of every title (about 150 MB at a million titles, for the few
+    thousand titles anyone votes on): the titles' hashes sorted once (16 MB), and each hit checked
+    against the stored title. Of equal titles the last row answers, as a dict built in row order would."""
+
+    def __init__(self, titles: Sequence[str]) -> None:
+        self._titles = titles
+        hashes = np.fromiter((hash(title) for title in titles), dtype=np.int64, count=len(titles))
+        self._order = np.argsort(hashes, kind="stable")
+        self._hashes = hashes[self._order]
+
+    def __len__(self) -> int:
+        return len(self._titles)
+
+    def get(self, title: str, default: int | None = None) -> int | None:
+        key = hash(title)
+        lo, hi = np.searchsorted(self._hashes, key, "left"), np.searchsorted(self._hashes, key, "right")
+        rows = [int(row) for row in self._order[lo:hi] if self._titles[int(row)] == title]
+        return max(rows) if rows else default
+
+
 class Recommender:
     """A loaded model version: embeddings, item table and title index, all in memory.
 
@@ -264,7 +285,11 @@ class Recommender:
 
     def vote_channel(self, pairs: pd.DataFrame) -> VoteChannel:
         """The vote channel for this model's catalog from pair counts (`feedback.vote_stats`)."""
-        return VoteChannel(pairs, self._columns.titles(), self.vote_settings)
+        return VoteChannel(pairs, self._title_rows, self.vote_settings)
+
+    @cached_property
+    def _title_rows(self) -> _TitleRows:
+        return _TitleRows(self.index.titles)
 
     def __len__(self) -> int:
         return len(self._columns)

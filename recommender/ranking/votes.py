@@ -35,10 +35,11 @@ Why it looks like this:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -104,15 +105,33 @@ def read_pair_counts(path: str | Path) -> pd.DataFrame:
     return frame[[*PAIR_COLUMNS, *(["seen"] if "seen" in frame.columns else [])]]
 
 
-class VoteChannel:
-    """Smoothed vote rates for one model's catalog; `scores(row, content)` is the bounded addition."""
+class TitleRows(Protocol):
+    """Exact title -> catalog row, for a catalog too large for a dict of every title."""
 
-    def __init__(self, pairs: pd.DataFrame, titles: Sequence[str], settings: VoteSettings | None = None) -> None:
+    def __len__(self) -> int: ...
+
+    def get(self, title: str, default: int | None = None) -> int | None: ...
+
+
+class VoteChannel:
+    """Smoothed vote rates for one model's catalog; `scores(row, content)` is the bounded addition.
+
+    `titles` is the catalog's titles in row order, or a `TitleRows` lookup: votes name titles, and
+    a dict of every title costs about 150 MB at a million titles, so a large catalog passes a lookup
+    and only the voted titles are looked up.
+    """
+
+    def __init__(self, pairs: pd.DataFrame, titles: Sequence[str] | TitleRows,
+                 settings: VoteSettings | None = None) -> None:
         self.settings = settings or VoteSettings()
         n = len(titles)
-        self.row_of = row_of = {str(t): i for i, t in enumerate(titles)}
-        q = pairs["query_title"].map(row_of)
-        r = pairs["item_title"].map(row_of)
+        self.row_of: Mapping[str, int] | TitleRows = (
+            {str(t): i for i, t in enumerate(titles)} if isinstance(titles, Sequence) else titles
+        )
+        voted = pd.unique(pd.concat([pairs["query_title"], pairs["item_title"]]).astype(str))
+        rows = {title: self.row_of.get(title) for title in voted}
+        q = pairs["query_title"].astype(str).map(rows)
+        r = pairs["item_title"].astype(str).map(rows)
         known = q.notna() & r.notna()
         # Votes on titles this catalog lacks (an older catalog) are left out, and counted.
         self.unknown_pairs = int((~known).sum())

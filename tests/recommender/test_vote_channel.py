@@ -193,3 +193,21 @@ def test_thompson_slot_explores_uncertain_titles_and_keeps_well_known_ones() -> 
     assert thompson_slot(channel, "Nope", ["T1", "T2"], [0.5, 0.49], np.random.default_rng(0)) == 0
     assert all(thompson_slot(channel, "T0", ["T1", "Gone"], [0.5, 0.9], np.random.default_rng(s)) == 0
                for s in range(20))
+
+
+def test_the_serving_title_lookup_finds_every_title_and_builds_the_same_channel(session_recommender) -> None:
+    """`Recommender.vote_channel` looks up only the voted titles (no dict of a million titles): every
+    title must still find its row (the last of equal titles, as a dict in row order), and the channel
+    must equal one built from the full title list."""
+    rec = session_recommender
+    titles = [str(t) for t in rec.items["title"]]
+    pairs = _pairs((titles[0], titles[1], 5, 1), (titles[2], titles[3], 0, 4), (titles[0], "No Such Title", 3, 0),
+                   (titles[-1], titles[0], 2, 2))
+    channel = rec.vote_channel(pairs)
+    expected = {t: i for i, t in enumerate(titles)}
+    assert all(channel.row_of.get(t) == expected[t] for t in titles)
+    assert channel.row_of.get("No Such Title") is None
+    reference = VoteChannel(pairs, titles, rec.vote_settings)
+    assert channel.unknown_pairs == reference.unknown_pairs == 1
+    for row in (expected[titles[0]], expected[titles[2]], expected[titles[-1]]):
+        np.testing.assert_array_equal(channel.rate_delta(row), reference.rate_delta(row))
