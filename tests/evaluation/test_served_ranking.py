@@ -137,14 +137,18 @@ def test_vectorised_ndcg_matches_the_reference_metric() -> None:
         assert fast[q] == pytest.approx(m.ndcg_at_k(order, grades, 10)) if grades else np.isnan(fast[q])
 
 
+def _random_fit_problem(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """60 queries x 80 candidates of random channel values, 5% relevant, nothing excluded."""
+    rng = np.random.default_rng(seed)
+    gains = (rng.random((60, 80)) < 0.05).astype(float)
+    features = rng.random((len(CHANNELS), 60, 80)).astype(np.float32)
+    return features, gains, np.zeros_like(gains, dtype=bool)
+
+
 def test_fit_blend_finds_the_channel_that_carries_the_signal() -> None:
-    rng = np.random.default_rng(0)
-    queries, candidates = 60, 80
-    gains = (rng.random((queries, candidates)) < 0.05).astype(float)
-    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32)
+    features, gains, no_exclusion = _random_fit_problem(0)
     signal = CHANNELS.index("era")
     features[signal] += 0.8 * gains  # only `era` knows which candidates are relevant
-    no_exclusion = np.zeros_like(gains, dtype=bool)
     result = fit_blend(features, gains, no_exclusion, folds=3, passes=1)
     assert result.weights.weights["era"] > 0
     assert result.cross_validated > 0.5
@@ -155,12 +159,8 @@ def test_fit_blend_finds_the_channel_that_carries_the_signal() -> None:
 
 def test_similarity_channels_never_count_against_a_candidate_unless_asked() -> None:
     """A similarity channel that happens to anti-correlate with the fitting pairs gets weight 0, not < 0."""
-    rng = np.random.default_rng(1)
-    queries, candidates = 60, 80
-    gains = (rng.random((queries, candidates)) < 0.05).astype(float)
-    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32)
+    features, gains, no_exclusion = _random_fit_problem(1)
     features[CHANNELS.index("description")] -= 0.8 * gains  # resembling the query marks the irrelevant ones
-    no_exclusion = np.zeros_like(gains, dtype=bool)
     free = fit_blend(features, gains, no_exclusion, folds=0, passes=1, negative_similarity=True)
     assert free.weights.weights["description"] < 0  # the search would use it backwards
     kept = fit_blend(features, gains, no_exclusion, folds=0, passes=1)
@@ -171,12 +171,8 @@ def test_similarity_channels_never_count_against_a_candidate_unless_asked() -> N
 
 
 def test_bagged_fit_averages_searches_on_resampled_queries_and_repeats_exactly() -> None:
-    rng = np.random.default_rng(2)
-    queries, candidates = 60, 80
-    gains = (rng.random((queries, candidates)) < 0.05).astype(float)
-    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32)
+    features, gains, no_exclusion = _random_fit_problem(2)
     features[CHANNELS.index("era")] += 0.8 * gains
-    no_exclusion = np.zeros_like(gains, dtype=bool)
     bagged = fit_blend(features, gains, no_exclusion, folds=2, passes=1, bags=4, seed=3)
     assert bagged.weights.weights["era"] > 0 and bagged.cross_validated > 0.5
     assert fit_blend(features, gains, no_exclusion, folds=2, passes=1, bags=4, seed=3).weights == bagged.weights
@@ -188,12 +184,8 @@ def test_bagged_fit_averages_searches_on_resampled_queries_and_repeats_exactly()
 def test_channels_the_pairs_cannot_weigh_keep_their_prior_weight() -> None:
     """same_type / same_language are held at PRIOR_WEIGHTS: the search never moves them, even when they
     happen to correlate with the pairs (on the real dev set they are constant, so it would move them by chance)."""
-    rng = np.random.default_rng(4)
-    queries, candidates = 60, 80
-    gains = (rng.random((queries, candidates)) < 0.05).astype(float)
-    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32)
+    features, gains, no_exclusion = _random_fit_problem(4)
     features[CHANNELS.index("same_type")] += 0.8 * gains
-    no_exclusion = np.zeros_like(gains, dtype=bool)
     held = fit_blend(features, gains, no_exclusion, folds=0, passes=1)
     for name, value in PRIOR_WEIGHTS.items():
         assert held.weights.weights[name] == pytest.approx(value, rel=1e-5)
