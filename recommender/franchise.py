@@ -65,10 +65,14 @@ class Folding:
     """Folded keys aligned with the input rows, and what folding did (for the cleaning report)."""
 
     keys: list[str]
-    folded_titles: int = 0  # titles whose key changed
     franchises_joined: int = 0  # franchises (distinct own keys) merged into another one
     examples: list[str] = field(default_factory=list)
     folds: list[tuple[str, str, str]] = field(default_factory=list)  # (title, own key, folded key)
+
+    @property
+    def folded_titles(self) -> int:
+        """Titles whose key changed."""
+        return len(self.folds)
 
 
 @cache
@@ -167,7 +171,6 @@ def fold_franchises(
     changed = [(title, key, new) for title, key, new in zip(titles, keys, folded, strict=True) if new != key]
     return Folding(
         keys=folded,
-        folded_titles=len(changed),
         franchises_joined=sum(1 for k in entries if names[k] != k),
         examples=[f"{title!r} -> {new!r}" for title, _, new in _spread(changed, _EXAMPLES)],
         folds=changed,

@@ -189,9 +189,10 @@ def fit_version_blend(recommender: Recommender, path: Path) -> dict | None:
 
     Weights fitted on one embedding lose about 0.01 NDCG on another seed's, so every version carries
     its own (`BlendWeights.for_model`), checksummed like its other files: a damaged weights file makes
-    the version unloadable, and the previous one keeps serving. In-sample only (one search, seconds);
-    `python -m recommender fit-blend` gives the cross-validated figure. None on a catalog where the
-    dev set does not resolve: the package weights serve.
+    the version unloadable, and the previous one keeps serving. In-sample only (as many bagged
+    searches as the package weights record, about 16 s CPU); `python -m recommender fit-blend` gives
+    the cross-validated figure. None on a catalog where the dev set does not resolve: the package
+    weights serve.
     """
     result = fit_for_ranker(recommender.ranker, recommender.items, recommender.resolve)
     if result is None:

@@ -148,9 +148,6 @@ class _ItemColumns:
     def __len__(self) -> int:
         return self._count
 
-    def titles(self) -> list[str]:
-        return list(self._text["title"][0])
-
     def row_of(self, item_id: int) -> int | None:
         if self._identity:
             return item_id if 0 <= item_id < self._count else None

@@ -241,7 +241,7 @@ def fit_blend(
 
     `features` is (channels, queries, candidates) as `Channels.pair_scores` returns it, `gains`
     (queries, candidates) the graded relevance, `excluded` the cells no system may rank.
-    `folds=0` skips the cross-validation (training fits in-sample only: one search instead of six).
+    `folds=0` skips the cross-validation (training fits in-sample only: one fit instead of folds + 1).
     `negative_similarity` lets `SIMILARITY_CHANNELS` take negative weights (off: kept for measuring).
     `bags` > 1 averages that many searches on bootstrap resamples of the queries (in every fold too):
     one search's weights swing between retrains (many blends tie on 342 queries), the average's do not.

@@ -281,15 +281,14 @@ def fit_vote_weight(
         past.assign(up=(past["value"] > 0).astype(int), down=(past["value"] < 0).astype(int))
         .groupby(["query_title", "item_title"], as_index=False)[["up", "down"]].sum()
     )
-    row_of = {str(t): i for i, t in enumerate(titles)}
-    q = held["query_title"].map(row_of)
-    r = held["item_title"].map(row_of)
+    unit = VoteChannel(counts, titles, replace(previous, weight=1.0))
+    q = held["query_title"].astype(str).map(unit.row_of.get)
+    r = held["item_title"].astype(str).map(unit.row_of.get)
     known = q.notna() & r.notna()
     q_rows, r_rows = q[known].to_numpy(np.int64), r[known].to_numpy(np.int64)
     values = held["value"][known].to_numpy(np.int64)
     content = np.zeros(len(q_rows))
     votes_part = np.zeros(len(q_rows))
-    unit = VoteChannel(counts, titles, replace(previous, weight=1.0))
     for row in np.unique(q_rows):
         mask = q_rows == row
         base = np.asarray(content_scores(int(row)), dtype=np.float64)
