@@ -119,7 +119,10 @@ def load_enrichment(path: Path) -> pd.DataFrame:
             f"enrichment {path}: no title column (found: {', '.join(frame.columns[:8])})"
             + ("" if frame.attrs.get("separator") == "comma" else f"; the file uses {frame.attrs['separator']}s")
         )
-    table = pd.DataFrame({"franchise_key": frame["title"].astype(str).map(t.franchise_key)})
+    table = pd.DataFrame({
+        "franchise_key": frame["title"].astype(str).map(t.franchise_key),
+        "film_key": frame["title"].astype(str).map(t.film_key),
+    })
     for column, aliases in _SOURCE_COLUMNS.items():
         table[column] = _pick(frame, aliases)
     # A director column holding a bare number, or a rating like `74 min`, are known defects of the
@@ -143,7 +146,8 @@ def match(items: pd.DataFrame, is_show: pd.Series, table: pd.DataFrame) -> pd.Da
 
     Among the listings with the item's franchise key a listing of the same type and the closest
     year wins; a listing whose year is known and too far from the item's is refused rather than
-    attached to the wrong work.
+    attached to the wrong work. A film listing needs the film's own title (`t.film_key`): without it
+    `The Hangover: Part II` took `The Hangover`'s year and IMDb votes, and `Sinister` its sequel's.
     """
     table = table.assign(_listing=np.arange(len(table)))
     left = pd.DataFrame({
@@ -151,14 +155,22 @@ def match(items: pd.DataFrame, is_show: pd.Series, table: pd.DataFrame) -> pd.Da
         "franchise_key": items["franchise_key"].to_numpy(),
         "_is_show": is_show.to_numpy(dtype=bool),
         "_year": items["release_year"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
+        "_film_key": items["title"].astype(str).map(t.film_key).to_numpy(),
     })
-    pairs = left.merge(table[["franchise_key", "is_show", "release_year", "_listing"]], on="franchise_key")
+    listing = table[["franchise_key", "film_key", "is_show", "release_year", "_listing"]]
+    # Candidates by franchise key (a show's seasons) and by film title (`The Hangover Part II` is listed
+    # without the colon that makes the catalog's `The Hangover: Part II` a sequel suffix).
+    pairs = pd.concat([
+        left.merge(listing, on="franchise_key"),
+        left.merge(listing.drop(columns="franchise_key"), left_on="_film_key", right_on="film_key"),
+    ], ignore_index=True).drop_duplicates(["_row", "_listing"])
     listing_year = pairs["release_year"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     gap = np.abs(pairs["_year"].to_numpy() - listing_year)
     # The listing's type decides the slack: the catalog's Content Type is noisy, the listing's is not.
     listed_show = pairs["is_show"].fillna(pairs["_is_show"]).to_numpy(dtype=bool)
     allowed = np.where(listed_show, MAX_YEAR_GAP[True], MAX_YEAR_GAP[False])
-    keep = ~(gap > allowed)  # unknown years (NaN) never refuse a match
+    keep = ~(gap > allowed) & (listed_show | (pairs["film_key"] == pairs["_film_key"]).to_numpy())
+    # (unknown years, NaN, never refuse a match)
     pairs = pairs[keep].assign(
         _type_miss=(pairs["_is_show"][keep] != listed_show[keep]).astype(int),
         _gap=np.nan_to_num(gap[keep], nan=99.0),

@@ -81,6 +81,15 @@ def base_year_free(title: str) -> str:
     return _SPACES.sub(" ", _YEAR_IN_PARENS.sub("", title)).strip()
 
 
+def film_key(title: str) -> str:
+    """One key per film: the English title without `(2018)`, normalised, sequel markers kept.
+
+    A film listing describes exactly one work: `Hostel: Part II` and `Sinister 2` are not `Hostel` and
+    `Sinister`, although they share a franchise key (seasons of a show do share their show's listing).
+    """
+    return normalize(base_year_free(split_alias(title)[0]))
+
+
 def base_title(title: str) -> str:
     """The work a row belongs to, before normalisation: no alias, season suffix or `(year)`."""
     english, _ = split_alias(title)

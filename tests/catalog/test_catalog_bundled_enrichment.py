@@ -48,6 +48,17 @@ def test_shows_the_report_calls_movies_are_shows(enriched: Catalog, bundled_cata
     assert _row(enriched, title)["content_type"] == "Show"
 
 
+def test_a_sequel_film_takes_its_own_listing_not_its_original_s(enriched: Catalog) -> None:
+    # The listing spells `The Hangover Part II` (no colon); the sequels used to inherit the first film's
+    # year and IMDb votes.
+    years = {title: _row(enriched, title)["release_year"] for title in
+             ("The Hangover", "The Hangover: Part II", "The Hangover: Part III")}
+    assert years == {"The Hangover": 2009, "The Hangover: Part II": 2011, "The Hangover: Part III": 2013}
+    # No listing of its own: nothing, rather than `Sinister 2`'s or `American Pie 2`'s.
+    for title in ("Sinister", "American Pie"):
+        assert not _row(enriched, title)["has_metadata"], title
+
+
 def test_real_movies_stay_movies(enriched: Catalog) -> None:
     for title in ("Glass Onion: A Knives Out Mystery", "Extraction 2", "Bird Box", "The Gray Man"):
         assert _row(enriched, title)["content_type"] == "Movie", title
@@ -73,9 +84,12 @@ def test_every_item_has_a_maturity_band(enriched: Catalog, bundled_catalog: Cata
     assert all(counts[band] > 500 for band in ("kids", "family", "teen", "adult"))
     assert _row(enriched, "CoComelon: Season 1")["maturity"] == "kids"
     assert _row(enriched, "DAHMER: Monster: The Jeffrey Dahmer Story")["maturity"] == "adult"
-    # The band agrees with the raw certification kept beside it.
-    known = enriched.items[enriched.items["certification"] != ""]
-    assert (known["certification"].map(maturity.band) == known["maturity"]).all()
+    # The band agrees with the raw certification kept beside it, where that certification has a band
+    # (an `NR` entry takes its work's band: `Nymphomaniac: Volume 1` is as adult as its Volume II).
+    certified = enriched.items["certification"].map(maturity.band)
+    known = certified != "unknown"
+    assert (certified[known] == enriched.items.loc[known, "maturity"]).all()
+    assert _row(enriched, "Nymphomaniac: Volume 1")["maturity"] == "adult"
 
 
 def test_metadata_from_both_listings_is_merged(enriched: Catalog) -> None:
