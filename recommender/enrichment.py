@@ -74,6 +74,11 @@ GENRE_NAMES: dict[str, tuple[str, ...]] = {
 # Listed shows get slack because a listing carries one year for all seasons; movies barely any, so that
 # `Extraction 2` (2023) does not inherit the cast of the 2015 `Extraction`.
 MAX_YEAR_GAP = {True: 5, False: 1}
+# A later season may come this many years after its show's listed year (a listing's year is often the
+# first season's: `The Crown: Season 6`, 2023, is the 2016 show; with the 5-year slack its last two
+# seasons lost the genres and IMDb figures the first four have). Before the listed year the slack stays 5:
+# the 2011 US `Suits` is not the 2018 Korean remake.
+MAX_LATER_SEASON_YEARS = 15
 
 
 def _cells(value: str) -> list[str]:
@@ -165,10 +170,13 @@ def match(items: pd.DataFrame, is_show: pd.Series, table: pd.DataFrame) -> pd.Da
         left.merge(listing.drop(columns="franchise_key"), left_on="_film_key", right_on="film_key"),
     ], ignore_index=True).drop_duplicates(["_row", "_listing"])
     listing_year = pairs["release_year"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    gap = np.abs(pairs["_year"].to_numpy() - listing_year)
+    signed_gap = pairs["_year"].to_numpy() - listing_year
+    gap = np.abs(signed_gap)
     # The listing's type decides the slack: the catalog's Content Type is noisy, the listing's is not.
     listed_show = pairs["is_show"].fillna(pairs["_is_show"]).to_numpy(dtype=bool)
+    later_season = listed_show & pairs["_is_show"].to_numpy(dtype=bool) & (signed_gap > 0)  # not the 2018 film `Bleach`
     allowed = np.where(listed_show, MAX_YEAR_GAP[True], MAX_YEAR_GAP[False])
+    allowed = np.where(later_season, MAX_LATER_SEASON_YEARS, allowed)
     keep = ~(gap > allowed) & (listed_show | (pairs["film_key"] == pairs["_film_key"]).to_numpy())
     # (unknown years, NaN, never refuse a match)
     pairs = pairs[keep].assign(

@@ -59,6 +59,14 @@ def test_a_sequel_film_takes_its_own_listing_not_its_original_s(enriched: Catalo
         assert not _row(enriched, title)["has_metadata"], title
 
 
+def test_every_season_of_a_long_running_show_takes_its_listing(enriched: Catalog) -> None:
+    # JustWatch lists The Crown once, as of 2016; seasons 5 (2022) and 6 (2023) used to miss it.
+    genres = {season: _row(enriched, f"The Crown: Season {season}")["genres"] for season in (1, 5, 6)}
+    assert all("history" in g for g in genres.values()), genres
+    # A film of a show's name, years later, is not a later season.
+    assert "anime" not in _row(enriched, "Bleach")["genres"]
+
+
 def test_real_movies_stay_movies(enriched: Catalog) -> None:
     for title in ("Glass Onion: A Knives Out Mystery", "Extraction 2", "Bird Box", "The Gray Man"):
         assert _row(enriched, title)["content_type"] == "Movie", title
