@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from recommender.evaluation.bootstrap import bootstrap, paired_difference, resample_indices
 from recommender.ranking.blend import BlendWeights, OverlapRule, fit_blend, ndcg_per_query
 from recommender.ranking.channels import CHANNELS
-from recommender.ranking.taste import dev_task, fit_inputs
+from recommender.ranking.taste import candidate_groups, dev_task, fit_inputs
 from recommender.serving import Recommender
 
 # The issue's eleven channels, as this ranker names them (cast/director TF-IDF is "people").
@@ -44,16 +44,17 @@ def logistic_scores(features: np.ndarray, gains: np.ndarray, excluded: np.ndarra
 
 
 def logistic_ndcg(features: np.ndarray, gains: np.ndarray, excluded: np.ndarray, fold_of: np.ndarray | None,
-                  k: int) -> np.ndarray:
-    """Per-query NDCG@k: in-sample when `fold_of` is None, else each fold scored by the others' fit."""
+                  k: int, groups: np.ndarray | None = None) -> np.ndarray:
+    """Per-query NDCG@k: in-sample when `fold_of` is None, else each fold scored by the others' fit.
+    `groups`: lists keep one entry per franchise, as served (and as the blend's fit scores them)."""
     queries = np.arange(gains.shape[0])
     if fold_of is None:
-        return ndcg_per_query(logistic_scores(features, gains, excluded, queries, queries), gains, excluded, k)
+        return ndcg_per_query(logistic_scores(features, gains, excluded, queries, queries), gains, excluded, k, groups)
     values = np.full(len(queries), np.nan)
     for fold in np.unique(fold_of):
         train, test = queries[fold_of != fold], queries[fold_of == fold]
         values[test] = ndcg_per_query(logistic_scores(features, gains, excluded, train, test),
-                                      gains[test], excluded[test], k)
+                                      gains[test], excluded[test], k, groups)
     return values
 
 
@@ -68,17 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     task = dev_task(rec.items, rec.resolve, k=args.k)
     features, gains, excluded = fit_inputs(rec.ranker, task)
     eleven = features[[CHANNELS.index(name) for name in ELEVEN]]
+    groups = candidate_groups(rec.ranker, task)
     rule = OverlapRule.of(BlendWeights.load())
     indices = resample_indices(len(task.queries))
     print(f"model {rec.version}: {len(task.queries)} queries x {len(task.candidates)} candidates, NDCG@{args.k}")
-    in_sample_lr = bootstrap(logistic_ndcg(eleven, gains, excluded, None, args.k), indices)
+    in_sample_lr = bootstrap(logistic_ndcg(eleven, gains, excluded, None, args.k, groups), indices)
     print(f"logistic regression, eleven channels, in-sample: {in_sample_lr.mean:.4f} "
           f"[{in_sample_lr.low:.4f}, {in_sample_lr.high:.4f}]")
     for seed in args.fold_seeds:
         blend = fit_blend(features, gains, excluded, k=args.k, folds=5, seed=seed,
-                          overlap_penalty=rule.penalty, max_overlap=rule.cap, bags=BlendWeights.load().bags)
+                          overlap_penalty=rule.penalty, max_overlap=rule.cap, bags=BlendWeights.load().bags,
+                          groups=groups)
         fold_of = np.random.default_rng(seed).permutation(len(task.queries)) % 5  # fit_blend's own folds
-        held_lr = logistic_ndcg(eleven, gains, excluded, fold_of, args.k)
+        held_lr = logistic_ndcg(eleven, gains, excluded, fold_of, args.k, groups)
         gap = paired_difference(blend.held_out, held_lr, indices)
         print(f"fold seed {seed}: blend search in-sample {blend.in_sample:.4f}, CV {blend.cross_validated:.4f}; "
               f"logistic regression CV {np.nanmean(held_lr):.4f}; "

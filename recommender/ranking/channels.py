@@ -45,6 +45,11 @@ TEXT_CHANNELS = ("title_chars", "title_words", "genres", "description", "people"
 MATURITY_BANDS = ("kids", "family", "teen", "adult", "unknown")
 # Years apart at which the era channel has fallen to 1/e.
 ERA_SCALE_YEARS = 8.0
+# The era channel's value when either year is unknown (47% of the taste candidates): the mean proximity of
+# two catalog films with known years (0.51), not 0. Zero said "decades apart" and ranked every film
+# without a listing below all dated ones. Computed from the catalog, not fitted: on the taste dev set
+# 5-fold CV NDCG@10 (4 fold splits, one search each) went 0.0724 -> 0.0752 (README, seventh round).
+ERA_UNKNOWN = 0.5
 _RATING_BANDS = {
     "TV-Y": "kids",
     "TV-Y7": "kids",
@@ -266,12 +271,12 @@ class Channels:
         Built on first use: a shortlist-only (ANN) ranker never needs this second copy of every matrix."""
         return {name: m.T.tocsr() for name, m in self.text.items()}
 
-    def era_row(self, year: float, columns: np.ndarray | None = None) -> np.ndarray:
-        """Era proximity of every item (or of `columns`) to `year` (0 where either year is unknown), float32."""
+    def era_row(self, year: float, columns: np.ndarray | None = None, unknown: float = 0.0) -> np.ndarray:
+        """Era proximity of every item (or of `columns`) to `year` (`unknown` where either year is), float32."""
         years = self.year if columns is None else self.year[columns]
         with np.errstate(invalid="ignore"):
             era = np.exp(-np.abs(year - years) / ERA_SCALE_YEARS)
-        return np.nan_to_num(era, nan=0.0).astype(np.float32)
+        return np.nan_to_num(era, nan=unknown).astype(np.float32)
 
     def channel(self, name: str, rows: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
         """(len(rows), items) float32 values of one channel; `columns=None` means the whole catalog.
@@ -295,10 +300,11 @@ class Channels:
             else:
                 product = (self.text[name][rows] @ self.postings[name]).toarray()
             return product if columns is None else product[:, cols]
-        if name in ("era", "era_acclaim"):
-            # era_acclaim: "well-known titles of the same years", what co-likes are largely made of.
-            era = np.stack([self.era_row(y, columns) for y in self.year[rows]])
-            return era if name == "era" else era * self.acclaim[cols][None, :]
+        if name == "era":
+            return np.stack([self.era_row(y, columns, ERA_UNKNOWN) for y in self.year[rows]])
+        if name == "era_acclaim":
+            # "Well-known titles of the same years", what co-likes are largely made of: both years known.
+            return np.stack([self.era_row(y, columns) for y in self.year[rows]]) * self.acclaim[cols][None, :]
         if name == "same_language":
             return (self.language[rows][:, None] == self.language[cols][None, :]).astype(np.float32)
         if name == "same_type":

@@ -94,7 +94,7 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
 
 def run_fit_blend(args: argparse.Namespace) -> int:
     from recommender.ranking.blend import BlendWeights, OverlapRule, fit_blend
-    from recommender.ranking.taste import bundled, dev_task, fit_inputs
+    from recommender.ranking.taste import bundled, candidate_groups, dev_task, fit_inputs
     from recommender.serving import Recommender
 
     if args.folds < 2:
@@ -115,7 +115,8 @@ def run_fit_blend(args: argparse.Namespace) -> int:
     cap = shipped.cap if args.max_overlap is None else (None if args.max_overlap < 0 else args.max_overlap)
     bags = shipped_weights.bags if args.bags is None else args.bags
     result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds, overlap_penalty=penalty,
-                       max_overlap=cap, bags=bags, negative_similarity=args.negative_similarity)
+                       max_overlap=cap, bags=bags, negative_similarity=args.negative_similarity,
+                       groups=candidate_groups(rec.ranker, task))
     result.weights.fitted.update({"pairs": str(args.pairs or bundled("dev_pairs.csv").name), "model": rec.version})
     print(
         f"NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "

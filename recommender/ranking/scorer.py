@@ -5,8 +5,8 @@ Why a separate serving path: `Channels.blend` computes each channel in turn for 
 once per loaded model:
 
 - the item priors (hours viewed, IMDb votes and score, has metadata) are summed into one vector;
-- era and "well-known titles of the same years" become one row per distinct release year (about 60),
-  so a query's era term is a lookup;
+- era and "well-known titles of the same years" become one row per distinct release year (about 60)
+  plus one for an unknown year, so a query's era term is a lookup;
 - same language / type / maturity become one weighted indicator row per code;
 - the text channels are stacked into one matrix whose query side carries the channel weights, so all
   of them cost one walk over the query terms' posting lists instead of six.
@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from recommender.ranking.channels import CHANNELS, ITEM_CHANNELS, MATURITY_BANDS, Channels, one_row_product
+from recommender.ranking.channels import (
+    CHANNELS,
+    ERA_UNKNOWN,
+    ITEM_CHANNELS,
+    MATURITY_BANDS,
+    Channels,
+    one_row_product,
+)
 
 
 class OneQueryScorer:
@@ -55,13 +62,20 @@ class OneQueryScorer:
 
     @staticmethod
     def _era(channels: Channels, era: float, era_acclaim: float) -> tuple[dict[float, int], np.ndarray]:
-        """One row per distinct known year: era * (w_era + w_era_acclaim * acclaim), as `Channels.channel`."""
+        """One row per distinct known year, w_era * era + w_era_acclaim * era_acclaim as `Channels.channel`
+        gives them, and a last row for a query of unknown year (every item at `ERA_UNKNOWN`)."""
         if not (era or era_acclaim):
             return {}, np.zeros((0, len(channels)), dtype=np.float32)
         years = np.unique(channels.year[np.isfinite(channels.year)])
-        table = np.stack([channels.era_row(y) for y in years]) if len(years) else np.zeros((0, len(channels)))
-        weight = np.float32(era) + np.float32(era_acclaim) * channels.acclaim
-        return {float(y): i for i, y in enumerate(years)}, (table * weight[None, :]).astype(np.float32)
+        table = np.zeros((len(years) + 1, len(channels)), dtype=np.float32)
+        unknown = ~np.isfinite(channels.year)
+        acclaim = np.float32(era_acclaim) * channels.acclaim
+        for i, y in enumerate(years):
+            row = channels.era_row(y)
+            table[i] = np.float32(era) * row + acclaim * row
+            table[i, unknown] = np.float32(era) * np.float32(ERA_UNKNOWN)
+        table[-1] = np.float32(era) * np.float32(ERA_UNKNOWN)
+        return {float(y): i for i, y in enumerate(years)}, table
 
     @staticmethod
     def _indicator_rows(codes: np.ndarray, weight: float, skip: int | None) -> dict[int, np.ndarray]:
@@ -82,9 +96,8 @@ class OneQueryScorer:
             # einsum stays on this thread: a threaded BLAS call for a 1 x 64 x 19k product costs more
             # in thread hand-offs than in arithmetic on a busy host (measured 8 ms vs 0.4 ms).
             total += self._embedding_weight * np.einsum("ij,j->i", ch.embeddings, ch.embeddings[row])
-        era = self._era_rows.get(float(ch.year[row]))
-        if era is not None:
-            total += self._era_table[era]
+        if len(self._era_table):
+            total += self._era_table[self._era_rows.get(float(ch.year[row]), -1)]
         for codes, rows in self._indicators:
             indicator = rows.get(int(codes[row]))
             if indicator is not None:

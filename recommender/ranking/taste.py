@@ -62,6 +62,11 @@ def fit_inputs(ranker: Ranker, task: Task) -> tuple[np.ndarray, np.ndarray, np.n
     return features, gains, task.excluded_mask(task.queries) | ranker.never_shown(task.queries, task.candidates)
 
 
+def candidate_groups(ranker: Ranker, task: Task) -> np.ndarray | None:
+    """Each candidate's franchise code when the task's lists keep one entry per franchise (as served), else None."""
+    return ranker.franchise_codes[task.candidates] if task.exclude_franchise else None
+
+
 # Below this many resolvable taste queries (a small or foreign catalog) the dev set cannot fit or judge a blend.
 MIN_TASTE_QUERIES = 30
 
@@ -86,6 +91,6 @@ def fit_for_ranker(
     shipped = BlendWeights.load()
     rule = OverlapRule.of(shipped)
     result = fit_blend(features, gains, excluded, k=k, folds=folds, overlap_penalty=rule.penalty, max_overlap=rule.cap,
-                       bags=shipped.bags)
+                       bags=shipped.bags, groups=candidate_groups(ranker, task))
     result.weights.fitted["pairs"] = bundled("dev_pairs.csv").name
     return result

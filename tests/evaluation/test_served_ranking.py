@@ -17,11 +17,12 @@ from recommender.ranking.blend import (
     SIMILARITY_CHANNELS,
     BlendWeights,
     OverlapRule,
+    first_per_group,
     fit_blend,
     ndcg_per_query,
     shared_share,
 )
-from recommender.ranking.channels import CHANNELS, maturity_band
+from recommender.ranking.channels import CHANNELS, ERA_UNKNOWN, Channels, maturity_band
 from recommender.ranking.quality import unsafe_kids_lists
 from recommender.ranking.ranker import Ranker
 from recommender.serving import Recommender
@@ -181,6 +182,30 @@ def test_bagged_fit_averages_searches_on_resampled_queries_and_repeats_exactly()
     assert single.weights.bags == 0 and single.weights.weights != bagged.weights.weights
 
 
+def test_first_per_group_keeps_the_best_of_each_franchise_in_rank_order() -> None:
+    ranked = np.array([[5, 3, 4, 1, 0, 2], [0, 1, 2, 3, 4, 5]])
+    groups = np.array([0, 0, 1, 2, 2, 3])  # columns 0-1, 3-4 are one franchise each
+    np.testing.assert_array_equal(first_per_group(ranked, groups, 3), [[5, 3, 1], [0, 2, 3]])
+
+
+def test_the_fit_scores_lists_as_served_one_entry_per_franchise() -> None:
+    """A channel that finds a whole franchise looks better than it is when its lists may hold the franchise
+    four times; with `groups` the fit (and its cross-validation) reports what the lists users get score."""
+    features, gains, no_exclusion = _random_fit_problem(6)
+    groups = np.arange(80)
+    groups[1:4] = 0  # columns 0-3: one franchise, relevant to every query, found by `people`
+    gains[:, :4] = 1.0
+    features[CHANNELS.index("people"), :, :4] += 3.0
+    features[CHANNELS.index("era")] += 0.8 * (gains * (np.arange(80) >= 4))  # `era` finds the rest
+    served = fit_blend(features, gains, no_exclusion, folds=2, passes=1, groups=groups)
+    expected = ndcg_per_query(np.tensordot(served.weights.vector(), features, 1), gains, no_exclusion, 10, groups)
+    assert served.in_sample == pytest.approx(float(np.nanmean(expected)), abs=1e-4)
+    assert served.weights.fitted["one_per_franchise"] is True
+    plain = fit_blend(features, gains, no_exclusion, folds=2, passes=1)
+    replayed = ndcg_per_query(np.tensordot(plain.weights.vector(), features, 1), gains, no_exclusion, 10, groups)
+    assert plain.in_sample > float(np.nanmean(replayed)) + 0.05  # scored without the rule, a fit flatters itself
+
+
 def test_channels_the_pairs_cannot_weigh_keep_their_prior_weight() -> None:
     """same_type / same_language are held at PRIOR_WEIGHTS: the search never moves them, even when they
     happen to correlate with the pairs (on the real dev set they are constant, so it would move them by chance)."""
@@ -225,6 +250,19 @@ def test_the_per_request_scorer_equals_the_channel_blend(full_ranker: Ranker) ->
     block = full_ranker.channels.blend(full_ranker._w, rows)
     for row, expected in zip(rows, block, strict=True):
         np.testing.assert_allclose(full_ranker.scores(int(row)), expected, atol=1e-6)
+
+
+def test_an_unknown_year_is_a_typical_gap_for_era_and_no_evidence_for_era_acclaim() -> None:
+    """Zero proximity would rank every film without a listing below dated films of any decade."""
+    items = pd.DataFrame({"title": ["A", "B", "C", "D"], "release_year": [2010, 2010, 1950, np.nan],
+                          "imdb_votes": [10.0, 20.0, 30.0, 40.0]})
+    channels = Channels.build(items, np.eye(4, dtype=np.float32))
+    era = channels.channel("era", np.array([0, 3]))
+    np.testing.assert_allclose(era[0], [1.0, 1.0, np.exp(-60 / 8), ERA_UNKNOWN], rtol=1e-6)
+    np.testing.assert_allclose(era[1], [ERA_UNKNOWN] * 4)
+    acclaim = channels.channel("era_acclaim", np.array([0, 3]))
+    assert acclaim[0, 3] == 0.0 and acclaim[0, 1] > acclaim[0, 0] > 0
+    assert not acclaim[1].any()
 
 
 def test_list_overlap_of_the_fit_counts_items_shared_between_lists() -> None:
