@@ -146,13 +146,14 @@ def load_enrichment(path: Path) -> pd.DataFrame:
     return table[table["franchise_key"] != ""].reset_index(drop=True)
 
 
-def match(items: pd.DataFrame, is_show: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
+def match(items: pd.DataFrame, is_show: pd.Series, film_keys: np.ndarray, table: pd.DataFrame) -> pd.DataFrame:
     """For every item, its best listing in `table` (all-NA row when none fits), aligned with `items`.
 
     Among the listings with the item's franchise key a listing of the same type and the closest
     year wins; a listing whose year is known and too far from the item's is refused rather than
-    attached to the wrong work. A film listing needs the film's own title (`t.film_key`): without it
-    `The Hangover: Part II` took `The Hangover`'s year and IMDb votes, and `Sinister` its sequel's.
+    attached to the wrong work. A film listing needs the film's own title (`film_keys`, the items'
+    `t.film_key`): without it `The Hangover: Part II` took `The Hangover`'s year and IMDb votes, and
+    `Sinister` its sequel's.
     """
     table = table.assign(_listing=np.arange(len(table)))
     left = pd.DataFrame({
@@ -160,7 +161,7 @@ def match(items: pd.DataFrame, is_show: pd.Series, table: pd.DataFrame) -> pd.Da
         "franchise_key": items["franchise_key"].to_numpy(),
         "_is_show": is_show.to_numpy(dtype=bool),
         "_year": items["release_year"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
-        "_film_key": items["title"].astype(str).map(t.film_key).to_numpy(),
+        "_film_key": film_keys,
     })
     listing = table[["franchise_key", "film_key", "is_show", "release_year", "_listing"]]
     # Candidates by franchise key (a show's seasons) and by film title (`The Hangover Part II` is listed
@@ -177,8 +178,8 @@ def match(items: pd.DataFrame, is_show: pd.Series, table: pd.DataFrame) -> pd.Da
     later_season = listed_show & pairs["_is_show"].to_numpy(dtype=bool) & (signed_gap > 0)  # not the 2018 film `Bleach`
     allowed = np.where(listed_show, MAX_YEAR_GAP[True], MAX_YEAR_GAP[False])
     allowed = np.where(later_season, MAX_LATER_SEASON_YEARS, allowed)
+    # Unknown years (NaN) never refuse a match; a film listing needs the film's own title.
     keep = ~(gap > allowed) & (listed_show | (pairs["film_key"] == pairs["_film_key"]).to_numpy())
-    # (unknown years, NaN, never refuse a match)
     pairs = pairs[keep].assign(
         _type_miss=(pairs["_is_show"][keep] != listed_show[keep]).astype(int),
         _gap=np.nan_to_num(gap[keep], nan=99.0),
@@ -236,8 +237,9 @@ def enrich(items: pd.DataFrame, is_show: pd.Series, paths: Sequence[Path]) -> tu
     """Join every listing file onto `items` in place; returns the listings' type per item and the
     number of items each file enriched."""
     matches, counts = [], {}
+    film_keys = items["title"].astype(str).map(t.film_key).to_numpy()  # once, for every listing
     for path in paths:
-        m = match(items, is_show, load_enrichment(path))
+        m = match(items, is_show, film_keys, load_enrichment(path))
         matches.append(m)
         counts[str(path)] = int(m["_found"].sum())
     return merge_sources(items, matches), counts

@@ -67,14 +67,10 @@ class OneQueryScorer:
         if not (era or era_acclaim):
             return {}, np.zeros((0, len(channels)), dtype=np.float32)
         years = np.unique(channels.year[np.isfinite(channels.year)])
-        table = np.zeros((len(years) + 1, len(channels)), dtype=np.float32)
-        unknown = ~np.isfinite(channels.year)
+        table = np.empty((len(years) + 1, len(channels)), dtype=np.float32)
         acclaim = np.float32(era_acclaim) * channels.acclaim
-        for i, y in enumerate(years):
-            row = channels.era_row(y)
-            table[i] = np.float32(era) * row + acclaim * row
-            table[i, unknown] = np.float32(era) * np.float32(ERA_UNKNOWN)
-        table[-1] = np.float32(era) * np.float32(ERA_UNKNOWN)
+        for i, y in enumerate((*years, np.nan)):
+            table[i] = np.float32(era) * channels.era_row(y, unknown=ERA_UNKNOWN) + acclaim * channels.era_row(y)
         return {float(y): i for i, y in enumerate(years)}, table
 
     @staticmethod
