@@ -108,7 +108,7 @@ BOOLEAN_COLUMNS = ("available_globally", "has_metadata")
 TEXT_COLUMNS = tuple(c for c in ITEM_COLUMNS if c not in INTEGER_COLUMNS + OPTIONAL_NUMBER_COLUMNS)
 MAX_TEXT_LENGTH = 10_000
 TITLE_INDEX_FILE = "title_index.npz"
-# The columns `rows_digest` reads besides the title (the item id only to parse the table).
+# The columns `_rows_digest` reads besides the title (the item id only to parse the table).
 _ROW_DIGEST_COLUMNS = ("item_id", "hours_viewed", "release_year")
 
 
@@ -204,14 +204,15 @@ def save_artifact(
         table["release_date"] = pd.to_datetime(table["release_date"]).dt.strftime("%Y-%m-%d")
         table.to_csv(staging / "items.csv", index=False)
         del table
-        rows_digest = _save_derived(staging)
+        row_digest = _save_derived(staging)
         (staging / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         if keras_model is not None:
             keras_model.save(staging / "model.keras")
         if ann is not None or _index_wanted(len(vectors), index_mode):
             (ann or AnnIndex.build(vectors)).save(staging / INDEX_FILE)
         meta = {
-            **{k: v for k, v in metadata.items() if k not in ("activated_at", "serving_fallback", "embeddings_sha256")},
+            **{k: v for k, v in metadata.items() if k not in ("activated_at", "serving_fallback", "embeddings_sha256",
+                                                                 "rows_sha256")},
             "format": FORMAT_VERSION,
             "version": version,
             "created_at": metadata.get("created_at") or datetime.now(UTC).isoformat(),
@@ -220,7 +221,8 @@ def save_artifact(
             "files": {f.name: sha256_file(f) for f in sorted(staging.iterdir()) if f.name != "metadata.json"},
         }
         meta["derived_from"] = meta["files"]["items.csv"]  # what the channels and the title index were built from
-        meta["rows_sha256"] = rows_digest
+        if row_digest is not None:  # a table without the columns it reads cannot be served anyway
+            meta["rows_sha256"] = row_digest
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
         for file in staging.iterdir():
             file.chmod(0o644)
@@ -231,13 +233,14 @@ def save_artifact(
     return final
 
 
-def _save_derived(staging: Path) -> str:
+def _save_derived(staging: Path) -> str | None:
     """The text channels and the title index, from items.csv exactly as a load reads it back; returns
-    the rows' digest (`rows_sha256`), also as a load computes it."""
+    the rows' digest (`rows_sha256`), also as a load computes it (None without the columns it reads)."""
     table = _read_items_csv(staging, (*TEXT_SOURCE_COLUMNS, *_ROW_DIGEST_COLUMNS))
     _save_arrays(staging / CHANNELS_FILE, text_arrays(fit_text(table)))
     titles = table["title"].tolist()
-    digest = rows_digest(_string_arrays(titles), _parse_items(staging, table[list(_ROW_DIGEST_COLUMNS)]))
+    digest = (_rows_digest(_string_arrays(titles), _parse_items(staging, table[list(_ROW_DIGEST_COLUMNS)]))
+              if set(_ROW_DIGEST_COLUMNS) <= set(table.columns) else None)
     del table
     _save_arrays(staging / TITLE_INDEX_FILE, TitleIndex(titles, np.zeros(len(titles))).arrays())
     # (`load_artifact` relies on their checksums and on metadata's `derived_from`, set by the caller.)
@@ -252,7 +255,7 @@ def _string_arrays(strings: list[str]) -> tuple[np.ndarray, bytes]:
     return offsets, b"".join(encoded)
 
 
-def rows_digest(titles: tuple[np.ndarray, bytes | np.ndarray], items: pd.DataFrame) -> str:
+def _rows_digest(titles: tuple[np.ndarray, bytes | np.ndarray], items: pd.DataFrame) -> str:
     """sha256 of the rows in order: their titles (`_string_arrays`, or a saved title index's), hours and
     years. Why these: a title, its hours and its year are what a card shows of a row, and the hours
     and years come from items.csv even when the titles come from the saved title index, so the digest
@@ -260,7 +263,7 @@ def rows_digest(titles: tuple[np.ndarray, bytes | np.ndarray], items: pd.DataFra
     offsets, buffer = titles
     digest = hashlib.sha256()
     digest.update(np.asarray(offsets, dtype="<i8").tobytes())
-    digest.update(np.asarray(buffer).tobytes() if isinstance(buffer, np.ndarray) else buffer)
+    digest.update(np.ascontiguousarray(buffer).data if isinstance(buffer, np.ndarray) else buffer)  # no copy
     digest.update(items["hours_viewed"].to_numpy(dtype="<i8").tobytes())
     years = items["release_year"].to_numpy(dtype="<f8")
     digest.update(np.where(np.isnan(years), -1.0, years).tobytes())  # one spelling of "unknown"
@@ -269,9 +272,9 @@ def rows_digest(titles: tuple[np.ndarray, bytes | np.ndarray], items: pd.DataFra
 
 def _check_rows(path: Path, metadata: dict, titles: tuple[np.ndarray, bytes | np.ndarray],
                 items: pd.DataFrame) -> None:
-    """Refuse rows that are not the ones saved (see `rows_digest`); older versions have no digest."""
+    """Refuse rows that are not the ones saved (see `_rows_digest`); older versions have no digest."""
     expected = metadata.get("rows_sha256")
-    if expected is not None and rows_digest(titles, items) != expected:
+    if expected is not None and _rows_digest(titles, items) != expected:
         raise ArtifactError(
             f"model directory {path}: items.csv rows do not match the ones this version was saved with "
             "(rows moved or edited and the checksums redone), so they would not line up with the embedding rows"
