@@ -160,7 +160,8 @@ class RecommendService:
         log.info("model swapped: %s -> %s", getattr(old, "version", None), recommender.version)
 
     async def load_current(self) -> Recommender | None:
-        """Load the model the model dir's `current` points to, or None if there is none yet."""
+        """Load the model the model dir's `CURRENT` names (or, that being broken or lost, the newest
+        version that served), or None if there is none yet."""
         from recommender.artifacts import ArtifactError, current_version, list_versions
 
         root = self.settings.resolved_model_dir
