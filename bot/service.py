@@ -50,6 +50,9 @@ def fallback_warning(metadata: dict) -> str | None:
     fallback = metadata.get("serving_fallback")
     if not isinstance(fallback, dict):
         return None
+    if fallback.get("wanted") is None:  # the pointer itself was lost: no version is named
+        return (f"The model root's pointer is lost ({fallback.get('reason')}), so {metadata.get('version')}, the "
+                "newest intact version that served, is serving until an admin runs /retrain.")
     return (f"Model {fallback.get('wanted')} is broken ({fallback.get('reason')}), so the newest intact "
             f"version is serving until an admin runs /retrain.")
 
@@ -108,6 +111,9 @@ class RetrainOutcome:
     version: str | None
     message: str
     run: RetrainRun | None = field(default=None, repr=False)
+    # The child failed after activating the version now serving: `message` then names its error, which
+    # may name files and hosts (only the admin who asked may see it).
+    failed_child: bool = False
 
 
 def vote_value(word: str) -> int:
@@ -154,11 +160,13 @@ class RecommendService:
         log.info("model swapped: %s -> %s", getattr(old, "version", None), recommender.version)
 
     async def load_current(self) -> Recommender | None:
-        """Load the model the model dir's `current` points to, or None if there is none yet."""
-        from recommender.artifacts import ArtifactError, current_version
+        """Load the model the model dir's `CURRENT` names (or, that being broken or lost, the newest
+        version that served), or None if there is none yet."""
+        from recommender.artifacts import ArtifactError, current_version, list_versions
 
         root = self.settings.resolved_model_dir
-        if not root.exists() or current_version(root) is None:
+        # Versions without a `CURRENT` are no empty root: the loader serves the newest that served.
+        if not root.exists() or (current_version(root) is None and not list_versions(root)):
             log.warning("no model in %s yet", root)
             return None
         try:
@@ -501,7 +509,7 @@ class RecommendService:
                 job_id,
                 status=outcome.status,
                 version=outcome.version,
-                error=outcome.message if outcome.status == "failed" else None,
+                error=outcome.message if outcome.status == "failed" or outcome.failed_child else None,
             )
             return outcome
 
@@ -517,7 +525,7 @@ class RecommendService:
         run = await run_retrain(cmd, progress, env={FEEDBACK_DATABASE_ENV: s.resolved_database_url})
         done = run.done
         if done is None or run.returncode != 0:
-            return RetrainOutcome("failed", None, f"Retrain failed: {run.error or 'no result reported'}", run)
+            return await self._after_failed_child(run)
         if not done.activated:
             await self.store.register_model(done.version, done.metrics, active=False)
             return RetrainOutcome(
@@ -537,6 +545,35 @@ class RecommendService:
         if first:
             return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}, the first one.", run)
         return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version} ({done.reason}).", run)
+
+    async def _after_failed_child(self, run: RetrainRun) -> RetrainOutcome:
+        """A child that failed may have switched `CURRENT` first (killed between activating and
+        reporting): then the version it names is the model, and serving the old one would disagree
+        with every other process and the next start. So serve it if it loads, and say what happened."""
+        from recommender.artifacts import ArtifactError, current_version
+
+        failed = f"Retrain failed: {run.error or 'no result reported'}"
+        root = self.settings.resolved_model_dir
+        named = current_version(root)
+        if named is None or (self._recommender is not None and named == self._recommender.version):
+            return RetrainOutcome("failed", None, failed, run)
+        try:
+            new = await asyncio.to_thread(Recommender.load, root)
+        except ArtifactError as exc:
+            log.warning("after the failed retrain, %s names %s, which does not load: %s", root, named[:64], exc)
+            return RetrainOutcome("failed", None, failed, run)
+        if new.metadata.get("serving_fallback"):  # not the version named: keep what serves
+            return RetrainOutcome("failed", None, failed, run)
+        log.warning("the retrain child failed after activating %s; serving it (%s)", new.version, run.error)
+        self.swap(new)
+        await self._register_active(new)
+        await self.check_catalog()
+        await self.votes.refresh(*self.serving_models())
+        return RetrainOutcome(
+            "succeeded", new.version,
+            f"The retrain process did not finish ({failed}), but it had already activated model {new.version}, "
+            f"which loads: now serving {new.version}.", run, failed_child=True,
+        )
 
     # -- privacy -------------------------------------------------------------------------------------
     def privacy_text(self) -> str:

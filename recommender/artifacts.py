@@ -7,7 +7,8 @@ Layout of a model root (documented in the README for other tools):
       PINNED                       # optional, one version a line that tidy keeps (a running A/B challenger)
       20261127-211500-3f9a2c/      # one directory per trained model, never modified after writing
         metadata.json              # format, version, created_at, arch, data hash, params, report, evaluation,
-                                   # sha256 of every other file (`files`), activated_at once it served
+                                   # sha256 of every other file (`files`), of the rows (`rows_sha256`),
+                                   # activated_at once it served
         embeddings.npy             # float32 (n_items, dim), rows L2-normalised, row i == items.csv row i
         items.csv                  # the item table aligned with the embedding rows
         vocab.json                 # feature vocabularies (default arch) or content ids (seed arch)
@@ -24,9 +25,15 @@ so readers see either the old or the new version, never a mix.
 Loading is strict because a version that loads but is wrong serves garbage: every file must match
 its checksum, item ids must be 0..n-1 in row order (row i of items.csv is row i of embeddings.npy),
 numeric columns must parse, strings are bounded and every embedding row is finite and unit-length.
-When `CURRENT` names a version that is missing or fails these checks, `load_serving` falls back to
-the newest intact version that has served before, logs why, and records it in the metadata
-(`serving_fallback`) so `/model` can say so; only with no intact version is there "no model".
+Checksums alone cannot tell rows moved with their ids renumbered and the checksums redone: every row
+would still parse, but row i would describe another title than embedding row i. So the metadata also
+keeps `rows_sha256`, a digest of each row's title, hours and year in row order, which loading
+recomputes from items.csv (and the saved title index's titles when serving reads those instead);
+versions saved before it existed load without that check.
+When `CURRENT` names a version that is missing or fails these checks, or is missing or empty itself,
+`load_serving` falls back to the newest intact version that has served before, logs why, and records
+it in the metadata (`serving_fallback`) so `/model` can say so; only with no intact version is there
+"no model".
 """
 
 from __future__ import annotations
@@ -101,6 +108,8 @@ BOOLEAN_COLUMNS = ("available_globally", "has_metadata")
 TEXT_COLUMNS = tuple(c for c in ITEM_COLUMNS if c not in INTEGER_COLUMNS + OPTIONAL_NUMBER_COLUMNS)
 MAX_TEXT_LENGTH = 10_000
 TITLE_INDEX_FILE = "title_index.npz"
+# The columns `_rows_digest` reads besides the title (the item id only to parse the table).
+_ROW_DIGEST_COLUMNS = ("item_id", "hours_viewed", "release_year")
 
 
 class ArtifactError(RuntimeError):
@@ -195,14 +204,15 @@ def save_artifact(
         table["release_date"] = pd.to_datetime(table["release_date"]).dt.strftime("%Y-%m-%d")
         table.to_csv(staging / "items.csv", index=False)
         del table
-        _save_derived(staging)
+        row_digest = _save_derived(staging)
         (staging / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         if keras_model is not None:
             keras_model.save(staging / "model.keras")
         if ann is not None or _index_wanted(len(vectors), index_mode):
             (ann or AnnIndex.build(vectors)).save(staging / INDEX_FILE)
         meta = {
-            **{k: v for k, v in metadata.items() if k not in ("activated_at", "serving_fallback", "embeddings_sha256")},
+            **{k: v for k, v in metadata.items() if k not in ("activated_at", "serving_fallback", "embeddings_sha256",
+                                                                 "rows_sha256")},
             "format": FORMAT_VERSION,
             "version": version,
             "created_at": metadata.get("created_at") or datetime.now(UTC).isoformat(),
@@ -211,6 +221,8 @@ def save_artifact(
             "files": {f.name: sha256_file(f) for f in sorted(staging.iterdir()) if f.name != "metadata.json"},
         }
         meta["derived_from"] = meta["files"]["items.csv"]  # what the channels and the title index were built from
+        if row_digest is not None:  # a table without the columns it reads cannot be served anyway
+            meta["rows_sha256"] = row_digest
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
         for file in staging.iterdir():
             file.chmod(0o644)
@@ -221,14 +233,52 @@ def save_artifact(
     return final
 
 
-def _save_derived(staging: Path) -> None:
-    """The text channels and the title index, from items.csv exactly as a load reads it back."""
-    table = _read_items_csv(staging, TEXT_SOURCE_COLUMNS)
+def _save_derived(staging: Path) -> str | None:
+    """The text channels and the title index, from items.csv exactly as a load reads it back; returns
+    the rows' digest (`rows_sha256`), also as a load computes it (None without the columns it reads)."""
+    table = _read_items_csv(staging, (*TEXT_SOURCE_COLUMNS, *_ROW_DIGEST_COLUMNS))
     _save_arrays(staging / CHANNELS_FILE, text_arrays(fit_text(table)))
     titles = table["title"].tolist()
+    digest = (_rows_digest(_string_arrays(titles), _parse_items(staging, table[list(_ROW_DIGEST_COLUMNS)]))
+              if set(_ROW_DIGEST_COLUMNS) <= set(table.columns) else None)
     del table
     _save_arrays(staging / TITLE_INDEX_FILE, TitleIndex(titles, np.zeros(len(titles))).arrays())
     # (`load_artifact` relies on their checksums and on metadata's `derived_from`, set by the caller.)
+    return digest
+
+
+def _string_arrays(strings: list[str]) -> tuple[np.ndarray, bytes]:
+    """Strings as the title index stores them: end offsets into one UTF-8 buffer."""
+    encoded = [text.encode("utf-8", "surrogatepass") for text in strings]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    return offsets, b"".join(encoded)
+
+
+def _rows_digest(titles: tuple[np.ndarray, bytes | np.ndarray], items: pd.DataFrame) -> str:
+    """sha256 of the rows in order: their titles (`_string_arrays`, or a saved title index's), hours and
+    years. Why these: a title, its hours and its year are what a card shows of a row, and the hours
+    and years come from items.csv even when the titles come from the saved title index, so the digest
+    also ties items.csv to that index."""
+    offsets, buffer = titles
+    digest = hashlib.sha256()
+    digest.update(np.asarray(offsets, dtype="<i8").tobytes())
+    digest.update(np.ascontiguousarray(buffer).data if isinstance(buffer, np.ndarray) else buffer)  # no copy
+    digest.update(items["hours_viewed"].to_numpy(dtype="<i8").tobytes())
+    years = items["release_year"].to_numpy(dtype="<f8")
+    digest.update(np.where(np.isnan(years), -1.0, years).tobytes())  # one spelling of "unknown"
+    return digest.hexdigest()
+
+
+def _check_rows(path: Path, metadata: dict, titles: tuple[np.ndarray, bytes | np.ndarray],
+                items: pd.DataFrame) -> None:
+    """Refuse rows that are not the ones saved (see `_rows_digest`); older versions have no digest."""
+    expected = metadata.get("rows_sha256")
+    if expected is not None and _rows_digest(titles, items) != expected:
+        raise ArtifactError(
+            f"model directory {path}: items.csv rows do not match the ones this version was saved with "
+            "(rows moved or edited and the checksums redone), so they would not line up with the embedding rows"
+        )
 
 
 def _save_arrays(file: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -335,6 +385,8 @@ def load_artifact(path: Path, *, compact: bool = False) -> Artifact:
             f"model directory {path}: {len(items)} items but {embeddings.shape[0]} embedding rows"
         )
     items = _parse_items(path, items)
+    if not saved_titles:
+        _check_rows(path, metadata, _string_arrays(items["title"].tolist()), items)
     _check_embeddings(path, embeddings, allow_zero_rows=metadata.get("arch") == "seed")
     index = _load_index(path, metadata, embeddings)
     if not compact:
@@ -346,15 +398,18 @@ def load_artifact(path: Path, *, compact: bool = False) -> Artifact:
     if index is not None:
         embeddings = index.vectors  # equal to embeddings.npy (checked); the read copy goes before the channels load
     text = _restore_saved(path, CHANNELS_FILE, lambda a: text_from_arrays(a, TEXT_CHANNELS, len(items)))
-    titles = _restore_saved(path, TITLE_INDEX_FILE, lambda a: _restore_title_index(a, items)) if saved_titles else None
+    titles = (_restore_saved(path, TITLE_INDEX_FILE, lambda a: _restore_title_index(path, metadata, a, items))
+              if saved_titles else None)
     return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab, index=index,
                     text_channels=text, title_index=titles)
 
 
-def _restore_title_index(arrays: dict[str, np.ndarray], items: pd.DataFrame) -> TitleIndex:
+def _restore_title_index(path: Path, metadata: dict, arrays: dict[str, np.ndarray],
+                         items: pd.DataFrame) -> TitleIndex:
     index = TitleIndex(None, items["hours_viewed"].to_numpy(dtype=np.float64), saved=arrays)
     if len(index.titles) != len(items):
         raise ValueError(f"it holds {len(index.titles)} titles, the catalog {len(items)}")
+    _check_rows(path, metadata, (arrays["titles.offsets"], arrays["titles.buffer"]), items)
     return index
 
 
@@ -366,7 +421,9 @@ def load_items(path: Path) -> pd.DataFrame:
     digest = (metadata.get("files") or {}).get("items.csv")
     if digest is not None and sha256_file(path / "items.csv") != digest:
         raise ArtifactError(f"model directory {path}: items.csv does not match its checksum (corrupt file)")
-    return _parse_items(path, _read_items_csv(path, None))
+    items = _parse_items(path, _read_items_csv(path, None))
+    _check_rows(path, metadata, _string_arrays(items["title"].tolist()), items)
+    return items
 
 
 def _read_compact_items(path: Path, *, titles: bool) -> pd.DataFrame:
@@ -534,10 +591,12 @@ def resolve_model_path(path: Path) -> Path:
 def load_serving(path: Path, *, compact: bool = False) -> Artifact:
     """Load a version directory, or the version a model root's `CURRENT` names, falling back if broken.
 
-    When `CURRENT` names a missing or damaged version, the newest intact version that has been
-    active before (see `activate`) serves instead; the returned metadata's `serving_fallback` says
-    which version was wanted and why it was refused. With no intact version the original error is
-    raised, so callers train anew exactly as for an empty root. `compact`: as for `load_artifact`.
+    When `CURRENT` names a missing or damaged version, or is missing or empty itself (a lost or
+    truncated file, or one deleted by hand), the newest intact version that has been active before
+    (see `activate`) serves instead; the returned metadata's `serving_fallback` says which version was
+    wanted (None when `CURRENT` names none) and why it was refused. With no intact version the
+    original error is raised, so callers train anew exactly as for an empty root. `compact`: as for
+    `load_artifact`.
     """
     path = Path(path)
     if is_version_directory(path):
@@ -546,25 +605,34 @@ def load_serving(path: Path, *, compact: bool = False) -> Artifact:
         return load_artifact(resolve_model_path(path), compact=compact)
     except ArtifactError as exc:
         wanted = current_version(path)
-        if wanted is None:
-            raise
         refused = exc
-    for name in reversed(_fallback_candidates(path, exclude=wanted)):
+    if wanted is None:
+        # Only versions that served: one saved but never activated (refused by the gate) was never vetted.
+        candidates = _served_versions(path, list_versions(path))
+        reason = f"{POINTER} is {'empty' if (path / POINTER).exists() else 'missing'}"
+    else:
+        names = [n for n in list_versions(path) if n != wanted]
+        candidates = _served_versions(path, names) or names  # a root from before activations were recorded: all
+        reason = str(refused)
+    for name in reversed(candidates):
         try:
             artifact = load_artifact(path / name, compact=compact)
         except ArtifactError as exc:
             log.warning("fallback candidate %s is not intact either: %s", name, exc)
             continue
-        log.error("%s names %r, which cannot be served (%s); serving %s, the newest intact version, instead",
-                  path / POINTER, wanted[:MAX_VERSION_LENGTH], refused, name)
-        artifact.metadata["serving_fallback"] = {"wanted": wanted[:MAX_VERSION_LENGTH], "reason": str(refused)}
+        said = (f"{path / POINTER} names {wanted[:MAX_VERSION_LENGTH]!r}, which cannot be served ({refused})"
+                if wanted else f"{path} has no version to serve: {reason}")
+        log.error("%s; serving %s, the newest intact version that served, instead", said, name)
+        artifact.metadata["serving_fallback"] = {"wanted": wanted[:MAX_VERSION_LENGTH] if wanted else None,
+                                                 "reason": reason}
         return artifact
+    if wanted is None:
+        raise refused
     raise ArtifactError(f"{refused}; no other intact model version in {path}") from None
 
 
-def _fallback_candidates(root: Path, exclude: str) -> list[str]:
-    """Versions that served before, oldest first; in a root from before activations were recorded, all."""
-    names = [n for n in list_versions(root) if n != exclude]
+def _served_versions(root: Path, names: list[str]) -> list[str]:
+    """Those of `names` (oldest first) that served before: `activate` recorded it in their metadata."""
     served = []
     for name in names:
         try:
@@ -572,7 +640,7 @@ def _fallback_candidates(root: Path, exclude: str) -> list[str]:
                 served.append(name)
         except (OSError, ValueError, AttributeError):
             continue
-    return served or names
+    return served
 
 
 def activate(root: Path, version: str) -> None:
@@ -592,7 +660,8 @@ def tidy(root: Path, keep: int | None = DEFAULT_KEEP_VERSIONS) -> list[str]:
     """Delete abandoned staging folders and all but the newest `keep` versions (None: keep every
     version); returns the names removed.
 
-    The version `CURRENT` names is never deleted, nor a pinned one (`set_pinned`: the challenger of
+    The version `CURRENT` names is never deleted, nor the newest that served (what `load_serving`
+    falls back to when `CURRENT` is lost or broken), nor a pinned one (`set_pinned`: the challenger of
     a running A/B experiment), nor a staging folder young enough to belong to a save still running
     in another process.
     """
@@ -605,8 +674,8 @@ def tidy(root: Path, keep: int | None = DEFAULT_KEEP_VERSIONS) -> list[str]:
         if staging.is_dir() and now - staging.stat().st_mtime > STALE_STAGING_SECONDS:
             shutil.rmtree(staging, ignore_errors=True)
             removed.append(staging.name)
-    spared = {current_version(root), *pinned(root)}
     versions = list_versions(root) if keep is not None else []
+    spared = {current_version(root), *pinned(root), *_served_versions(root, versions)[-1:]}
     for name in versions[: max(0, len(versions) - max(1, keep or 1))]:
         if name not in spared:
             shutil.rmtree(root / name, ignore_errors=True)

@@ -49,7 +49,8 @@ def join_list(parts: list[str]) -> str:
 
 
 def read_text(path: Path, what: str) -> str:
-    """The file's text, decoded by its byte-order mark (UTF-16) or as UTF-8."""
+    """The file's text, decoded by its byte-order mark (UTF-16), as UTF-16 without one when its NUL
+    bytes say so (`utf16_without_bom`), or as UTF-8."""
     if not path.exists():
         raise CatalogError(f"{what} {path}: file not found")
     if path.is_dir():
@@ -57,11 +58,24 @@ def read_text(path: Path, what: str) -> str:
     raw = path.read_bytes()
     if not raw.strip():
         raise CatalogError(f"{what} {path}: file is empty")
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CatalogError(f"{what} {path}: looks like a binary file, not a CSV text file")
     # A byte-order mark decides: trying UTF-8 first would refuse every UTF-16 export at its BOM.
-    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
-    encoding, shown = ("utf-16", "UTF-16") if utf16 else ("utf-8-sig", "UTF-8")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding, shown = "utf-16", "UTF-16"
+    elif b"\x00" not in raw[:4096]:
+        encoding, shown = "utf-8-sig", "UTF-8"
+    elif guessed := utf16_without_bom(raw[:4096]):
+        encoding, shown = guessed, guessed.upper().replace("-LE", " LE").replace("-BE", " BE")
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            where = "it ends mid-character" if exc.start >= len(raw) - 1 else f"at byte {exc.start}"
+            raise CatalogError(f"{what} {path}: looks like {shown} text without a byte-order mark, but is not "
+                               f"valid {shown} ({where}); re-save the file as UTF-8") from None
+        if "\x00" in text:
+            raise CatalogError(f"{what} {path}: looks like a binary file, not a CSV text file")
+        return text
+    else:
+        raise CatalogError(f"{what} {path}: looks like a binary file, not a CSV text file")
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -70,6 +84,26 @@ def read_text(path: Path, what: str) -> str:
             f"{what} {path}: not valid {shown} text: byte {raw[exc.start]:#04x} "
             f"at line {line}; re-save the file as UTF-8"
         ) from None
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when the file's first bytes read as UTF-16 without a byte-order mark.
+
+    Why by NUL bytes: a CSV is mostly ASCII (its header, numbers, dates), and an ASCII character in
+    UTF-16 is one NUL byte and one non-NUL byte, the NUL second (LE) or first (BE). So NULs crowd one
+    byte of each pair and seldom the other (only characters such as U+AC00 put it there); a binary
+    file's NULs fall on both.
+    """
+    pairs = len(head) // 2
+    if pairs < 8:
+        return None
+    first = head[0:pairs * 2:2].count(0) / pairs
+    second = head[1:pairs * 2:2].count(0) / pairs
+    if second >= 0.3 and first <= 0.05:
+        return "utf-16-le"
+    if first >= 0.3 and second <= 0.05:
+        return "utf-16-be"
+    return None
 
 
 def detect_separator(text: str) -> str:

@@ -94,6 +94,12 @@ class AdminCog(commands.Cog):
             await status.finish("❌ Retrain failed; I sent you the details privately. The current model keeps serving.")
             await interaction.followup.send(render.escape(outcome.message), ephemeral=True)
             return
+        if outcome.failed_child:  # a new model serves, but the message quotes the child's error
+            await status.finish(f"⚠️ The retrain process did not finish, but it had already activated model "
+                                f"{render.escape(outcome.version or '')}, which now serves. I sent you the "
+                                "details privately.")
+            await interaction.followup.send(render.escape(outcome.message), ephemeral=True)
+            return
         icon = "✅" if outcome.status == "succeeded" else "⚠️"
         await status.finish(f"{icon} {render.escape(outcome.message)}")
 

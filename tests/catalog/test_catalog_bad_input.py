@@ -123,6 +123,22 @@ def test_utf16_with_bom_is_read(write_csv: WriteCsv) -> None:
     assert list(catalog.items["title"]) == ["Amélie", "Show 0", "Show 1", "Show 2"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_read(write_csv: WriteCsv, encoding: str) -> None:
+    """Some exporters write UTF-16 without a byte-order mark: its NUL bytes must not read as "binary"."""
+    text = HEADER + "Amélie,Yes,2001-04-25,\"1,00,000\",Non-English,Movie\n" + "가면,Yes,2020-01-01,10,Korean,Show\n"
+    catalog = load_catalog(write_csv((text + good_rows(3)).encode(encoding)))
+    assert list(catalog.items["title"]) == ["Amélie", "가면", "Show 0", "Show 1", "Show 2"]
+
+
+def test_cut_utf16_without_bom_is_refused_naming_the_encoding(write_csv: WriteCsv) -> None:
+    path = write_csv((HEADER + good_rows(3)).encode("utf-16-le")[:-1])  # a copy cut mid-character
+    assert refused(path) == (
+        f"catalog {path}: looks like UTF-16 LE text without a byte-order mark, but is not valid UTF-16 LE "
+        "(it ends mid-character); re-save the file as UTF-8"
+    )
+
+
 def test_utf8_bom_is_not_part_of_the_first_header(write_csv: WriteCsv) -> None:
     catalog = load_catalog(write_csv((HEADER + good_rows(2)).encode("utf-8-sig")))
     assert list(catalog.items["title"]) == ["Show 0", "Show 1"]

@@ -144,6 +144,25 @@ def _title_index_of_another_catalog(d: Path) -> None:
     _rewrite_checksum(d)
 
 
+def _permute_rows(*, rebuilt: bool) -> Callable[[Path], None]:
+    """Whole rows of items.csv moved, item ids renumbered 0..n-1 and the checksums redone, so every
+    row-level check passes; `rebuilt`: `derived_from` redone too, so the saved channels and title
+    index look built from this table and a serving load reads it without its title column."""
+
+    def damage(d: Path) -> None:
+        table = pd.read_csv(d / "items.csv", dtype=str, keep_default_na=False).sample(frac=1.0, random_state=3)
+        table["item_id"] = [str(i) for i in range(len(table))]
+        table.to_csv(d / "items.csv", index=False)
+        _rewrite_checksum(d)
+        if rebuilt:
+            _metadata(derived_from=artifacts.sha256_file(d / "items.csv"))(d)
+
+    return damage
+
+
+_ROWS_MOVED = r"items.csv rows do not match the ones this version was saved with"
+
+
 def _metadata(**changes: object) -> Callable[[Path], None]:
     def damage(d: Path) -> None:
         meta = json.loads((d / "metadata.json").read_text())
@@ -190,6 +209,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
     "items shuffled": (_edit_items(lambda t: t.sample(frac=1.0, random_state=1)),
                        r"not item ids 0\.\.685 in order \(the row of item 0 holds item id"),
     "items duplicate id": (_edit_items(_set("item_id", 5, "4")), "item id 4 appears more than once"),
+    "items rows permuted, ids and checksums redone": (_permute_rows(rebuilt=False), _ROWS_MOVED),
+    "items rows permuted, every checksum redone": (_permute_rows(rebuilt=True), _ROWS_MOVED),
     "items huge text": (_edit_items(_set("title", 2, "x" * 20_000)), "row 3 has a title longer than"),
     "items rows lost": (_edit_items(lambda t: t.head(10)), "10 items but 686 embedding rows"),
     "items column lost": (_edit_items(lambda t: t.drop(columns=["franchise_key"])), "lacks column"),
@@ -272,6 +293,51 @@ def test_broken_current_falls_back_to_the_newest_intact_version_that_served(mode
         assert served.version == "20990101-000000-served"
         assert message in served.metadata["serving_fallback"]["reason"]
         assert len(served.metadata["serving_fallback"]["wanted"]) <= artifacts.MAX_VERSION_LENGTH
+
+
+def test_empty_or_deleted_current_falls_back_to_the_newest_version_that_served(model_root_copy: Path,
+                                                                             caplog) -> None:
+    root = model_root_copy
+    oldest = artifacts.current_version(root)
+    _copy_version(root, oldest, "20990101-000000-served", served=True)
+    _copy_version(root, oldest, "20990601-000000-never", served=False)  # saved, never activated
+    for state, damage in (("empty", lambda: (root / "CURRENT").write_text("\n")),
+                          ("missing", lambda: (root / "CURRENT").unlink())):
+        damage()
+        caplog.clear()
+        with caplog.at_level("ERROR", logger="recommender.artifacts"):
+            served = Recommender.load(root)
+        assert served.version == "20990101-000000-served", state
+        fallback = served.metadata["serving_fallback"]
+        assert fallback["wanted"] is None and f"CURRENT is {state}" in fallback["reason"], fallback
+        assert "serving 20990101-000000-served" in caplog.text
+    # Tidying (every start does) keeps what would serve, though a version that never served is newer.
+    assert artifacts.tidy(root, keep=1) == [oldest]
+    assert Recommender.load(root).version == "20990101-000000-served"
+    # Versions that never served are not vetted: without any that did, there is no model.
+    shutil.rmtree(root / "20990101-000000-served")
+    with pytest.raises(ArtifactError, match="no trained model in"):
+        Recommender.load(root)
+
+
+def test_a_version_saved_before_rows_were_fingerprinted_still_loads(model_root_copy: Path) -> None:
+    root = model_root_copy
+    version = artifacts.current_version(root)
+    assert version is not None
+    meta = json.loads((root / version / "metadata.json").read_text())
+    assert re.fullmatch(r"[0-9a-f]{64}", meta["rows_sha256"])
+    del meta["rows_sha256"]
+    (root / version / "metadata.json").write_text(json.dumps(meta))
+    assert Recommender.load(root).version == version
+    assert len(artifacts.load_items(root / version)) == meta["n_items"]
+    assert len(artifacts.load_artifact(root / version).items) == meta["n_items"]
+
+
+def test_load_items_refuses_moved_rows(model_root_copy: Path) -> None:
+    version_dir = model_root_copy / str(artifacts.current_version(model_root_copy))
+    _permute_rows(rebuilt=True)(version_dir)
+    with pytest.raises(ArtifactError, match=_ROWS_MOVED):
+        artifacts.load_items(version_dir)
 
 
 def test_no_intact_version_means_no_model(model_root_copy: Path, tmp_path: Path) -> None:
