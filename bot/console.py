@@ -11,11 +11,11 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from bot import render
+from bot.exports import export_path
 from bot.service import (
     VOTE_WAIT,
     DidYouMean,
@@ -287,9 +287,7 @@ class Console:
     async def cmd_privacy(self, rest: str) -> None:
         if rest.strip().lower() == "export":
             data = await self.service.privacy_export(self.user_id)
-            folder = self.service.settings.data_dir / "exports"
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            path = folder / f"reelmate-data-{self.user_id}-{stamp}.json"
+            path = export_path(self.service.settings.data_dir, self.user_id)
             await asyncio.to_thread(_write_private, path, data)
             self.say(f"Everything Reelmate stores about you was written to {path.resolve()}")
             return

@@ -20,6 +20,7 @@ from typing import Any
 
 from bot import render
 from bot.experiments import ExperimentArms, ExperimentError, experiment_card
+from bot.exports import remove_exports
 from bot.personal import Personal, personal_list
 from bot.retrain import RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
@@ -561,12 +562,17 @@ class RecommendService:
             raise UserError("Some votes are still waiting for the database, so nothing was deleted yet; "
                             "please try /forget-me again in a minute.")
         try:
+            await outbox.forget(user_id)  # durable: a vote of theirs in a dead process's journal stays out
             n = await self.store.delete_user(user_id)
         except StoreError as exc:
             raise UserError(f"Nothing was deleted: {exc}") from None
-        return (f"Done: deleted {n} record(s) about you (your requests and votes). Other members' votes on "
+        exports = await asyncio.to_thread(remove_exports, self.settings.data_dir, user_id)
+        text = (f"Done: deleted {n} record(s) about you (your requests and votes). Other members' votes on "
                 "your recommendations were kept without any link to you. Future requests will be stored "
                 "again as described in /privacy.")
+        if exports:
+            text += f" Also removed {exports} earlier export file(s) of your data (from /privacy export)."
+        return text
 
 
     # -- seen marks and no repeats ------------------------------------------------------------------
