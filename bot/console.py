@@ -70,6 +70,16 @@ def parse_recommend_args(text: str) -> dict[str, Any]:
     return out
 
 
+# Control characters (C0 but newline and tab, DEL, C1) and bidi overrides: what a terminal would
+# obey instead of print, echoed back from a query (colours, a new window title, a cleared screen).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every character a terminal would act on shown as its escape (\\x1b) instead."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 class Console:
     """Reads commands line by line and prints text renderings of the answers."""
 
@@ -107,7 +117,7 @@ class Console:
         }
 
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        self.stdout.write(terminal_safe(text) + "\n")
         self.stdout.flush()
 
     async def readline(self) -> str | None:

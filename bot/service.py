@@ -429,7 +429,10 @@ class RecommendService:
             log.debug("reaction on %s ignored: not a recommendation message", message_id)
             return VoteOutcome(VoteStatus.REJECTED, f"{message_id} is not a recommendation request or message.")
         outbox = await self.open_outbox()
-        return await outbox.record(Vote(kind=kind, message_id=message_id, user_id=user_id, value=value), wait=wait)
+        try:
+            return await outbox.record(Vote(kind=kind, message_id=message_id, user_id=user_id, value=value), wait=wait)
+        except StoreError as exc:  # not even the journal could take it: the voter must know, as for buttons
+            raise UserError(str(exc)) from None
 
     async def accept_item_vote(self, *, request_id: int, rank: int, user_id: int, value: int
                                ) -> asyncio.Future[VoteOutcome]:
