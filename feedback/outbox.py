@@ -9,7 +9,9 @@ So every vote is first appended to a journal file next to the database and fsync
 written to the database by one background task, in the order accepted:
 
     {"vote": {...}}     a vote accepted (id, kind, user, target, value, received_at)
-    {"done": "<id>", "outcome": "stored" | "rejected", "detail": "..."}
+    {"done": "<id>", "outcome": "stored" | "rejected" | "forgotten", "detail": "..."}
+    {"forget": <user id>, "at": "<time>"}   the member ran /forget-me: their votes journaled
+                                             before it are void, in any journal (see `forget`)
 
 - A write that cannot happen now (`StoreUnavailable`: locked, read-only, disk full) is retried with
   exponential backoff until it lands; the votes behind it wait, so the order is kept.
@@ -22,7 +24,9 @@ written to the database by one background task, in the order accepted:
   bot takes traffic. Once every vote is done the journal is truncated.
 - One process per journal: the file is locked (flock); a second process on the same database gets
   the next free journal (`reelmate.db-outbox.2`, ...), and every process adopts the unfinished votes
-  of journals no live process holds.
+  (and forget records) of journals no live process holds.
+- Each record is written whole or not at all, also on a full disk (see `_Journal`): a vote the
+  caller was told to cast again is never stored later, and one acknowledged is never lost.
 """
 
 from __future__ import annotations
@@ -213,13 +217,17 @@ class _Journal:
                                for u, at in self.forgets.items()).encode("utf-8")
             if len(keep) == self._end:
                 return False  # nothing but the forget records left already
-            if keep:
-                self._replace_with(keep)
-            else:
-                os.ftruncate(self._fd, 0)
-                os.fsync(self._fd)
-                self._end = 0
-                self.forgets.clear()
+            try:
+                if keep:
+                    self._replace_with(keep)
+                else:
+                    os.ftruncate(self._fd, 0)
+                    os.fsync(self._fd)
+                    self._end = 0
+                    self.forgets.clear()
+            except OSError as exc:  # a full disk: the done votes stay a while longer, harmless
+                log.warning("vote outbox: cannot empty %s yet: %s", self.path, exc)
+                return False
             return True
 
     def _replace_with(self, data: bytes) -> None:
