@@ -9,6 +9,7 @@ same file whichever database is behind it, so these run on SQLite only.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -170,3 +171,32 @@ async def test_an_append_after_a_fragment_left_by_a_crash_starts_on_a_fresh_line
         await blocker.close()
     await restart_and_replay(db_url, outbox_path)
     assert voters_stored(db) == {1, 3}
+
+
+async def test_a_forget_outlives_the_journal_emptying_while_another_process_may_hold_older_votes(
+    store, post, db, outbox_path
+) -> None:
+    """Process A still holds the member's unwritten vote when they run /forget-me in process B; A
+    dies later. B's journal empties meanwhile but keeps the forget record, so the process that takes
+    A's journal over drops the vote instead of storing it."""
+    await post(MESSAGE, user_id=99)
+    b = await VoteOutbox.open(store, outbox_path)
+    a = await VoteOutbox.open(store, outbox_path)
+    try:
+        old = Vote(kind=VoteKind.MESSAGE, user_id=5, message_id=MESSAGE, value=1)
+        a._journal.append([{"vote": old.model_dump(mode="json")}])  # journaled, not yet written
+        await b.forget(5)
+        other = await b.record(Vote(kind=VoteKind.MESSAGE, user_id=6, message_id=MESSAGE, value=1), wait=5)
+        assert other.status.value == "stored"
+        await asyncio.wait_for(b.drained(), 5)
+        assert [json.loads(line)["forget"] for line in outbox_path.read_text(encoding="utf-8").splitlines()] == [5]
+        await a.close()  # A dies with the vote unwritten
+        c = await VoteOutbox.open(store, outbox_path)  # the next start takes A's journal
+        try:
+            assert c.path == a.path and c.pending == 0
+            await c.replay()
+        finally:
+            await c.close()
+    finally:
+        await b.close()
+    assert voters_stored(db) == {6}
