@@ -11,11 +11,11 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from bot import render
+from bot.exports import export_path
 from bot.service import (
     VOTE_WAIT,
     DidYouMean,
@@ -70,6 +70,16 @@ def parse_recommend_args(text: str) -> dict[str, Any]:
     return out
 
 
+# Control characters (C0 but newline and tab, DEL, C1) and bidi overrides: what a terminal would
+# obey instead of print, echoed back from a query (colours, a new window title, a cleared screen).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every character a terminal would act on shown as its escape (\\x1b) instead."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 class Console:
     """Reads commands line by line and prints text renderings of the answers."""
 
@@ -107,7 +117,7 @@ class Console:
         }
 
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        self.stdout.write(terminal_safe(text) + "\n")
         self.stdout.flush()
 
     async def readline(self) -> str | None:
@@ -287,9 +297,7 @@ class Console:
     async def cmd_privacy(self, rest: str) -> None:
         if rest.strip().lower() == "export":
             data = await self.service.privacy_export(self.user_id)
-            folder = self.service.settings.data_dir / "exports"
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            path = folder / f"reelmate-data-{self.user_id}-{stamp}.json"
+            path = export_path(self.service.settings.data_dir, self.user_id)
             await asyncio.to_thread(_write_private, path, data)
             self.say(f"Everything Reelmate stores about you was written to {path.resolve()}")
             return

@@ -20,6 +20,7 @@ from typing import Any
 
 from bot import render
 from bot.experiments import ExperimentArms, ExperimentError, experiment_card
+from bot.exports import remove_exports
 from bot.personal import Personal, personal_list
 from bot.retrain import RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
@@ -436,7 +437,10 @@ class RecommendService:
             log.debug("reaction on %s ignored: not a recommendation message", message_id)
             return VoteOutcome(VoteStatus.REJECTED, f"{message_id} is not a recommendation request or message.")
         outbox = await self.open_outbox()
-        return await outbox.record(Vote(kind=kind, message_id=message_id, user_id=user_id, value=value), wait=wait)
+        try:
+            return await outbox.record(Vote(kind=kind, message_id=message_id, user_id=user_id, value=value), wait=wait)
+        except StoreError as exc:  # not even the journal could take it: the voter must know, as for buttons
+            raise UserError(str(exc)) from None
 
     async def accept_item_vote(self, *, request_id: int, rank: int, user_id: int, value: int
                                ) -> asyncio.Future[VoteOutcome]:
@@ -598,12 +602,17 @@ class RecommendService:
             raise UserError("Some votes are still waiting for the database, so nothing was deleted yet; "
                             "please try /forget-me again in a minute.")
         try:
+            await outbox.forget(user_id)  # durable: a vote of theirs in a dead process's journal stays out
             n = await self.store.delete_user(user_id)
         except StoreError as exc:
             raise UserError(f"Nothing was deleted: {exc}") from None
-        return (f"Done: deleted {n} record(s) about you (your requests and votes). Other members' votes on "
+        exports = await asyncio.to_thread(remove_exports, self.settings.data_dir, user_id)
+        text = (f"Done: deleted {n} record(s) about you (your requests and votes). Other members' votes on "
                 "your recommendations were kept without any link to you. Future requests will be stored "
                 "again as described in /privacy.")
+        if exports:
+            text += f" Also removed {exports} earlier export file(s) of your data (from /privacy export)."
+        return text
 
 
     # -- seen marks and no repeats ------------------------------------------------------------------

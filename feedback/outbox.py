@@ -9,7 +9,9 @@ So every vote is first appended to a journal file next to the database and fsync
 written to the database by one background task, in the order accepted:
 
     {"vote": {...}}     a vote accepted (id, kind, user, target, value, received_at)
-    {"done": "<id>", "outcome": "stored" | "rejected", "detail": "..."}
+    {"done": "<id>", "outcome": "stored" | "rejected" | "forgotten", "detail": "..."}
+    {"forget": <user id>, "at": "<time>"}   the member ran /forget-me: their votes journaled
+                                             before it are void, in any journal (see `forget`)
 
 - A write that cannot happen now (`StoreUnavailable`: locked, read-only, disk full) is retried with
   exponential backoff until it lands; the votes behind it wait, so the order is kept.
@@ -22,7 +24,9 @@ written to the database by one background task, in the order accepted:
   bot takes traffic. Once every vote is done the journal is truncated.
 - One process per journal: the file is locked (flock); a second process on the same database gets
   the next free journal (`reelmate.db-outbox.2`, ...), and every process adopts the unfinished votes
-  of journals no live process holds.
+  (and forget records) of journals no live process holds.
+- Each record is written whole or not at all, also on a full disk (see `_Journal`): a vote the
+  caller was told to cast again is never stored later, and one acknowledged is never lost.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import errno
 import fcntl
 import json
 import logging
@@ -41,7 +46,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -107,95 +112,284 @@ class ReplayReport:
 
 
 class _Journal:
-    """The append-only file, locked for this process; every method is blocking (call it in a thread)."""
+    """The append-only file, locked for this process; every method is blocking (call it in a thread).
 
-    def __init__(self, path: Path, handle: IO[str]) -> None:
+    Why raw `os.pwrite` and no buffered file: a buffered file that hits a full disk keeps the rest
+    of a half-written line in memory, writes it later glued to the next record (which replay then
+    skips as torn) or after the caller was told "please vote again". Here a record is written whole
+    or not at all: the encoded lines go at the end of the last whole record, then fsync; on failure
+    the file is cut back to that offset. A fragment a crash left mid-write is cut at `claim`, so
+    every append starts on a fresh line.
+    """
+
+    def __init__(self, path: Path, base: Path, fd: int) -> None:
         self.path = path
-        self._handle = handle
+        self._base = base
+        self._fd = fd
         self._lock = threading.Lock()
         self.open_votes = 0  # vote lines in the file without their "done" line
+        self.forgets: dict[int, datetime] = {}  # members who ran /forget-me, and when (see `forget`)
+        self._end = _cut_torn_tail(fd, path)  # the end of the last whole record
+
     @classmethod
     def claim(cls, base: Path) -> _Journal:
         """Lock the first journal next to the database that no live process holds."""
         base.parent.mkdir(parents=True, exist_ok=True)
-        for n in range(1, MAX_JOURNALS + 1):
-            path = base if n == 1 else base.with_name(f"{base.name}.{n}")
-            handle = path.open("a+", encoding="utf-8")
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
+        for path in _journal_paths(base):
+            fd = _lock_journal(path, create=True)
+            if fd is None:
                 continue
-            return cls(path, handle)
+            try:
+                return cls(path, base, fd)
+            except BaseException:
+                os.close(fd)
+                raise
         raise StoreError(f"more than {MAX_JOURNALS} processes use the vote outbox at {base}")
 
     def append(self, records: list[dict[str, Any]]) -> None:
-        """Append whole lines and fsync: when this returns, the records survive a crash."""
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        """Append whole lines and fsync: when this returns, the records survive a crash; when it
+        raises, none of them is in the file."""
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
         with self._lock:
-            self._handle.seek(0, os.SEEK_END)
-            self._handle.write(text)
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-            self.open_votes += sum(1 if "vote" in r else -1 for r in records)
+            try:
+                if os.fstat(self._fd).st_size != self._end:
+                    os.ftruncate(self._fd, self._end)  # what a failed append could not cut
+                _write_all(self._fd, data, self._end)
+                os.fsync(self._fd)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, self._end)
+                    os.fsync(self._fd)
+                raise
+            self._end += len(data)
+            for r in records:
+                if "vote" in r:
+                    self.open_votes += 1
+                elif "done" in r:
+                    self.open_votes -= 1
+                elif "forget" in r:
+                    self._note_forget(r)
 
     def read_pending(self) -> list[Vote]:
+        """The unfinished votes, less those of members who ran /forget-me after casting them."""
         with self._lock:
-            self._handle.seek(0)
-            votes = _pending(self._handle.read())
+            records = _records(os.pread(self._fd, self._end, 0).decode("utf-8", errors="replace"))
+            for r in records:
+                if "forget" in r:
+                    self._note_forget(r)
+        votes = self._drop_forgotten(_unfinished(records))
+        with self._lock:
             self.open_votes = len(votes)
-            return votes
+        return votes
+
+    def forget(self, user_id: int, at: datetime) -> list[Vote]:
+        """Record durably that `user_id` asked to be forgotten at `at`, and take over the journals no
+        live process holds; returns the adopted votes still to write (the member's older ones are void).
+
+        Why a record and not just a delete: a vote of theirs may wait in the journal of a process
+        that died; whenever it is adopted, here or at a later start, the forget record (kept while
+        another journal exists) makes replay drop it instead of storing it again."""
+        self.append([{"forget": user_id, "at": at.isoformat()}])
+        return self._drop_forgotten(self.adopt_orphans())
+
+    def _drop_forgotten(self, votes: list[Vote]) -> list[Vote]:
+        """`votes` less those cast before a forget of their member recorded in any journal; those
+        are marked done, so they are never written."""
+        with self._lock:
+            forgets = _merge_forgets(self.forgets, *(_forgets_in(p) for p in self._other_journals()))
+        kept, dropped = _split_forgotten(votes, forgets)
+        if dropped:
+            log.info("vote outbox: dropping %d journaled vote(s) of members who ran /forget-me since",
+                     len(dropped))
+            self.append([{"done": v.id, "outcome": "forgotten", "detail": ""} for v in dropped])
+        return kept
 
     def truncate_if_all_done(self) -> bool:
         """Empty the file once every vote in it is done (decided under the same lock as appends,
-        so a vote journaled a moment ago is never cut)."""
+        so a vote journaled a moment ago is never cut). Forget records are kept while another
+        journal exists that may hold votes older than them."""
         with self._lock:
-            if self.open_votes > 0 or os.fstat(self._handle.fileno()).st_size == 0:
+            if self.open_votes > 0 or self._end == 0:
                 return False
-            self._handle.truncate(0)
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
+            keep = b""
+            if self.forgets and self._other_journals():
+                keep = "".join(json.dumps({"forget": u, "at": at.isoformat()}) + "\n"
+                               for u, at in self.forgets.items()).encode("utf-8")
+            if len(keep) == self._end:
+                return False  # nothing but the forget records left already
+            try:
+                if keep:
+                    self._replace_with(keep)
+                else:
+                    os.ftruncate(self._fd, 0)
+                    os.fsync(self._fd)
+                    self._end = 0
+                    self.forgets.clear()
+            except OSError as exc:  # a full disk: the done votes stay a while longer, harmless
+                log.warning("vote outbox: cannot empty %s yet: %s", self.path, exc)
+                return False
             return True
 
-    def adopt_orphans(self, base: Path) -> int:
-        """Move the unfinished votes of journals no live process holds into this one."""
-        adopted = 0
-        for path in sorted(base.parent.glob(base.name + "*")):
-            if path == self.path or not path.is_file():
-                continue
-            with path.open("r+", encoding="utf-8") as other:
-                try:
-                    fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # a live process owns it
-                votes = _pending(other.read())
-                if votes:
-                    self.append([{"vote": v.model_dump(mode="json")} for v in votes])
-                    adopted += len(votes)
+    def _replace_with(self, data: bytes) -> None:
+        """Swap the file for one holding only `data`, atomically (a crash leaves the old or the new
+        one) and locked before it gets the journal's name, so no other process can claim it."""
+        tmp = self.path.with_name(self.path.name + ".new")
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            _write_all(fd, data, 0)
+            os.fsync(fd)
+            os.replace(tmp, self.path)
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(self._fd)
+        self._fd, self._end = fd, len(data)
+
+    def adopt_orphans(self) -> list[Vote]:
+        """Move the unfinished votes and forget records of journals no live process holds into this
+        one; returns the votes moved."""
+        adopted: list[Vote] = []
+        for path in self._other_journals():
+            fd = _lock_journal(path, create=False)
+            if fd is None:
+                continue  # a live process owns it
+            try:
+                records = _records(_read_all(fd).decode("utf-8", errors="replace"))
+                votes = _unfinished(records)
+                carried = [{"vote": v.model_dump(mode="json")} for v in votes]
+                carried += [r for r in records if "forget" in r]
+                if carried:
+                    self.append(carried)
+                adopted += votes
                 path.unlink()
+            finally:
+                os.close(fd)
         return adopted
 
+    def _other_journals(self) -> list[Path]:
+        return [p for p in _journal_paths(self._base) if p != self.path and p.is_file()]
+
+    def _note_forget(self, record: dict[str, Any]) -> None:
+        self.forgets = _merge_forgets(self.forgets, _forget_of(record))
+
     def close(self) -> None:
+        """Release the journal (closing releases the flock). Nothing is buffered, so nothing is lost
+        here, and a failing close (a full disk) must not turn /quit into a traceback."""
         with self._lock:
-            self._handle.close()  # closing releases the flock
+            try:
+                os.close(self._fd)
+            except OSError as exc:
+                log.warning("vote outbox: closing %s: %s", self.path, exc)
 
 
-def _pending(text: str) -> list[Vote]:
-    """Votes without a "done" line, in journal order; a torn last line (a crash mid-write of a
-    record whose append never returned) is ignored."""
-    votes: dict[str, Vote] = {}
+def _journal_paths(base: Path) -> list[Path]:
+    return [base] + [base.with_name(f"{base.name}.{n}") for n in range(2, MAX_JOURNALS + 1)]
+
+
+def _lock_journal(path: Path, *, create: bool) -> int | None:
+    """The journal at `path`, opened and flocked, or None if a live process holds it (or it is gone).
+
+    The lock must be on the file that has the name: one could have been swapped in (see
+    `_Journal._replace_with`) or removed (adopted) between the open and the lock."""
+    try:
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(fd).st_ino != os.stat(path).st_ino:
+            raise BlockingIOError
+    except (BlockingIOError, FileNotFoundError):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        if n <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view, offset = view[n:], offset + n
+
+
+def _read_all(fd: int) -> bytes:
+    return os.pread(fd, os.fstat(fd).st_size, 0)
+
+
+def _cut_torn_tail(fd: int, path: Path) -> int:
+    """Cut what follows the last whole line: the start of a record whose append never returned
+    (a crash mid-write), so never acknowledged. Returns the new end."""
+    data = _read_all(fd)
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        log.warning("vote outbox %s: cutting %d byte(s) of a record torn by a crash", path, len(data) - end)
+        os.ftruncate(fd, end)
+        os.fsync(fd)
+    return end
+
+
+def _records(text: str) -> list[dict[str, Any]]:
+    """The journal's records; an unreadable line (torn by a crash) is skipped."""
+    records: list[dict[str, Any]] = []
     for line in text.splitlines():
         try:
             record = json.loads(line)
         except ValueError:
             log.warning("vote outbox: ignoring an unreadable line (torn by a crash?): %.80s", line)
             continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def _unfinished(records: list[dict[str, Any]]) -> list[Vote]:
+    votes: dict[str, Vote] = {}
+    for record in records:
         if "vote" in record:
             vote = Vote.model_validate(record["vote"])
             votes[vote.id] = vote
         elif "done" in record:
             votes.pop(record["done"], None)
     return list(votes.values())
+
+
+def _forget_of(record: dict[str, Any]) -> dict[int, datetime]:
+    return {int(record["forget"]): datetime.fromisoformat(record["at"])}
+
+
+def _forgets_in(path: Path) -> dict[int, datetime]:
+    """The forget records of another journal (read without its lock: only whole lines count)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    return _merge_forgets(*(_forget_of(r) for r in _records(text) if "forget" in r))
+
+
+def _merge_forgets(*forgets: dict[int, datetime]) -> dict[int, datetime]:
+    merged: dict[int, datetime] = {}
+    for each in forgets:
+        for user, at in each.items():
+            merged[user] = max(at, merged.get(user, at))
+    return merged
+
+
+def _split_forgotten(votes: list[Vote], forgets: dict[int, datetime]) -> tuple[list[Vote], list[Vote]]:
+    """(votes to replay, votes cast before their member ran /forget-me)."""
+    kept = [v for v in votes if not (v.user_id in forgets and v.received_at < forgets[v.user_id])]
+    return kept, [v for v in votes if v not in kept]
+
+
+def _pending(text: str) -> list[Vote]:
+    """Votes without a "done" line, in journal order, less those of members who ran /forget-me
+    after casting them; a torn line (a crash mid-write of a record whose append never returned)
+    is ignored."""
+    records = _records(text)
+    forgets = _merge_forgets(*(_forget_of(r) for r in records if "forget" in r))
+    return _split_forgotten(_unfinished(records), forgets)[0]
 
 
 class VoteOutbox:
@@ -222,7 +416,7 @@ class VoteOutbox:
         """Claim a journal next to the database and load the votes a previous run left unfinished."""
         try:
             journal = await asyncio.to_thread(_Journal.claim, path)
-            adopted = await asyncio.to_thread(journal.adopt_orphans, path)
+            adopted = len(await asyncio.to_thread(journal.adopt_orphans))
             pending = await asyncio.to_thread(journal.read_pending)
         except OSError as exc:
             raise StoreError(f"cannot open the vote outbox {path}: {exc.strerror or exc}") from None
@@ -284,6 +478,20 @@ class VoteOutbox:
             with contextlib.suppress(TimeoutError):
                 return await asyncio.wait_for(asyncio.shield(future), wait)
         return future.result() if future.done() else VoteOutcome(VoteStatus.QUEUED)
+
+    async def forget(self, user_id: int) -> None:
+        """Record (durably) that the member asked to be forgotten now: none of their votes journaled
+        before this, here or in the journal of a process that died, is written after it. Call it
+        once their own queued votes are written (`drained`), before deleting their data."""
+        try:
+            adopted = await asyncio.to_thread(self._journal.forget, user_id, datetime.now(UTC))
+        except OSError as exc:
+            raise StoreUnavailable(f"the request could not be recorded ({exc.strerror or exc})") from None
+        if adopted:
+            self._queue.extend(adopted)
+            self._idle.clear()
+            self._wake.set()
+            self.start()
 
     async def close(self) -> None:
         """Stop writing; unfinished votes stay in the journal for the next start."""

@@ -12,6 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.refused_reaction import RefusedReactions
+from bot.service import UserError
 from bot.views import card_to_embed
 from bot.votes import THUMBS
 
@@ -33,20 +35,30 @@ def reaction_vote(bot_user_id: int | None, payload: discord.RawReactionActionEve
 class FeedbackCog(commands.Cog):
     def __init__(self, bot: ReelmateBot) -> None:
         self.bot = bot
+        self.refused = RefusedReactions(bot)
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         value = reaction_vote(self.bot.own_id, payload)
-        if value is not None:
+        if value is None:
+            return
+        try:
             await self.bot.service.vote_message(message_id=payload.message_id, user_id=payload.user_id, value=value)
+        except UserError as exc:  # not even journaled: the reaction must not stay as if counted
+            await self.refused.take_back(payload, exc)
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         value = reaction_vote(self.bot.own_id, payload)
-        if value is not None:
+        if value is None or self.refused.caused_removal(payload):
+            return
+        try:
             await self.bot.service.retract_message_vote(
                 message_id=payload.message_id, user_id=payload.user_id, value=value
             )
+        except UserError as exc:  # the reaction is gone and cannot be put back for the member
+            log.warning("removal of %s by user %s on message %s not recorded: %s",
+                        payload.emoji.name, payload.user_id, payload.message_id, exc)
 
     @app_commands.command(name="feedback-stats", description="Thumbs-up rate per model version.")
     async def feedback_stats(self, interaction: discord.Interaction[ReelmateBot]) -> None:

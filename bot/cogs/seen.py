@@ -7,17 +7,21 @@ cannot. Raw reaction events arrive for every message, cached or not, so 👀 wor
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.refused_reaction import RefusedReactions
 from bot.seen_controls import SEEN_EMOJI, SeenButton
-from bot.service import DidYouMean
+from bot.service import DidYouMean, UserError
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot
+
+log = logging.getLogger(__name__)
 
 
 def is_seen_reaction(bot_user_id: int | None, payload: discord.RawReactionActionEvent) -> bool:
@@ -30,16 +34,26 @@ def is_seen_reaction(bot_user_id: int | None, payload: discord.RawReactionAction
 class SeenCog(commands.Cog):
     def __init__(self, bot: ReelmateBot) -> None:
         self.bot = bot
+        self.refused = RefusedReactions(bot)
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        if is_seen_reaction(self.bot.own_id, payload):
+        if not is_seen_reaction(self.bot.own_id, payload):
+            return
+        try:
             await self.bot.service.seen_reaction(message_id=payload.message_id, user_id=payload.user_id, added=True)
+        except UserError as exc:  # not even journaled: the 👀 must not stay as if counted
+            await self.refused.take_back(payload, exc)
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        if is_seen_reaction(self.bot.own_id, payload):
+        if not is_seen_reaction(self.bot.own_id, payload) or self.refused.caused_removal(payload):
+            return
+        try:
             await self.bot.service.seen_reaction(message_id=payload.message_id, user_id=payload.user_id, added=False)
+        except UserError as exc:  # the reaction is gone and cannot be put back for the member
+            log.warning("removal of 👀 by user %s on message %s not recorded: %s",
+                        payload.user_id, payload.message_id, exc)
 
     @app_commands.command(name="seen", description="Mark a title as already seen: your lists will skip it.")
     @app_commands.describe(title="A show or movie you have seen (start typing for suggestions)")

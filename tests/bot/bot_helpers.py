@@ -6,7 +6,10 @@ attribute the real class lacks raises AttributeError.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -156,3 +159,25 @@ def reaction_payload(*, message_id: int, user_id: int, emoji: str, event: str = 
             "type": 0, "burst": False}
     partial = discord.PartialEmoji(name=emoji, id=custom_id)
     return discord.RawReactionActionEvent(data, partial, event)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def journal_on_full_disk(path: Path) -> Iterator[None]:
+    """Inside the block, every descriptor this process holds on the file at `path` writes to
+    /dev/full: each write fails with ENOSPC from the kernel, as on a full disk, for that file only
+    and with no mount (the outbox journal, whatever object holds it). Restored on exit."""
+    target = str(path.resolve())
+    fds = [int(fd) for fd in os.listdir("/proc/self/fd")
+           if os.path.realpath(f"/proc/self/fd/{fd}") == target]
+    assert fds, f"nothing holds {target} open"
+    saved = [os.dup(fd) for fd in fds]
+    full = os.open("/dev/full", os.O_RDWR)
+    try:
+        for fd in fds:
+            os.dup2(full, fd)
+        yield
+    finally:
+        for fd, original in zip(fds, saved, strict=True):
+            os.dup2(original, fd)
+            os.close(original)
+        os.close(full)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
@@ -10,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import parse_recommend_args
-from bot.service import UserError
-from tests.bot.bot_helpers import CATALOG, ENRICHMENT, REPO
+from bot.console import Console, parse_recommend_args
+from bot.service import RecommendService, UserError
+from tests.bot.bot_helpers import CATALOG, ENRICHMENT, REPO, USER_ID, journal_on_full_disk
 
 
 def _env(tmp_path: Path, model_dir: Path) -> dict[str, str]:
@@ -151,3 +152,28 @@ def test_console_seen_and_experiment_commands(tmp_path: Path, model_root_copy: P
     assert arms[0] == (None, arms[0][1]) and arms[1][0] in ("control", "challenger")
     assert (arms[1][0] == "challenger") == (arms[1][1] == CHALLENGER_VERSION)
     assert "title(s) marked as seen" in out
+
+
+async def test_vote_and_vote_item_refuse_alike_when_the_journal_cannot_be_written(service: RecommendService) -> None:
+    out = io.StringIO()
+    console = Console(service, user_id=USER_ID, stdout=out)
+    await console.handle("/recommend Wednesday")
+    await service.open_outbox()
+    with journal_on_full_disk(service.settings.outbox_path):
+        await console.handle("/vote 1 up")
+        await console.handle("/vote-item 1 2 down")
+    refusals = [line for line in out.getvalue().splitlines() if line.startswith("!")]
+    assert refusals == ["! the vote could not be saved (No space left on device); please vote again"] * 2
+    exported = await service.store.export_user(USER_ID)
+    assert (exported["message_votes"], exported["item_votes"]) == ([], [])
+
+
+async def test_the_console_does_not_echo_control_characters(service: RecommendService) -> None:
+    out = io.StringIO()
+    console = Console(service, user_id=USER_ID, stdout=out)
+    for line in ("/recommend \x1b[31mWednes\x07day\x1b]0;owned\x07", "\x1b[2Jzzqqxx\u202e", "/vote \x1b[31m up",
+                 "/frob\x1b[31m"):
+        await console.handle(line)
+    said = out.getvalue()
+    assert said.strip()
+    assert not any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 or c == "\u202e" for c in said), said

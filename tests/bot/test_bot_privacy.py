@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import stat
@@ -9,7 +10,10 @@ from pathlib import Path
 
 from bot.console import Console
 from bot.service import RecommendService
+from feedback import Vote, VoteKind, VoteOutbox
 from tests.bot.bot_helpers import USER_ID
+from tests.feedback.direct_db import WriteBlocker
+from tests.feedback.feedback_outbox_writer import run_voter_and_kill_it
 
 
 def read_export(path: Path) -> tuple[int, dict]:
@@ -35,3 +39,49 @@ async def test_console_privacy_summary_and_export(service: RecommendService) -> 
     assert mode == 0o600  # personal data: the owner only
     assert exported["user_id"] == USER_ID and exported["requests"][0]["query"] == "Wednesday"
     assert [v["value"] for v in exported["message_votes"]] == [1]
+
+
+async def test_forget_me_also_voids_a_vote_waiting_in_the_journal_of_a_process_that_died(
+    service: RecommendService,
+) -> None:
+    """Process A acknowledges the member's vote (the database is locked) and dies; the member runs
+    /forget-me in process B; the vote must not come back at the next start."""
+    store, member = service.store, 4242
+    request_id = await store.record_request(
+        guild_id=1, channel_id=2, user_id=99, query="Dark", resolved_item_id=7, resolved_title="Dark",
+        model_version="vA", latency_ms=1.0, items=[(100, "Title", 0.9)])
+    await store.attach_message(request_id, 777)
+    await service.open_outbox()  # process B is up (journal 1) before A dies
+    url, outbox_path = service.settings.resolved_database_url, service.settings.outbox_path
+    vote = Vote(kind=VoteKind.MESSAGE, user_id=member, message_id=777, value=1)
+    blocker = WriteBlocker(url)
+    await blocker.hold()
+    try:
+        assert await asyncio.to_thread(run_voter_and_kill_it, url, outbox_path, [vote]) == [vote.id]
+    finally:
+        await blocker.release()
+        await blocker.close()
+
+    assert "Done: deleted" in await service.forget(member)
+    await service.close()
+    restarted = await VoteOutbox.open(store, outbox_path)  # the next start
+    try:
+        await restarted.replay()
+    finally:
+        await restarted.close()
+    assert (await store.export_user(member))["message_votes"] == []
+    assert await store.message_counts(777) == (0, 0)
+
+
+async def test_forget_me_removes_the_members_earlier_exports_and_says_so(service: RecommendService) -> None:
+    out = io.StringIO()
+    console = Console(service, user_id=USER_ID, stdin=io.StringIO("yes\n"), stdout=out)
+    await console.handle("/privacy export")
+    exports = service.settings.data_dir / "exports"
+    other = exports / "reelmate-data-1-20260101T000000Z.json"
+    other.write_text("{}", encoding="utf-8")  # another member's export stays
+    await console.handle("/forget-me")
+    said = out.getvalue()
+    assert "Done: deleted" in said
+    assert "1 earlier export file" in said
+    assert sorted(p.name for p in exports.iterdir()) == [other.name]

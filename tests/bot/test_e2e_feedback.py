@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.settings import BotSettings
+from tests.bot.bot_helpers import journal_on_full_disk
 from tests.bot.e2e import running_bot
 from tests.fakediscord import FakeDiscord
 
@@ -52,3 +53,22 @@ async def test_reactions_count_before_and_after_restart(fake: FakeDiscord, setti
         assert "Recorded 👎 for recommendation #1" in body["data"]["content"]
         exported = await bot2.store.export_user(fake.admin.id)
         assert "-1" in str(exported) or "down" in str(exported).lower()
+
+
+async def test_a_reaction_whose_vote_cannot_be_journaled_is_taken_back(
+    fake: FakeDiscord, settings: BotSettings
+) -> None:
+    """On a full disk the vote is refused: the 👍 must not stay on the message as if it counted."""
+    async with running_bot(settings, fake) as bot:
+        inter = await fake.send_slash_command("recommend", {"title": "Wednesday"})
+        message = await inter.wait_final_message(10, where=lambda m: bool(m.get("embeds")))
+        message_id = int(message["id"])
+        await fake.wait_for(lambda: fake.bot_reacted(message_id, "👎"), timeout=5, what="bot reactions")
+        with journal_on_full_disk(settings.outbox_path):
+            await fake.dispatch_reaction_add(message_id, fake.member, "👍")
+            await fake.wait_for(lambda: fake.member.id not in fake.reactions[(message_id, "👍")], timeout=5,
+                                what="the refused reaction removed")
+        await fake.dispatch_reaction_add(message_id, fake.owner, "👍")  # the disk has room again
+        assert await _counts(bot, message_id, (1, 0)) == (1, 0)
+        assert (await bot.store.export_user(fake.member.id))["message_votes"] == []  # no retraction stored either
+        assert not fake.unknown_requests

@@ -45,8 +45,9 @@ Driver API (all on :class:`FakeDiscord`; see the docstrings for details):
   ``send_reconnect()``, ``invalidate_sessions()``, ``heartbeats_received``, ``heartbeat_times``,
   ``identifies``, ``resumes``;
 * what the bot did: ``registered_commands``, ``messages`` (by id), ``bot_messages()``,
-  ``reactions``, ``bot_reacted()``, ``attachments``, ``requests``, ``unknown_requests``,
-  ``server_errors``; ``wait_for(predicate, timeout)`` waits on any of it.
+  ``reactions`` (a member's reaction the bot removed is gone from it, and the removal is sent to the
+  bot as MESSAGE_REACTION_REMOVE, as Discord does), ``bot_reacted()``, ``attachments``, ``requests``,
+  ``unknown_requests``, ``server_errors``; ``wait_for(predicate, timeout)`` waits on any of it.
 
 Import path: ``tests`` has no ``__init__.py``, so ``tests.fakediscord`` is found as a namespace
 package when the repository root is on ``sys.path`` (``python -m pytest`` from the root does that).

@@ -1018,6 +1018,8 @@ class FakeDiscord:
         for method in ("PUT", "DELETE"):
             own_reaction = f"{p}/channels/{{channel_id}}/messages/{{message_id}}/reactions/{{emoji}}/@me"
             r.add_route(method, own_reaction, self._own_reaction)
+        r.add_delete(f"{p}/channels/{{channel_id}}/messages/{{message_id}}/reactions/{{emoji}}/{{user_id}}",
+                     self._user_reaction)
         r.add_get(f"{p}/guilds/{{guild_id}}/members/{{user_id}}", self._get_member)
 
     # ------------------------------------------------------------------ REST: login and setup
@@ -1262,6 +1264,18 @@ class FakeDiscord:
             return _error(404, "Unknown Message", 10008)
         emoji = request.match_info["emoji"]  # aiohttp has already percent-decoded it
         self._set_reaction(message_id, emoji, self.bot_user.id, present=request.method == "PUT")
+        return _no_content()
+
+    async def _user_reaction(self, request: web.Request) -> web.Response:
+        """Remove a member's reaction (Discord requires Manage Messages; the fake grants it) and
+        send MESSAGE_REACTION_REMOVE, as Discord does for any removal."""
+        message_id = self._channel_message_id(request)
+        if message_id is None:
+            return _error(404, "Unknown Message", 10008)
+        emoji, user_id = request.match_info["emoji"], request.match_info["user_id"]
+        if not user_id.isdigit() or int(user_id) not in self.reactions.get((message_id, emoji), []):
+            return _error(404, "Unknown Emoji", 10014)
+        await self.dispatch_reaction_remove(message_id, int(user_id), emoji)
         return _no_content()
 
     async def _get_member(self, request: web.Request) -> web.Response:

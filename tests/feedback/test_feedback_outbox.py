@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,9 +20,8 @@ import feedback.db
 from feedback import FeedbackStore, StoreUnavailable, Vote, VoteKind, VoteOutbox, VoteStatus
 from feedback.transactions import RetryPolicy
 from tests.feedback.direct_db import DirectDatabase, WriteBlocker
+from tests.feedback.feedback_outbox_writer import run_voter_and_kill_it
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-WRITER = Path(__file__).with_name("feedback_outbox_writer.py")
 QUICK = RetryPolicy(attempts=2, first_delay=0.01, max_delay=0.02)
 
 
@@ -266,26 +261,3 @@ async def test_votes_in_the_outbox_of_a_killed_process_are_replayed_at_restart(
     finally:
         await again.close()
     assert stored_votes(db) == expected_votes(plan)
-
-
-def run_voter_and_kill_it(db_url: str, outbox_path: Path, plan: list[Vote]) -> list[str]:
-    """Start the voter process, wait until it acknowledged every vote, SIGKILL it."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen(
-        [sys.executable, str(WRITER), db_url, str(outbox_path),
-         json.dumps([v.model_dump(mode="json") for v in plan])],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    accepted: list[str] = []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("accepted "):
-                accepted.append(line.split()[1])
-                if len(accepted) == len(plan):
-                    break
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        _, errors = proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, errors
-    return accepted
