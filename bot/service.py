@@ -45,6 +45,7 @@ VOTE_WAIT = 1.0  # ... a button or console vote (the reply must be inside Discor
 REJECTION_WATCH = 14 * 60  # a button's follow-up token lives 15 minutes: report a late rejection within it
 FORGET_WAIT = 10.0  # /forget-me first lets the caller's queued votes land, so none comes back after it
 RECORD_WAIT = 0.5  # seconds a /recommend waits for the write lock before leaving its record to the outbox
+STARTUP_WRITE_WAIT = 1.0  # seconds start-up waits for its bookkeeping writes before leaving them to run behind
 HOUSEKEEPING_RETRY = 5.0  # seconds between attempts of a start-up write the database refused for now
 
 
@@ -138,6 +139,8 @@ class RecommendService:
         self.experiments = ExperimentArms()  # the A/B challenger, when an experiment runs
         self.votes = VoteCache(store, settings.vote_refresh_seconds)
         self._housekeeping: asyncio.Task[None] | None = None
+        self._quick_store = store.impatient(RECORD_WAIT)  # writes that must not hold up a reply
+        self._attaching: set[asyncio.Future[None]] = set()  # attach_message calls under way
 
     # -- model ---------------------------------------------------------------------------------------
     @property
@@ -213,7 +216,8 @@ class RecommendService:
 
         The database writes among these (interrupted jobs, the purge, registering the model) run in
         the background: another process may hold the write lock for a while, and answering must not
-        wait for it. Only reads (the model's vote statistics, a running experiment) happen here."""
+        wait for it. Only reads (the model's vote statistics, a running experiment) are awaited, and
+        the writes for at most STARTUP_WRITE_WAIT."""
         await self.open_outbox()
         self._in_background(self._tidy_store)
         await asyncio.to_thread(self._tidy_models)
@@ -225,6 +229,8 @@ class RecommendService:
         if self.experiments.challenger is not None:  # load_current built the current model's channel
             await self.votes.refresh(*self.serving_models())
         self.votes.start(self.serving_models)
+        if self._housekeeping is not None:  # a free database takes them at once: done before any traffic
+            await asyncio.wait([self._housekeeping], timeout=STARTUP_WRITE_WAIT)
 
     async def _tidy_store(self) -> None:
         await self.store.fail_interrupted_retrains()
@@ -414,7 +420,7 @@ class RecommendService:
         holds the write lock, the disk is full or read-only) - journal it in the outbox under an id
         chosen now, so the list is answered at once and votes on it land after it."""
         try:
-            return await self.store.impatient(RECORD_WAIT).record_request(**record)
+            return await self._quick_store.record_request(**record)
         except StoreUnavailable as exc:
             reason = exc
         request_id = provisional_request_id()
@@ -432,10 +438,19 @@ class RecommendService:
     async def attach_message(self, request_id: int, message_id: int) -> None:
         """Remember the message a list was posted in; through the outbox when its request waits there
         or the database cannot take it now (reactions on it are accepted meanwhile)."""
+        attached = asyncio.get_running_loop().create_future()
+        self._attaching.add(attached)  # a reaction arriving meanwhile waits for this (see _is_ours)
+        try:
+            await self._attach(request_id, message_id)
+        finally:
+            self._attaching.discard(attached)
+            attached.set_result(None)
+
+    async def _attach(self, request_id: int, message_id: int) -> None:
         outbox = self.outbox
         if outbox is None or not outbox.holds(request_id=request_id):
             try:
-                await self.store.impatient(RECORD_WAIT).attach_message(request_id, message_id)
+                await self._quick_store.attach_message(request_id, message_id)
                 return
             except StoreUnavailable as exc:
                 log.info("message %s of request %s kept in the outbox (%s)", message_id, request_id, exc)
@@ -446,6 +461,18 @@ class RecommendService:
         except StoreError as exc:
             log.warning("message %s of request %s not recorded (%s); reactions on it will be refused",
                         message_id, request_id, exc)
+
+    async def _is_ours(self, message_id: int) -> bool:
+        """Is this a recommendation message (stored, or waiting in the outbox)? A reaction can arrive
+        while the message of a list just posted is being attached: that attach is waited for first."""
+        for attempt in range(2):
+            if await self.store.is_recommendation_message(message_id) or (
+                    self.outbox is not None and self.outbox.holds(message_id=message_id)):
+                return True
+            if attempt or not self._attaching:
+                return False
+            await asyncio.wait(list(self._attaching), timeout=2 * RECORD_WAIT)
+        return False
 
     # -- feedback ------------------------------------------------------------------------------------
     async def open_outbox(self) -> VoteOutbox:
@@ -483,15 +510,15 @@ class RecommendService:
     async def _reaction(self, kind: VoteKind, message_id: int, user_id: int, value: int, wait: float) -> VoteOutcome:
         """Reactions on messages that are not recommendations are normal in a channel: they are
         skipped after one read (reads work while another process holds the write lock)."""
-        outbox = await self.open_outbox()
         try:
-            ours = outbox.holds(message_id=message_id) or await self.store.is_recommendation_message(message_id)
+            ours = await self._is_ours(message_id)
         except StoreError as exc:  # cannot tell now: keep the vote, the outbox decides later
             log.warning("could not check message %s (%s); keeping the vote", message_id, exc)
             ours = True
         if not ours:
             log.debug("reaction on %s ignored: not a recommendation message", message_id)
             return VoteOutcome(VoteStatus.REJECTED, f"{message_id} is not a recommendation request or message.")
+        outbox = await self.open_outbox()
         return await outbox.record(Vote(kind=kind, message_id=message_id, user_id=user_id, value=value), wait=wait)
 
     async def accept_item_vote(self, *, request_id: int, rank: int, user_id: int, value: int

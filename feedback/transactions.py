@@ -131,7 +131,10 @@ class Transactor:
             yield
             return
         try:
-            await asyncio.wait_for(lock.acquire(), self._patience)
+            if self._patience is None or not lock.locked():
+                await lock.acquire()  # free: taken without yielding to the loop, as before
+            else:
+                await asyncio.wait_for(lock.acquire(), self._patience)
         except TimeoutError:
             raise StoreUnavailable("the feedback database is busy with other writes of this process") from None
         try:
