@@ -26,7 +26,7 @@ from bot.service import (
     outcome_within,
     vote_value,
 )
-from feedback import VoteStatus
+from feedback import StoreError, VoteStatus
 from recommender.events import ErrorEvent, TrainingEvent
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ class Console:
             handler, rest = self.cmd_recommend, line
         try:
             result = await handler(rest.strip())
-        except UserError as exc:
+        except (UserError, StoreError) as exc:  # a store error is worded for people too
             self.say(f"! {exc}")
             return True
         except Exception:

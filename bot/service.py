@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,8 @@ from bot.personal import Personal, personal_list
 from bot.retrain import RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
 from bot.vote_cache import VoteCache
-from feedback import StoreError, Vote, VoteKind, VoteOutbox, VoteOutcome, VoteStatus
+from feedback import StoreError, StoreUnavailable, Vote, VoteKind, VoteOutbox, VoteOutcome, VoteStatus
+from feedback.requests import provisional_request_id
 from recommender.cli import FEEDBACK_DATABASE_ENV
 from recommender.events import ProgressCallback
 from recommender.matching import MAX_QUERY_LENGTH
@@ -44,6 +45,9 @@ REACTION_WAIT = 2.0  # seconds a reaction listener waits for the database before
 VOTE_WAIT = 1.0  # ... a button or console vote (the reply must be inside Discord's 3 s)
 REJECTION_WATCH = 14 * 60  # a button's follow-up token lives 15 minutes: report a late rejection within it
 FORGET_WAIT = 10.0  # /forget-me first lets the caller's queued votes land, so none comes back after it
+RECORD_WAIT = 0.5  # seconds a /recommend waits for the write lock before leaving its record to the outbox
+STARTUP_WRITE_WAIT = 1.0  # seconds start-up waits for its bookkeeping writes before leaving them to run behind
+HOUSEKEEPING_RETRY = 5.0  # seconds between attempts of a start-up write the database refused for now
 
 
 def fallback_warning(metadata: dict) -> str | None:
@@ -141,6 +145,9 @@ class RecommendService:
         self._outbox_lock = asyncio.Lock()
         self.experiments = ExperimentArms()  # the A/B challenger, when an experiment runs
         self.votes = VoteCache(store, settings.vote_refresh_seconds)
+        self._housekeeping: asyncio.Task[None] | None = None
+        self._quick_store = store.impatient(RECORD_WAIT)  # writes that must not hold up a reply
+        self._attaching: set[asyncio.Future[None]] = set()  # attach_message calls under way
 
     # -- model ---------------------------------------------------------------------------------------
     @property
@@ -176,7 +183,7 @@ class RecommendService:
             log.exception("could not load the model in %s", root)
             return None
         self.swap(rec)
-        await self._register_active(rec)
+        self._in_background(lambda: self._register_active(rec))
         await self.check_catalog()
         await self.votes.refresh(*self.serving_models())
         return rec
@@ -214,15 +221,14 @@ class RecommendService:
 
     async def startup(self) -> None:
         """Housekeeping when a process starts: votes a previous run left in the outbox (before any
-        traffic), jobs a crash left "running", old data, the model."""
+        traffic), jobs a crash left "running", old data, the model.
+
+        The database writes among these (interrupted jobs, the purge, registering the model) run in
+        the background: another process may hold the write lock for a while, and answering must not
+        wait for it. Only reads (the model's vote statistics, a running experiment) are awaited, and
+        the writes for at most STARTUP_WRITE_WAIT."""
         await self.open_outbox()
-        try:
-            await self.store.fail_interrupted_retrains()
-            purged = await self.store.purge_older_than(self.settings.retention_days)
-            if purged:
-                log.info("purged %d record(s) older than %d days", purged, self.settings.retention_days)
-        except Exception:
-            log.exception("store housekeeping failed")
+        self._in_background(self._tidy_store)
         await asyncio.to_thread(self._tidy_models)
         await self.load_current()
         try:
@@ -232,6 +238,30 @@ class RecommendService:
         if self.experiments.challenger is not None:  # load_current built the current model's channel
             await self.votes.refresh(*self.serving_models())
         self.votes.start(self.serving_models)
+        if self._housekeeping is not None:  # a free database takes them at once: done before any traffic
+            await asyncio.wait([self._housekeeping], timeout=STARTUP_WRITE_WAIT)
+
+    async def _tidy_store(self) -> None:
+        await self.store.fail_interrupted_retrains()
+        purged = await self.store.purge_older_than(self.settings.retention_days)
+        if purged:
+            log.info("purged %d record(s) older than %d days", purged, self.settings.retention_days)
+
+    def _in_background(self, work: Callable[[], Awaitable[Any]]) -> None:
+        """Queue a bookkeeping write behind the earlier ones (one task runs them in order)."""
+        previous = self._housekeeping
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            await _until_stored(work)
+
+        self._housekeeping = asyncio.create_task(run(), name="store-housekeeping")
+
+    async def housekeeping_done(self) -> None:
+        """Wait for the start-up writes (tests, and callers that need them in the database)."""
+        if self._housekeeping is not None:
+            await asyncio.wait([self._housekeeping])
 
     def serving_models(self) -> tuple[Recommender | None, ...]:
         """The models lists come from: the current one and, during an A/B experiment, the challenger."""
@@ -247,11 +277,10 @@ class RecommendService:
             log.exception("could not tidy the model directory %s", self.settings.resolved_model_dir)
 
     async def _register_active(self, rec: Recommender) -> None:
-        try:
-            metrics = rec.metadata.get("evaluation", {}) if isinstance(rec.metadata, dict) else {}
-            await self.store.register_model(rec.version, metrics if isinstance(metrics, dict) else {}, active=True)
-        except Exception:  # bookkeeping only; answering users matters more
-            log.exception("could not register model %s in the store", rec.version)
+        if self._recommender is not rec:  # a retrain swapped in (and registered) a newer one meanwhile
+            return
+        metrics = rec.metadata.get("evaluation", {}) if isinstance(rec.metadata, dict) else {}
+        await self.store.register_model(rec.version, metrics if isinstance(metrics, dict) else {}, active=True)
 
     # -- recommend -----------------------------------------------------------------------------------
     async def autocomplete(self, prefix: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[tuple[str, str]]:
@@ -379,7 +408,7 @@ class RecommendService:
         except QueryError as exc:  # e.g. the item vanished in a hot swap to another catalog
             raise UserError(str(exc)) from None
         latency_ms = (time.perf_counter() - started) * 1000
-        request_id = await self.store.record_request(
+        record: dict[str, Any] = dict(
             guild_id=guild_id,
             channel_id=channel_id,
             user_id=user_id,
@@ -392,10 +421,67 @@ class RecommendService:
             experiment_id=serving.experiment_id,
             arm=serving.arm,
         )
+        request_id = await self._record_request(record)
         return Recommended(result=result, request_id=request_id, latency_ms=latency_ms, resolution=resolution)
 
+    async def _record_request(self, record: dict[str, Any]) -> int:
+        """Store the request, or - when the database cannot take it within RECORD_WAIT (another process
+        holds the write lock, the disk is full or read-only) - journal it in the outbox under an id
+        chosen now, so the list is answered at once and votes on it land after it."""
+        try:
+            return await self._quick_store.record_request(**record)
+        except StoreUnavailable as exc:
+            reason = exc
+        request_id = provisional_request_id()
+        try:
+            outbox = await self.open_outbox()
+            await outbox.submit(Vote(kind=VoteKind.REQUEST, request_id=request_id, user_id=record["user_id"],
+                                     value=0, payload=_json_ready(record)))
+        except StoreError as exc:
+            log.warning("request %s not recorded: the database cannot take it (%s) and neither can the outbox "
+                        "(%s); votes on this list will be refused", request_id, reason, exc)
+        else:
+            log.info("request %s kept in the outbox until the database can take it (%s)", request_id, reason)
+        return request_id
+
     async def attach_message(self, request_id: int, message_id: int) -> None:
-        await self.store.attach_message(request_id, message_id)
+        """Remember the message a list was posted in; through the outbox when its request waits there
+        or the database cannot take it now (reactions on it are accepted meanwhile)."""
+        attached = asyncio.get_running_loop().create_future()
+        self._attaching.add(attached)  # a reaction arriving meanwhile waits for this (see _is_ours)
+        try:
+            await self._attach(request_id, message_id)
+        finally:
+            self._attaching.discard(attached)
+            attached.set_result(None)
+
+    async def _attach(self, request_id: int, message_id: int) -> None:
+        outbox = self.outbox
+        if outbox is None or not outbox.holds(request_id=request_id):
+            try:
+                await self._quick_store.attach_message(request_id, message_id)
+                return
+            except StoreUnavailable as exc:
+                log.info("message %s of request %s kept in the outbox (%s)", message_id, request_id, exc)
+            outbox = await self.open_outbox()
+        try:  # user 0: the link holds nothing about a member
+            await outbox.submit(Vote(kind=VoteKind.ATTACH, request_id=request_id, message_id=message_id,
+                                     user_id=0, value=0))
+        except StoreError as exc:
+            log.warning("message %s of request %s not recorded (%s); reactions on it will be refused",
+                        message_id, request_id, exc)
+
+    async def _is_ours(self, message_id: int) -> bool:
+        """Is this a recommendation message (stored, or waiting in the outbox)? A reaction can arrive
+        while the message of a list just posted is being attached: that attach is waited for first."""
+        for attempt in range(2):
+            if await self.store.is_recommendation_message(message_id) or (
+                    self.outbox is not None and self.outbox.holds(message_id=message_id)):
+                return True
+            if attempt or not self._attaching:
+                return False
+            await asyncio.wait(list(self._attaching), timeout=2 * RECORD_WAIT)
+        return False
 
     # -- feedback ------------------------------------------------------------------------------------
     async def open_outbox(self) -> VoteOutbox:
@@ -409,7 +495,12 @@ class RecommendService:
             return self.outbox
 
     async def close(self) -> None:
-        """Stop the outbox writer; votes not yet written stay in its journal for the next start."""
+        """Stop the outbox writer; votes not yet written stay in its journal for the next start.
+        Start-up bookkeeping still waiting for the database is dropped: the next start does it."""
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            await asyncio.wait([self._housekeeping])
+            self._housekeeping = None
         await self.votes.stop()
         if self.outbox is not None:
             outbox, self.outbox = self.outbox, None
@@ -429,7 +520,7 @@ class RecommendService:
         """Reactions on messages that are not recommendations are normal in a channel: they are
         skipped after one read (reads work while another process holds the write lock)."""
         try:
-            ours = await self.store.is_recommendation_message(message_id)
+            ours = await self._is_ours(message_id)
         except StoreError as exc:  # cannot tell now: keep the vote, the outbox decides later
             log.warning("could not check message %s (%s); keeping the vote", message_id, exc)
             ours = True
@@ -689,6 +780,22 @@ class RecommendService:
         return experiment_card(info, report, control)
 
 
+async def _until_stored(work: Callable[[], Awaitable[Any]]) -> None:
+    """Run a bookkeeping write, again and again while the database cannot take it; other failures
+    are logged (bookkeeping only: answering users matters more)."""
+    while True:
+        try:
+            await work()
+            return
+        except StoreUnavailable as exc:
+            log.warning("start-up bookkeeping waits for the database (%s); retrying in %.0f s", exc,
+                        HOUSEKEEPING_RETRY)
+        except Exception:
+            log.exception("store housekeeping failed")
+            return
+        await asyncio.sleep(HOUSEKEEPING_RETRY)
+
+
 async def outcome_within(future: asyncio.Future[VoteOutcome], wait: float) -> VoteOutcome:
     """The vote's outcome if it is known within `wait` seconds, else QUEUED (it stays journaled)."""
     try:
@@ -706,6 +813,11 @@ def _choice(value: str | None, choices: list[str], what: str) -> str | None:
     except QueryError:
         shown = render.escape(render.clip(value.strip(), 40))
         raise UserError(f"Unknown {what} “{shown}”; choose one of: {', '.join(choices)}.") from None
+
+
+def _json_ready(record: dict[str, Any]) -> dict[str, Any]:
+    """A request's fields as the journal stores them (JSON: the items' tuples become lists)."""
+    return {**record, "items": [list(item) for item in record["items"]]}
 
 
 def _is_valid_unicode(text: str) -> bool:

@@ -15,6 +15,7 @@ from discord import app_commands
 
 from bot.render import escape
 from bot.service import UserError
+from feedback import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
             return str(original), False
     except ImportError:  # pragma: no cover - serving always exists in a built tree
         pass
+    if isinstance(original, StoreError):  # anticipated by the store, and worded for people
+        return str(original), False
     if isinstance(original, app_commands.CommandOnCooldown):
         return f"Slow down a little: you can ask again in {original.retry_after:.0f} s.", False
     if isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):

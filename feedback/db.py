@@ -21,6 +21,7 @@ from feedback.errors import StoreError
 
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "reelmate_write"  # execution option: this transaction will write
+BUSY_OPTION = "reelmate_busy_ms"  # execution option: wait at most this long for the write lock (SQLite)
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -97,6 +98,8 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True) -> No
     - isolation_level=None + our own BEGIN: pysqlite's implicit transactions would run our reads
       outside any transaction and start writes too late; writers use BEGIN IMMEDIATE so they take
       the write lock up front and queue on busy_timeout, never failing half-way on a lock upgrade.
+      A transaction may ask for a shorter wait (BUSY_OPTION, e.g. a request record that must not
+      hold up a reply): the connection's busy_timeout is set for it and put back for the next one.
     """
 
     @event.listens_for(engine, "connect")
@@ -113,7 +116,12 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True) -> No
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        writes = conn.get_execution_options().get(WRITE_OPTION, False)
+        options = conn.get_execution_options()
+        writes = options.get(WRITE_OPTION, False)
+        busy_ms = int(options.get(BUSY_OPTION, BUSY_TIMEOUT_MS))
+        if conn.info.get(BUSY_OPTION, BUSY_TIMEOUT_MS) != busy_ms:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy_ms}")
+            conn.info[BUSY_OPTION] = busy_ms
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 

@@ -1,7 +1,10 @@
 """The vote outbox: a vote is durable from the moment it is accepted, whatever the database does.
 
 (Seen marks from the 👀 reaction and the "Seen it" button travel the same way, as vote kinds
-`seen_message`, `unseen_message` and `seen_item`: they are idempotent too, see `feedback.seen`.)
+`seen_message`, `unseen_message` and `seen_item`: they are idempotent too, see `feedback.seen`.
+So does the record of a /recommend answered while the database was busy - kind `request`, under
+an id chosen before it is stored, its contents in `payload` - and the message it was posted in,
+kind `attach`: journaled ahead of the votes on that list, they land before them.)
 
 Why: Discord shows a reaction (and the bot answers a button) whether or not the database can take
 the write right now - another process may hold the write lock, the disk may be read-only or full.
@@ -65,6 +68,8 @@ class VoteKind(enum.StrEnum):
     SEEN_MESSAGE = "seen_message"  # 👀 on a recommendation message: its titles are seen
     UNSEEN_MESSAGE = "unseen_message"  # that 👀 removed
     SEEN_ITEM = "seen_item"  # "Seen it" picked for one ranked title (value is always +1)
+    REQUEST = "request"  # a recommendation request (request_id chosen up front, fields in payload)
+    ATTACH = "attach"  # the message (message_id) a request (request_id) was posted in
 
 
 class Vote(BaseModel):
@@ -76,10 +81,15 @@ class Vote(BaseModel):
     message_id: int | None = None
     request_id: int | None = None
     rank: int | None = None
+    payload: dict[str, Any] | None = None  # a request's fields (kind `request` only)
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def describe(self) -> str:
+        if self.kind is VoteKind.REQUEST:
+            return f"recommendation request {self.request_id}"
+        if self.kind is VoteKind.ATTACH:
+            return f"message {self.message_id} of request {self.request_id}"
         if self.kind is VoteKind.SEEN_ITEM:
             return f"seen mark on item {self.rank} of request {self.request_id}"
         if self.kind in (VoteKind.SEEN_MESSAGE, VoteKind.UNSEEN_MESSAGE):
@@ -451,6 +461,13 @@ class VoteOutbox:
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain(), name="vote-outbox")
 
+    def holds(self, *, request_id: int | None = None, message_id: int | None = None) -> bool:
+        """Whether a request (or the message of one) waits here to be stored: votes on it are
+        accepted and land after it."""
+        kind, key, value = ((VoteKind.REQUEST, "request_id", request_id) if request_id is not None
+                            else (VoteKind.ATTACH, "message_id", message_id))
+        return any(v.kind is kind and getattr(v, key) == value for v in self._queue)
+
     async def drained(self) -> None:
         """Wait until every accepted vote is done (stored or rejected)."""
         await self._idle.wait()
@@ -505,6 +522,18 @@ class VoteOutbox:
 
     async def _apply(self, vote: Vote) -> None:
         store = self._store
+        if vote.kind in (VoteKind.REQUEST, VoteKind.ATTACH):
+            if vote.request_id is None or (vote.kind is VoteKind.REQUEST and vote.payload is None):
+                raise StoreError(f"a {vote.kind} record needs a request id and its contents")
+            if vote.kind is VoteKind.REQUEST:
+                fields = dict(vote.payload or {})  # JSON turned the shown (id, title, score) into lists
+                fields["items"] = [tuple(item) for item in fields.get("items", [])]
+                await store.record_request(request_id=vote.request_id, **fields)
+            elif vote.message_id is None:
+                raise StoreError("an attach record needs a message id")
+            else:
+                await store.attach_message(vote.request_id, vote.message_id)
+            return
         if vote.kind is VoteKind.SEEN_ITEM:
             if vote.request_id is None or vote.rank is None:
                 raise StoreError("a seen mark needs a request id and a rank")

@@ -6,12 +6,28 @@ arguments against the types in the signatures (see `feedback.transactions`).
 
 from __future__ import annotations
 
+import secrets
+import time
+
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import StoreError
 from feedback.models import MessageVote, RecommendationMessage, RecommendationRequest, RecommendedItem
 from feedback.validation import Arm, Finite, Query, ShownItems, Snowflake, Title, Version
+
+_ID_EPOCH_MS = 1_767_225_600_000  # 2026-01-01 UTC
+
+
+def provisional_request_id() -> int:
+    """An id for a request recorded later through the outbox (the database was busy when it was answered).
+
+    Its vote buttons need the id now, so it cannot come from the database. Milliseconds since 2026
+    shifted left by 16 bits, plus 16 random bits: unique across processes in practice, far above
+    the ids the database hands out (on SQLite the ones after it continue from it), and ~1e15, far
+    below Discord's snowflakes (~1e18), which the console's request-as-message ids rely on.
+    """
+    return ((int(time.time() * 1000) - _ID_EPOCH_MS) << 16) | secrets.randbits(16)
 
 
 async def record_request(
@@ -28,14 +44,25 @@ async def record_request(
     items: ShownItems,
     experiment_id: Snowflake | None = None,
     arm: Arm | None = None,
+    request_id: Snowflake | None = None,
 ) -> int:
     """Store one recommendation request and its items (in rank order); returns the request id.
 
     Inside an A/B experiment, `experiment_id` and `arm` say which arm the member was served from.
     Two Core INSERTs, not the ORM unit of work: this runs on every /recommend, and building,
-    flushing and refreshing six ORM objects cost more CPU than the ranking itself (simulator profile)."""
+    flushing and refreshing six ORM objects cost more CPU than the ranking itself (simulator profile).
+
+    `request_id` (a `provisional_request_id` journaled by the outbox) stores it under that id; the
+    same record applied again (the outbox replays the last one after a crash) changes nothing."""
+    if request_id is not None:
+        existing = await session.get(RecommendationRequest, request_id)
+        if existing is not None:
+            if existing.user_id != user_id or existing.query != query:
+                raise StoreError(f"request id {request_id} is taken by another request; this one was not stored")
+            return request_id
     request_id = await session.scalar(
         insert(RecommendationRequest).values(
+            **({"id": request_id} if request_id is not None else {}),
             guild_id=guild_id, channel_id=channel_id, user_id=user_id, query=query,
             resolved_item_id=resolved_item_id, resolved_title=resolved_title,
             model_version=model_version, latency_ms=latency_ms, experiment_id=experiment_id, arm=arm,

@@ -49,19 +49,20 @@ class FeedbackStore:
         where = target.render_as_string(hide_password=True)
         if target.get_backend_name() == "sqlite":
             await asyncio.to_thread(prepare_sqlite_file, target)
-        if migrate:
-            await cls._upgrade(target.render_as_string(hide_password=False), where)
         try:
             engine = create_store_engine(target)
         except (ImportError, SQLAlchemyError) as exc:
             raise StoreError(f"cannot use the database at {where}: {exc}") from None
-        try:
-            async with engine.connect() as conn:
-                current = await conn.run_sync(migrations_api.current_revisions_sync)
-            heads = await asyncio.to_thread(migrations_api.head_revisions)
-        except (OSError, SQLAlchemyError) as exc:
-            await engine.dispose()
-            raise StoreError(f"cannot open the database at {where}: {getattr(exc, 'orig', exc)}") from None
+        # Read the stamped revision first (a plain read: it works while another process holds the
+        # write lock); only a schema behind this code runs the migration, which needs that lock.
+        current, heads = await cls._revisions(engine, where)
+        if migrate and set(current) != set(heads):
+            try:
+                await cls._upgrade(target.render_as_string(hide_password=False), where)
+            except StoreError:
+                await engine.dispose()
+                raise
+            current, heads = await cls._revisions(engine, where)
         if set(current) != set(heads):
             await engine.dispose()
             found = ", ".join(current) or "empty"
@@ -71,6 +72,18 @@ class FeedbackStore:
                 "(or open the store with migrate=True)"
             )
         return cls(engine, target)
+
+    @staticmethod
+    async def _revisions(engine: AsyncEngine, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(revisions stamped in the database, heads of this code's migrations)."""
+        try:
+            async with engine.connect() as conn:
+                current = await conn.run_sync(migrations_api.current_revisions_sync)
+            heads = await asyncio.to_thread(migrations_api.head_revisions)
+        except (OSError, SQLAlchemyError) as exc:
+            await engine.dispose()
+            raise StoreError(f"cannot open the database at {where}: {getattr(exc, 'orig', exc)}") from None
+        return current, heads
 
     @staticmethod
     async def _upgrade(url: str, where: str) -> None:
@@ -94,6 +107,15 @@ class FeedbackStore:
                     await asyncio.sleep(0.2 * attempt)
                     continue
                 raise StoreError(f"cannot upgrade the database schema at {where}: {reason}") from None
+
+    def impatient(self, seconds: float) -> FeedbackStore:
+        """The same store for operations that must not wait out a busy database: each makes one
+        attempt, waits at most `seconds` for the write lock, then raises StoreUnavailable (so the
+        caller can leave the change to the outbox). Shares the engine: never close the copy."""
+        copy = FeedbackStore.__new__(FeedbackStore)
+        copy.__dict__.update(self.__dict__)
+        copy._transactor = self._transactor.impatient(seconds)
+        return copy
 
     async def close(self) -> None:
         """Return every connection; on SQLite the last close checkpoints the WAL into the file."""

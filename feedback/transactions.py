@@ -12,6 +12,10 @@ arguments with pydantic (before any lock is taken) and runs the operation under 
   select-then-write upserts are retried if a concurrent insert wins the unique constraint, and so
   is a transaction that failed on a serialization failure, a deadlock or `lock_timeout` (SQLSTATEs
   40001, 40P01, 55P03: PostgreSQL's "database is locked").
+- `Transactor.impatient(seconds)` runs the same operations without waiting out a busy database:
+  one attempt, at most `seconds` for this process's writer queue and as much for SQLite's write
+  lock, then StoreUnavailable. A write that must not delay a reply (the record of a /recommend)
+  uses it and leaves the change to the outbox when the database is busy.
 - Failures become StoreError; those that say the database cannot take any change right now
   (locked, read-only, disk full) become StoreUnavailable so that callers may keep the change and
   retry later (see `feedback.outbox`).
@@ -20,11 +24,11 @@ arguments with pydantic (before any lock is taken) and runs the operation under 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -32,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from feedback.db import WRITE_OPTION
+from feedback.db import BUSY_OPTION, WRITE_OPTION
 from feedback.errors import StoreError, StoreUnavailable
 from feedback.validation import argument_checker
 
@@ -99,20 +103,52 @@ class Transactor:
 
     def __init__(self, engine: AsyncEngine, *, sqlite: bool, retry: RetryPolicy = DEFAULT_RETRY) -> None:
         self.retry = retry
+        self._engine = engine
         self._reader = async_sessionmaker(engine, expire_on_commit=False)
         self._writer = async_sessionmaker(
             engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
         self._write_lock = asyncio.Lock() if sqlite else None
+        self._patience: float | None = None  # set on the copies `impatient` returns
+
+    def impatient(self, seconds: float) -> Transactor:
+        """The same sessions and writer queue, but one attempt that gives up after `seconds` of waiting."""
+        copy = Transactor.__new__(Transactor)
+        copy.__dict__.update(self.__dict__)
+        copy.retry = RetryPolicy(attempts=1)
+        copy._patience = seconds
+        copy._writer = async_sessionmaker(
+            self._engine.execution_options(**{WRITE_OPTION: True, BUSY_OPTION: int(seconds * 1000)}),
+            expire_on_commit=False,
+        )
+        return copy
+
+    @contextlib.asynccontextmanager
+    async def _queued(self, write: bool) -> AsyncIterator[None]:
+        """This process's writer queue (SQLite), waited on for at most the patience, if any."""
+        lock = self._write_lock
+        if not write or lock is None:
+            yield
+            return
+        try:
+            if self._patience is None or not lock.locked():
+                await lock.acquire()  # free: taken without yielding to the loop, as before
+            else:
+                await asyncio.wait_for(lock.acquire(), self._patience)
+        except TimeoutError:
+            raise StoreUnavailable("the feedback database is busy with other writes of this process") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
         maker = self._writer if write else self._reader
-        lock = self._write_lock if (write and self._write_lock is not None) else nullcontext()
         policy = self.retry
         delay = policy.first_delay
         for attempt in range(1, policy.attempts + 1):
             try:
-                async with lock, maker() as session, session.begin():
+                async with self._queued(write), maker() as session, session.begin():
                     return await work(session)
             except StoreError:
                 raise
