@@ -104,3 +104,44 @@ def films_with_sequels(items: pd.DataFrame) -> dict[str, list[str]]:
                 if rest["subtitle"] is None or _SUBTITLE_AFTER_NUMBER.search(english.iloc[other][len(prefix) - 1:]):
                     sequels.setdefault(items["title"].iloc[row], []).append(items["title"].iloc[other])
     return sequels
+
+
+FILM_WITH_SEQUEL = "film-with-sequel"
+SHARED_NAME = "shared-name"
+
+
+def _own_names(items: pd.DataFrame) -> dict[str, list[int]]:
+    """Rows per name they carry as their own, in the form titles are matched in: a film its English
+    and original titles, with and without a `(year)`; a show its show name (seasons stripped)."""
+    names: dict[str, list[int]] = {}
+    for row, (title, kind) in enumerate(zip(items["title"], items["content_type"], strict=True)):
+        english, original = t.split_alias(title)
+        own = {english, original, t.base_year_free(english), t.base_year_free(original)} if kind == MOVIE \
+            else {t.franchise_key(title)}
+        for name in {match_form(n) for n in own if n}:
+            names.setdefault(name, []).append(row)
+    return names
+
+
+def sequel_film_queries(items: pd.DataFrame) -> list[TitleQuery]:
+    """One fixture row per film with a numbered sequel in the catalog: its English title in lower case.
+
+    It must resolve to that film (`film-with-sequel`), unless other titles carry the same name
+    (`Don` and `Don (2022)`); then the most watched of them answers (`shared-name`) and the film is
+    offered among the alternatives.
+    """
+    names = _own_names(items)
+    hours = items["hours_viewed"].to_numpy()
+    rows = []
+    for title, sequels in sorted(films_with_sequels(items).items()):
+        query = t.split_alias(title)[0].lower()
+        named = [r for r in names[match_form(query)] if items["title"].iloc[r] not in sequels]
+        top = items["title"].iloc[max(named, key=lambda r: (hours[r], -r))]
+        rows.append(TitleQuery(query, title, FILM_WITH_SEQUEL, {}) if top == title
+                    else TitleQuery(query, top, SHARED_NAME, {}))
+    return rows
+
+
+if __name__ == "__main__":  # the generated fixture rows: python -m tests.resolution_catalog >> the fixture
+    for q in sequel_film_queries(full_catalog().items):
+        print(f"{q.query}\t{q.expected}\t{q.kind}\t")
