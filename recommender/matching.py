@@ -365,7 +365,7 @@ class TitleIndex:
         order = np.lexsort((items, -self._hours[items], -(2 * prefer + named)))
         best = int(items[order[0]])
         pool = items[named & (prefer == prefer[order[0]])].tolist()
-        leaders: dict[tuple[int, ...], int] = {}
+        leaders: dict[tuple[int | str, ...], int] = {}
         for item in sorted(pool, key=lambda i: (-self._hours[i], i)):
             leaders.setdefault(self._work(item), item)
         alternatives = [] if franchise_only else [i for work, i in leaders.items() if work != self._work(best)]

@@ -36,7 +36,8 @@ async def test_issue_examples_through_recommend_and_autocomplete(fake: FakeDisco
                 assert "using The Witcher: Season 3 (most watched)" in message["embeds"][0]["description"]
 
         # a film's own title is that film, not its most watched sequel
-        for query, title in [("extraction", "Extraction"), ("enola holmes", "Enola Holmes"), ("john wick", "John Wick")]:
+        films = [("extraction", "Extraction"), ("enola holmes", "Enola Holmes"), ("john wick", "John Wick")]
+        for query, title in films:
             inter = await fake.send_slash_command("recommend", {"title": query, "k": 3})
             message = await inter.wait_final_message(15, where=lambda m: bool(m.get("embeds")))
             assert message["embeds"][0]["title"] == f"Because you watched {title}", query
