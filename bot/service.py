@@ -108,7 +108,7 @@ class DidYouMean:
         """A confident answer's alternatives: other works under the name it was asked by."""
         if not resolution.alternatives or resolution.item is None:
             return None
-        reason = f"{len(resolution.alternatives) + 1} titles carry this name; the list is for {resolution.item.title}"
+        reason = f"{len(resolution.alternatives) + 1} works carry this name; the list is for {resolution.item.title}"
         return cls(resolution.query, list(resolution.alternatives)[:DID_YOU_MEAN_LIMIT], reason)
 
     @property

@@ -57,6 +57,7 @@ _NEAR_TIE = 5.0           # text scores this close are ordered by filters and po
 _CLEAR_LEAD = 2.0         # a typo-level match needs twice the runner-up's hours to be "clearly ahead"
 _NOT_FOUND = 80.0         # confidence of "that season is not in the catalog; here is the work"
 _FUZZY_FILL = 5           # autocomplete asks the fuzzy pass only when fewer titles matched
+_GROUP_READ = 256          # items sharing one exact name whose titles are read to tell works apart
 _SHORTLIST_CAP = 600      # prefix/containment names scored per query (bounded work for `the ...`)
 # At a million names every bigram is "common": the rarest ones are then read only up to this many
 # postings in all (never reached on the bundled catalog, where rare bigrams have <= 3000 names each).
@@ -357,7 +358,9 @@ class TitleIndex:
         """Every item carrying the typed name. The filters come first, then the items the name is
         their own (see `_named`), then hours viewed; the other works the name is their own, as
         close to the filters, become alternatives (their most watched entry each)."""
-        named = self._named(items, form)
+        # Past a few hundred items (synthetic catalogs) the per-title reading below would cost
+        # milliseconds; such a name is answered as a franchise's, by the filters and hours alone.
+        named = self._named(items, form) if len(items) <= _GROUP_READ else np.zeros(len(items), dtype=bool)
         franchise_only = not named.any()  # `transporter`: no title is called that, its sequels are
         if franchise_only:
             named[:] = True
