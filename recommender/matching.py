@@ -21,10 +21,9 @@ layer says which items are films, and their languages):
 - a film's own title names that film, not its sequels: `extraction` is Extraction, `extraction 2`
   and `enola holmes two` the sequels (a sequel is not named by its franchise's name);
 - a show's name names its most watched season (`stranger things` -> Stranger Things 4), with a note;
-- different works under one name (the anime and the live-action `One Piece`, the Korean series, the
-  Japanese anime and the Japanese film called `Kingdom`, same-titled films of different years)
-  answer with the most watched one, or the one the filters pick, name the others as alternatives
-  (most watched first) and say so in the note.
+- different works under one name (the anime and the live-action `One Piece`, the Korean and the
+  Japanese `Kingdom`, same-titled films of different years) answer with the one the filters pick,
+  else the most watched, name the others as alternatives (most watched first) and say so in the note.
 
 "Did you mean" is kept for weak matches and for real ties: typo-level matches of different works that
 are about equally watched.
@@ -376,9 +375,8 @@ class TitleIndex:
         ordered = first + sorted(set(items.tolist()) - set(first), key=lambda i: (-self._hours[i], i))
         hits = [NameHit(i, 100.0, self._display(i)) for i in ordered[:8]]
         note = None
-        if alternatives:
-            chosen = "most watched" if preference is None or prefer[order[0]] == 0 else "the one your filters pick"
-            note = (f"{_shown(query)} — using {self._titles[best]} ({self._kind(best)}, {chosen} of "
+        if alternatives:  # (works the filters rule out are no alternatives: these tie on the filters)
+            note = (f"{_shown(query)} — using {self._titles[best]} ({self._kind(best)}, most watched of "
                     f"{len(alternatives) + 1} works with this name); did you mean "
                     f"{'the other' if len(alternatives) == 1 else 'another'}?")
         elif len(pool) > 1:
