@@ -193,6 +193,11 @@ class Console:
         self.say(
             f"Vote: /vote {outcome.request_id} up|down, or per item: /vote-item {outcome.request_id} <rank> up|down"
         )
+        others = outcome.other_works
+        if others is not None:
+            self.last_choices, self.last_options = others.candidates, options
+            self.say(others.text)
+            self.say("Pick one with /pick <n>.")
 
     async def cmd_pick(self, rest: str) -> None:
         if not self.last_choices:

@@ -8,6 +8,7 @@ wording shows up in both places. Discord's limits (embed description 4096, title
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,14 +112,19 @@ def escape(text: object) -> str:
     return escape_mentions(text)
 
 
-def recommendation_card(result: Any, request_id: int | None = None, note: str | None = None) -> Card:
+def recommendation_card(result: Any, request_id: int | None = None, note: str | None = None,
+                        alternatives: Sequence[Any] = ()) -> Card:
     """The answer to /recommend: the resolved title, then the ranked list, version in the footer.
 
     `note` says how a loose query was read ("using season 4"), so a member who meant another entry
-    sees it at once instead of judging a list for a title they did not ask about.
+    sees it at once instead of judging a list for a title they did not ask about; `alternatives`
+    (matches of other works with the typed name) are listed under it.
     """
     q = result.query
-    lines: list[str] = [item_meta(q), *([f"↪ {escape(clip(note, 200))}"] if note else []), ""]
+    lines: list[str] = [item_meta(q), *([f"↪ {escape(clip(note, 200))}"] if note else [])]
+    for m in list(alternatives)[:3]:
+        lines.append(f"  • {escape(clip(m.item.title, 100))} ({escape(f'{m.item.content_type}, {m.item.language}')})")
+    lines.append("")
     for rec in result.items:
         it = rec.item
         head = f"**{rec.rank}. {escape(clip(it.title, 100))}**"

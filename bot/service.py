@@ -85,7 +85,13 @@ class Recommended:
 
     @property
     def card(self) -> render.Card:
-        return render.recommendation_card(self.result, self.request_id, note=self.resolution.note)
+        return render.recommendation_card(self.result, self.request_id, note=self.resolution.note,
+                                          alternatives=self.resolution.alternatives)
+
+    @property
+    def other_works(self) -> DidYouMean | None:
+        """The other works carrying the typed name, offered after the answer (None if there are none)."""
+        return DidYouMean.other_works(self.resolution)
 
     @property
     def vote_targets(self) -> list[tuple[int, str]]:
@@ -104,6 +110,14 @@ class DidYouMean:
     @classmethod
     def from_resolution(cls, resolution: Resolution) -> DidYouMean:
         return cls(resolution.query, list(resolution.candidates)[:DID_YOU_MEAN_LIMIT], resolution.ambiguity_reason)
+
+    @classmethod
+    def other_works(cls, resolution: Resolution) -> DidYouMean | None:
+        """A confident answer's alternatives: other works under the name it was asked by."""
+        if not resolution.alternatives or resolution.item is None:
+            return None
+        reason = f"{len(resolution.alternatives) + 1} works carry this name; the list is for {resolution.item.title}"
+        return cls(resolution.query, list(resolution.alternatives)[:DID_YOU_MEAN_LIMIT], reason)
 
     @property
     def text(self) -> str:

@@ -189,6 +189,7 @@ def _run_recommend(args: argparse.Namespace) -> int:
         print(json.dumps({
             "query": result.query.__dict__, "confidence": result.resolution.confidence,
             "note": result.resolution.note,
+            "did_you_mean": [m.item.title for m in result.resolution.alternatives],
             "model_version": result.model_version,
             "items": [{"rank": r.rank, "score": round(r.score, 4), "reason": r.reason, **r.item.__dict__}
                       for r in result.items],
@@ -199,6 +200,8 @@ def _run_recommend(args: argparse.Namespace) -> int:
           f"  [match {result.resolution.confidence:.0f}%, model {result.model_version}]")
     if result.resolution.note:
         print(result.resolution.note)
+    for m in result.resolution.alternatives:
+        print(f"  did you mean: {m.item.title} ({m.item.content_type}, {m.item.language})")
     for r in result.items:
         item = r.item
         print(f"{r.rank:>3}. {item.title}  ({item.content_type}, {item.language})  {r.score:.3f}  - {r.reason}")

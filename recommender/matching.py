@@ -15,10 +15,18 @@ cheapest and most certain to the most expensive:
    rescored with `token_set_ratio` and `WRatio` (scoring all ~54k names cost 3 ms on an idle core).
 
 Candidates whose text scores are close are ordered by the filters the user gave and by hours viewed
-(a popularity prior): `Kingdom` is the Korean series with 10.2M hours, not a Japanese film with 0.7M.
-A name shared by several items (a franchise, `stranger things`) answers with the most watched of them
-and says so in a note. "Did you mean" is kept for weak matches and for real ties: typo-level matches
-of different works that are about equally watched.
+(a popularity prior). A name shared by several items is settled by what the items are (the serving
+layer says which items are films, and their languages):
+
+- a film's own title names that film, not its sequels: `extraction` is Extraction, `extraction 2`
+  and `enola holmes two` the sequels (a sequel is not named by its franchise's name);
+- a show's name names its most watched season (`stranger things` -> Stranger Things 4), with a note;
+- different works under one name (the anime and the live-action `One Piece`, the Korean and the
+  Japanese `Kingdom`, same-titled films of different years) answer with the one the filters pick,
+  else the most watched, name the others as alternatives (most watched first) and say so in the note.
+
+"Did you mean" is kept for weak matches and for real ties: typo-level matches of different works that
+are about equally watched.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ _NEAR_TIE = 5.0           # text scores this close are ordered by filters and po
 _CLEAR_LEAD = 2.0         # a typo-level match needs twice the runner-up's hours to be "clearly ahead"
 _NOT_FOUND = 80.0         # confidence of "that season is not in the catalog; here is the work"
 _FUZZY_FILL = 5           # autocomplete asks the fuzzy pass only when fewer titles matched
+_GROUP_READ = 256          # items sharing one exact name whose titles are read to tell works apart
 _SHORTLIST_CAP = 600      # prefix/containment names scored per query (bounded work for `the ...`)
 # At a million names every bigram is "common": the rarest ones are then read only up to this many
 # postings in all (never reached on the bundled catalog, where rare bigrams have <= 3000 names each).
@@ -69,6 +78,9 @@ _QUERY_PHRASE = re.compile(
     r"^(?P<base>.*\S)\s+(?P<kind>season|series|s|part|pt|volume|vol|book|chapter)\s*(?P<n>" + _NUMBER[1:] + r"$"
 )
 _QUERY_BARE = re.compile(r"^(?P<base>.*\S)\s+(?P<n>\d{1,2}|ii|iii|iv)$")
+# `enola holmes two`: a spelt-out sequel number, only when the work has that sequel (`rogue one` and
+# `the other two` are titles, so an unmatched word number never becomes a "not in the catalog" note).
+_QUERY_BARE_WORD = re.compile(r"^(?P<base>.*\S)\s+(?P<n>two|three|four|five|six|seven|eight|nine|ten)$")
 # How the catalog numbers its entries (on folded English titles).
 _ITEM_NUMBERS = {
     "season": re.compile(r"\b(?:season|series)\s*(\d{1,2})\b"),
@@ -83,10 +95,10 @@ _KIND_KEYS = {
     "season": ("season", "sequel"), "series": ("season", "sequel"), "s": ("season", "sequel"),
     "part": ("part", "sequel"), "pt": ("part", "sequel"), "volume": ("volume", "part"),
     "vol": ("volume", "part"), "book": ("book", "part"), "chapter": ("chapter", "part"),
-    "any": ("season", "sequel", "part", "volume"),
+    "any": ("season", "sequel", "part", "volume"), "word": ("season", "sequel", "part", "volume"),
 }
 
-_KIND_NAMES = {"s": "season", "series": "season", "pt": "part", "vol": "volume", "any": ""}
+_KIND_NAMES = {"s": "season", "series": "season", "pt": "part", "vol": "volume", "any": "", "word": ""}
 
 
 class QueryError(ValueError):
@@ -109,6 +121,8 @@ class Outcome:
     confidence: float
     note: str | None = None
     ambiguity_reason: str | None = None
+    # Other works named exactly what was typed (one entry each, most watched first); also in `hits`.
+    alternatives: tuple[int, ...] = ()
 
 
 def clean_query(query: str) -> str:
@@ -173,9 +187,13 @@ def split_number_phrase(form: str) -> tuple[str, list[tuple[str, int]]]:
             form = match["base"]
             continue
         bare = _QUERY_BARE.match(form)
+        word = None if bare or wanted else _QUERY_BARE_WORD.match(form)
         if bare and not wanted:
             wanted.append(("any", _to_number(bare["n"])))
             form = bare["base"]
+        elif word:
+            wanted.append(("word", _to_number(word["n"])))
+            form = word["base"]
         break
     return form, wanted
 
@@ -196,6 +214,7 @@ class TitleIndex:
         if its arrays do not fit together."""
         self._hours = np.asarray(hours, dtype=np.float64)
         self._counter_lock = threading.Lock()
+        self.describe_items(np.zeros(len(self._hours), dtype=bool), np.zeros(len(self._hours), dtype=np.int32), [""])
         if saved is not None:
             self._restore(saved)
             return
@@ -218,6 +237,17 @@ class TitleIndex:
         self._franchise_ids = table.franchise_ids
         self._franchise_members = _Csr.from_pairs(table.franchise_ids, np.arange(len(titles)),
                                                   int(table.franchise_ids.max(initial=-1)) + 1)
+
+    def describe_items(self, films: np.ndarray, languages: np.ndarray, language_names: Sequence[str]) -> None:
+        """What titles cannot say and the answers need: which items are films (a film's own title
+        names it, not its sequels) and each item's language (code into `language_names`; a show
+        in another language under the same name is another work). Like hours, these come from the
+        item table at load time, not from the saved index. Until told, every item is a show in one
+        language."""
+        films, languages = np.asarray(films, dtype=bool), np.asarray(languages)
+        if len(films) != len(self._hours) or len(languages) != len(self._hours):
+            raise ValueError(f"{len(films)} film flags and {len(languages)} languages for {len(self._hours)} items")
+        self._films, self._languages, self._language_names = films, languages, list(language_names)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything built from the titles, as named flat arrays (what a model version saves)."""
@@ -301,7 +331,7 @@ class TitleIndex:
             return Outcome([], None, 0.0)
         exact = self._exact_group(form)
         if exact is not None:
-            return self._group_answer(exact, query, preference)
+            return self._group_answer(exact, form, query, preference)
         base, wanted = split_number_phrase(form)
         if wanted and base != form:
             numbered = self._numbered_answer(base, wanted, query, preference)
@@ -323,14 +353,83 @@ class TitleIndex:
         order = np.lexsort((items, -self._hours[items], -prefer))
         return int(items[order[0]])
 
-    def _group_answer(self, items: np.ndarray, query: str, preference: np.ndarray | None) -> Outcome:
-        best = self._best(items, preference)
-        ordered = sorted(items.tolist(), key=lambda i: (i != best, -self._hours[i], i))
+    def _group_answer(self, items: np.ndarray, form: str, query: str, preference: np.ndarray | None) -> Outcome:
+        """Every item carrying the typed name. The filters come first, then the items the name is
+        their own (see `_named`), then hours viewed; the other works the name is their own, as
+        close to the filters, become alternatives (their most watched entry each)."""
+        # Past a few hundred items (synthetic catalogs) the per-title reading below would cost
+        # milliseconds; such a name is answered as a franchise's, by the filters and hours alone.
+        named = self._named(items, form) if len(items) <= _GROUP_READ else np.zeros(len(items), dtype=bool)
+        franchise_only = not named.any()  # `transporter`: no title is called that, its sequels are
+        if franchise_only:
+            named[:] = True
+        prefer = preference[items].astype(np.int64) if preference is not None else np.zeros(len(items), np.int64)
+        order = np.lexsort((items, -self._hours[items], -(2 * prefer + named)))
+        best = int(items[order[0]])
+        pool = items[named & (prefer == prefer[order[0]])].tolist()
+        leaders: dict[tuple[int | str, ...], int] = {}
+        for item in sorted(pool, key=lambda i: (-self._hours[i], i)):
+            leaders.setdefault(self._work(item), item)
+        alternatives = [] if franchise_only else [i for work, i in leaders.items() if work != self._work(best)]
+        first = [best, *alternatives]
+        ordered = first + sorted(set(items.tolist()) - set(first), key=lambda i: (-self._hours[i], i))
         hits = [NameHit(i, 100.0, self._display(i)) for i in ordered[:8]]
         note = None
-        if len(items) > 1:
+        if alternatives:  # (works the filters rule out are no alternatives: these tie on the filters)
+            note = (f"{_shown(query)} — using {self._titles[best]} ({self._kind(best)}, most watched of "
+                    f"{len(alternatives) + 1} works with this name); did you mean "
+                    f"{'the other' if len(alternatives) == 1 else 'another'}?")
+        elif len(pool) > 1:
             note = f"{_shown(query)} — using {self._titles[best]} (most watched); pick another in the list"
-        return Outcome(hits, best, 100.0, note=note)
+        return Outcome(hits, best, 100.0, note=note, alternatives=tuple(alternatives))
+
+    def _named(self, items: np.ndarray, form: str) -> np.ndarray:
+        """Per item, whether `form` is its own name and not only its franchise's.
+
+        A film is named only by its own title (`Extraction (2015)` by `extraction`, `Extraction 2`
+        not). A show is named by its name, which its seasons share, unless it is a numbered sequel
+        of a film whose title is exactly that name (`John Wick: Chapter 2` is listed as a show):
+        same franchise and language, no original title of its own or the film's.
+        """
+        loose = loose_form(form)
+        films = [i for i in items.tolist() if self._films[i] and loose in self._film_names(i)]
+        owned = {(int(self._franchise_ids[i]), int(self._languages[i])): t.alias_key(self._titles[i])
+                 for i in films if t.year_in_title(self._titles[i]) is None}
+        named = np.zeros(len(items), dtype=bool)
+        for at, item in enumerate(items.tolist()):
+            if self._films[item]:
+                named[at] = item in films
+                continue
+            owner = owned.get((int(self._franchise_ids[item]), int(self._languages[item])))
+            named[at] = owner is None or not self._is_sequel(item) or t.alias_key(self._titles[item]) not in ("", owner)
+        return named
+
+    def _is_sequel(self, item: int) -> bool:
+        """A `Part 2`, `Chapter 3`, `Vol. 2` or a trailing `2` (not a season: shows have those)."""
+        numbers = self._numbers(item)
+        return any(numbers.get(kind, 0) >= 2 for kind in ("part", "chapter", "volume", "sequel"))
+
+    def _film_names(self, item: int) -> set[str]:
+        english, original = t.split_alias(self._titles[item])
+        names = {english, t.base_year_free(english), original, t.base_year_free(original)}
+        return {loose_form(match_form(n)) for n in names if n}
+
+    def _work(self, item: int) -> tuple[int | str, ...]:
+        """Items of one work share this: a show's seasons share its name, language and `(year)`
+        (`In the Dark (2019)` is not another `In the Dark`); a film is a work of its own, unless
+        its original-language title names the same work as another film's of that name, language
+        and year (an anime season listed as a film: `... // とんでもスキルで異世界放浪メシ: 第1期`)."""
+        title = self._titles[item]
+        key = (int(self._franchise_ids[item]), int(self._languages[item]), t.year_in_title(title) or 0)
+        if not self._films[item]:
+            return key
+        alias = t.alias_key(title)
+        return (-1, *key, alias) if alias else (-2, item)
+
+    def _kind(self, item: int) -> str:
+        """`Japanese show`, `English film`: what tells works of one name apart."""
+        language = self._language_names[int(self._languages[item])]
+        return f"{language} {'film' if self._films[item] else 'show'}".strip()
 
     def _numbered_answer(
         self, base: str, wanted: list[tuple[str, int]], query: str, preference: np.ndarray | None,
@@ -344,6 +443,8 @@ class TitleIndex:
         matching = [i for i in members
                     if all(self._has_number(numbers[i], kind, n, explicit_one) for kind, n in wanted)]
         phrase = " ".join(f"{_KIND_NAMES.get(kind, kind)} {n}".strip() for kind, n in reversed(wanted))
+        if not matching and any(kind == "word" for kind, _ in wanted):
+            return None  # `rogue one`, `the other two`: a title ending in a word, not a missing sequel
         if not matching:
             # `hotel transylvania 3` is the start of another title; `dune part two` is not in the catalog.
             form = match_form(query)
@@ -354,7 +455,9 @@ class TitleIndex:
             shown = self._titles[base_outcome.answer]
             note = f"No {phrase} of {_shown(base)} in the catalog; did you mean {shown}?"
             return Outcome(base_outcome.hits, base_outcome.answer, min(base_outcome.confidence, _NOT_FOUND), note=note)
-        best = self._best(np.array(matching, dtype=np.int64), preference)
+        # `kingdom 2` is the Korean series' second season, not the Japanese anime's of the same name.
+        same_language = [i for i in matching if self._languages[i] == self._languages[base_outcome.answer]]
+        best = self._best(np.array(same_language or matching, dtype=np.int64), preference)
         others = [h for h in base_outcome.hits if h.item_index != best]
         hits = [NameHit(best, base_outcome.confidence, self._display(best)), *others][:8]
         return Outcome(hits, best, base_outcome.confidence)

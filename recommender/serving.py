@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from scipy import sparse
 
 from recommender.artifacts import ArtifactError, load_items, load_serving
 from recommender.catalog import genre_set
+from recommender.content_type import MOVIE
 from recommender.index import AnnIndex, IndexMode, wants_index
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 from recommender.ranking.blend import BlendWeights
@@ -63,7 +64,10 @@ class Match:
 class Resolution:
     """What a typed title resolved to. `note` explains a franchise-level or approximate answer
     ("Stranger Things — using Stranger Things 4 (most watched); ..."); `ambiguity_reason` says why
-    the top candidates tie when no candidate is clearly ahead (then the answer is not confident)."""
+    the top candidates tie when no candidate is clearly ahead (then the answer is not confident).
+    `alternatives` are the other works carrying exactly the typed name (the anime `One Piece` when
+    the live-action one answered), most watched first: the did-you-mean of a confident answer; they
+    also follow the answer in `candidates`."""
 
     query: str
     item: Item | None
@@ -71,6 +75,7 @@ class Resolution:
     candidates: list[Match]
     note: str | None = None
     ambiguity_reason: str | None = None
+    alternatives: list[Match] = field(default_factory=list)
 
     @property
     def confident(self) -> bool:
@@ -230,6 +235,9 @@ class Recommender:
         # Integer codes: a filter is one int comparison per item (object-string ones cost ~20 ms at 10^6).
         self.languages, self._language_code = _sorted_codes(self._table["language"])
         self.content_types, self._type_code = _sorted_codes(self._table["content_type"])
+        films = (self._type_code == self.content_types.index(MOVIE) if MOVIE in self.content_types
+                 else np.zeros(len(self._type_code), dtype=bool))
+        self.index.describe_items(films, self._language_code, self.languages)
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
         if whole_table is not None:  # everything serving reads is in the arrays above; `items` reads the rest
             self._table = None
@@ -314,7 +322,10 @@ class Recommender:
         outcome = self.index.resolve(query, self._preference(language, content_type))
         candidates = [Match(self._item(h.item_index), h.score) for h in outcome.hits]
         item = self._item(outcome.answer) if outcome.answer is not None else None
-        return Resolution(query, item, outcome.confidence, candidates, outcome.note, outcome.ambiguity_reason)
+        by_row = {h.item_index: match for h, match in zip(outcome.hits, candidates, strict=True)}
+        alternatives = [by_row.get(row) or Match(self._item(row), 100.0) for row in outcome.alternatives]
+        return Resolution(query, item, outcome.confidence, candidates, outcome.note, outcome.ambiguity_reason,
+                          alternatives)
 
     def _preference(self, language: str | None, content_type: str | None) -> np.ndarray | None:
         """Per item, how many of the user's filters it matches (None without filters)."""

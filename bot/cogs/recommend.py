@@ -70,6 +70,10 @@ async def run_recommend(
     message = await interaction.followup.send(embed=card_to_embed(outcome.card), view=view, wait=True)
     view.stop()  # the buttons are dispatched as dynamic items; no per-message view to keep in memory
     await service.attach_message(outcome.request_id, message.id)
+    others = outcome.other_works
+    if others is not None:  # other works under the typed name: one click away, privately
+        await interaction.followup.send(others.text, view=DidYouMeanView(interaction.user.id, others, k=k,
+                                        content_type=content_type, language=language), ephemeral=True)
     for emoji in THUMBS:
         try:
             await message.add_reaction(emoji)

@@ -9,7 +9,15 @@ import pytest
 
 from recommender.matching import CONFIDENT_SCORE, loose_form, match_form, split_number_phrase
 from recommender.serving import Recommender, Resolution, UnknownTitleError
-from tests.resolution_catalog import MUST_NOT, full_catalog_recommender, load_title_queries
+from tests.resolution_catalog import (
+    FILM_WITH_SEQUEL,
+    MUST_NOT,
+    SHARED_NAME,
+    films_with_sequels,
+    full_catalog_recommender,
+    load_title_queries,
+    sequel_film_queries,
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +39,16 @@ def test_query_set_is_large_and_names_real_titles(rec: Recommender) -> None:
     assert all(q.expected in titles for q in queries if q.kind != MUST_NOT)
     kinds = Counter(q.kind for q in queries)
     assert {"exact", "misspelling", "original-script", "accent", "punctuation", "prefix/containment",
-            "season-number", "franchise", "ambiguity-by-popularity", "filter", MUST_NOT} <= set(kinds)
+            "season-number", "franchise", "ambiguity-by-popularity", "filter", MUST_NOT, FILM_WITH_SEQUEL,
+            SHARED_NAME} <= set(kinds)
     assert kinds[MUST_NOT] >= 30
+
+
+def test_query_set_holds_every_film_with_a_sequel_as_generated_from_the_catalog(rec: Recommender) -> None:
+    generated = sequel_film_queries(rec.items)
+    queries = load_title_queries()
+    assert all(q in queries for q in generated)  # regenerate with `python -m tests.resolution_catalog`
+    assert [q for q in queries if q.kind == FILM_WITH_SEQUEL] == [q for q in generated if q.kind == FILM_WITH_SEQUEL]
 
 
 def test_query_set_resolves_to_the_expected_titles(rec: Recommender) -> None:
@@ -141,6 +157,80 @@ def test_resolution_keeps_its_old_shape(rec: Recommender) -> None:
     assert old_style.confident and old_style.note is None and old_style.ambiguity_reason is None
     assert not Resolution("x", old_style.item, CONFIDENT_SCORE - 1, []).confident
     assert not Resolution("x", old_style.item, 100.0, [], ambiguity_reason="tie").confident
+
+
+# -- a film's own title, and works sharing a name ------------------------------------------------
+
+
+def test_every_film_with_a_sequel_typed_exactly_is_that_film_not_a_sequel(rec: Recommender) -> None:
+    """Each film T of the catalog whose `T 2`/`T II`/`T Part 2`... is in it too, typed in lower case:
+    T itself, or, where other works carry exactly that name and are watched more (`Don (2022)` for
+    `don`), the most watched of them with T offered as an alternative; never one of its sequels."""
+    sequels = films_with_sequels(rec.items)
+    wrong = []
+    for (film, its_sequels), row in zip(sorted(sequels.items()), sequel_film_queries(rec.items), strict=True):
+        resolution = rec.resolve(row.query)
+        got = resolution.item.title if resolution.item else None
+        offered = [m.item.title for m in resolution.alternatives]
+        if not (resolution.confident and got == row.expected and got not in its_sequels
+                and (got == film or film in offered)):
+            wrong.append((row.query, got, offered))
+    assert len(sequels) >= 200 and wrong == []
+
+
+@pytest.mark.parametrize(("query", "title"), [
+    ("extraction", "Extraction"), ("enola holmes", "Enola Holmes"), ("john wick", "John Wick"),
+    ("extraction 2", "Extraction 2"), ("enola holmes two", "Enola Holmes 2"), ("extraction part 2", "Extraction 2"),
+    ("extraction ii", "Extraction 2"),
+])
+def test_a_sequel_only_when_asked_for(rec: Recommender, query: str, title: str) -> None:
+    resolution = rec.resolve(query)
+    assert resolution.confident and resolution.item is not None and resolution.item.title == title
+
+
+def test_an_exact_film_title_with_sequels_needs_no_note(rec: Recommender) -> None:
+    resolution = rec.resolve("enola holmes")
+    assert resolution.note is None and resolution.alternatives == []
+    assert [c.item.title for c in resolution.candidates] == ["Enola Holmes", "Enola Holmes 2"]
+
+
+def test_a_spelt_out_number_that_is_no_sequel_stays_a_title(rec: Recommender) -> None:
+    assert split_number_phrase("rogue two") == ("rogue", [("word", 2)])
+    resolution = rec.resolve("wednesday two")  # no second season: no "not in the catalog" answer
+    assert resolution.note is None or "in the catalog" not in resolution.note
+
+
+@pytest.mark.parametrize(("query", "title", "kind", "others"), [
+    ("One Piece", "ONE PIECE: Season 1", "English show", ["ONE PIECE: East Blue // ワンピース: イーストブルー編"]),
+    ("Kingdom", "Kingdom: Season 1 // 킹덤: 시즌 1", "Korean show", ["Kingdom: Series 1 // キングダム: 第1シリーズ"]),
+    ("extraction", "Extraction", "English film", ["Extraction (2015)"]),
+    ("noise", "Noise", "English film", ["Noise // Ruido", "Noise // ノイズ"]),
+])
+def test_works_sharing_a_name_answer_the_most_watched_and_offer_the_others(
+        rec: Recommender, query: str, title: str, kind: str, others: list[str]) -> None:
+    resolution = rec.resolve(query)
+    assert resolution.confident and resolution.item is not None and resolution.item.title == title
+    assert [m.item.title for m in resolution.alternatives] == others
+    hours = [resolution.item.hours_viewed] + [m.item.hours_viewed for m in resolution.alternatives]
+    assert hours == sorted(hours, reverse=True)
+    assert [c.item.title for c in resolution.candidates[:len(others) + 1]] == [title, *others]
+    assert resolution.note is not None
+    assert resolution.note.startswith(f"{query} — using {title} ({kind}, most watched of {len(others) + 1} works")
+
+
+@pytest.mark.parametrize(("query", "title"), [("Dark", "Dark: Season 1"), ("You", "You: Season 4")])
+def test_a_show_name_of_one_work_keeps_its_most_watched_season(rec: Recommender, query: str, title: str) -> None:
+    resolution = rec.resolve(query)
+    assert resolution.confident and resolution.item is not None and resolution.item.title == title
+    assert resolution.alternatives == [] and resolution.note is not None and "(most watched)" in resolution.note
+
+
+def test_a_filter_decides_between_works_of_one_name(rec: Recommender) -> None:
+    anime = rec.resolve("One Piece", language="Japanese")
+    assert anime.confident and anime.item is not None and anime.item.language == "Japanese"
+    assert anime.alternatives == []
+    film = rec.resolve("the forest", content_type="Movie")
+    assert film.item is not None and film.item.title == "The Forest (2016)"
 
 
 # -- did you mean, and why -----------------------------------------------------------------------

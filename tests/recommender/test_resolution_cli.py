@@ -11,6 +11,7 @@ from recommender import cli
 from recommender.serving import Recommender
 from tests.recommender.test_recommender_cli import run_cli
 from tests.recommender.test_resolution import ISSUE_EXAMPLES
+from tests.resolution_catalog import sequel_film_queries
 
 
 def test_cli_prints_the_franchise_note(full_catalog_model: Path, tmp_path: Path) -> None:
@@ -63,3 +64,23 @@ def test_cli_tie_explains_itself(loaded_once: Path, capsys: pytest.CaptureFixtur
     data = json.loads(capsys.readouterr().out)
     assert "about equally" in data["ambiguity_reason"]
     assert {"The Kingdom (2007)", "Kingdom: Season 1 // 킹덤: 시즌 1"} <= set(data["did_you_mean"][:3])
+
+
+def test_cli_answers_every_film_with_a_sequel_typed_exactly(loaded_once: Path, full_recommender: Recommender,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    rows = sequel_film_queries(full_recommender.items)
+    got = {}
+    for row in rows:
+        assert cli.main(["recommend", row.query, "-k", "1", "--json", "--model-dir", str(loaded_once)]) == 0
+        got[row.query] = json.loads(capsys.readouterr().out)["query"]["title"]
+    assert len(rows) >= 200 and got == {row.query: row.expected for row in rows}
+
+
+def test_cli_names_the_other_works_of_a_shared_name(loaded_once: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["recommend", "One Piece", "-k", "2", "--model-dir", str(loaded_once)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("ONE PIECE: Season 1 (Show, English")
+    assert lines[1].startswith("One Piece — using ONE PIECE: Season 1 (English show, most watched of 2 works")
+    assert lines[2] == "  did you mean: ONE PIECE: East Blue // ワンピース: イーストブルー編 (Show, Japanese)"
+    assert cli.main(["recommend", "kingdom", "--json", "--model-dir", str(loaded_once)]) == 0
+    assert json.loads(capsys.readouterr().out)["did_you_mean"] == ["Kingdom: Series 1 // キングダム: 第1シリーズ"]
