@@ -66,7 +66,9 @@ class CleaningReport:
     items_without_year: int = 0
     enrichment_source: str | None = None  # the listing files joined, `; `-separated
     enriched: int = 0  # items that any listing describes
-    enriched_by_source: dict[str, int] = field(default_factory=dict)
+    enriched_by_source: dict[str, int] = field(default_factory=dict)  # items each listing matched
+    # listing -> {"items": matched, "years": years it alone supplied, "genres": items it first gave genres}
+    added_by_source: dict[str, dict[str, int]] = field(default_factory=dict)
     type_corrections: dict[str, int] = field(default_factory=dict)  # reason -> items whose type changed
     type_correction_examples: list[str] = field(default_factory=list)
     maturity: dict[str, int] = field(default_factory=dict)  # band -> items
@@ -106,8 +108,11 @@ class CleaningReport:
             )
         if self.enrichment_source:
             lines.append(
-                f"enriched {self.enriched} of {self.items} items ("
-                + ", ".join(f"{Path(p).name} {n}" for p, n in self.enriched_by_source.items()) + ")"
+                f"enriched {self.enriched} of {self.items} items; per listing (matched / years added / "
+                "genres added): " + ", ".join(
+                    f"{Path(p).name} {a['items']} / {a['years']} / {a['genres']}"
+                    for p, a in self.added_by_source.items()
+                )
             )
         if self.franchise_folds:
             lines.append(
@@ -328,9 +333,8 @@ def _join_listings(items: pd.DataFrame, report: CleaningReport, paths: list[Path
     """Listings first (they know the type of most big shows), then the type from all evidence."""
     reported = items["content_type"].copy()
     provisional = content_type.provisional(items["title"], reported)
-    listing_is_show, report.enriched_by_source = enrichment.enrich(
-        items, provisional.str.lower().eq("show"), paths
-    )
+    listing_is_show, report.added_by_source = enrichment.enrich(items, provisional.str.lower().eq("show"), paths)
+    report.enriched_by_source = {p: added["items"] for p, added in report.added_by_source.items()}
     types, report.type_corrections, report.type_correction_examples = content_type.infer(items, listing_is_show)
     items["content_type"] = types
     if paths:
