@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender import content_type, enrichment, franchise, maturity
+from recommender import content_type, enrichment, franchise, languages, maturity
 from recommender import titles as t
 from recommender.tables import TEXT_COLUMNS, CatalogError, genre_set, read_table
 
@@ -78,6 +78,9 @@ class CleaningReport:
     franchise_fold_examples: list[str] = field(default_factory=list)
     # What -> {"items": share of items, "hours": share of hours viewed} that have it.
     coverage: dict[str, dict[str, float]] = field(default_factory=dict)
+    # "label -> corrected by evidence" -> items whose report language was overruled (`languages`)
+    language_corrections: dict[str, int] = field(default_factory=dict)
+    language_correction_examples: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """A few human lines for terminals and logs."""
@@ -105,6 +108,12 @@ class CleaningReport:
                 f"content type corrected for {sum(self.type_corrections.values())} items ("
                 + ", ".join(f"{why}: {n}" for why, n in self.type_corrections.items() if n)
                 + "), e.g. " + ", ".join(repr(s) for s in self.type_correction_examples)
+            )
+        if self.language_corrections:
+            lines.append(
+                f"language corrected for {sum(self.language_corrections.values())} items ("
+                + ", ".join(f"{why}: {n}" for why, n in self.language_corrections.items())
+                + "), e.g. " + ", ".join(repr(s) for s in self.language_correction_examples)
             )
         if self.enrichment_source:
             lines.append(
@@ -311,11 +320,14 @@ def load_catalog(path: str | Path, enrichment: str | Path | Sequence[str | Path]
     items = _merge_duplicates(frame, report)
     items = _derive_columns(items, report)
     _join_listings(items, report, _as_paths(enrichment))
-    languages = sorted(items["language"].unique())
+    # After the listings: their countries and genres are evidence too.
+    items["language"], corrected = languages.correct(items)
+    report.language_corrections, report.language_correction_examples = corrected.corrections, corrected.examples
+    language_values = sorted(items["language"].unique())
     content_types = sorted(items["content_type"].unique())
-    items["language_id"] = items["language"].map({v: i for i, v in enumerate(languages)}).astype("int32")
+    items["language_id"] = items["language"].map({v: i for i, v in enumerate(language_values)}).astype("int32")
     items["type_id"] = items["content_type"].map({v: i for i, v in enumerate(content_types)}).astype("int32")
-    catalog = Catalog(items=items, languages=languages, content_types=content_types, report=report)
+    catalog = Catalog(items=items, languages=language_values, content_types=content_types, report=report)
     _finish_years(catalog)
     report.items = len(items)
     return catalog
