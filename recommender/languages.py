@@ -14,9 +14,10 @@ of evidence are reliable enough to overrule the label:
   co-productions in English).
 
 Only `English`, `Non-English` and unknown labels are corrected; the report's specific labels (Korean,
-Japanese, Hindi, Russian) are kept. A Latin original title whose words name no language still says
-"not English" (`Raw // Grave`). Evidence that is not clear (words of two languages, mixed countries)
-changes nothing: an English production with a foreign title stays English.
+Japanese, Hindi, Russian) are kept. A Latin original title whose words name no single language takes
+the countries' language (`Élite: Temporada 1` is Spanish or Portuguese by its words; Spain says which),
+else still says "not English" (`Raw // Grave`). Evidence that is not clear (mixed countries, no foreign
+filing) changes nothing: an English production with a foreign title stays English.
 
 The corrected values are finer than the report's six (`Spanish`, `German`, `French`, ...): the
 `language:` filter and the `same_language` channel take whatever values the catalog holds, and a
@@ -148,10 +149,13 @@ def infer(
     script = by_script(original) or by_script(english_title)
     if script:
         return script, "script"
+    country = by_countries(countries, genres)
     if original and original.casefold() != english_title.strip().casefold():
         words = by_words(original)
-        return (words, "words") if words else (NON_ENGLISH, "original title")
-    country = by_countries(countries, genres)
+        if words:
+            return words, "words"
+        # `Élite: Temporada 1` is Spanish or Portuguese by its words; the listings say Spain.
+        return (country, "countries") if country else (NON_ENGLISH, "original title")
     return (country, "countries") if country else (None, "")
 
 

@@ -52,6 +52,9 @@ def test_an_english_production_with_a_foreign_name_stays_english() -> None:
     assert languages.infer("Selena: The Series: Part 1", "", ["mexico", "united states"], ["drama"]) == (None, "")
     # A Latin original title that differs from the English one is not English, even when no word says more.
     assert languages.infer("Raw", "Grave", [], []) == (languages.NON_ENGLISH, "original title")
+    # Words that fit two languages leave it to the listings' countries.
+    assert languages.infer("Elite: Season 1", "Élite: Temporada 1", ["spain"], ["international"]) == (
+        "Spanish", "countries")
 
 
 def test_only_english_and_non_english_labels_are_corrected() -> None:
@@ -75,6 +78,8 @@ REAL_LANGUAGES = {
     "Toy Boy: Season 1": "Spanish",
     "Dark: Season 1": "German",
     "Lupin: Part 1": "French",
+    "Elite: Season 1 // Élite: Temporada 1": "Spanish",
+    "Barbarians // Barbaren": "German",
     "Wednesday: Season 1": "English",
     "The Glory: Season 1 // 더 글로리: 시즌 1": "Korean",
 }
