@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender import content_type, enrichment, franchise, maturity
+from recommender import content_type, enrichment, franchise, languages, maturity
 from recommender import titles as t
 from recommender.tables import TEXT_COLUMNS, CatalogError, genre_set, read_table
 
@@ -66,7 +66,9 @@ class CleaningReport:
     items_without_year: int = 0
     enrichment_source: str | None = None  # the listing files joined, `; `-separated
     enriched: int = 0  # items that any listing describes
-    enriched_by_source: dict[str, int] = field(default_factory=dict)
+    enriched_by_source: dict[str, int] = field(default_factory=dict)  # items each listing matched
+    # listing -> {"items": matched, "years": years it alone supplied, "genres": items it first gave genres}
+    added_by_source: dict[str, dict[str, int]] = field(default_factory=dict)
     type_corrections: dict[str, int] = field(default_factory=dict)  # reason -> items whose type changed
     type_correction_examples: list[str] = field(default_factory=list)
     maturity: dict[str, int] = field(default_factory=dict)  # band -> items
@@ -76,6 +78,9 @@ class CleaningReport:
     franchise_fold_examples: list[str] = field(default_factory=list)
     # What -> {"items": share of items, "hours": share of hours viewed} that have it.
     coverage: dict[str, dict[str, float]] = field(default_factory=dict)
+    # "label -> corrected by evidence" -> items whose report language was overruled (`languages`)
+    language_corrections: dict[str, int] = field(default_factory=dict)
+    language_correction_examples: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """A few human lines for terminals and logs."""
@@ -104,10 +109,19 @@ class CleaningReport:
                 + ", ".join(f"{why}: {n}" for why, n in self.type_corrections.items() if n)
                 + "), e.g. " + ", ".join(repr(s) for s in self.type_correction_examples)
             )
+        if self.language_corrections:
+            lines.append(
+                f"language corrected for {sum(self.language_corrections.values())} items ("
+                + ", ".join(f"{why}: {n}" for why, n in self.language_corrections.items())
+                + "), e.g. " + ", ".join(repr(s) for s in self.language_correction_examples)
+            )
         if self.enrichment_source:
             lines.append(
-                f"enriched {self.enriched} of {self.items} items ("
-                + ", ".join(f"{Path(p).name} {n}" for p, n in self.enriched_by_source.items()) + ")"
+                f"enriched {self.enriched} of {self.items} items; per listing (matched / years added / "
+                "genres added): " + ", ".join(
+                    f"{Path(p).name} {a['items']} / {a['years']} / {a['genres']}"
+                    for p, a in self.added_by_source.items()
+                )
             )
         if self.franchise_folds:
             lines.append(
@@ -306,11 +320,14 @@ def load_catalog(path: str | Path, enrichment: str | Path | Sequence[str | Path]
     items = _merge_duplicates(frame, report)
     items = _derive_columns(items, report)
     _join_listings(items, report, _as_paths(enrichment))
-    languages = sorted(items["language"].unique())
+    # After the listings: their countries and genres are evidence too.
+    items["language"], corrected = languages.correct(items)
+    report.language_corrections, report.language_correction_examples = corrected.corrections, corrected.examples
+    language_values = sorted(items["language"].unique())
     content_types = sorted(items["content_type"].unique())
-    items["language_id"] = items["language"].map({v: i for i, v in enumerate(languages)}).astype("int32")
+    items["language_id"] = items["language"].map({v: i for i, v in enumerate(language_values)}).astype("int32")
     items["type_id"] = items["content_type"].map({v: i for i, v in enumerate(content_types)}).astype("int32")
-    catalog = Catalog(items=items, languages=languages, content_types=content_types, report=report)
+    catalog = Catalog(items=items, languages=language_values, content_types=content_types, report=report)
     _finish_years(catalog)
     report.items = len(items)
     return catalog
@@ -328,9 +345,8 @@ def _join_listings(items: pd.DataFrame, report: CleaningReport, paths: list[Path
     """Listings first (they know the type of most big shows), then the type from all evidence."""
     reported = items["content_type"].copy()
     provisional = content_type.provisional(items["title"], reported)
-    listing_is_show, report.enriched_by_source = enrichment.enrich(
-        items, provisional.str.lower().eq("show"), paths
-    )
+    listing_is_show, report.added_by_source = enrichment.enrich(items, provisional.str.lower().eq("show"), paths)
+    report.enriched_by_source = {p: added["items"] for p, added in report.added_by_source.items()}
     types, report.type_corrections, report.type_correction_examples = content_type.infer(items, listing_is_show)
     items["content_type"] = types
     if paths:

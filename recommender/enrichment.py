@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from recommender import maturity
+from recommender import maturity, movielist
 from recommender import titles as t
 from recommender.tables import CatalogError, join_list, read_table, split_list
 
@@ -117,8 +117,13 @@ def _pick(frame: pd.DataFrame, aliases: tuple[str, ...]) -> pd.Series:
 
 
 def load_enrichment(path: Path) -> pd.DataFrame:
-    """Read one listing file into normalised columns, one row per listing."""
-    frame = read_table(path, "enrichment")
+    """Read one listing file into normalised columns, one row per listing.
+
+    `attrs["presence_neutral"]` says whether being in the file may count as "described"
+    (`has_metadata`); `attrs["films_only"]` whether it describes films alone (it then never joins a show).
+    """
+    is_movie_list = path.suffix.casefold() == movielist.SUFFIX
+    frame = movielist.read_movie_list(path) if is_movie_list else read_table(path, "enrichment")
     if "title" not in frame:
         raise CatalogError(
             f"enrichment {path}: no title column (found: {', '.join(frame.columns[:8])})"
@@ -143,7 +148,10 @@ def load_enrichment(path: Path) -> pd.DataFrame:
     table["is_show"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
     table.loc[kind.str.contains("show|series"), "is_show"] = True
     table.loc[kind.str.contains("movie|film"), "is_show"] = False
-    return table[table["franchise_key"] != ""].reset_index(drop=True)
+    table = table[table["franchise_key"] != ""].reset_index(drop=True)
+    table.attrs["presence_neutral"] = movielist.PRESENCE_NEUTRAL if is_movie_list else True
+    table.attrs["films_only"] = is_movie_list
+    return table
 
 
 def match(items: pd.DataFrame, is_show: pd.Series, film_keys: np.ndarray, table: pd.DataFrame) -> pd.DataFrame:
@@ -155,6 +163,7 @@ def match(items: pd.DataFrame, is_show: pd.Series, film_keys: np.ndarray, table:
     `t.film_key`): without it `The Hangover: Part II` took `The Hangover`'s year and IMDb votes, and
     `Sinister` its sequel's.
     """
+    attrs = dict(table.attrs)
     table = table.assign(_listing=np.arange(len(table)))
     left = pd.DataFrame({
         "_row": np.arange(len(items)),
@@ -180,6 +189,8 @@ def match(items: pd.DataFrame, is_show: pd.Series, film_keys: np.ndarray, table:
     allowed = np.where(later_season, MAX_LATER_SEASON_YEARS, allowed)
     # Unknown years (NaN) never refuse a match; a film listing needs the film's own title.
     keep = ~(gap > allowed) & (listed_show | (pairs["film_key"] == pairs["_film_key"]).to_numpy())
+    if attrs.get("films_only"):  # a film list never describes a show, whatever its title
+        keep &= ~pairs["_is_show"].to_numpy(dtype=bool)
     pairs = pairs[keep].assign(
         _type_miss=(pairs["_is_show"][keep] != listed_show[keep]).astype(int),
         _gap=np.nan_to_num(gap[keep], nan=99.0),
@@ -187,13 +198,26 @@ def match(items: pd.DataFrame, is_show: pd.Series, film_keys: np.ndarray, table:
     best = pairs.drop_duplicates("_row").set_index("_row")["_listing"].reindex(np.arange(len(items)))
     matched = table.reindex(best.fillna(-1).astype(int).to_numpy()).reset_index(drop=True)
     matched["_found"] = best.notna().to_numpy()
+    matched.attrs = {"presence_neutral": True, "films_only": False, **attrs}
     return matched
 
 
-def merge_sources(items: pd.DataFrame, matches: Sequence[pd.DataFrame]) -> pd.Series:
+def merge_sources(items: pd.DataFrame, matches: Sequence[pd.DataFrame]) -> tuple[pd.Series, list[dict[str, int]]]:
     """Write the merged listing columns into `items` in place; returns each item's listing type
-    (True show, False movie, NA unknown) for the content-type inference."""
+    (True show, False movie, NA unknown) for the content-type inference, and what each source added.
+
+    A listing whose presence is not neutral (`attrs["presence_neutral"]`, the MovieTweetings film list:
+    its rows are what Twitter users rated) gives its years and genres like any other, but its matches
+    never count towards `has_metadata` nor decide a type: "is in that file" must not become a signal.
+    """
     n = len(items)
+    genres_before = [False] * n
+    added = []
+    for m in matches:
+        has_genres = m["genres"].fillna("").to_numpy(dtype=object) != ""
+        added.append({"items": int(m["_found"].sum()),
+                      "genres": int((has_genres & ~np.asarray(genres_before, dtype=bool)).sum())})
+        genres_before = np.asarray(genres_before, dtype=bool) | has_genres
     for column in _LIST_COLUMNS:
         parts = [m[column].fillna("").to_numpy(dtype=object) for m in matches]
         merged_lists = [join_list([g for p in cells for g in split_list(p)]) for cells in zip(*parts, strict=True)]
@@ -222,24 +246,28 @@ def merge_sources(items: pd.DataFrame, matches: Sequence[pd.DataFrame]) -> pd.Se
     found = np.zeros(n, dtype=bool)
     listing_is_show = pd.Series(pd.NA, index=items.index, dtype="boolean")
     year = pd.Series(pd.NA, index=range(n), dtype="Int64")
-    for m in matches:
-        found |= m["_found"].to_numpy(dtype=bool)
-        listing_is_show = listing_is_show.fillna(pd.Series(m["is_show"].to_numpy(), index=items.index, dtype="boolean"))
+    for m, counts in zip(matches, added, strict=True):
+        if m.attrs.get("presence_neutral", True):
+            found |= m["_found"].to_numpy(dtype=bool)
+            listing_is_show = listing_is_show.fillna(
+                pd.Series(m["is_show"].to_numpy(), index=items.index, dtype="boolean"))
+        before = year.notna().to_numpy()
         year = year.fillna(m["release_year"].reset_index(drop=True).astype("Int64"))
+        counts["years"] = int((items["release_year"].isna().to_numpy() & ~before & year.notna().to_numpy()).sum())
     items["has_metadata"] = found
     fill_year = items["release_year"].isna().to_numpy() & year.notna().to_numpy()
     items.loc[fill_year, "release_year"] = year[fill_year].to_numpy()
     items.loc[fill_year, "year_source"] = "enrichment"
-    return listing_is_show
+    return listing_is_show, added
 
 
-def enrich(items: pd.DataFrame, is_show: pd.Series, paths: Sequence[Path]) -> tuple[pd.Series, dict[str, int]]:
-    """Join every listing file onto `items` in place; returns the listings' type per item and the
-    number of items each file enriched."""
-    matches, counts = [], {}
+def enrich(
+    items: pd.DataFrame, is_show: pd.Series, paths: Sequence[Path]
+) -> tuple[pd.Series, dict[str, dict[str, int]]]:
+    """Join every listing file onto `items` in place; returns the listings' type per item and, per
+    file, what it added: items it matched, years no earlier source (nor the report) had, items whose
+    genres no earlier file gave."""
     film_keys = items["title"].astype(str).map(t.film_key).to_numpy()  # once, for every listing
-    for path in paths:
-        m = match(items, is_show, film_keys, load_enrichment(path))
-        matches.append(m)
-        counts[str(path)] = int(m["_found"].sum())
-    return merge_sources(items, matches), counts
+    matches = [match(items, is_show, film_keys, load_enrichment(path)) for path in paths]
+    listing_is_show, added = merge_sources(items, matches)
+    return listing_is_show, {str(path): counts for path, counts in zip(paths, added, strict=True)}

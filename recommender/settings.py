@@ -19,12 +19,15 @@ def bundled_catalog_path() -> Path:
     return Path(str(resources.files("recommender") / "data" / "netflix_content_2023.csv"))
 
 
-# The public listings shipped with the package (credits in the README), joined in this order.
-BUNDLED_ENRICHMENT = ("netflix_titles.csv", "netflix_titles_2023_jw.csv")
+# The public listings shipped with the package (credits in the README), joined in this order: the two
+# Netflix listings, then the MovieTweetings film list (years and IMDb genres of licensed films; last, so
+# the Netflix listings' years win; its presence never counts as "described", see `movielist`).
+BUNDLED_ENRICHMENT = ("netflix_titles.csv", "netflix_titles_2023_jw.csv", "movietweetings_movies.dat")
 
 
 def bundled_enrichment_paths() -> list[Path]:
-    """Genres, descriptions, certifications and IMDb figures for about half the bundled catalog."""
+    """Genres, descriptions, certifications and IMDb figures for about half the bundled catalog, and
+    years and genres for most licensed films."""
     return [Path(str(resources.files("recommender") / "data" / name)) for name in BUNDLED_ENRICHMENT]
 
 
