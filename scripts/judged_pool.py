@@ -14,7 +14,7 @@ first word, such as Pokémon's, and the known spin-offs in `SPIN_OFFS`). Candida
 is shuffled so judges see neither the rank nor which ranking proposed a title; which ranking proposed
 what is kept in a separate provenance file the judges do not get.
 
-    python scripts/judged_pool.py --model-dir /work/models/base --out-dir /work/judging \
+    PYTHONPATH=. python scripts/judged_pool.py --model-dir /work/models/base --out-dir /work/judging \
         --provenance /work/judged-pool/pool_provenance.csv
 """
 
@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from recommender.evaluation.judged_info import describe
 from recommender.franchise import zipf
 from recommender.ranking.blend import BlendWeights
 from recommender.serving import Recommender
@@ -41,71 +40,6 @@ RARE_ROOT_ZIPF = 4.0
 # Known spin-offs whose names share nothing (franchise key word -> words of the other franchise's key).
 SPIN_OFFS = {"cobra kai": ("karate kid",), "karate kid": ("cobra kai",)}
 _SKIP = {"the", "a", "an", "my", "of"}
-
-# Script -> language of an original title; Latin-script originals take the first listed country's language.
-_SCRIPTS = (
-    (r"[\uac00-\ud7af]", "Korean"), (r"[\u3040-\u30ff]", "Japanese"), (r"[\u0e00-\u0e7f]", "Thai"),
-    (r"[\u0900-\u097f]", "Hindi"), (r"[\u0600-\u06ff]", "Arabic"), (r"[\u0400-\u04ff]", "Russian"),
-    (r"[\u4e00-\u9fff]", "Chinese"),
-)
-_COUNTRY_LANGUAGE = {
-    "spain": "Spanish", "mexico": "Spanish", "colombia": "Spanish", "argentina": "Spanish", "chile": "Spanish",
-    "peru": "Spanish", "france": "French", "belgium": "French", "germany": "German", "austria": "German",
-    "brazil": "Portuguese", "portugal": "Portuguese", "italy": "Italian", "turkey": "Turkish", "poland": "Polish",
-    "sweden": "Swedish", "norway": "Norwegian", "denmark": "Danish", "netherlands": "Dutch", "japan": "Japanese",
-    "south korea": "Korean", "india": "Hindi", "china": "Chinese", "taiwan": "Chinese", "thailand": "Thai",
-    "indonesia": "Indonesian", "philippines": "Filipino", "egypt": "Arabic", "nigeria": "English",
-    "russia": "Russian", "iceland": "Icelandic", "finland": "Finnish", "israel": "Hebrew",
-}
-_ENGLISH = {"united states", "united kingdom", "canada", "australia", "ireland", "new zealand"}
-
-
-def original_language(row: pd.Series) -> str:
-    """The work's original language as a judge should read it: the report's label is often wrong
-    (Money Heist, Dark, Lupin are labelled English), so the original title's script and the first
-    listed country decide where they speak."""
-    original = str(row.get("original_title") or "").strip()
-    if original in {"", "nan"}:
-        original = ""
-    for pattern, language in _SCRIPTS:
-        if original and re.search(pattern, original):
-            return language
-    country = str(row.get("country") or "").split(",")[0].strip().lower()
-    label = str(row.get("language") or "")
-    if label not in {"English", "Non-English", "", "nan"}:
-        return label
-    if country in _COUNTRY_LANGUAGE and country not in _ENGLISH:
-        return _COUNTRY_LANGUAGE[country]
-    if original or label == "Non-English":
-        return "not English"
-    return "English" if label == "English" else "unknown"
-
-
-def describe(row: pd.Series) -> str:
-    """A short identification of a work for judges: type, year, language, rating, genres, description."""
-    def text(name: str) -> str:
-        value = row.get(name)
-        return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
-
-    year = text("release_year")
-    parts = [text("content_type") or "title", year.split(".")[0] if year else "year unknown",
-             original_language(row)]
-    original = text("original_title")
-    if original:
-        parts.append(f"original title: {original}")
-    country = text("country")
-    if country:
-        parts.append(f"country: {country}")
-    rating = text("certification") or text("rating")
-    if rating:
-        parts.append(f"rated {rating}")
-    genres = text("genres")
-    parts.append(f"genres: {genres}" if genres else "genres unknown")
-    description = text("description")
-    if description:
-        parts.append(description[:100] + ("…" if len(description) > 100 else ""))
-    return "; ".join(parts)
-
 
 def _root(key: str) -> str:
     words = [w for w in str(key).split() if w not in _SKIP]
