@@ -76,12 +76,13 @@ def build_pool(model_dir: Path, queries: pd.DataFrame) -> tuple[pd.DataFrame, di
     served = rankers["served"]
     items = served.items
     row_of_title = {title: row for row, title in enumerate(items["title"])}
+    item_ids = items["item_id"].to_numpy()
     rows = []
     for query in queries.itertuples():
         q_row = row_of_title[query.query]
-        q_key = items.at[q_row, "franchise_key"]
+        q_key = str(items.at[q_row, "franchise_key"])
         for ranker_name, recommender in rankers.items():
-            result = recommender.recommend(int(items.at[q_row, "item_id"]), K)
+            result = recommender.recommend(int(item_ids[q_row]), K)
             for rec in result.items:
                 if same_franchise(q_key, rec.item.franchise_key):
                     continue

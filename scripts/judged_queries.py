@@ -14,7 +14,8 @@ The rule, in order:
 
 The current lists play no part in the choice.
 
-    PYTHONPATH=. python scripts/judged_queries.py --model-dir /work/models/base --out recommender/data/judged/queries.csv
+    PYTHONPATH=. python scripts/judged_queries.py --model-dir /work/models/base \
+        --out recommender/data/judged/queries.csv
 """
 
 from __future__ import annotations
