@@ -238,14 +238,16 @@ def _group_figures(per_list: list[list[float | None]], resamples: int, seed: int
                        for scores, n in zip(per_list, judged, strict=True)])
     indices = resample_indices(len(per_list), resamples, seed)
     picks = sum(len(scores) for scores in per_list)
+    # A list with no judged pick says nothing about the ratios: left out (and counted as skipped), not 0/0.
+    any_judged = np.where(judged > 0, 1.0, np.nan)
     return GroupFigures(
         queries=len(per_list),
         picks=picks,
         judged=int(judged.sum()),
         unjudged=picks - int(judged.sum()),
-        mean=ratio(total, judged, indices),
+        mean=ratio(total * any_judged, judged * any_judged, indices),
         strong_lists=bootstrap(strong, indices),
-        unrelated=ratio(zeros, judged, indices),
+        unrelated=ratio(zeros * any_judged, judged * any_judged, indices),
     )
 
 

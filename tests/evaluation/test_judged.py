@@ -144,3 +144,10 @@ def test_lists_are_served_as_recommend_serves_them_and_the_cli_scores_them(model
     assert out["groups"]["english_show"]["mean_judgement"]["mean"] == 1.0
     assert out["missing_queries"] == ["Not In This Catalog"]
     assert len(pd.read_csv(unjudged_csv)) == 18
+
+
+def test_lists_without_a_judged_pick_are_skipped_not_counted_as_zero() -> None:
+    lists = [served("Q1", "film", ["a", "b"]), served("Q2", "film", ["c"])]
+    figures = score_lists(lists, judgements([("Q1", "a", 2)]), resamples=20).groups["all"]
+    assert (figures.mean.mean, figures.mean.n, figures.mean.skipped) == (2.0, 1, 1)
+    assert (figures.unrelated.n, figures.unrelated.skipped) == (1, 1)
