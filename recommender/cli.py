@@ -1,4 +1,4 @@
-"""`python -m recommender train|retrain|recommend|evaluate|fit-blend|showcase`: the library's command line.
+"""`python -m recommender train|retrain|recommend|evaluate[-judged]|fit-blend|showcase`: the library's command line.
 
 Errors a user can fix (bad CSV, missing model, unknown title) print one clear line and exit 2;
 `--progress json` turns all output into one JSON object per line for programs such as the bot.
@@ -88,6 +88,11 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
     from recommender.evaluation.cli import add_evaluate_arguments
 
     add_evaluate_arguments(sub.add_parser("evaluate", help="quality figures with baselines"), settings)
+
+    from recommender.evaluation.judged_cli import add_judged_arguments
+
+    add_judged_arguments(sub.add_parser("evaluate-judged", help="score the served lists against fans' judgements"),
+                         settings.resolved_model_dir)
 
     from recommender.ranking.commands import add_fit_blend_arguments, add_showcase_arguments
 
@@ -234,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
             from recommender.ranking.commands import run_fit_blend
 
             return run_fit_blend(args)
+        if args.command == "evaluate-judged":
+            from recommender.evaluation.judged_cli import run_judged
+
+            return run_judged(args)
         if args.command == "synth":
             return _run_synth(args)
         if args.command == "bench-scale":
