@@ -36,13 +36,11 @@ def hub_queries(channels: Channels, franchise: np.ndarray) -> np.ndarray:
     """The most-watched title of each franchise, most-watched franchises first, as many as the budget allows."""
     n = len(channels)
     wanted = min(HUB_QUERIES, HUB_BUDGET // max(n, 1))
-    if wanted < MIN_HUB_QUERIES:
-        return np.zeros(0, dtype=np.int64)
     hours = channels.item_features[ITEM_CHANNELS.index("hours_viewed")]
     order = np.lexsort((np.arange(n), -hours))
     _, first = np.unique(franchise[order], return_index=True)
-    heads = order[np.sort(first)]
-    return heads[:wanted].astype(np.int64)
+    heads = order[np.sort(first)][:wanted]
+    return heads.astype(np.int64) if len(heads) >= MIN_HUB_QUERIES else np.zeros(0, dtype=np.int64)
 
 
 def hub_shares(channels: Channels, weights: np.ndarray, franchise: np.ndarray) -> np.ndarray:
