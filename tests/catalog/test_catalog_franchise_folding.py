@@ -169,7 +169,8 @@ def test_a_head_names_a_franchise_with_no_entry_of_its_own() -> None:
     titles = [r[0] for r in rows]
     folded = fold_franchises(titles, [t.franchise_key(x) for x in titles], [r[1] for r in rows], [r[2] for r in rows])
     keys = dict(zip(titles, folded.keys, strict=True))
-    assert keys["Glimmerbots: Mega Race"] == keys["Glimmerbots: Into the Vault"] == keys["Glimmerbots Academy: Season 1"]
+    glimmerbots = keys["Glimmerbots: Into the Vault"]
+    assert keys["Glimmerbots: Mega Race"] == keys["Glimmerbots Academy: Season 1"] == glimmerbots
     assert keys["Glimmerbots Unplugged"] == "glimmerbots unplugged"
     assert keys["Glimmerbots Exposed"] == "glimmerbots exposed"
     assert keys["Lonely Hearts"] == "lonely hearts"
