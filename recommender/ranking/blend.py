@@ -37,7 +37,7 @@ SIMILARITY_CHANNELS = ("embedding", "title_chars", "title_words", "genres", "des
 # `hub` and `maturity_above` are rules the pairs would undo (co-likes reward the titles everyone watched, and
 # adult films are co-liked with teen ones): their weights were chosen on the showcase lists, see
 # docs/ranking-rules.md. A weights file written before a held channel existed gets its held weight.
-PRIOR_WEIGHTS = {"same_type": 5.0, "same_language": 5.0, "hub": -60.0, "maturity_above": -10.0}
+PRIOR_WEIGHTS = {"same_type": 5.0, "same_language": 5.0, "hub": -40.0, "maturity_above": -10.0}
 
 
 @dataclass
