@@ -73,7 +73,7 @@ MIN_NAMED_HEADS = 2
 # Rule 5: the phrases (accents folded, whole words) that put a key in one franchise. Only what the other
 # rules cannot find belongs here.
 KNOWN_FRANCHISES = (
-    ("pokemon",),
+    ("pokemon", "pocket monsters"),
     ("cobra kai", "karate kid"),
 )
 _EXAMPLES = 8

@@ -53,6 +53,7 @@ SAME_FRANCHISE = {
         "Pokémon Concierge: Season 1 // ポケモンコンシェルジュ: シーズン1",
         "Pokémon The Series: XY: XYZ // ポケットモンスター XY: 94-142",
         "Pokémon Detective Pikachu",
+        "Pocket Monsters 2023: Season 1 // ポケットモンスタ― (2023): シーズン1",
     ],
     "cobra kai": ["Cobra Kai: Season 1", "The Karate Kid (1984)", "The Karate Kid Part II", "The Next Karate Kid"],
     "barbie it takes two": [  # named by its `Barbie: ...` titles (rule 4)
