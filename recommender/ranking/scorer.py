@@ -26,6 +26,7 @@ from recommender.ranking.channels import (
     CHANNELS,
     ERA_UNKNOWN,
     GATE_CHANNELS,
+    GATE_UNKNOWN,
     ITEM_CHANNELS,
     MATURITY_BANDS,
     TITLE_CHANNELS,
@@ -71,6 +72,7 @@ class OneQueryScorer:
         rest = [name for name in channels.text if w[name] and name not in title and name not in self._gate]
         self._rest = _stacked(channels, rest, w)
         self._title = _stacked(channels, title, w)
+        self._no_genres = np.flatnonzero(~channels.has_genres)
         above = np.float32(w["maturity_above"])
         self._above = ({int(c): above * channels.maturity_above(np.array([c]))[0] for c in range(len(MATURITY_BANDS))}
                        if above else {})
@@ -102,12 +104,17 @@ class OneQueryScorer:
         if self._rest is not None:
             total += one_row_product(*self._rest, row)
         if self._title is not None:
-            agreement = {name: one_row_product(ch.text[name], ch.postings[name], row) for name in self._gate}
-            for name, values in agreement.items():
+            agreement = [one_row_product(ch.text[name], ch.postings[name], row) for name in self._gate]
+            for name, values in zip(self._gate, agreement, strict=True):
                 if self._gate_weights[name]:
                     total += self._gate_weights[name] * values
-            gate = ch.title_gate(np.array([row]), agreement={k: v[None, :] for k, v in agreement.items()})[0]
-            total += one_row_product(*self._title, row) * gate
+            title = one_row_product(*self._title, row)
+            if agreement and ch.has_genres[row]:  # `Channels.title_gate` for one query, without temporaries
+                gate = np.maximum.reduce(agreement)
+                np.clip(gate, 0.0, 1.0, out=gate)
+                gate[self._no_genres] = GATE_UNKNOWN
+                title *= gate
+            total += title
         if self._embedding_weight:
             # einsum stays on this thread: a threaded BLAS call for a 1 x 64 x 19k product costs more
             # in thread hand-offs than in arithmetic on a busy host (measured 8 ms vs 0.4 ms).
