@@ -149,11 +149,20 @@ def _random_fit_problem(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """60 queries x 80 candidates of random channel values, 5% relevant, nothing excluded."""
     rng = np.random.default_rng(seed)
     gains = (rng.random((60, 80)) < 0.05).astype(float)
-    features = rng.random((len(CHANNELS), 60, 80)).astype(np.float32)
-    # The held rule channels stay silent: their held weights are large by design (hub, maturity_above), and
-    # random noise under them would drown the signal each test plants.
-    features[[CHANNELS.index("hub"), CHANNELS.index("maturity_above")]] = 0.0
-    return features, gains, np.zeros_like(gains, dtype=bool)
+    return _random_channels(rng, 60, 80), gains, np.zeros_like(gains, dtype=bool)
+
+
+_HELD_RULES = ("hub", "maturity_above")
+
+
+def _random_channels(rng: np.random.Generator, queries: int, candidates: int) -> np.ndarray:
+    """Uniform random values for every channel but the held rule channels, which stay 0: their held weights
+    are large by design, and noise under them would drown the signal each test plants. The other channels
+    get the same draws as before those two existed, so each test keeps the problem it was written on."""
+    features = np.zeros((len(CHANNELS), queries, candidates), dtype=np.float32)
+    drawn = [i for i, name in enumerate(CHANNELS) if name not in _HELD_RULES]
+    features[drawn] = rng.random((len(drawn), queries, candidates)).astype(np.float32)
+    return features
 
 
 def test_fit_blend_finds_the_channel_that_carries_the_signal() -> None:
@@ -287,7 +296,7 @@ def test_overlap_penalty_trades_a_shared_popularity_prior_for_lists_that_differ(
     rng = np.random.default_rng(5)
     queries, candidates = 80, 60
     gains = (rng.random((queries, candidates)) < 0.05).astype(float)
-    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32) * 0.1
+    features = _random_channels(rng, queries, candidates) * 0.1
     popular = np.zeros(candidates, dtype=np.float32)
     popular[:10] = 1.0
     gains[:, :10] += rng.random((queries, 10)) < 0.15  # the popular ten are liked somewhat more often
@@ -305,7 +314,7 @@ def test_overlap_ceiling_keeps_the_fitted_lists_apart_and_the_fit_reports_it() -
     rng = np.random.default_rng(5)
     queries, candidates = 80, 300  # random lists share about k / 300 of their items
     gains = (rng.random((queries, candidates)) < 0.03).astype(float)
-    features = rng.random((len(CHANNELS), queries, candidates)).astype(np.float32) * 0.1
+    features = _random_channels(rng, queries, candidates) * 0.1
     popular = np.zeros(candidates, dtype=np.float32)
     popular[:10] = 1.0
     gains[:, :10] += rng.random((queries, 10)) < 0.5  # the popular ten are liked by many
