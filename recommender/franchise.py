@@ -28,6 +28,17 @@ Three rules link a title's own key to an anchor, the key of other entries of the
    guards of rule 2 (Boruto's Japanese title does not name Naruto, and the report gives the film
    `The Last` no original title, so its language reads English).
 
+4. named head: a franchise with no bare entry of its own (no title is just `Barbie` or `Monster High`)
+   is still named by the head of two or more `Head: subtitle` titles of different works (`Barbie:
+   Princess Charm School`, `Barbie: Spy Squad`); every key that starts with that head then joins it
+   (`Barbie Dreamhouse Adventures`), under the prefix rule's rarity limit, and where its entries share
+   a language with the titles the head names and, where both have genres, a genre.
+5. known franchises: a short table for what the rarity rules cannot see: `Pokémon` is as common a word
+   in ordinary text as `mission` (so `Pokémon Journeys`, `Pokémon Horizons`, `Pokémon Concierge` and
+   the `Pokémon The Series: ...` seasons stayed apart), and spin-offs whose names share nothing with
+   their origin (`Cobra Kai` is The Karate Kid's). Every key that contains a listed phrase as whole
+   words joins the franchise.
+
 Rarity comes from `wordfreq` (Zipf frequency: 4 is about once per 100,000 words of ordinary text,
 `love` is 5.8, `naruto` 3.7), the highest over the Latin-script languages most titles are in, so a
 common word of any of them never anchors a fold. Links are unioned, so the Boruto seasons reach
@@ -37,7 +48,7 @@ Naruto through `boruto`; each franchise is named after a key that was never fold
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -57,6 +68,14 @@ MIN_ENTRIES_ONE_WORD_PREFIX = 2
 MIN_ENTRIES_SUBTITLE = 5
 # A franchise with this many entries of its own is known to be one, whatever words name it (`ONE PIECE`).
 MIN_ENTRIES_ESTABLISHED = 5
+# Rule 4: `Head: subtitle` titles (of distinct works) that make a head with no entry of its own a franchise.
+MIN_NAMED_HEADS = 2
+# Rule 5: the phrases (accents folded, whole words) that put a key in one franchise. Only what the other
+# rules cannot find belongs here.
+KNOWN_FRANCHISES = (
+    ("pokemon", "pocket monsters"),
+    ("cobra kai", "karate kid"),
+)
 _EXAMPLES = 8
 
 
@@ -162,6 +181,8 @@ def fold_franchises(
                 one_word_minimum = MIN_ENTRIES_ONE_WORD_PREFIX if " " not in anchor else 1
                 if anchor in entries and fits(anchor, row, one_word_minimum):
                     links.add((key, anchor))
+    links |= _named_head_links(titles, own, entries, rows_of, languages, genres_of)
+    links |= _known_franchise_links(entries)
     names = _franchise_names(entries, links)
     # Each franchise is labelled with its name's first spelling in the catalog (accents kept).
     label: dict[str, str] = {}
@@ -175,6 +196,53 @@ def fold_franchises(
         examples=[f"{title!r} -> {new!r}" for title, _, new in _spread(changed, _EXAMPLES)],
         folds=changed,
     )
+
+
+def _named_head_links(titles: list[str], own: list[str], entries: Counter[str], rows_of: dict[str, list[int]],
+                      languages: list[str], genres_of: Callable[[int], frozenset[str]]) -> set[tuple[str, str]]:
+    """Rule 4: heads of `Head: subtitle` titles that are no key themselves, linked to every key they start
+    whose entries share a language with the titles the head names (`Mission Kashmir` is not `Mission:
+    Impossible`) and, where both have genres, a genre."""
+    by_first_word: dict[str, list[str]] = defaultdict(list)
+    for key in entries:
+        by_first_word[key.partition(" ")[0]].append(key)
+    head_rows: dict[str, list[int]] = defaultdict(list)
+    for row, title in enumerate(titles):
+        head, colon, _ = t.split_alias(title)[0].partition(": ")
+        if not colon or len(by_first_word[own[row].partition(" ")[0]]) < 2:
+            continue
+        anchor = t.fold_accents(t.franchise_key(head))
+        if anchor and anchor not in entries and anchor != own[row]:
+            head_rows[anchor].append(row)
+    links: set[tuple[str, str]] = set()
+    for anchor, rows in head_rows.items():
+        heads = {own[r] for r in rows}
+        if len(heads) < MIN_NAMED_HEADS or zipf(anchor) >= PREFIX_MAX_ZIPF:
+            continue
+        anchor_languages = {languages[r] for r in rows}
+        anchor_genres = frozenset().union(*(genres_of(r) for r in rows))
+        representative = min(heads, key=lambda k: (-entries[k], len(k), k))
+        for key in by_first_word[anchor.partition(" ")[0]]:
+            if key == representative or not f"{key} ".startswith(f"{anchor} "):
+                continue
+            if key not in heads and not all(
+                    languages[r] in anchor_languages
+                    and not (genres_of(r) and anchor_genres and not genres_of(r) & anchor_genres)
+                    for r in rows_of[key]):
+                continue
+            links.add((key, representative))
+    return links
+
+
+def _known_franchise_links(entries: Counter[str]) -> set[tuple[str, str]]:
+    """Rule 5: the keys containing one of a known franchise's phrases, linked to its most frequent key."""
+    links: set[tuple[str, str]] = set()
+    for phrases in KNOWN_FRANCHISES:
+        members = [k for k in entries if any(f" {p} " in f" {k} " for p in phrases)]
+        if len(members) > 1:
+            representative = min(members, key=lambda k: (-entries[k], len(k), k))
+            links.update((k, representative) for k in members if k != representative)
+    return links
 
 
 def _first_word(text: str) -> str:

@@ -387,6 +387,7 @@ class Recommender:
         family_safe: bool | None = None,
         exclude_ids: Collection[int] = (),
         votes: VoteChannel | None = None,
+        any_maturity: bool = False,
     ) -> RecommendationResult:
         """Top-k by the blended ranking, one entry per franchise unless `include_franchise`.
 
@@ -395,6 +396,9 @@ class Recommender:
         Kids and family queries (and every query when `family_safe`, default: the instance's
         setting) never get adult items, and get unknown-maturity items only after known-safe ones.
         `votes` (built for this model's catalog) re-orders the content shortlist by community votes.
+        `any_maturity`: the member asked for titles of any maturity, so the maturity ceiling (a preschool
+        query's preschool titles first, a step down for titles above the query's band) is off; the kids'
+        safety rules are not.
         """
         if not 1 <= int(k) <= 100:
             raise QueryError("k must be between 1 and 100.")
@@ -406,7 +410,7 @@ class Recommender:
         allowed[[row for row in excluded if row is not None]] = False
         safe = self.family_safe if family_safe is None else family_safe
         chosen, scores = self._top_rows(row, k, allowed, fold=not include_franchise, by_popularity=by_popularity,
-                                        family_safe=safe, votes=votes)
+                                        family_safe=safe, votes=votes, maturity_ceiling=not any_maturity)
         query_item = self._item(row)
         recs = [
             Recommendation(self._item(r), rank, float(scores[r]), self._reason(row, r))
@@ -423,17 +427,19 @@ class Recommender:
         raise QueryError(f"Unknown {what} `{value[:40]}`; choose one of {', '.join(choices)}.")
 
     def _top_rows(self, row: int, k: int, allowed: np.ndarray, *, fold: bool, by_popularity: bool,
-                  family_safe: bool, votes: VoteChannel | None = None) -> tuple[list[int], np.ndarray]:
+                  family_safe: bool, votes: VoteChannel | None = None,
+                  maturity_ceiling: bool = True) -> tuple[list[int], np.ndarray]:
         want = max(k, POPULARITY_POOL) if by_popularity else k
-        chosen, scores = self._rank(row, want, allowed, fold=fold, family_safe=family_safe, votes=votes)
+        chosen, scores = self._rank(row, want, allowed, fold=fold, family_safe=family_safe, votes=votes,
+                                    maturity_ceiling=maturity_ceiling)
         if by_popularity:
-            safe = self.ranker.is_safe_query(row, family_safe)
-            tier = self.ranker.safety_tier if safe else np.zeros(len(self), dtype=np.int64)
+            tiers = self.ranker.tiers(row, family_safe, maturity_ceiling)
+            tier = tiers if tiers is not None else np.zeros(len(self), dtype=np.int64)
             chosen = sorted(chosen, key=lambda r: (tier[r], -self._hours[r]))
         return chosen[:k], scores
 
     def _rank(self, row: int, want: int, allowed: np.ndarray, *, fold: bool, family_safe: bool,
-              votes: VoteChannel | None = None) -> tuple[list[int], np.ndarray]:
+              votes: VoteChannel | None = None, maturity_ceiling: bool = True) -> tuple[list[int], np.ndarray]:
         """The blended ranking over the ANN shortlist (grown while folding and safety leave too few),
         or over the whole catalog without an index; never fewer titles than the exact path would give."""
         if self.ann is not None:
@@ -441,11 +447,12 @@ class Recommender:
             while pool <= MAX_CANDIDATE_POOL:
                 shortlist = self.ann.search(self.embeddings[row], pool, allowed=allowed)
                 chosen, scores = self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe,
-                                                  candidates=shortlist, votes=votes)
+                                                  candidates=shortlist, votes=votes, maturity_ceiling=maturity_ceiling)
                 if len(chosen) == want or len(shortlist) < pool:
                     return chosen, scores
                 pool *= 4
-        return self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe, votes=votes)
+        return self.ranker.rank(row, want, allowed=allowed, fold=fold, family_safe=family_safe, votes=votes,
+                                maturity_ceiling=maturity_ceiling)
 
     def _reason(self, query_row: int, row: int) -> str:
         """A short, truthful why: shared genres, franchise, language, type and era."""

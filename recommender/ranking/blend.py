@@ -34,7 +34,10 @@ SIMILARITY_CHANNELS = ("embedding", "title_chars", "title_words", "genres", "des
 # 98% of its cells match on type and language; any weight from 0 to 10 scores the same NDCG@10 within
 # 0.0001), so a search sets them by chance, and on shows that chance decides whether Naruto's list holds
 # The Dark Knight. They are held at these raw weights, chosen by reading the showcase lists (README).
-PRIOR_WEIGHTS = {"same_type": 5.0, "same_language": 5.0}
+# `hub` and `maturity_above` are rules the pairs would undo (co-likes reward the titles everyone watched, and
+# adult films are co-liked with teen ones): their weights were chosen on the showcase lists, see
+# docs/ranking-rules.md. A weights file written before a held channel existed gets its held weight.
+PRIOR_WEIGHTS = {"same_type": 5.0, "same_language": 5.0, "hub": -40.0, "maturity_above": -10.0}
 
 
 @dataclass
@@ -50,7 +53,10 @@ class BlendWeights:
         return int(self.fitted.get("bags") or 0)
 
     def vector(self) -> np.ndarray:
-        return np.array([float(self.weights.get(name, 0.0)) for name in CHANNELS], dtype=np.float32)
+        """Weights in `CHANNELS` order. A fitted file written before a held channel existed (a saved
+        version's) gets that channel's held weight: held weights are on the fitted weights' scale."""
+        held = PRIOR_WEIGHTS if self.fitted else {}
+        return np.array([float(self.weights.get(name, held.get(name, 0.0))) for name in CHANNELS], dtype=np.float32)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"

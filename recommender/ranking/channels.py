@@ -37,14 +37,27 @@ PAIR_CHANNELS = (
     "same_language",
     "same_type",
     "same_maturity",
+    "maturity_above",
 )
-ITEM_CHANNELS = ("hours_viewed", "imdb_votes", "imdb_score", "has_metadata")
+ITEM_CHANNELS = ("hours_viewed", "imdb_votes", "imdb_score", "has_metadata", "hub")
 CHANNELS = PAIR_CHANNELS + ITEM_CHANNELS
 TEXT_CHANNELS = ("title_chars", "title_words", "genres", "description", "people", "country")
+# Shared title words are evidence only when the two titles also agree on what they are: these channels
+# are multiplied by `Channels.title_gate` (The Stranger is not like Stranger Things, Toy Story 2 is like Toy Story).
+TITLE_CHANNELS = ("title_chars", "title_words")
+# The channels whose agreement opens the title gate (a shared genre profile or shared people).
+GATE_CHANNELS = ("genres", "people")
+# The gate's value when either title has no genres: no evidence against the title match, and the licensed
+# films without a listing (half of the taste candidates) are where sequels share their names.
+GATE_UNKNOWN = 1.0
 
 MATURITY_BANDS = ("kids", "family", "teen", "adult", "unknown")
-# Years apart at which the era channel has fallen to 1/e.
+# Years apart at which the era channel has fallen to 1/e, counted beyond the plateau below.
 ERA_SCALE_YEARS = 8.0
+# Titles this many years apart or closer are of one era: era is a preference for a period, not for the
+# query's own year (with a plateau of 0, 141 of 160 dated picks of popular shows were within a year of the
+# query, and a 2018 thriller got 2018 films of any genre).
+ERA_PLATEAU_YEARS = 3.0
 # The era channel's value when either year is unknown (49% of the taste candidates): the mean proximity of
 # two catalog films with known years (0.51), not 0. Zero said "decades apart" and ranked every film
 # without a listing below all dated ones. Computed from the catalog, not fitted: on the taste dev set the
@@ -246,6 +259,7 @@ class Channels:
                 _scaled_sqrt(votes),
                 np.nan_to_num(score, nan=0.0) / 10.0,
                 has_meta.astype(np.float32),
+                np.zeros(len(items), dtype=np.float32),  # hub: set by the ranker (`Channels.set_hubs`)
             ]
         ).T.astype(np.float32, order="C")
         e = _unit_rows(np.asarray(embeddings, dtype=np.float32))
@@ -271,11 +285,38 @@ class Channels:
         Built on first use: a shortlist-only (ANN) ranker never needs this second copy of every matrix."""
         return {name: m.T.tocsr() for name, m in self.text.items()}
 
+    @cached_property
+    def has_genres(self) -> np.ndarray:
+        """Per item, whether a listing gives it genres (the title gate can only judge those)."""
+        genres = self.text.get("genres")
+        return np.zeros(len(self), dtype=bool) if genres is None else np.diff(genres.indptr) > 0
+
+    def set_hubs(self, shares: np.ndarray) -> None:
+        """The hub channel: each item's share of popular queries' lists it appears in (`ranking.hubs`)."""
+        self.item_features[ITEM_CHANNELS.index("hub")] = np.asarray(shares, dtype=np.float32)
+
+    def title_gate(self, rows: np.ndarray, columns: np.ndarray | None = None,
+                   agreement: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """(len(rows), items) in [0, 1]: how far the two titles agree on what they are, beyond their names.
+
+        The best of the genre and people cosines where both titles have genres, `GATE_UNKNOWN` where either
+        has none. `agreement`: those channels' values already computed (the per-request scorer's).
+        """
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        cols = slice(None) if columns is None else np.asarray(columns, dtype=np.int64)
+        values = [agreement[name] if agreement is not None else self.channel(name, rows, columns)
+                  for name in GATE_CHANNELS if name in self.text]
+        if not values:
+            return np.full((len(rows), len(self.year[cols])), GATE_UNKNOWN, dtype=np.float32)
+        best = np.clip(np.maximum.reduce(values), 0.0, 1.0)
+        known = self.has_genres[rows][:, None] & self.has_genres[cols][None, :]
+        return np.where(known, best, np.float32(GATE_UNKNOWN)).astype(np.float32)
+
     def era_row(self, year: float, columns: np.ndarray | None = None, unknown: float = 0.0) -> np.ndarray:
         """Era proximity of every item (or of `columns`) to `year` (`unknown` where either year is), float32."""
         years = self.year if columns is None else self.year[columns]
         with np.errstate(invalid="ignore"):
-            era = np.exp(-np.abs(year - years) / ERA_SCALE_YEARS)
+            era = np.exp(-np.maximum(np.abs(year - years) - ERA_PLATEAU_YEARS, 0.0) / ERA_SCALE_YEARS)
         return np.nan_to_num(era, nan=unknown).astype(np.float32)
 
     def channel(self, name: str, rows: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
@@ -292,14 +333,10 @@ class Channels:
                 # 1 x 64 x 19k product costs more in thread hand-offs than in arithmetic on a busy host.
                 return np.einsum("ij,j->i", self.embeddings[cols], self.embeddings[rows[0]])[None, :]
             return self.embeddings[rows] @ self.embeddings[cols].T
+        if name in TITLE_CHANNELS and name in self.text:
+            return self._text_channel(name, rows, columns) * self.title_gate(rows, columns)
         if name in self.text:
-            if columns is not None and len(rows) == 1:  # a shortlist: its rows' dot products only
-                return rows_product(self.text[name], int(rows[0]), np.asarray(columns, dtype=np.int64))[None, :]
-            if len(rows) == 1:
-                product = one_row_product(self.text[name], self.postings[name], int(rows[0]))[None, :]
-            else:
-                product = (self.text[name][rows] @ self.postings[name]).toarray()
-            return product if columns is None else product[:, cols]
+            return self._text_channel(name, rows, columns)
         if name == "era":
             return np.stack([self.era_row(y, columns, ERA_UNKNOWN) for y in self.year[rows]])
         if name == "era_acclaim":
@@ -312,8 +349,32 @@ class Channels:
         if name == "same_maturity":
             qm, cm = self.maturity_code[rows][:, None], self.maturity_code[cols][None, :]
             return ((qm == cm) & (qm != MATURITY_BANDS.index("unknown"))).astype(np.float32)
+        if name == "maturity_above":
+            return self.maturity_above(self.maturity_code[rows])[:, cols]
         values = self.item_features[ITEM_CHANNELS.index(name), cols]
         return np.broadcast_to(values, (len(rows), len(values)))
+
+    def _text_channel(self, name: str, rows: np.ndarray, columns: np.ndarray | None) -> np.ndarray:
+        """A TF-IDF channel as fitted (cosines), before any gate."""
+        cols = slice(None) if columns is None else np.asarray(columns, dtype=np.int64)
+        if columns is not None and len(rows) == 1:  # a shortlist: its rows' dot products only
+            return rows_product(self.text[name], int(rows[0]), np.asarray(columns, dtype=np.int64))[None, :]
+        if len(rows) == 1:
+            product = one_row_product(self.text[name], self.postings[name], int(rows[0]))[None, :]
+        else:
+            product = (self.text[name][rows] @ self.postings[name]).toarray()
+        return product if columns is None else product[:, cols]
+
+    def maturity_above(self, query_codes: np.ndarray) -> np.ndarray:
+        """(len(query_codes), items) 1.0 where the item's band is above the query's, both known.
+
+        A soft step, not a filter: a teen query may still get an adult title that fits it much better
+        than anything else (the kids' rule in `Ranker` is the hard one).
+        """
+        unknown = MATURITY_BANDS.index("unknown")
+        q = np.asarray(query_codes)[:, None]
+        c = self.maturity_code[None, :]
+        return ((c > q) & (c != unknown) & (q != unknown)).astype(np.float32)
 
     def pair_scores(
         self, query_rows: np.ndarray, columns: np.ndarray | None = None, only: Sequence[int] | None = None

@@ -9,6 +9,15 @@ kids and family-safe lists) come only after every known-safe candidate. A query 
 is unknown (no listing describes it: Peppa Pig, Blippi, Paw Patrol: The Movie) may be a children's
 title, so it never gets adult items either. It is applied as tiers and exclusions on top of the
 blended score, so no weight fitted on taste data can trade it away.
+
+Maturity ceiling: those tiers already keep every list within one band of a kids or family query's band
+(teen titles only after every kids/family one, adult never). Two finer rules sit on top: a preschool
+query (TV-Y, TV-G, G) gets the other preschool titles before shows for older children (TV-Y7) and
+family titles, and a TV-Y query (CoComelon) gets TV-Y titles before TV-G ones (TV-G also rates tween
+sitcoms), and, for every query, a title of a band above the query's pays the
+`maturity_above` channel's weight (a teen query's adult titles come only where they fit much better).
+A member who asks for any maturity (`maturity_ceiling=False`) gets neither; the kids' safety rules hold
+regardless.
 """
 
 from __future__ import annotations
@@ -20,11 +29,14 @@ import pandas as pd
 from scipy import sparse
 
 from recommender.ranking.blend import BlendWeights
-from recommender.ranking.channels import Channels
+from recommender.ranking.channels import CHANNELS, Channels
+from recommender.ranking.hubs import hub_shares
 from recommender.ranking.scorer import OneQueryScorer
 from recommender.ranking.votes import VoteChannel
 
 SAFE_QUERY_BANDS = frozenset({"kids", "family"})
+# Certifications for the youngest viewers; the kids band also holds TV-Y7 (shows for older children).
+PRESCHOOL_CERTIFICATIONS = frozenset({"TV-Y", "TV-G", "G"})
 # Tier offsets: a lower tier always ranks below every item of a higher one (blend scores are far smaller).
 _TIER_GAP = 1e4
 
@@ -36,7 +48,6 @@ class Ranker:
                  text: dict[str, sparse.csr_matrix] | None = None) -> None:
         """`text`: the text channels saved with a model version (`channel_store`), else fitted from `items`."""
         self.channels = Channels.build(items, embeddings, text)
-        self.use_weights(weights or BlendWeights.load())
         # Compact types: at a million titles every int64 column is 8 MB. A categorical column (a serving
         # load's) has its codes already: factorising its strings again cost ~40 MB of temporaries.
         franchise = items["franchise_key"]
@@ -49,6 +60,10 @@ class Ranker:
         self.safety_tier = np.select(
             [np.isin(band, ["kids", "family"]), band == "teen", band == "unknown"], [0, 1, 2], default=3
         ).astype(np.int8)
+        certification = _certifications(items)
+        self.preschool = (band == "kids") & certification.isin(PRESCHOOL_CERTIFICATIONS).to_numpy()
+        self._youngest = (band == "kids") & (certification == "TV-Y").to_numpy()
+        self.use_weights(weights or BlendWeights.load())
 
     def __len__(self) -> int:
         return len(self._franchise)
@@ -66,6 +81,10 @@ class Ranker:
         # Scaled so that a blended score stays in [-1, 1] (every channel is in [-1, 1]); order is unchanged.
         self._w = w / max(float(np.abs(w).sum()), 1e-12)
         self.__dict__.pop("_one_query", None)  # the cached one-query scorer holds the old weights
+        # Hubs depend on the rest of the blend: counted again for every set of weights (about a second).
+        hub = CHANNELS.index("hub")
+        self.channels.set_hubs(hub_shares(self.channels, self._w, self._franchise) if self._w[hub] else
+                               np.zeros(len(self.channels), dtype=np.float32))
 
     @cached_property
     def _one_query(self) -> OneQueryScorer:
@@ -76,6 +95,25 @@ class Ranker:
         """Blended score of every item (or of `columns`) for the query row (the per-request fast path)."""
         scores = self._one_query.scores(row)
         return scores if columns is None else scores[columns]
+
+    def tiers(self, row: int, family_safe: bool = False, maturity_ceiling: bool = True) -> np.ndarray | None:
+        """Per item, the tier the query's list ranks it in (lower first), or None when one tier holds all."""
+        if not self.is_safe_query(row, family_safe):
+            return None
+        if maturity_ceiling and self.preschool[row]:
+            safe = self.safety_tier == 0
+            if self._youngest[row]:  # TV-Y: other TV-Y titles, then TV-G/G, then older children's and family
+                return self.safety_tier + 0.25 * (safe & ~self._youngest) + 0.25 * (safe & ~self.preschool)
+            return self.safety_tier + 0.5 * (safe & ~self.preschool)
+        return self.safety_tier
+
+    def without_ceiling(self, row: int, scores: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """`scores` without the `maturity_above` step (a member who asked for any maturity)."""
+        weight = float(self._w[CHANNELS.index("maturity_above")])
+        if not weight:
+            return scores
+        above = self.channels.maturity_above(self.channels.maturity_code[[row]])[0]
+        return scores - weight * (above if columns is None else above[columns])
 
     def is_safe_query(self, row: int, family_safe: bool = False) -> bool:
         return family_safe or self.maturity[row] in SAFE_QUERY_BANDS
@@ -97,6 +135,7 @@ class Ranker:
         self, row: int, k: int, *, allowed: np.ndarray | None = None, fold: bool = True, family_safe: bool = False,
         votes: VoteChannel | None = None,
         candidates: np.ndarray | None = None,
+        maturity_ceiling: bool = True,
     ) -> tuple[list[int], np.ndarray]:
         """Top-k item rows for the query row and the blended scores they were ranked by.
 
@@ -105,19 +144,22 @@ class Ranker:
         `votes` (the community's vote channel, `ranking.votes`) adds its bounded re-ordering to the
         blended scores computed here, before the safety rules, which therefore still hold. Ties break
         by ascending row, so the same query always gives the same list. `candidates` (rows, e.g. an
-        ANN shortlist) scores only those rows, the same rules applied among them.
+        ANN shortlist) scores only those rows, the same rules applied among them. `maturity_ceiling=False`:
+        the member asked for titles of any maturity (module doc).
         """
         if candidates is not None:
             return self._rank_candidates(row, np.asarray(candidates, dtype=np.int64), k, allowed, fold, family_safe,
-                                         votes)
+                                         votes, maturity_ceiling)
         scores = self.scores(row).astype(np.float64)
+        if not maturity_ceiling:
+            scores = self.without_ceiling(row, scores)
         if votes is not None:
             scores += votes.scores(row, scores, allowed)
-        return self._rank_scores(row, scores, k, allowed, fold, family_safe)
+        return self._rank_scores(row, scores, k, allowed, fold, family_safe, maturity_ceiling)
 
     def _rank_candidates(
         self, row: int, rows: np.ndarray, k: int, allowed: np.ndarray | None, fold: bool, family_safe: bool,
-        votes: VoteChannel | None = None,
+        votes: VoteChannel | None = None, maturity_ceiling: bool = True,
     ) -> tuple[list[int], np.ndarray]:
         """`_rank_scores` restricted to `rows`: every step costs the shortlist's size, not the catalog's."""
         keep = rows != row
@@ -130,11 +172,14 @@ class Ranker:
         rows = rows[keep]
         scores = np.zeros(len(self), dtype=np.float64)  # calloc'd: untouched pages cost nothing
         scores[rows] = self.channels.blend(self._w, np.array([row]), rows)[0]
+        if not maturity_ceiling:
+            scores[rows] = self.without_ceiling(row, scores[rows], rows)
         if votes is not None:  # its shortlist is drawn from these rows only, like everything here
             kept = np.zeros(len(self), dtype=bool)
             kept[rows] = True
             scores[rows] += votes.scores(row, scores, kept)[rows]
-        order_key = scores[rows] - (_TIER_GAP * self.safety_tier[rows] if self.is_safe_query(row, family_safe) else 0)
+        tiers = self.tiers(row, family_safe, maturity_ceiling)
+        order_key = scores[rows] - (_TIER_GAP * tiers[rows] if tiers is not None else 0)
         return self._first_per_franchise(rows[np.lexsort((rows, -order_key))], k, fold), scores
 
     def _first_per_franchise(self, ordered: np.ndarray, k: int, fold: bool) -> list[int]:
@@ -173,7 +218,8 @@ class Ranker:
         return out
 
     def _rank_scores(
-        self, row: int, scores: np.ndarray, k: int, allowed: np.ndarray | None, fold: bool, family_safe: bool
+        self, row: int, scores: np.ndarray, k: int, allowed: np.ndarray | None, fold: bool, family_safe: bool,
+        maturity_ceiling: bool = True,
     ) -> tuple[list[int], np.ndarray]:
         keep = np.ones(len(scores), dtype=bool) if allowed is None else allowed.copy()
         keep[row] = False
@@ -182,8 +228,9 @@ class Ranker:
         order_key = scores.copy()
         if self.blocks_adult(row, family_safe):  # an unknown-maturity title may be a children's one
             keep &= self.safety_tier < 3
-        if self.is_safe_query(row, family_safe):
-            order_key -= _TIER_GAP * self.safety_tier
+        tiers = self.tiers(row, family_safe, maturity_ceiling)
+        if tiers is not None:
+            order_key -= _TIER_GAP * tiers
         candidates = np.flatnonzero(keep)
         if len(candidates) == 0:
             return [], scores
@@ -200,3 +247,11 @@ class Ranker:
             if len(chosen) == k or pool >= len(candidates):
                 return chosen, scores
             pool = min(len(candidates), pool * 4)
+
+
+def _certifications(items: pd.DataFrame) -> pd.Series:
+    """Each item's certification (TV-Y, PG-13, ...): the `certification` column, else `rating`, upper case."""
+    column = next((items[name] for name in ("certification", "rating") if name in items.columns), None)
+    if column is None:
+        return pd.Series([""] * len(items), index=items.index)
+    return column.astype(str).str.strip().str.upper()

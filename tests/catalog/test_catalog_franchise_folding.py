@@ -46,6 +46,21 @@ SAME_FRANCHISE = {
         "Elite: Season 7 // Élite: Temporada 7",
         "Elite Short Stories: Nadia Guzmán: Season 1 // Élite historias breves: Nadia Guzmán: Temporada 1",
     ],
+    "pokémon journeys": [  # no title is just `Pokémon`: the known-franchise table names it
+        "Pokémon The Series: Indigo League: Season 1 // ポケットモンスター",
+        "Pokémon Journeys: The Series: Season 1",
+        "Pokémon Horizons: The Series: Part1 // ポケットモンスター リコとロイの旅立ち: Part1",
+        "Pokémon Concierge: Season 1 // ポケモンコンシェルジュ: シーズン1",
+        "Pokémon The Series: XY: XYZ // ポケットモンスター XY: 94-142",
+        "Pokémon Detective Pikachu",
+        "Pocket Monsters 2023: Season 1 // ポケットモンスタ― (2023): シーズン1",
+    ],
+    "cobra kai": ["Cobra Kai: Season 1", "The Karate Kid (1984)", "The Karate Kid Part II", "The Next Karate Kid"],
+    "barbie it takes two": [  # named by its `Barbie: ...` titles (rule 4)
+        "Barbie: Princess Charm School",
+        "Barbie Dreamhouse Adventures: Season 1",
+        "Barbie & Chelsea: The Lost Birthday",
+    ],
     "the witcher": [
         "The Witcher: Season 1",
         "The Witcher: Blood Origin: Limited Series",
@@ -67,6 +82,8 @@ DIFFERENT_FRANCHISES = [
     ("Stranger Things", "Beyond Stranger Things: Beyond 2"),
     ("Elite: Season 7 // Élite: Temporada 7", "Elite Squad // Tropa de Elite"),
     ("Friends (1994): Season 1", "Friends: Naki on the Monster Island // friends もののけ島のナキ"),
+    ("Mission: Impossible - Fallout", "Mission Kashmir // मिशन कश्मीर"),  # `mission` is a common word
+    ("Mission: Impossible - Fallout", "Mission Blue"),
 ]
 
 
@@ -134,3 +151,28 @@ def test_rules_on_a_small_catalog() -> None:
         with_five, [t.franchise_key(x) for x in with_five], ["English"] * len(with_five), [""] * len(with_five)
     )
     assert dict(zip(with_five, refolded.keys, strict=True))["Quuxley: Zorbatron Next"] == "zorbatron"
+
+
+def test_a_head_names_a_franchise_with_no_entry_of_its_own() -> None:
+    """Rule 4: two `Head: ...` works make `Head` a franchise; its other titles join under the guards."""
+    rows = [  # title, language, genres
+        ("Glimmerbots: Into the Vault", "English", "kids, animation"),
+        ("Glimmerbots: Mega Race", "English", "kids"),
+        ("Glimmerbots Academy: Season 1", "English", "kids"),  # joins
+        ("Glimmerbots Unplugged", "Korean", "kids"),  # another language: refused
+        ("Glimmerbots Exposed", "English", "documentary"),  # no shared genre: refused
+        ("Lonely: One Night", "English", "drama"),  # a lone head names nothing
+        ("Lonely Hearts", "English", "drama"),
+        ("Mission: Alpha", "English", "action"),  # `mission` is too common a word to name a franchise
+        ("Mission: Beta", "English", "action"),
+        ("Mission Gamma", "English", "action"),
+    ]
+    titles = [r[0] for r in rows]
+    folded = fold_franchises(titles, [t.franchise_key(x) for x in titles], [r[1] for r in rows], [r[2] for r in rows])
+    keys = dict(zip(titles, folded.keys, strict=True))
+    glimmerbots = keys["Glimmerbots: Into the Vault"]
+    assert keys["Glimmerbots: Mega Race"] == keys["Glimmerbots Academy: Season 1"] == glimmerbots
+    assert keys["Glimmerbots Unplugged"] == "glimmerbots unplugged"
+    assert keys["Glimmerbots Exposed"] == "glimmerbots exposed"
+    assert keys["Lonely Hearts"] == "lonely hearts"
+    assert len({keys["Mission: Alpha"], keys["Mission: Beta"], keys["Mission Gamma"]}) == 3

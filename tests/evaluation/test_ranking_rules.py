@@ -1,0 +1,122 @@
+"""The ranking's rules on small catalogs built for each: era as a period, title words that need another
+reason, hubs, the maturity ceiling (recommender/ranking/, docs/ranking-rules.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.ranking.blend import PRIOR_WEIGHTS, BlendWeights
+from recommender.ranking.channels import ERA_PLATEAU_YEARS, Channels
+from recommender.ranking.hubs import MIN_HUB_QUERIES
+from recommender.ranking.ranker import Ranker
+
+
+def _items(rows: list[dict]) -> pd.DataFrame:
+    items = pd.DataFrame(rows)
+    for column, default in (("franchise_key", None), ("genres", ""), ("maturity", "unknown"), ("certification", "")):
+        if column not in items:
+            items[column] = default
+    items["franchise_key"] = items["franchise_key"].fillna(items["title"].str.lower())
+    return items
+
+
+def test_titles_a_few_years_apart_are_one_era_and_decades_still_count() -> None:
+    items = _items([{"title": t, "release_year": y} for t, y in (("A", 2018), ("B", 2019), ("C", 2021), ("D", 1990))])
+    era = Channels.build(items, np.eye(4, dtype=np.float32)).channel("era", np.array([0]))[0]
+    assert ERA_PLATEAU_YEARS >= 3
+    assert era[1] == era[2] == 1.0  # 1 and 3 years apart: the same era, no pull towards the query's own year
+    assert 0 < era[3] < 0.1  # 28 years apart still counts against
+
+
+def test_shared_title_words_count_only_when_genres_or_people_agree() -> None:
+    items = _items([
+        {"title": "Stranger Things", "genres": "sci-fi, horror, tv mysteries"},
+        {"title": "The Stranger", "genres": "crime, british"},  # a false friend: nothing else agrees
+        {"title": "Stranger Things: Spotlight", "genres": "sci-fi, horror"},  # agrees on genres
+        {"title": "Stranger Danger", "genres": ""},  # no listing: the title match is all there is
+        {"title": "Crime Scene", "genres": "crime, british"},
+    ])
+    channels = Channels.build(items, np.eye(5, dtype=np.float32))
+    raw = channels._text_channel("title_words", np.array([0]), None)[0]
+    gated = channels.channel("title_words", np.array([0]))[0]
+    assert raw[1] > 0 and gated[1] == 0.0
+    assert 0 < gated[2] <= raw[2] and gated[2] > 0.5 * raw[2]
+    assert gated[3] == pytest.approx(raw[3])  # unknown genres: no evidence against the match
+    assert channels.channel("title_chars", np.array([0]))[0][1] == 0.0
+
+
+def _hub_catalog(n: int = 160) -> tuple[pd.DataFrame, np.ndarray]:
+    """n titles of distinct franchises; title 0 is watched by everyone and vaguely like everything."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(n, 8)).astype(np.float32)
+    vectors[0] = vectors[1:].mean(0)  # the centre of the catalog: near every query
+    items = _items([{"title": f"T{i}", "hours_viewed": (10**9 if i == 0 else 10**6 + n - i)} for i in range(n)])
+    return items, vectors
+
+
+def test_a_title_in_every_list_pays_for_the_lists_it_fills() -> None:
+    items, vectors = _hub_catalog()
+    plain = Ranker(items, vectors, BlendWeights({"embedding": 1.0, "hours_viewed": 2.0}))
+    lists = [plain.rank(q, 5)[0] for q in range(1, len(items))]
+    assert sum(0 in chosen for chosen in lists) > 0.5 * len(lists)  # the hub, without the rule
+    assert not plain.channels.item_features[-1].any()  # no hub weight: the hub pass does not even run
+    ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0, "hours_viewed": 2.0, "hub": -3.0}))
+    shares = ranker.channels.item_features[-1]
+    assert shares[0] == shares.max() > 0.5
+    lists = [ranker.rank(q, 5)[0] for q in range(1, len(items))]
+    assert sum(0 in chosen for chosen in lists) < 0.2 * len(lists)
+
+
+def test_the_hub_pass_needs_enough_queries_to_count() -> None:
+    items, vectors = _hub_catalog(MIN_HUB_QUERIES - 10)
+    ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0, "hub": -3.0}))
+    assert not ranker.channels.item_features[-1].any()
+
+
+def test_fitted_weights_from_before_the_rules_get_the_held_weights() -> None:
+    old = BlendWeights({"embedding": 40.0, "same_type": 5.0}, {"k": 10})
+    vector = dict(zip(("hub", "maturity_above"), old.vector()[[-1, 12]], strict=True))
+    assert vector == {"hub": PRIOR_WEIGHTS["hub"], "maturity_above": PRIOR_WEIGHTS["maturity_above"]}
+    assert BlendWeights({"embedding": 1.0}).vector()[-1] == 0.0  # hand-made weights mean what they say
+
+
+def _maturity_catalog() -> tuple[pd.DataFrame, np.ndarray]:
+    rows = [  # title, certification, band; the embedding makes later titles *more* like the query
+        ("Tots", "TV-Y", "kids"), ("Rhymes", "TV-Y", "kids"), ("Sitcom", "TV-G", "kids"),
+        ("Heroes", "TV-Y7", "kids"), ("Orphans", "TV-PG", "family"),
+        ("Teen Drama", "TV-14", "teen"), ("Teen Mystery", "TV-14", "teen"), ("Steamy", "TV-MA", "adult"),
+    ]
+    items = _items([{"title": t, "certification": c, "maturity": b} for t, c, b in rows])
+    closeness = {"Rhymes": 0.2, "Sitcom": 0.5, "Heroes": 0.8, "Orphans": 0.9, "Teen Mystery": 0.5, "Steamy": 0.6}
+    vectors = np.zeros((len(rows), 2), dtype=np.float32)
+    for i, (title, *_) in enumerate(rows):
+        c = closeness.get(title, 1.0)
+        vectors[i] = (c, np.sqrt(1 - c * c))
+    return items, vectors
+
+
+def test_a_preschool_query_gets_preschool_titles_before_older_childrens_and_family_ones() -> None:
+    items, vectors = _maturity_catalog()
+    ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0}))
+    titles = items["title"].tolist()
+    chosen = [titles[r] for r in ranker.rank(0, 4)[0]]
+    assert chosen == ["Rhymes", "Sitcom", "Orphans", "Heroes"]  # TV-Y, then TV-G, then the closest others
+    asked = [titles[r] for r in ranker.rank(0, 4, maturity_ceiling=False)[0]]
+    assert asked == ["Orphans", "Heroes", "Sitcom", "Rhymes"]  # the member asked: similarity alone
+    assert "Steamy" not in [titles[r] for r in ranker.rank(0, 7, maturity_ceiling=False)[0]]  # safety holds
+
+
+def test_a_teen_query_pays_for_adult_titles_unless_the_member_asks() -> None:
+    items, vectors = _maturity_catalog()
+    vectors[:] = (0.0, 1.0)  # everything far from the teen query but these three:
+    vectors[5], vectors[6], vectors[7] = (1.0, 0.0), (0.8, 0.6), (0.9, np.sqrt(0.19))  # query, teen, adult
+    ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0}))
+    titles = items["title"].tolist()
+    assert [titles[r] for r in ranker.rank(5, 1)[0]] == ["Steamy"]
+    ceiling = Ranker(items, vectors, BlendWeights({"embedding": 1.0, "maturity_above": -0.2}))
+    assert ceiling.channels.channel("maturity_above", np.array([5]))[0].tolist() == [0, 0, 0, 0, 0, 0, 0, 1]
+    assert [titles[r] for r in ceiling.rank(5, 1)[0]] == ["Teen Mystery"]
+    assert [titles[r] for r in ceiling.rank(5, 1, maturity_ceiling=False)[0]] == ["Steamy"]
+    np.testing.assert_allclose(ceiling.scores(5), ceiling.channels.blend(ceiling._w, np.array([5]))[0], atol=1e-6)
