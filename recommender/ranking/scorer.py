@@ -114,6 +114,8 @@ class OneQueryScorer:
                 np.clip(gate, 0.0, 1.0, out=gate)
                 gate[self._no_genres] = GATE_UNKNOWN
                 title *= gate
+            elif GATE_UNKNOWN != 1.0:
+                title *= np.float32(GATE_UNKNOWN)
             total += title
         if self._embedding_weight:
             # einsum stays on this thread: a threaded BLAS call for a 1 x 64 x 19k product costs more

@@ -24,7 +24,6 @@ from recommender.ranking.blend import (
 )
 from recommender.ranking.channels import (
     CHANNELS,
-    ERA_PLATEAU_YEARS,
     ERA_SCALE_YEARS,
     ERA_UNKNOWN,
     Channels,
@@ -277,7 +276,7 @@ def test_an_unknown_year_is_a_typical_gap_for_era_and_no_evidence_for_era_acclai
                           "imdb_votes": [10.0, 20.0, 30.0, 40.0]})
     channels = Channels.build(items, np.eye(4, dtype=np.float32))
     era = channels.channel("era", np.array([0, 3]))
-    np.testing.assert_allclose(era[0], [1.0, 1.0, np.exp(-(60 - ERA_PLATEAU_YEARS) / ERA_SCALE_YEARS), ERA_UNKNOWN],
+    np.testing.assert_allclose(era[0], [1.0, 1.0, np.exp(-60 / ERA_SCALE_YEARS), ERA_UNKNOWN],
                                rtol=1e-6)
     np.testing.assert_allclose(era[1], [ERA_UNKNOWN] * 4)
     acclaim = channels.channel("era_acclaim", np.array([0, 3]))
