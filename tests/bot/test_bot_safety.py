@@ -86,7 +86,7 @@ async def test_lone_surrogates_are_refused_before_the_database(hostile_service: 
     message = str(refused.value)
     message.encode("utf-8")  # no surrogate echoed back
     assert not PING.search(message) and "**x**" not in message
-    assert await hostile_service.store.export_user(USER_ID) is not None
+    assert (await hostile_service.store.export_user(USER_ID))["requests"] == []  # neither reached the database
 
 
 def test_escape_is_discord_safe() -> None:
