@@ -56,4 +56,5 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), stream=N
     root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # six lines about CPU instruction sets at import
     return handler
