@@ -1,9 +1,10 @@
-"""End to end: a 60-second write lock held by another process loses and doubles no vote.
+"""End to end: a write lock held by another process for three busy timeouts loses and doubles no vote.
 
 The real bot against the local Discord stand-in, a console on the same database (its own store
 and outbox, as a second process has), and a plain sqlite3 connection holding `BEGIN IMMEDIATE`
-for 60 s while 👍/👎 reactions, vote buttons and console votes arrive. Every button is answered
-inside Discord's 3 s; once the lock is released every vote is stored exactly once. (The kill and
+for 15 s (three times the 5 s busy timeout, so every writer times out and retries more than once; the
+same with a 60 s lock was measured by hand: docs/reliability-startup.md) while 👍/👎 reactions, vote
+buttons and console votes arrive. Every button is answered inside Discord's 3 s; once the lock is released every vote is stored exactly once. (The kill and
 restart half of this runs at the store level, with a real process: tests/feedback/test_feedback_outbox.py.)
 """
 
@@ -21,13 +22,13 @@ from bot.console import Console
 from bot.service import RecommendService
 from bot.settings import BotSettings
 from feedback import FeedbackStore
-from feedback.db import sqlite_path
+from feedback.db import BUSY_TIMEOUT_MS, sqlite_path
 from tests.bot.e2e import running_bot
 from tests.fakediscord import FakeDiscord
 
 pytestmark = pytest.mark.slow
 
-LOCK_SECONDS = 60.0
+LOCK_SECONDS = 3 * BUSY_TIMEOUT_MS / 1000
 ROUNDS = 3  # votes arrive at the start, a third and two thirds of the way through the lock
 
 
@@ -41,7 +42,7 @@ def vote_rows(path) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], i
     return messages, items
 
 
-async def test_votes_during_a_60_second_write_lock_are_answered_and_stored_exactly_once(
+async def test_votes_during_a_long_write_lock_are_answered_and_stored_exactly_once(
     fake: FakeDiscord, settings: BotSettings
 ) -> None:
     members = [fake.member, fake.owner, fake.admin, *(fake.add_member(f"voter{i}") for i in range(3))]

@@ -3,7 +3,7 @@
 Real SQLite files and PostgreSQL databases, a real second connection holding the write lock
 (`BEGIN IMMEDIATE`; on PostgreSQL a SHARE lock on the vote tables), and a real voter process
 killed with SIGKILL while its votes sit in the outbox. The locks here are held for
-about a second; the 60-second run through Discord is tests/bot/test_e2e_outbox.py.
+about a second; the long lock through Discord is tests/bot/test_e2e_outbox.py.
 """
 
 from __future__ import annotations
