@@ -5,7 +5,8 @@ and outbox, as a second process has), and a plain sqlite3 connection holding `BE
 for 15 s (three times the 5 s busy timeout, so every writer times out and retries more than once; the
 same with a 60 s lock was measured by hand: docs/reliability-startup.md) while 👍/👎 reactions, vote
 buttons and console votes arrive. Every button is answered inside Discord's 3 s; once the lock is
-released every vote is stored exactly once. (The kill and of this runs at the store level, with a real process: tests/feedback/test_feedback_outbox.py.)
+released every vote is stored exactly once. (The kill and restart half of this runs at the store
+level, with a real process: tests/feedback/test_feedback_outbox.py.)
 """
 
 from __future__ import annotations
