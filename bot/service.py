@@ -196,11 +196,20 @@ class RecommendService:
         except ArtifactError:
             log.exception("could not load the model in %s", root)
             return None
+        await self._serve(rec, lambda: self._register_active(rec), in_background=True)
+        return rec
+
+    async def _serve(self, rec: Recommender, register: Callable[[], Awaitable[Any]], *,
+                     in_background: bool = False) -> None:
+        """Serve `rec`: swap it in, record it as active (behind other bookkeeping when `in_background`),
+        re-check the configured catalog and refresh the vote channel for the models now serving."""
         self.swap(rec)
-        self._in_background(lambda: self._register_active(rec))
+        if in_background:
+            self._in_background(register)
+        else:
+            await register()
         await self.check_catalog()
         await self.votes.refresh(*self.serving_models())
-        return rec
 
     async def check_catalog(self) -> bool:
         """Does the serving model match the configured catalog? Sets (and logs) `catalog_warning` if not.
@@ -647,10 +656,7 @@ class RecommendService:
         except ArtifactError as exc:
             return RetrainOutcome("failed", done.version, f"Trained {done.version} but it would not load: {exc}", run)
         first = self._recommender is None
-        self.swap(new)
-        await self.store.register_model(new.version, done.metrics, active=True)
-        await self.check_catalog()
-        await self.votes.refresh(*self.serving_models())
+        await self._serve(new, lambda: self.store.register_model(new.version, done.metrics, active=True))
         if first:
             return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version}, the first one.", run)
         return RetrainOutcome("succeeded", new.version, f"Now serving model {new.version} ({done.reason}).", run)
@@ -674,10 +680,7 @@ class RecommendService:
         if new.metadata.get("serving_fallback"):  # not the version named: keep what serves
             return RetrainOutcome("failed", None, failed, run)
         log.warning("the retrain child failed after activating %s; serving it (%s)", new.version, run.error)
-        self.swap(new)
-        await self._register_active(new)
-        await self.check_catalog()
-        await self.votes.refresh(*self.serving_models())
+        await self._serve(new, lambda: self._register_active(new))
         return RetrainOutcome(
             "succeeded", new.version,
             f"The retrain process did not finish ({failed}), but it had already activated model {new.version}, "
