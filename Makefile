@@ -20,10 +20,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Style and types over the whole repo (what .ci/run runs before the tests).
+# Style, types and the package layers over the whole repo (what .ci/run runs before the tests).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -17,7 +17,8 @@ import pandas as pd
 
 from recommender.evaluation import metrics as m
 from recommender.evaluation.baselines import Scorer
-from recommender.evaluation.bootstrap import (
+from recommender.evaluation.ranking import top_k
+from stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     Estimate,
@@ -25,7 +26,6 @@ from recommender.evaluation.bootstrap import (
     paired_difference,
     resample_indices,
 )
-from recommender.evaluation.ranking import top_k
 
 # Per-query metrics, in display order. Accuracy first, then properties of the lists.
 ACCURACY_METRICS = ("precision", "recall", "map", "ndcg", "mrr")

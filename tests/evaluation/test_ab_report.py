@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from recommender.evaluation.ab_report import CHALLENGER, CONTROL, analyse, clustered_rate
-from recommender.evaluation.bootstrap import wilson_interval
+from stats import wilson_interval
 
 
 @dataclass(frozen=True)

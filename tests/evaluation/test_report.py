@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.evaluation import benchmarks as b
-from recommender.evaluation.report import format_evaluation, pca_2d, write_report
+from lab.evaluation import benchmarks as b
+from lab.evaluation.report import format_evaluation, pca_2d, write_report
 
 from .test_benchmarks import RecordingTrainer
 

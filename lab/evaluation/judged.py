@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender.evaluation.bootstrap import (
+from stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     Estimate,

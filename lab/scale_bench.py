@@ -1,6 +1,6 @@
 """`python -m recommender bench-scale --items N [--items N ...]`: cost of training and serving against N.
 
-For each N a synthetic catalog (`recommender.synth`, with listings) is trained for `--epochs` epochs
+For each N a synthetic catalog (`lab.synth`, with listings) is trained for `--epochs` epochs
 through the training API and saved as a real model version, with the ANN index forced on; then a
 fresh process loads it through `Recommender.load`, exactly as the bot does, and times requests.
 Training and serving run in separate child processes so that `peak_rss_mb` is what a serving
@@ -144,7 +144,7 @@ def serve_stage(model_dir: Path, queries: int, seed: int, clock: str = "wall") -
 
 
 def measure(items: int, work: Path, *, epochs: int, queries: int, seed: int, clock: str = "wall") -> dict:
-    from recommender.synth import generate
+    from lab.synth import generate
 
     catalog, listings = work / f"catalog-{items}.csv", work / f"listings-{items}.csv"
     generate(items, catalog, seed=seed, enrich_out=listings)
@@ -159,7 +159,7 @@ def measure(items: int, work: Path, *, epochs: int, queries: int, seed: int, clo
 
 
 def chart(rows: list[dict], out: Path) -> list[Path]:
-    from recommender.evaluation.report import ReportError
+    from lab.evaluation.report import ReportError
 
     try:
         import matplotlib
