@@ -76,6 +76,7 @@ from bot.experiments import ExperimentArms, ExperimentError  # noqa: E402
 from bot.personal import Personal, personal_list  # noqa: E402
 from bot.service import DID_YOU_MEAN_LIMIT, ITEM_VOTE_LIMIT, RecommendService  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
+from common.stats import wilson_interval  # noqa: E402
 from feedback import FeedbackStore  # noqa: E402
 from feedback.experiments import ArmVote, arm_for  # noqa: E402
 from lab.evaluation.coliked import read_ratings  # noqa: E402
@@ -92,7 +93,6 @@ from recommender.evaluation.ab_report import (  # noqa: E402
 )
 from recommender.evaluation.sequential import msprt_stream  # noqa: E402
 from recommender.serving import QueryError, Recommender  # noqa: E402
-from stats import wilson_interval  # noqa: E402
 
 RATINGS = REPO / "lab" / "data" / "movietweetings_ratings.csv"
 SHARE = 50  # percent of members on the challenger

@@ -20,11 +20,11 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common.stats import bootstrap, paired_difference, resample_indices
 from recommender.ranking.blend import BlendWeights, OverlapRule, fit_blend, ndcg_per_query
 from recommender.ranking.channels import CHANNELS
 from recommender.ranking.taste import candidate_groups, dev_task, fit_inputs
 from recommender.serving import Recommender
-from stats import bootstrap, paired_difference, resample_indices
 
 # The eleven channels, as this ranker names them (cast/director TF-IDF is "people").
 ELEVEN = ("embedding", "title_chars", "title_words", "genres", "description", "people", "era",

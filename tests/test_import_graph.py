@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("recommender", "bot", "feedback", "stats", "lab")
+PACKAGES = ("recommender", "bot", "feedback", "common", "lab")
 
 
 def _module_name(path: Path) -> str:

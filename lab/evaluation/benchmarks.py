@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from common.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Estimate, ratio, resample_indices
 from recommender.catalog import Catalog
 from recommender.evaluation.baselines import EmbeddingScorer, Scorer, standard_baselines
 from recommender.evaluation.harness import Evaluation, Task, evaluate
 from recommender.evaluation.labels import genre_matrix, genre_relevance, genre_sets, sample_one_per_franchise
-from stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Estimate, ratio, resample_indices
 
 # Genres that say little about a title beyond its format or origin; random pairs agree on them often.
 # Names on the listings' shared lowercase scale (`enrichment.GENRE_NAMES`: `TV Dramas` -> `drama`).

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stats import DEFAULT_RESAMPLES, DEFAULT_SEED
+from common.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser, settings: Any = None) -> None:

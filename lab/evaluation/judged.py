@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stats import (
+from common.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     Estimate,

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from stats import DEFAULT_RESAMPLES, DEFAULT_SEED
+from common.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 
 
 def add_judged_arguments(parser: argparse.ArgumentParser, model_dir: Path) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common.stats import Estimate
 from recommender.evaluation.harness import ACCURACY_METRICS, METRIC_LABELS, Evaluation
-from stats import Estimate
 
 # Below this many queries a percentile bootstrap understates the uncertainty; say so.
 MIN_RELIABLE_QUERIES = 30

@@ -11,6 +11,6 @@ Modules, one job each:
     ab_report   per-arm figures and the sequential verdict of an A/B experiment
     sequential  the always-valid mSPRT behind it
 
-Intervals come from the shared `stats` module. The research tools built on these (benchmarks,
+Intervals come from the shared `common.stats` module. The research tools built on these (benchmarks,
 reports, the judged set, `evaluate`) are the lab's (`lab/evaluation/`).
 """

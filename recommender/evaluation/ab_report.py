@@ -33,8 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from common.stats import Z_95, wilson_bounds
 from recommender.evaluation.sequential import SequentialTrace, msprt_stream
-from stats import Z_95, wilson_bounds
 
 CONTROL, CHALLENGER = "control", "challenger"
 ARMS = (CONTROL, CHALLENGER)

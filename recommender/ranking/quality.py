@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from common.stats import bootstrap, resample_indices
 from recommender.ranking.ranker import SAFE_QUERY_BANDS, Ranker
 from recommender.ranking.taste import dev_task
-from stats import bootstrap, resample_indices
 
 if TYPE_CHECKING:
     from recommender.serving import Recommender

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from stats import bootstrap, paired_difference, ratio, resample_indices, wilson_interval
+from common.stats import bootstrap, paired_difference, ratio, resample_indices, wilson_interval
 
 
 def test_resampling_is_reproducible_and_interval_brackets_the_mean():
