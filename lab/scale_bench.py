@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from recommender.derived import DERIVED_FILES
+
 KEYS = ("items", "epoch_s", "peak_rss_mb", "index_build_s", "recommend_p50_ms", "recommend_p99_ms",
         "resolution_p99_ms", "recall_at_10")
 WARMUP = 20
@@ -81,7 +83,8 @@ def train_stage(catalog_csv: Path, listings_csv: Path, model_root: Path, epochs:
     index = AnnIndex.build(trained.embeddings)
     index_build_s = time.perf_counter() - started
     save_artifact(model_root, embeddings=trained.embeddings, items=catalog.items, vocab=trained.vocabulary(),
-                  metadata={"arch": "default", "data": str(catalog_csv)}, ann=index, version="bench")
+                  metadata={"arch": "default", "data": str(catalog_csv)}, ann=index, version="bench",
+                  derived=DERIVED_FILES)
     steady = epochs_seen[1:] or epochs_seen  # the first epoch also traces the Keras step
     return {"epoch_s": float(np.median(steady)) if steady else float("nan"),
             "index_build_s": index_build_s, "train_peak_rss_mb": _peak_rss_mb()}

@@ -21,6 +21,7 @@ import pandas as pd
 
 from recommender import artifacts
 from recommender.catalog import Catalog, load_catalog
+from recommender.derived import DERIVED_FILES
 from recommender.events import EpochEvent, ProgressCallback, StageEvent
 from recommender.ranking.blend import WEIGHTS_FILE
 from recommender.ranking.taste import MIN_TASTE_QUERIES, fit_for_ranker
@@ -162,7 +163,7 @@ def train_and_save(
     }
     emit(StageEvent(stage="evaluating"))
     path = artifacts.save_artifact(
-        model_root, embeddings=trained.embeddings, items=catalog.items, vocab=vocab,
+        model_root, derived=DERIVED_FILES, embeddings=trained.embeddings, items=catalog.items, vocab=vocab,
         metadata=metadata, keras_model=trained.keras_model,
     )
     version = path.name

@@ -83,6 +83,7 @@ from lab.evaluation.coliked import read_ratings  # noqa: E402
 from lab.simulate.driver import simulate  # noqa: E402
 from lab.simulate.members import MEMBER_ID_OFFSET, Community, Request  # noqa: E402
 from recommender.artifacts import load_artifact, resolve_model_path, save_artifact  # noqa: E402
+from recommender.derived import DERIVED_FILES  # noqa: E402
 from recommender.evaluation.ab_report import (  # noqa: E402
     CHALLENGER,
     CONTROL,
@@ -184,7 +185,7 @@ def prepare_versions(served_root: Path, work_root: Path, worse: str, seed: int) 
     for name, vectors, table in ((served, source.embeddings, source.items), (twin, source.embeddings, source.items),
                                  (bad, embeddings, items)):
         save_artifact(work_root, embeddings=vectors, items=table, vocab=source.vocab, metadata=source.metadata,
-                      version=name, index_mode="off")
+                      derived=DERIVED_FILES, version=name, index_mode="off")
     (work_root / "CURRENT").write_text(served + "\n", encoding="utf-8")
     return served, twin, bad
 
