@@ -4,7 +4,7 @@ For each N a synthetic catalog (`lab.synth`, with listings) is trained for `--ep
 through the training API and saved as a real model version, with the ANN index forced on; then a
 fresh process loads it through `Recommender.load`, exactly as the bot does, and times requests.
 Training and serving run in separate child processes so that `peak_rss_mb` is what a serving
-process holds (the issue's "serving RSS"), not what training needed; the training peak is printed
+process holds (the "serving RSS" target), not what training needed; the training peak is printed
 in the text table too. Figures:
 
 - epoch_s: seconds per training epoch after the first (the training API's own epoch timer);
