@@ -11,6 +11,8 @@ import pytest
 from lab import scale_bench
 from lab.cli import main
 
+pytestmark = pytest.mark.slow  # trains and serves in child processes
+
 
 def test_json_rows_and_charts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setattr(scale_bench, "_in_child", lambda function, *args: function(*args))

@@ -119,6 +119,7 @@ def test_genre_benchmark_with_a_real_tiny_training_run(fixture_catalog):
     assert loose.estimates["model"]["ndcg"].n == 80
 
 
+@pytest.mark.slow
 def test_cli_benchmark_all_json_and_report(tmp_path, monkeypatch, capsys):
     """The CLI path end to end, with the fake trainer standing in for TensorFlow (speed only)."""
     import json

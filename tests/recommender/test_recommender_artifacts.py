@@ -230,6 +230,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_damaged_version_is_refused_and_the_intact_one_serves(damage: str, model_root_copy: Path) -> None:
     root = model_root_copy
@@ -360,6 +361,7 @@ def test_no_intact_version_means_no_model(model_root_copy: Path, tmp_path: Path)
         artifacts.activate(root, "../" + only)
 
 
+@pytest.mark.slow
 def test_retrain_activates_over_a_broken_current(model_root_copy: Path) -> None:
     root = model_root_copy
     (root / "CURRENT").write_text("v" * 100 + "\n")
@@ -403,6 +405,7 @@ def _train_seed_into(root: Path) -> pipeline.TrainOutcome:
     )
 
 
+@pytest.mark.slow
 def test_failed_verification_does_not_switch_current(model_root: Path, tmp_path: Path, monkeypatch) -> None:
     root = tmp_path / "models"
     shutil.copytree(model_root, root)
@@ -446,6 +449,7 @@ def test_same_data_in_the_same_second_gets_distinct_versions(tmp_path: Path, cat
                                 derived=DERIVED_FILES, version=paths[0].name)
 
 
+@pytest.mark.slow
 def test_catalog_smaller_than_k_trains_and_activates(tmp_path: Path) -> None:
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("\n".join((FIXTURES / "catalog_iso.csv").read_text(encoding="utf-8").splitlines()[:7]) + "\n",

@@ -12,6 +12,8 @@ import pytest
 
 from recommender import artifacts
 
+pytestmark = pytest.mark.slow  # real `python -m recommender` processes, some training
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
@@ -133,20 +135,3 @@ def test_train_settings_that_cannot_work_are_user_errors(tmp_path: Path, capsys,
     err = capsys.readouterr().err
     assert fragment in err and "Traceback" not in err
 
-
-def test_lab_commands_are_handed_to_the_lab_from_a_checkout() -> None:
-    """`python -m recommender evaluate ...` (the documented commands) runs `python -m lab evaluate ...`."""
-    proc = run_cli("evaluate-judged", "--help", cwd=Path(__file__).resolve().parents[2])
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("usage: python -m lab evaluate-judged")
-
-
-def test_a_lab_command_without_the_lab_is_a_clear_error(monkeypatch, capsys) -> None:
-    import importlib.util
-
-    from recommender import cli
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "lab" else real(name, *a))
-    assert cli.main(["evaluate", "--pairs", "x.csv"]) == 2
-    assert "`evaluate` is a lab command and the lab is not installed here" in capsys.readouterr().err

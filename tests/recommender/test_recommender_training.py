@@ -25,6 +25,8 @@ from recommender.derived import DERIVED_FILES
 from recommender.features import FeatureSpace
 from recommender.training import TrainConfig, TrainedModel, TrainingConfigError, train
 
+pytestmark = pytest.mark.slow  # trains real models
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEED_EPOCHS = 4  # the seed model's loss moves slowly; each of its epochs takes ~0.1 s here
 

@@ -10,6 +10,8 @@ from recommender.matching import resolve
 from recommender.serving import Recommender
 from tests.resolution_catalog import full_catalog_recommender, load_title_queries
 
+pytestmark = pytest.mark.slow  # every fixture query and prefix on the full catalog, twice
+
 
 @pytest.fixture(scope="module")
 def rec() -> Recommender:

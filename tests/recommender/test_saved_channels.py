@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from recommender import artifacts
 from recommender.artifacts import TITLE_INDEX_FILE
@@ -82,6 +83,7 @@ def test_a_compact_load_holds_the_serving_columns_and_gives_the_whole_table_on_d
     pd.testing.assert_frame_equal(rec.items, whole)  # offline tools (evaluate, the blend fit) read it all
 
 
+@pytest.mark.slow
 def test_a_version_saved_without_channels_still_loads_by_fitting_them(model_root_copy: Path) -> None:
     version = _version(model_root_copy)
     expected = _lists(Recommender.load(version), list(range(0, 686, 31)))
