@@ -51,6 +51,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -438,12 +439,17 @@ def load_artifact(path: Path, *, compact: bool = False, derived: Sequence[Derive
             items[column] = items[column].astype("category")
     if index is not None:
         embeddings = index.vectors  # equal to embeddings.npy (checked); the read copy goes before the channels load
-    restored = {d.name: _restore_saved(path, d.name, lambda a, d=d: d.restore(a, items)) for d in others}
+    restored: dict[str, Any] = {d.name: _restore_saved(path, d.name, partial(_restore_derived, d, items=items))
+                                for d in others}
     if saved_titles and title_index is not None:
         restored[TITLE_INDEX_FILE] = _restore_saved(
             path, TITLE_INDEX_FILE, lambda a: _restore_title_index(path, metadata, a, items, title_index))
     return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab, index=index,
                     derived=restored)
+
+
+def _restore_derived(file: DerivedFile, arrays: dict[str, np.ndarray], *, items: pd.DataFrame) -> Any:
+    return file.restore(arrays, items)
 
 
 def _restore_title_index(path: Path, metadata: dict, arrays: dict[str, np.ndarray],

@@ -51,7 +51,7 @@ def _queries(rec: Any) -> list[str]:
 def _recommendations(rec: Any) -> list[dict]:
     from recommender.matching import QueryError
 
-    out = []
+    out: list[dict[str, Any]] = []
     for query in _queries(rec):
         try:
             result = rec.recommend(query, k=10)
