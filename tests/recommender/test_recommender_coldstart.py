@@ -20,6 +20,8 @@ from recommender.coldstart import embed_new_items
 from recommender.derived import DERIVED_FILES
 from recommender.training import TrainConfig, TrainedModel, train
 
+pytestmark = pytest.mark.slow  # trains a model with a title held out
+
 HELD_OUT = "the glory"
 
 
