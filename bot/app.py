@@ -28,7 +28,7 @@ from bot.tree import ReelmateTree
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.cogs.recommend", "bot.cogs.feedback", "bot.cogs.admin", "bot.cogs.privacy",
-              "bot.cogs.seen", "bot.cogs.experiment")
+              "bot.cogs.seen", "bot.cogs.experiment", "bot.library.cog")
 
 
 def apply_endpoint_overrides(settings: BotSettings) -> None:

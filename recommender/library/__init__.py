@@ -7,9 +7,20 @@ embeds the titles the catalog lacks, `scope` ranks "similar to X" among one serv
 from recommender.library.extras import ExtraTitle
 from recommender.library.formats import MAX_BYTES, MAX_TITLES, LibraryFormatError, LibraryTitle, ParsedLibrary
 from recommender.library.match import LibraryMatch, TitleMatch, match_library
-from recommender.library.scope import LibraryScope, ServerLibrary, extra_id
+from recommender.library.scope import EXTRA_ID_BASE, LibraryScope, ServerLibrary, extra_id
 
 __all__ = [
-    "MAX_BYTES", "MAX_TITLES", "ExtraTitle", "LibraryFormatError", "LibraryMatch", "LibraryScope", "LibraryTitle",
-    "ParsedLibrary", "ServerLibrary", "TitleMatch", "extra_id", "match_library",
+    "EXTRA_ID_BASE",
+    "MAX_BYTES",
+    "MAX_TITLES",
+    "ExtraTitle",
+    "LibraryFormatError",
+    "LibraryMatch",
+    "LibraryScope",
+    "LibraryTitle",
+    "ParsedLibrary",
+    "ServerLibrary",
+    "TitleMatch",
+    "extra_id",
+    "match_library",
 ]

@@ -196,6 +196,10 @@ def _csv_rows(text: str) -> tuple[str, Iterator[Mapping[str, object]]]:
     if not any(column in header for column in _TITLE_COLUMNS):
         if first.lstrip().startswith("<"):
             raise LibraryFormatError("That is an HTML or XML page, not an export: download the CSV or JSON file.")
+        if len(header) > 2 or (len(header) == 2 and not re.fullmatch(r"\d{4}|", header[1])):
+            shown = ", ".join(header[:6])
+            raise LibraryFormatError(f"The file's columns ({shown}) have none for the title: expected a Jellyfin, "
+                                     "Plex, Letterboxd or IMDb export, or one `title[,year]` per line.")
         return "plain list", _plain_rows(text)
     name = next((n for n, needed in _CSV_FORMATS if needed <= set(header)), "CSV")
     if start:
@@ -226,7 +230,7 @@ def _plain_rows(text: str) -> Iterator[dict[str, object]]:
         title, year = line, ""
         for sep in ("\t", ";", ","):
             head, _, tail = line.rpartition(sep)
-            if head and _YEAR.fullmatch(tail.strip() + "") and len(tail.strip()) == 4:
+            if head and re.fullmatch(r"\d{4}", tail.strip()):
                 title, year = head.strip().strip('"'), tail.strip()
                 break
         else:

@@ -45,9 +45,13 @@ FIT_SAMPLE = 2000
 _FEATURES = ("bias", "embedding", "genres", "era", "same_type", "same_language", "same_maturity")
 
 
+# Extra titles' ids: far above any catalog row, and within a 32-bit INTEGER column (requests store them).
+EXTRA_ID_BASE = 2_000_000_000
+
+
 def extra_id(position: int) -> int:
-    """Extra titles' ids are negative (-1, -2, ...): never a catalog row, and stored like one."""
-    return -(position + 1)
+    """The id of a server's extra title (its position among the server's extra titles)."""
+    return EXTRA_ID_BASE + position
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,8 @@ class LibraryScope:
 
     def has(self, item_id: int) -> bool:
         """Whether the server has this title (an extra title's negative id, or a catalog id)."""
-        if item_id < 0:
-            return -item_id <= len(self.extra_items)
+        if item_id >= EXTRA_ID_BASE:
+            return item_id - EXTRA_ID_BASE < len(self.extra_items)
         row = self.rec._columns.row_of(int(item_id))
         return row is not None and row in self.row_set
 
@@ -164,7 +168,7 @@ class LibraryScope:
         if safe_query:  # a library title of unknown maturity never reaches a kids' list
             allowed &= rec.ranker.safety_tier != 2
         for i in exclude_ids:
-            excluded = rec._columns.row_of(int(i)) if int(i) >= 0 else None
+            excluded = rec._columns.row_of(int(i)) if int(i) < EXTRA_ID_BASE else None
             if excluded is not None:
                 allowed[excluded] = False
         want = min(k + len(self.extra_items), 100)
@@ -176,7 +180,7 @@ class LibraryScope:
              float(scores[r]), rec._reason(row, r)) for r in chosen]
         entries += self._extra_entries(row, query, safe_query, rec.ranker.blocks_adult(row, safe), fold,
                                        language, content_type, set(exclude_ids))
-        entries.sort(key=lambda e: (-e[0], e[1].item_id < 0, abs(e[1].item_id)))
+        entries.sort(key=lambda e: (-e[0], e[1].item_id))
         picked: list[tuple[Item, float, str]] = []
         franchises = {query.franchise_key} if fold else set()
         for _, item, score, reason in entries:
