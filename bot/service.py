@@ -21,7 +21,7 @@ from typing import Any
 from bot import render
 from bot.experiments import Arm, ExperimentArms, ExperimentError, experiment_card
 from bot.exports import remove_exports
-from bot.library.service import LibraryService
+from bot.library.service import NO_LIBRARY, LibraryService
 from bot.personal import Personal, personal_list
 from bot.retrain import RetrainRun, retrain_command, run_retrain
 from bot.settings import BotSettings
@@ -437,8 +437,7 @@ class RecommendService:
         library_only = (source or "all").casefold() == "library"
         scope = await self.library.scope(guild_id if library_guild is None else library_guild)
         if library_only and scope is None:
-            raise UserError("This server has no library yet: an admin can import one with `/library import`. "
-                            "Until then, use `from:all`.")
+            raise UserError(NO_LIBRARY)
         serving = self.experiments.choose(user_id, self.recommender)
         personal = await self.personal(user_id, resolution.item.item_id)
         try:

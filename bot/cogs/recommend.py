@@ -58,6 +58,8 @@ async def run_recommend(
         await send_did_you_mean(interaction, resolution, k=k, content_type=content_type, language=language,
                                 source=source)
         return
+    if source == "library":  # answered privately, before the public "thinking…"
+        await service.library.check_available(interaction.guild_id)
     await interaction.response.defer(thinking=True)
     outcome = await service.recommend_resolved(
         resolution,

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 CONSOLE_GUILD_ID = 0  # the offline console's library: one local "server"
 LIST_LINES = 10  # doubtful / not-in-catalog titles listed in a reply (the rest are counted)
 MARKER = "📚"
+NO_LIBRARY = ("This server has no library yet: an admin can import one with `/library import`. Until then, use "
+              "`from:all`.")
 
 
 class LibraryError(Exception):
@@ -235,6 +237,16 @@ class LibraryService:
             ids = frozenset(m.item.item_id for m in matches if m.item is not None)
             vectors, _ = self._embed(rec, extras)
         return LibraryScope(rec, ServerLibrary(ids, tuple(extras), np.asarray(vectors, dtype=np.float32)))
+
+    async def check_available(self, guild_id: int | None) -> None:
+        """Raise UserError when the server has no library (asked before a reply is deferred: a quick read)."""
+        from bot.service import UserError
+
+        cached = self._scopes.get(guild_id) if guild_id is not None else None
+        if cached is not None and cached[1] is not None:
+            return
+        if guild_id is None or await self.store.get_library(guild_id=guild_id) is None:  # type: ignore[attr-defined]
+            raise UserError(NO_LIBRARY)
 
     async def owned(self, guild_id: int | None, item_ids: list[int]) -> frozenset[int]:
         """Which of these ids the server has (empty without a library)."""

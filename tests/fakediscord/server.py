@@ -975,7 +975,9 @@ class FakeDiscord:
         record = RecordedRequest(request.method, request.path, dict(request.query))
         self.requests.append(record)
         request[RECORD_KEY] = record  # concurrent requests interleave: never use requests[-1]
-        needs_bot_auth = not request.path.startswith((f"{API_PREFIX}/webhooks/", f"{API_PREFIX}/interactions/"))
+        # Webhooks and interaction callbacks authenticate by their token; the CDN (attachments) is public.
+        needs_bot_auth = not request.path.startswith((f"{API_PREFIX}/webhooks/", f"{API_PREFIX}/interactions/",
+                                                      "/attachments/"))
         if needs_bot_auth and request.headers.get("Authorization") != f"Bot {self.token}":
             record.status = 401
             return _error(401, "401: Unauthorized")
