@@ -196,7 +196,7 @@ def _csv_rows(text: str) -> tuple[str, Iterator[Mapping[str, object]]]:
     if not any(column in header for column in _TITLE_COLUMNS):
         if first.lstrip().startswith("<"):
             raise LibraryFormatError("That is an HTML or XML page, not an export: download the CSV or JSON file.")
-        if len(header) > 2 or (len(header) == 2 and not re.fullmatch(r"\d{4}|", header[1])):
+        if _tabular(text, separator):
             shown = ", ".join(header[:6])
             raise LibraryFormatError(f"The file's columns ({shown}) have none for the title: expected a Jellyfin, "
                                      "Plex, Letterboxd or IMDb export, or one `title[,year]` per line.")
@@ -207,6 +207,16 @@ def _csv_rows(text: str) -> tuple[str, Iterator[Mapping[str, object]]]:
     reader = csv.reader(io.StringIO(text), delimiter=separator)
     next(reader)  # the header
     return name, (dict(zip(header, row, strict=False)) for row in reader if any(cell.strip() for cell in row))
+
+
+def _tabular(text: str, separator: str) -> bool:
+    """Whether the text is a table (every line has the first line's 2+ fields) rather than a list of
+    titles, some with a year: `Crazy, Stupid, Love` on one line and `Dark,2017` on the next is a list."""
+    rows = [r for r in csv.reader(io.StringIO("\n".join(text.splitlines()[:20])), delimiter=separator) if r]
+    width = len(rows[0]) if rows else 0
+    if width < 2 or any(len(r) != width for r in rows):
+        return False
+    return not (width == 2 and all(re.fullmatch(r"\d{4}|", r[1].strip()) for r in rows))
 
 
 def _letterboxd_list_start(lines: list[str]) -> int:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from recommender.content_type import SHOW
+from recommender.enrichment import MAX_LATER_SEASON_YEARS
 from recommender.library.formats import LibraryTitle
 from recommender.matching import QueryError, match_form
 from recommender.serving import Item, Match, Recommender, Resolution
@@ -51,7 +53,11 @@ class LibraryMatch:
 
 
 def _years_agree(entry: LibraryTitle, item: Item) -> bool:
-    return entry.year is None or item.release_year is None or abs(entry.year - item.release_year) <= YEAR_SLACK
+    """Within a year; a show's year is its first season's, so a later season may be years after it."""
+    if entry.year is None or item.release_year is None:
+        return True
+    later = MAX_LATER_SEASON_YEARS if item.content_type == SHOW and entry.content_type in (None, SHOW) else YEAR_SLACK
+    return -YEAR_SLACK <= item.release_year - entry.year <= later
 
 
 def _forms(entry: LibraryTitle) -> set[str]:
