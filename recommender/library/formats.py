@@ -275,7 +275,7 @@ def _title(row: Mapping[str, object]) -> tuple[str | None, str | None]:
         return None, None
     if kind_word in ("episode", "tvepisode", "season"):
         show = _first(row, *_SHOW_OF_EPISODE)
-        return (show or None), SHOW
+        return show, SHOW  # "" (no title) when the row does not name its show
     return _first(row, *_TITLE_COLUMNS), kind
 
 
