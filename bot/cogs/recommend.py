@@ -14,7 +14,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.service import DidYouMean
+from bot.library.service import NO_LIBRARY
+from bot.service import DidYouMean, UserError
 from bot.settings import K_CEILING
 from bot.views import ReelmateView, card_to_embed
 from bot.votes import THUMBS, ItemVoteButton, recommendation_view
@@ -58,8 +59,8 @@ async def run_recommend(
         await send_did_you_mean(interaction, resolution, k=k, content_type=content_type, language=language,
                                 source=source)
         return
-    if source == "library":  # answered privately, before the public "thinking…"
-        await service.library.check_available(interaction.guild_id)
+    if source == "library" and not await service.library.available(interaction.guild_id):
+        raise UserError(NO_LIBRARY)  # answered privately, before the public "thinking…"
     await interaction.response.defer(thinking=True)
     outcome = await service.recommend_resolved(
         resolution,

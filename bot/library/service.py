@@ -238,15 +238,12 @@ class LibraryService:
             vectors, _ = self._embed(rec, extras)
         return LibraryScope(rec, ServerLibrary(ids, tuple(extras), np.asarray(vectors, dtype=np.float32)))
 
-    async def check_available(self, guild_id: int | None) -> None:
-        """Raise UserError when the server has no library (asked before a reply is deferred: a quick read)."""
-        from bot.service import UserError
-
+    async def available(self, guild_id: int | None) -> bool:
+        """Whether the server has a library (asked before a reply is deferred: a quick read)."""
         cached = self._scopes.get(guild_id) if guild_id is not None else None
         if cached is not None and cached[1] is not None:
-            return
-        if guild_id is None or await self.store.get_library(guild_id=guild_id) is None:  # type: ignore[attr-defined]
-            raise UserError(NO_LIBRARY)
+            return True
+        return guild_id is not None and await self.store.get_library(guild_id=guild_id) is not None  # type: ignore[attr-defined]
 
     async def owned(self, guild_id: int | None, item_ids: list[int]) -> frozenset[int]:
         """Which of these ids the server has (empty without a library)."""
