@@ -15,6 +15,8 @@ from typing import Any
 
 from discord.utils import escape_mentions
 
+from recommender.library.scope import EXTRA_ID_BASE
+
 DESCRIPTION_LIMIT = 4096
 TITLE_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
@@ -48,7 +50,11 @@ def item_meta(item: Any) -> str:
         parts.append(f"released {item.release_date}")
     elif getattr(item, "release_year", None):
         parts.append(f"released {item.release_year}")
-    parts.append(human_hours(getattr(item, "hours_viewed", None)))
+    item_id = getattr(item, "item_id", None)
+    if isinstance(item_id, int) and item_id >= EXTRA_ID_BASE:  # a server's own title: no viewing figures
+        parts.append("not in the catalog: this server's own title")
+    else:
+        parts.append(human_hours(getattr(item, "hours_viewed", None)))
     genres = getattr(item, "genres", "") or ""
     if genres:
         parts.append(clip(genres, 60))
