@@ -454,6 +454,9 @@ class RecommendService:
                 )
         except QueryError as exc:  # e.g. the item vanished in a hot swap to another catalog
             raise UserError(str(exc)) from None
+        if not library_only and scope is not None and scope.rec is serving.recommender:  # its own titles too
+            result = await asyncio.to_thread(scope.with_extras, result, k, language=lang, content_type=ct,
+                                             exclude_ids=personal.seen)
         owned = frozenset() if library_only or scope is None else frozenset(
             r.item.item_id for r in result.items if scope.has(r.item.item_id))
         latency_ms = (time.perf_counter() - started) * 1000

@@ -181,18 +181,36 @@ class LibraryScope:
         entries += self._extra_entries(row, query, safe_query, rec.ranker.blocks_adult(row, safe), fold,
                                        language, content_type, set(exclude_ids))
         entries.sort(key=lambda e: (-e[0], e[1].item_id))
-        picked: list[tuple[Item, float, str]] = []
-        franchises = {query.franchise_key} if fold else set()
-        for _, item, score, reason in entries:
-            if fold and item.franchise_key in franchises:
-                continue
-            franchises.add(item.franchise_key)
-            picked.append((item, score, reason))
-            if len(picked) == k:
-                break
-        recs = [Recommendation(item, rank, score, reason) for rank, (item, score, reason) in enumerate(picked, 1)]
         resolution = Resolution(str(item_id), query, 100.0, [Match(query, 100.0)])
-        return RecommendationResult(query, recs, rec.version, resolution)
+        return RecommendationResult(query, _first(entries, query, k, fold), rec.version, resolution)
+
+    def with_extras(self, result: RecommendationResult, k: int, *, language: str | None = None,
+                    content_type: str | None = None, family_safe: bool | None = None,
+                    exclude_ids: Collection[int] = ()) -> RecommendationResult:
+        """A whole-catalog list (`/recommend`, `from:all`) with this server's extra titles merged in where
+        they rank: the catalog titles keep their order (a member's upvoted-first order, the explore slot),
+        and each extra title goes before the first catalog title it outscores."""
+        if not self.extra_items or not result.items:
+            return result
+        rec = self.rec
+        row = rec._row(result.query.item_id)
+        safe = rec.family_safe if family_safe is None else family_safe
+        tiers = rec.ranker.tiers(row, safe)
+
+        def key(item: Item, score: float) -> float:
+            r = rec._columns.row_of(item.item_id)
+            return score - (_TIER_GAP * float(tiers[r]) if tiers is not None and r is not None else 0.0)
+
+        catalog = [(key(r.item, r.score), r.item, r.score, r.reason) for r in result.items]
+        extras = sorted(self._extra_entries(row, result.query, rec.ranker.is_safe_query(row, safe),
+                                            rec.ranker.blocks_adult(row, safe), True, language, content_type,
+                                            set(exclude_ids)), key=lambda e: (-e[0], e[1].item_id))
+        merged: list[tuple[float, Item, float, str]] = []
+        while catalog or extras:
+            take_extra = bool(extras) and (not catalog or extras[0][0] > catalog[0][0])
+            merged.append((extras if take_extra else catalog).pop(0))
+        return RecommendationResult(result.query, _first(merged, result.query, k, True), result.model_version,
+                                    result.resolution)
 
     def _extra_entries(self, row: int, query: Item, safe_query: bool, blocks_adult: bool, fold: bool,
                        language: str | None, content_type: str | None,
@@ -227,6 +245,20 @@ class LibraryScope:
         fit_mask = self._fit_rows != row
         beta, *_ = np.linalg.lstsq(fit[fit_mask], served[fit_mask], rcond=None)
         return _features(query, self._extras) @ beta
+
+
+def _first(entries: list[tuple[float, Item, float, str]], query: Item, k: int, fold: bool) -> list[Recommendation]:
+    """The first k entries (in the given order), one per franchise when `fold`, ranked from 1."""
+    picked: list[tuple[Item, float, str]] = []
+    franchises = {query.franchise_key} if fold else set()
+    for _, item, score, reason in entries:
+        if fold and item.franchise_key in franchises:
+            continue
+        franchises.add(item.franchise_key)
+        picked.append((item, score, reason))
+        if len(picked) == k:
+            break
+    return [Recommendation(item, rank, score, reason) for rank, (item, score, reason) in enumerate(picked, 1)]
 
 
 def _features(query: _Profile, profile: _Profile) -> np.ndarray:

@@ -84,14 +84,15 @@ async def test_a_server_library_import_and_recommend_from_it(two_servers: FakeDi
         assert all(title in names or item_id >= EXTRA_ID_BASE or _season_of(title, names)
                    for item_id, title in listed)
 
-        # from:all in the same server: the whole catalog, the server's titles marked.
+        # from:all in the same server: the whole catalog and the server's own titles, the server's titles marked.
         everything = await fake.send_slash_command("recommend", {"title": "Wednesday", "k": 20})
         await everything.wait_response(3)
         text = await _final_text(everything)
-        owned = [item_id for item_id, _ in _listed(settings) if scope.has(item_id)]
+        listed = _listed(settings)
+        owned = [item_id for item_id, _ in listed if scope.has(item_id)]
         assert 0 < len(owned) < 20 and text.count("📚") == len(owned) + 1  # one mark each, and the legend
         assert "📚 = this server has it" in text
-        assert not any(item_id >= EXTRA_ID_BASE for item_id, _ in _listed(settings))
+        assert any(item_id >= EXTRA_ID_BASE for item_id, _ in listed)  # its own titles count here too
 
         # Another server is unaffected: no library there, and its lists are unmarked.
         other = fake.other_guild_ids[0]
@@ -100,6 +101,7 @@ async def test_a_server_library_import_and_recommend_from_it(two_servers: FakeDi
         plain = await fake.send_slash_command("recommend", {"title": "Wednesday", "k": 20}, guild_id=other)
         await plain.wait_response(3)
         assert "📚" not in await _final_text(plain)
+        assert not any(item_id >= EXTRA_ID_BASE for item_id, _ in _listed(settings))  # no other server's titles
         assert await bot.store.get_library(guild_id=other) is None
 
         # A bad file is refused with one message, and the library is exactly as it was.

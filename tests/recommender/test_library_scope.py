@@ -97,3 +97,19 @@ def test_filters_and_exclusions_apply_to_extra_titles(library: tuple[LibraryScop
     assert extra_ids
     again = scope.recommend(wednesday.item_id, 30, exclude_ids=extra_ids).items
     assert not set(extra_ids) & {r.item.item_id for r in again}
+
+
+def test_whole_catalog_lists_take_the_servers_own_titles_where_they_rank(
+        library: tuple[LibraryScope, list[int]], session_recommender: Recommender) -> None:
+    scope, _ = library
+    wednesday = session_recommender.resolve("Wednesday").item
+    assert wednesday is not None
+    catalog = session_recommender.recommend(wednesday.item_id, 10)
+    merged = scope.with_extras(catalog, 10)
+    extras = [r.item.title for r in merged.items if r.item.item_id >= EXTRA_ID_BASE]
+    assert extras and "Kids Extra" in extras
+    kept = [r.item.item_id for r in merged.items if r.item.item_id < EXTRA_ID_BASE]
+    assert kept == [r.item.item_id for r in catalog.items][:len(kept)]  # the catalog's order is untouched
+    assert [r.rank for r in merged.items] == list(range(1, 11))
+    assert scope.with_extras(catalog, 10, content_type=MOVIE).items == [  # no extra is a film: nothing merged
+        *catalog.items]
