@@ -11,7 +11,9 @@ once per loaded model:
 - the text channels are stacked into one matrix whose query side carries the channel weights, so they
   cost one walk over the query terms' posting lists, except the two the title gate needs on their own
   (genres, people) and the title channels the gate multiplies (stacked into one walk of their own);
-- "above the query's maturity band" becomes one weighted row per band.
+- "above the query's maturity band" becomes one weighted row per band;
+- a show query's factors (`SHOW_QUERY_FACTORS`) scale whole terms: the era row, the title term, the gate
+  channels' weights, and a second prior vector.
 
 The result equals `Channels.blend` up to float rounding (a test holds them together), so what
 `evaluate` measures is what a request gets.
@@ -29,6 +31,7 @@ from recommender.ranking.channels import (
     GATE_UNKNOWN,
     ITEM_CHANNELS,
     MATURITY_BANDS,
+    SHOW_QUERY_FACTORS,
     TITLE_CHANNELS,
     Channels,
     one_row_product,
@@ -44,6 +47,18 @@ def _stacked(channels: Channels, names: list[str],
     return terms, sparse.csr_matrix(sparse.vstack([channels.postings[name] for name in names]))
 
 
+def _show_factor(*names: str) -> float:
+    """The one factor these channels share for a show query (they are summed into one term here)."""
+    factors = {SHOW_QUERY_FACTORS.get(name, 1.0) for name in names}
+    if len(factors) != 1:
+        raise ValueError(f"channels {', '.join(names)} share a term but not a show factor: {sorted(factors)}")
+    return factors.pop()
+
+
+# Terms the scorer cannot scale per query: their channels must keep a show factor of 1.
+_UNSCALED = ("embedding", "description", "country", "same_language", "same_type", "same_maturity", "maturity_above")
+
+
 class OneQueryScorer:
     """`scores(row)`: the blended score of every catalog item for one query row (float32)."""
 
@@ -51,10 +66,15 @@ class OneQueryScorer:
         self._channels = channels
         w = {name: float(v) for name, v in zip(CHANNELS, weights, strict=False)}
         n = len(channels)
+        _show_factor(*_UNSCALED)
         self._prior = np.zeros(n, dtype=np.float32)
+        self._prior_show = np.zeros(n, dtype=np.float32)
         for i, name in enumerate(ITEM_CHANNELS):
             if w[name]:
                 self._prior += np.float32(w[name]) * channels.item_features[i]
+                self._prior_show += np.float32(w[name] * SHOW_QUERY_FACTORS.get(name, 1.0)) * channels.item_features[i]
+        self._era_show = np.float32(_show_factor("era", "era_acclaim"))
+        self._title_show = np.float32(_show_factor(*TITLE_CHANNELS))
         self._embedding_weight = np.float32(w["embedding"])
         self._era_rows, self._era_table = self._era(channels, w["era"], w["era_acclaim"])
         self._indicators = [
@@ -67,8 +87,10 @@ class OneQueryScorer:
             if w[name]
         ]
         title = [name for name in TITLE_CHANNELS if name in channels.text and w[name]]
-        self._gate = [name for name in GATE_CHANNELS if name in channels.text] if title else []
+        # The gate channels are walked on their own: the title gate needs them, and a show query scales them.
+        self._gate = [name for name in GATE_CHANNELS if name in channels.text and (title or w[name])]
         self._gate_weights = {name: np.float32(w[name]) for name in self._gate}
+        self._gate_show = {name: np.float32(w[name] * SHOW_QUERY_FACTORS.get(name, 1.0)) for name in self._gate}
         rest = [name for name in channels.text if w[name] and name not in title and name not in self._gate]
         self._rest = _stacked(channels, rest, w)
         self._title = _stacked(channels, title, w)
@@ -100,14 +122,16 @@ class OneQueryScorer:
 
     def scores(self, row: int) -> np.ndarray:
         ch = self._channels
-        total = self._prior.copy()
+        show = bool(ch.show[row])
+        total = (self._prior_show if show else self._prior).copy()
         if self._rest is not None:
             total += one_row_product(*self._rest, row)
+        agreement = [one_row_product(ch.text[name], ch.postings[name], row) for name in self._gate]
+        gate_weights = self._gate_show if show else self._gate_weights
+        for name, values in zip(self._gate, agreement, strict=True):
+            if gate_weights[name]:
+                total += gate_weights[name] * values
         if self._title is not None:
-            agreement = [one_row_product(ch.text[name], ch.postings[name], row) for name in self._gate]
-            for name, values in zip(self._gate, agreement, strict=True):
-                if self._gate_weights[name]:
-                    total += self._gate_weights[name] * values
             title = one_row_product(*self._title, row)
             if agreement and ch.has_genres[row]:  # `Channels.title_gate` for one query, without temporaries
                 gate = np.maximum.reduce(agreement)
@@ -116,13 +140,16 @@ class OneQueryScorer:
                 title *= gate
             elif GATE_UNKNOWN != 1.0:
                 title *= np.float32(GATE_UNKNOWN)
+            if show and self._title_show != 1.0:
+                title *= self._title_show
             total += title
         if self._embedding_weight:
             # einsum stays on this thread: a threaded BLAS call for a 1 x 64 x 19k product costs more
             # in thread hand-offs than in arithmetic on a busy host (measured 8 ms vs 0.4 ms).
             total += self._embedding_weight * np.einsum("ij,j->i", ch.embeddings, ch.embeddings[row])
-        if len(self._era_table):
-            total += self._era_table[self._era_rows.get(float(ch.year[row]), -1)]
+        if len(self._era_table) and not (show and self._era_show == 0.0):
+            era = self._era_table[self._era_rows.get(float(ch.year[row]), -1)]
+            total += self._era_show * era if show else era
         for codes, rows in self._indicators:
             indicator = rows.get(int(codes[row]))
             if indicator is not None:

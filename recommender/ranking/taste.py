@@ -48,10 +48,12 @@ def dev_task(
 def fit_inputs(ranker: Ranker, task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(channel features, graded gains, excluded cells) over the task's queries x candidates.
 
-    Excluded: what `evaluate` excludes (the query's franchise) and what the safety rule never shows
+    The features carry the per-query factors the blend applies (`SHOW_QUERY_FACTORS`), so the fit weighs
+    what is served. Excluded: what `evaluate` excludes (the query's franchise) and what the safety rule never shows
     (adult titles for unknown-maturity queries), so the weights are fitted on the lists users get.
     """
     features = ranker.channels.pair_scores(task.queries, task.candidates)
+    features *= ranker.channels.query_factors(task.queries)[:, :, None]  # as served (a show query's factors)
     ids = task.items["item_id"].to_numpy()
     column = {int(i): j for j, i in enumerate(ids[task.candidates])}
     gains = np.zeros((len(task.queries), len(task.candidates)), dtype=np.float64)
@@ -79,7 +81,7 @@ def fit_for_ranker(
     None when the catalog resolves fewer than `MIN_TASTE_QUERIES` dev queries (a user's own small
     catalog): the package weights then serve. The overlap rule is the package weights' own
     (`OverlapRule.of`), so a version's fit makes the same NDCG-versus-variety trade as the shipped one,
-    and so is its number of bootstrap bags.
+    and so are its number of bootstrap bags and its fitting method.
     """
     try:
         task = dev_task(items, resolve, k=k)
@@ -91,6 +93,6 @@ def fit_for_ranker(
     shipped = BlendWeights.load()
     rule = OverlapRule.of(shipped)
     result = fit_blend(features, gains, excluded, k=k, folds=folds, overlap_penalty=rule.penalty, max_overlap=rule.cap,
-                       bags=shipped.bags, groups=candidate_groups(ranker, task))
+                       bags=shipped.bags, groups=candidate_groups(ranker, task), method=shipped.method)
     result.weights.fitted["pairs"] = bundled("dev_pairs.csv").name
     return result
