@@ -289,6 +289,7 @@ def fit_blend(
     priors: dict[str, float] | None = None,
     groups: np.ndarray | None = None,
     method: str = "search",
+    factors: np.ndarray | None = None,
 ) -> FitResult:
     """Fit weights on all queries; measure the same procedure on held-out folds of queries.
 
@@ -306,12 +307,16 @@ def fit_blend(
     `groups` (each candidate's franchise code) scores lists with one entry per franchise, as they are served.
     `method`: "search" (the grid search) or "logistic" (`_logistic`: weights rescaled to `BLEND_SCALE`,
     the held weights beside them; `passes`, `bags` and the overlap rule do not apply to it).
+    `factors` (channels, queries): the per-query factors serving multiplies the channels by
+    (`Channels.query_factors`). Weights are fitted on the plain channels (a fit would undo a factor chosen
+    against these pairs) and every reported NDCG is of the lists as served, factors applied.
     """
     if method not in METHODS:
         raise ValueError(f"unknown fitting method {method!r} (one of {', '.join(METHODS)})")
     scale = features.reshape(features.shape[0], -1).std(1)
     scale[scale == 0] = 1.0
     standard = (features / scale[:, None, None]).astype(np.float32)
+    served = standard if factors is None else standard * np.asarray(factors, dtype=np.float32)[:, :, None]
     queries = np.arange(features.shape[1])
     fold_of = np.random.default_rng(seed).permutation(len(queries)) % max(folds, 1)
     overlap = OverlapRule(overlap_penalty, max_overlap)
@@ -335,11 +340,11 @@ def fit_blend(
     for f in range(folds if folds >= 2 else 0):
         train, test = queries[fold_of != f], queries[fold_of == f]
         w = fit(train)
-        held_out_top[test] = served_top(np.tensordot(w, standard[:, test], 1), excluded[test], k, groups)
+        held_out_top[test] = served_top(np.tensordot(w, served[:, test], 1), excluded[test], k, groups)
         held_out[test] = _ndcg_of_top(held_out_top[test], gains[test], k)
         per_fold.append(float(np.nanmean(held_out[test])))
     w = fit(queries)
-    top = served_top(np.tensordot(w, standard, 1), excluded, k, groups)
+    top = served_top(np.tensordot(w, served, 1), excluded, k, groups)
     in_sample = float(np.nanmean(_ndcg_of_top(top, gains, k)))
     raw = {name: round(float(v / s), 6) for name, v, s in zip(CHANNELS, w, scale, strict=False) if v != 0}
     cross_validated = float(np.nanmean(held_out)) if per_fold else float("nan")

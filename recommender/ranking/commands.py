@@ -124,7 +124,8 @@ def run_fit_blend(args: argparse.Namespace) -> int:
     method = args.method or shipped_weights.method
     result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds, overlap_penalty=penalty,
                        max_overlap=cap, bags=bags, negative_similarity=args.negative_similarity,
-                       groups=candidate_groups(rec.ranker, task), method=method)
+                       groups=candidate_groups(rec.ranker, task), method=method,
+                       factors=rec.ranker.channels.query_factors(task.queries))
     result.weights.fitted.update({"pairs": str(args.pairs or bundled("dev_pairs.csv").name), "model": rec.version})
     print(
         f"{method}: NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "

@@ -48,12 +48,12 @@ def dev_task(
 def fit_inputs(ranker: Ranker, task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(channel features, graded gains, excluded cells) over the task's queries x candidates.
 
-    The features carry the per-query factors the blend applies (`SHOW_QUERY_FACTORS`), so the fit weighs
-    what is served. Excluded: what `evaluate` excludes (the query's franchise) and what the safety rule never shows
+    The features are the plain channels: the query factors (`Channels.query_factors`) are a choice made
+    against these pairs, so the fit must not undo them; `fit_blend(factors=...)` scores with them.
+    Excluded: what `evaluate` excludes (the query's franchise) and what the safety rule never shows
     (adult titles for unknown-maturity queries), so the weights are fitted on the lists users get.
     """
     features = ranker.channels.pair_scores(task.queries, task.candidates)
-    features *= ranker.channels.query_factors(task.queries)[:, :, None]  # as served (a show query's factors)
     ids = task.items["item_id"].to_numpy()
     column = {int(i): j for j, i in enumerate(ids[task.candidates])}
     gains = np.zeros((len(task.queries), len(task.candidates)), dtype=np.float64)
@@ -93,6 +93,7 @@ def fit_for_ranker(
     shipped = BlendWeights.load()
     rule = OverlapRule.of(shipped)
     result = fit_blend(features, gains, excluded, k=k, folds=folds, overlap_penalty=rule.penalty, max_overlap=rule.cap,
-                       bags=shipped.bags, groups=candidate_groups(ranker, task), method=shipped.method)
+                       bags=shipped.bags, groups=candidate_groups(ranker, task), method=shipped.method,
+                       factors=ranker.channels.query_factors(task.queries))
     result.weights.fitted["pairs"] = bundled("dev_pairs.csv").name
     return result

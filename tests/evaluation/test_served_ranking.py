@@ -27,6 +27,7 @@ from recommender.ranking.channels import (
     CHANNELS,
     ERA_SCALE_YEARS,
     ERA_UNKNOWN,
+    FILM_QUERY_FACTORS,
     SHOW_QUERY_FACTORS,
     Channels,
     maturity_band,
@@ -278,22 +279,28 @@ def test_logistic_fit_drops_a_similarity_channel_that_would_count_against_a_cand
         fit_blend(features, gains, no_exclusion, folds=0, method="ridge")
 
 
-def test_a_show_query_weighs_era_and_genres_by_the_show_factors() -> None:
-    """A show's list ignores release year (a series runs for years) and leans on genres; a film's does not."""
-    assert SHOW_QUERY_FACTORS["era"] == 0.0 and SHOW_QUERY_FACTORS["genres"] > 1.0
+def test_a_show_query_weighs_era_and_genres_by_its_kinds_factors() -> None:
+    """A show's list leans on release year less than a film's (a series runs for years) and on genres more."""
+    show_era, show_genres = SHOW_QUERY_FACTORS["era"], SHOW_QUERY_FACTORS["genres"]
+    assert show_era < 1.0 < show_genres and FILM_QUERY_FACTORS.get("era", 1.0) == 1.0
     items = pd.DataFrame({"title": ["Show A", "Film A", "Same year", "Decades off"],
                           "content_type": ["Show", "Movie", "Movie", "Movie"],
                           "release_year": [2016, 2016, 2016, 1980], "genres": ["drama", "drama", "comedy", "drama"]})
     channels = Channels.build(items, np.eye(4, dtype=np.float32))
     w = np.zeros(len(CHANNELS), dtype=np.float32)
-    w[CHANNELS.index("era")], w[CHANNELS.index("genres")] = 1.0, 0.5
+    w[CHANNELS.index("era")], w[CHANNELS.index("genres")] = 1.0, 0.25
     show, film = channels.blend(w, np.array([0, 1]))
     assert film[2] > film[3]  # the film query: same year beats same genre
     assert show[3] > show[2]  # the show query: same genre beats same year
-    np.testing.assert_allclose(show[[2, 3]], [0.0, 0.5 * SHOW_QUERY_FACTORS["genres"]], atol=1e-6)
+    decades = np.exp(-36 / ERA_SCALE_YEARS)
+    np.testing.assert_allclose(show[[2, 3]], [show_era, show_era * decades + 0.25 * show_genres], rtol=1e-5)
+    np.testing.assert_allclose(film[[2, 3]], [1.0, decades + 0.25 * FILM_QUERY_FACTORS.get("genres", 1.0)],
+                               rtol=1e-5)
     ranker = Ranker(items.assign(item_id=range(4), franchise_key=items["title"]), np.eye(4, dtype=np.float32),
-                    BlendWeights({"era": 1.0, "genres": 0.5}))
-    np.testing.assert_allclose(ranker.scores(0), ranker.channels.blend(ranker._w, np.array([0]))[0], atol=1e-6)
+                    BlendWeights({"era": 1.0, "genres": 0.25, "embedding": 0.5, "title_words": 0.5}))
+    for row in (0, 1):
+        np.testing.assert_allclose(ranker.scores(row), ranker.channels.blend(ranker._w, np.array([row]))[0],
+                                   atol=1e-6)
 
 
 def test_blend_weights_round_trip_and_refuse_unknown_channels() -> None:
