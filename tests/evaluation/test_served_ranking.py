@@ -279,6 +279,20 @@ def test_logistic_fit_drops_a_similarity_channel_that_would_count_against_a_cand
         fit_blend(features, gains, no_exclusion, folds=0, method="ridge")
 
 
+def test_the_fit_reports_the_lists_as_served_with_the_query_factors() -> None:
+    """Weights come from the plain channels (a fit would undo a factor chosen against its pairs), but the NDCG
+    it reports is of the lists served with the factors: here they switch off the one channel that knows."""
+    features, gains, no_exclusion = _random_fit_problem(9)
+    features[CHANNELS.index("era")] += 0.8 * gains
+    plain = fit_blend(features, gains, no_exclusion, folds=2, method="logistic")
+    factors = np.ones(features.shape[:2], dtype=np.float32)
+    factors[CHANNELS.index("era")] = 0.0
+    served = fit_blend(features, gains, no_exclusion, folds=2, method="logistic", factors=factors)
+    assert served.weights.weights == plain.weights.weights
+    assert plain.in_sample > 0.5 and plain.cross_validated > 0.5
+    assert served.in_sample < 0.3 and served.cross_validated < 0.3
+
+
 def test_a_show_query_weighs_era_and_genres_by_its_kinds_factors() -> None:
     """A show's list leans on release year less than a film's (a series runs for years) and on genres more."""
     show_era, show_genres = SHOW_QUERY_FACTORS["era"], SHOW_QUERY_FACTORS["genres"]
