@@ -62,7 +62,8 @@ class VoteCache:
                 # Each member's votes only when a model ranks with members' co-likes (one more bulk read).
                 wanted = any(m.vote_settings.co_like_weight > 0 for m in models)
                 members = await self._store.member_votes() if wanted else None
-                built = [CachedVotes(m, await asyncio.to_thread(m.vote_channel, pairs, members), time.monotonic())
+                extra = () if members is None else (members,)
+                built = [CachedVotes(m, await asyncio.to_thread(m.vote_channel, pairs, *extra), time.monotonic())
                          for m in models]
             except Exception:
                 log.exception("could not refresh the vote statistics; keeping the previous ones")
