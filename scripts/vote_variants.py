@@ -84,7 +84,7 @@ def main() -> int:
              "| variant | NDCG@10 | minus content only | minus exact pairs | unvoted queries: minus content only |",
              "| --- | --- | --- | --- | --- |"]
     for variant in variants:
-        systems = [variant, content] + ([shipped] if variant is not shipped else [])
+        systems: list[Any] = [variant, content] + ([shipped] if variant is not shipped else [])
         result = evaluate(task, systems, resamples=args.resamples, seed=args.seed).to_dict()
         diffs = result["paired_differences"]
         row: dict[str, Any] = {"ndcg": result["systems"][variant.name]["ndcg"],
