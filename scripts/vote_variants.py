@@ -9,6 +9,10 @@ the shipped settings (exact pairs), overall and on the queries nobody voted on.
     python scripts/vote_variants.py --model-dir MODELS --database var/lc/default-20000.db --half B \
         --variant 'pooled={"neighbours": 20, "query_width": 0.05, "item_width": 0.05}' [--variant ...]
 
+`--ceiling JSON` adds a reference that no vote path can reach: the same channel settings with
+members' co-likes taken from every like (rating >= 8) of half A, the members who vote, instead of
+their votes: how much re-ordering the content shortlist by the voters' whole taste could add.
+
 `--half A` measures on the co-likes of the voters' own half (for choosing a variant's numbers);
 `--half B` on the other half's (the report: nobody there voted). The variant's JSON overrides the model
 version's `vote_channel.json`. `--json OUT` also writes every figure.
@@ -43,6 +47,8 @@ def main() -> int:
     p.add_argument("--database", required=True, help="votes database (path or URL)")
     p.add_argument("--half", choices=("A", "B"), default="B")
     p.add_argument("--variant", action="append", default=[], metavar="LABEL=JSON")
+    p.add_argument("--ceiling", action="append", default=[], metavar="JSON",
+                   help="also: co-likes from every half-A like with these settings (a bound, not a variant)")
     p.add_argument("--resamples", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None)
@@ -76,6 +82,12 @@ def main() -> int:
         settings = replace(rec.vote_settings, **json.loads(overrides))
         variants.append(VotedRanking(label, rec.ranker, VoteChannel(votes, rec.index.titles, settings,
                                                                     rec.embeddings, members)))
+    likes = ratings[ratings["user_id"].isin(half_a) & (ratings["rating"] >= 8)]
+    every_like = likes.assign(query_title=likes["title"], item_title=likes["title"], value=1)
+    for overrides in args.ceiling:
+        settings = replace(rec.vote_settings, weight=0.0, **json.loads(overrides))
+        variants.append(VotedRanking(f"ceiling {overrides}", rec.ranker,
+                                     VoteChannel(votes, rec.index.titles, settings, None, every_like)))
     figures: dict[str, Any] = {"half": args.half, "database": args.database, "votes": int(shipped.channel.votes),
                                "queries": len(task.queries), "variants": {},
                                "unvoted_queries": 0 if cold is None else len(cold.queries)}

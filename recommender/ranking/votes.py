@@ -261,9 +261,11 @@ class VoteChannel:
 
     def scores(self, row: int, content: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The addition to `content` (the blended scores of query `row`): weight * rate delta on the
-        content top-`shortlist` titles (among `allowed`, the query left out), zero everywhere else."""
+        content top-`shortlist` titles and co_like_weight * co-likes on the top-`co_like_shortlist`
+        (among `allowed`, the query left out), zero everywhere else."""
         out = np.zeros(len(content), dtype=np.float64)
-        if self.settings.weight == 0 or self.evidence == 0:
+        pairs_count = self.settings.weight > 0 and self.evidence > 0
+        if not pairs_count and self._likes is None:
             return out
         eligible = np.ones(len(content), dtype=bool) if allowed is None else allowed.copy()
         eligible[row] = False
@@ -272,7 +274,7 @@ class VoteChannel:
             wide = _top(content, candidates, self.settings.co_like_shortlist)
             out[wide] = self.settings.co_like_weight * self.co_likes(row, wide)
         shortlist = _top(content, candidates, self.settings.shortlist)
-        if len(shortlist) == 0:
+        if not pairs_count or len(shortlist) == 0:
             return out
         delta = (self.rate_delta(row)[shortlist] if self._query_vectors is None
                  else self.pooled_delta(row, shortlist))
