@@ -13,6 +13,10 @@ the shipped settings (exact pairs), overall and on the queries nobody voted on.
 members' co-likes taken from every like (rating >= 8) of half A, the members who vote, instead of
 their votes: how much re-ordering the content shortlist by the voters' whole taste could add.
 
+`--withhold F` deletes every vote cast on a list for a share F of the measured queries (chosen by a
+hash of the title) before ranking: those queries then form the "nobody voted on" subset, big enough
+to show whether votes on other lists reach them (or cost them something).
+
 `--half A` measures on the co-likes of the voters' own half (for choosing a variant's numbers);
 `--half B` on the other half's (the report: nobody there voted). The variant's JSON overrides the model
 version's `vote_channel.json`. `--json OUT` also writes every figure.
@@ -21,6 +25,7 @@ version's `vote_channel.json`. `--json OUT` also writes every figure.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from dataclasses import replace
@@ -49,6 +54,8 @@ def main() -> int:
     p.add_argument("--variant", action="append", default=[], metavar="LABEL=JSON")
     p.add_argument("--ceiling", action="append", default=[], metavar="JSON",
                    help="also: co-likes from every half-A like with these settings (a bound, not a variant)")
+    p.add_argument("--withhold", type=float, default=0.0, metavar="F",
+                   help="delete the votes on the lists of this share of the measured queries first (see above)")
     p.add_argument("--resamples", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None)
@@ -71,6 +78,12 @@ def main() -> int:
     votes = read_vote_data(database)
     members = read_vote_data(database, members=True)
     task, _ = load_pairs_task(pairs_path, rec.items, rec.resolve, candidates_path=TASTE / "dev_candidates.csv")
+    if args.withhold > 0:
+        titles = rec.items["title"].astype(str).to_numpy()
+        withheld = {t for t in (titles[row] for row in task.queries)
+                    if int(hashlib.sha256(f"withhold:{t}".encode()).hexdigest()[:8], 16) / 16**8 < args.withhold}
+        votes = votes[~votes["query_title"].isin(withheld)].reset_index(drop=True)
+        members = members[~members["query_title"].isin(withheld)].reset_index(drop=True)
     cold = unvoted_subtask(task, votes)
     content = ServedRanking("content only", rec.ranker)
     shipped = VotedRanking("exact pairs", rec.ranker,
