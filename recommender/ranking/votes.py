@@ -231,8 +231,9 @@ class VoteChannel:
         out = np.zeros(len(items), dtype=np.float64)
         if self._likes is None or self._likers[row] == 0:
             return out
-        members = self._likes_by_title[row].indices
-        both = np.asarray(self._likes[members][:, items].sum(axis=0)).ravel()
+        members = np.zeros(self._likes.shape[0], dtype=np.float64)
+        members[self._likes_by_title[row].indices] = 1.0  # who liked the query
+        both = self._likes_by_title[items] @ members
         return both / (np.sqrt(self._likers[row] * self._likers[items]) + self.settings.co_like_shrink)
 
     def rate_delta(self, row: int) -> np.ndarray:
