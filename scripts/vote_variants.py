@@ -1,13 +1,13 @@
 """Compare ways of using the same votes: dev NDCG@10 of each vote channel variant, paired.
 
 Why: a variant of the vote channel (`recommender.ranking.votes.VoteSettings`: exact pairs only, or
-votes pooled over near queries and titles) is a few numbers, so the fair comparison is every variant
+with members' co-likes at some weight and shortlist) is a few numbers, so the fair comparison is every variant
 on the same votes database and the same queries, bootstrapped together. For each variant this prints
 NDCG@10, its paired difference against the same ranking without votes (content only) and against
 the shipped settings (exact pairs), overall and on the queries nobody voted on.
 
     python scripts/vote_variants.py --model-dir MODELS --database var/lc/default-20000.db --half B \
-        --variant 'pooled={"neighbours": 20, "query_width": 0.05, "item_width": 0.05}' [--variant ...]
+        --variant 'co-likes={"co_like_weight": 0.5, "co_like_shortlist": 200}' [--variant ...]
 
 `--ceiling JSON` adds a reference that no vote path can reach: the same channel settings with
 members' co-likes taken from every like (rating >= 8) of half A, the members who vote, instead of
@@ -87,20 +87,18 @@ def main() -> int:
     cold = unvoted_subtask(task, votes)
     content = ServedRanking("content only", rec.ranker)
     shipped = VotedRanking("exact pairs", rec.ranker,
-                           VoteChannel(votes, rec.index.titles, replace(rec.vote_settings, neighbours=0,
-                                                                        co_like_weight=0.0)))
+                           VoteChannel(votes, rec.index.titles, replace(rec.vote_settings, co_like_weight=0.0)))
     variants = [shipped]
     for spec in args.variant:
         label, _, overrides = spec.partition("=")
         settings = replace(rec.vote_settings, **json.loads(overrides))
-        variants.append(VotedRanking(label, rec.ranker, VoteChannel(votes, rec.index.titles, settings,
-                                                                    rec.embeddings, members)))
+        variants.append(VotedRanking(label, rec.ranker, VoteChannel(votes, rec.index.titles, settings, members)))
     likes = ratings[ratings["user_id"].isin(half_a) & (ratings["rating"] >= 8)]
     every_like = likes.assign(query_title=likes["title"], item_title=likes["title"], value=1)
     for overrides in args.ceiling:
         settings = replace(rec.vote_settings, weight=0.0, **json.loads(overrides))
         variants.append(VotedRanking(f"ceiling {overrides}", rec.ranker,
-                                     VoteChannel(votes, rec.index.titles, settings, None, every_like)))
+                                     VoteChannel(votes, rec.index.titles, settings, every_like)))
     figures: dict[str, Any] = {"half": args.half, "database": args.database, "votes": int(shipped.channel.votes),
                                "queries": len(task.queries), "variants": {},
                                "unvoted_queries": 0 if cold is None else len(cold.queries)}

@@ -24,15 +24,6 @@ Why it looks like this:
   (>= 8) and 14% dislikes (<= 5), so a "seen" says +0.51 - 0.14 = 0.37 of a 👍 on average. The
   global rate stays the explicit votes' own, so marks only ever lift the pairs they name, and they
   pass through the same shortlist and weight bounds as votes.
-- **Votes that generalise (off unless `neighbours`).** A vote on (q', t') also informs (q, t) when q'
-  is near q and t' near t in the model's embedding: the pseudo-votes of (q, t) are the votes of the
-  `neighbours` voted queries closest to q, each pair weighted by a Gaussian-like kernel on cosine
-  similarity, exp((cos(q, q') - 1) / query_width) * exp((cos(t, t') - 1) / item_width), and shrunk
-  to the global rate with the same `prior_strength`. The exact pair has weight 1, so a wide vote
-  history on one pair still wins; a query nobody voted on borrows from its neighbours. It goes
-  through the same shortlist and weight bounds, before the maturity rules, so an unrelated or adult
-  title is no more reachable than before. (A title's rate spread over every list is the popularity
-  trap above; the query kernel keeps a vote local to the queries it was cast near.)
 - **Members' co-likes (off unless `co_like_weight`).** Each member's likes as the bot saw them (the
   titles they asked about in a request they then voted on, and the titles they 👍) make an item-item
   co-like score, c(q, t) / (sqrt(n_q * n_t) + co_like_shrink) (c members liked both, n_x liked x), the
@@ -80,9 +71,6 @@ class VoteSettings:
     fitted: dict = field(default_factory=dict)
     seen_weight: float = 0.0  # an up vote's worth of one seen mark (the package file sets it; see above)
     explore_slot: bool = False  # Thompson-sample the list's last slot (see above)
-    neighbours: int = 0  # voted queries a vote term pools over (0: the exact pair only; see above)
-    query_width: float = 0.05  # kernel widths on cosine similarity (1 - cos at which a vote counts 1/e)
-    item_width: float = 0.05
     co_like_weight: float = 0.0  # members' co-likes (0: off; see above)
     co_like_shortlist: int = 100
     co_like_shrink: float = 1.0
@@ -95,13 +83,10 @@ class VoteSettings:
         data = json.loads(text)
         settings = cls(float(data["weight"]), float(data["prior_strength"]), int(data["shortlist"]),
                        dict(data.get("fitted", {})), float(data.get("seen_weight", 0.0)),
-                       bool(data.get("explore_slot", False)), int(data.get("neighbours", 0)),
-                       float(data.get("query_width", 0.05)), float(data.get("item_width", 0.05)),
-                       float(data.get("co_like_weight", 0.0)), int(data.get("co_like_shortlist", 100)),
-                       float(data.get("co_like_shrink", 1.0)))
+                       bool(data.get("explore_slot", False)), float(data.get("co_like_weight", 0.0)),
+                       int(data.get("co_like_shortlist", 100)), float(data.get("co_like_shrink", 1.0)))
         if (settings.weight < 0 or settings.weight > 1 or settings.prior_strength <= 0 or settings.shortlist < 1
-                or not 0 <= settings.seen_weight <= 1 or settings.neighbours < 0 or settings.query_width <= 0
-                or settings.item_width <= 0 or not 0 <= settings.co_like_weight <= 1
+                or not 0 <= settings.seen_weight <= 1 or not 0 <= settings.co_like_weight <= 1
                 or settings.co_like_shortlist < 1 or settings.co_like_shrink < 0):
             raise ValueError(f"vote channel settings out of range: {data}")
         return settings
@@ -147,15 +132,12 @@ class VoteChannel:
 
     `titles` is the catalog's titles in row order, or a `TitleRows` lookup: votes name titles, and
     a dict of every title costs about 150 MB at a million titles, so a large catalog passes a lookup
-    and only the voted titles are looked up. `embeddings` (the model's L2-normalised item vectors) let
-    votes generalise to near pairs when `settings.neighbours` > 0; without them only exact pairs count.
-    `member_votes` (each member's latest vote per pair, `feedback.vote_stats.member_votes`) feed the
-    members' co-likes when `settings.co_like_weight` > 0.
+    and only the voted titles are looked up. `member_votes` (each member's latest vote per pair,
+    `feedback.vote_stats.member_votes`) feed the members' co-likes when `settings.co_like_weight` > 0.
     """
 
     def __init__(self, pairs: pd.DataFrame, titles: Sequence[str] | TitleRows,
-                 settings: VoteSettings | None = None, embeddings: np.ndarray | None = None,
-                 member_votes: pd.DataFrame | None = None) -> None:
+                 settings: VoteSettings | None = None, member_votes: pd.DataFrame | None = None) -> None:
         self.settings = settings or VoteSettings()
         n = len(titles)
         self.row_of: Mapping[str, int] | TitleRows = (
@@ -195,11 +177,6 @@ class VoteChannel:
         self._pair_delta = pair_delta[order]
         self._pair_alpha = (up + s * others_rate)[order]  # the pair's Beta posterior (for exploration)
         self._pair_beta = (down + s * (1 - others_rate))[order]
-        self._pair_up, self._pair_down = up[order], down[order]
-        self._embeddings = embeddings if self.settings.neighbours > 0 else None
-        self._voted_queries = np.unique(q_rows)
-        self._query_vectors = (None if self._embeddings is None
-                               else np.asarray(self._embeddings[self._voted_queries], dtype=np.float32))
         self.voted_items = int(np.count_nonzero((item_up + item_down) > 0))
         self._likes = (self._member_likes(member_votes, n)
                        if member_votes is not None and self.settings.co_like_weight > 0 else None)
@@ -277,37 +254,8 @@ class VoteChannel:
         shortlist = _top(content, candidates, self.settings.shortlist)
         if not pairs_count or len(shortlist) == 0:
             return out
-        delta = (self.rate_delta(row)[shortlist] if self._query_vectors is None
-                 else self.pooled_delta(row, shortlist))
-        out[shortlist] += self.settings.weight * delta
+        out[shortlist] += self.settings.weight * self.rate_delta(row)[shortlist]
         return out
-
-    def pooled_delta(self, row: int, items: np.ndarray) -> np.ndarray:
-        """Smoothed up-rate minus the global rate of `items` as answers to query `row`, from the
-        kernel-weighted votes of the `neighbours` voted queries nearest `row` (see the module doc)."""
-        assert self._embeddings is not None and self._query_vectors is not None
-        settings = self.settings
-        delta = np.zeros(len(items), dtype=np.float64)
-        if len(self._voted_queries) == 0:
-            return delta
-        vector = np.asarray(self._embeddings[row], dtype=np.float32)
-        sims = self._query_vectors @ vector
-        k = min(settings.neighbours, len(sims))
-        near = np.argpartition(-sims, k - 1)[:k]
-        query_weight = np.exp((np.minimum(sims[near], 1.0) - 1.0) / settings.query_width)
-        starts = self._pair_start[self._voted_queries[near]]
-        stops = self._pair_start[self._voted_queries[near] + 1]
-        lengths = stops - starts
-        index = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), stops.tolist(), strict=True)])
-        weight = np.repeat(query_weight, lengths)
-        voted = self._pair_items[index]
-        similarity = np.asarray(self._embeddings[items], dtype=np.float32) @ np.asarray(
-            self._embeddings[voted], dtype=np.float32).T
-        kernel = np.exp((np.minimum(similarity, 1.0) - 1.0) / settings.item_width)
-        kernel[np.asarray(items)[:, None] == voted[None, :]] = 1.0  # a title is its own nearest neighbour
-        up = kernel @ (weight * self._pair_up[index])
-        down = kernel @ (weight * self._pair_down[index])
-        return smoothed_rate(up, down, self.global_rate, settings.prior_strength) - self.global_rate
 
 
 def _top(content: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:

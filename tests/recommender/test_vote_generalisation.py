@@ -1,5 +1,5 @@
-"""Votes that reach beyond their exact (query, title) pair: members' co-likes and pooled near votes,
-their bounds, and a brigade through them on a real model."""
+"""Votes that reach beyond their exact (query, title) pair: members' co-likes, their bounds, and a
+brigade through them on a real model."""
 
 from __future__ import annotations
 
@@ -50,21 +50,6 @@ def test_a_like_informs_the_lists_of_what_the_same_members_asked_about() -> None
     assert plain.scores(0, content)[5] == 0.0
 
 
-def test_pooled_votes_reach_near_queries_and_near_titles_only() -> None:
-    angles = np.array([0.0, 0.01, 0.02, 0.03, 1.0, 1.01, 1.5, 2.0, 2.5, 3.0])  # T0-T3 close, T4-T5 close
-    embeddings = np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
-    settings = VoteSettings(weight=0.5, neighbours=5, query_width=0.01, item_width=0.01, shortlist=9)
-    channel = VoteChannel(_pairs(("T0", "T4", 200, 0), ("T9", "T8", 0, 200)), TITLES, settings, embeddings)
-    content = np.ones(10)
-    near = channel.scores(1, content)  # T1 (near T0) nobody voted on: T0's liked T4, and T4's neighbour T5
-    assert near[4] > near[5] > 0
-    assert near[6] == pytest.approx(0.0, abs=1e-3)  # far from T4
-    assert channel.scores(0, content)[4] > near[4]  # the exact pair counts most
-    assert channel.scores(6, content)[4] == pytest.approx(0.0, abs=1e-3)  # a far query borrows nothing
-    exact = VoteChannel(_pairs(("T0", "T4", 200, 0)), TITLES, VoteSettings(weight=0.5, shortlist=9), embeddings)
-    assert not exact.scores(1, content).any()  # without pooling, only the exact pair
-
-
 def _kids_query_and_adult_title(rec) -> tuple[int, int]:
     ranker = rec.ranker
     query = int(np.flatnonzero(ranker.maturity == "kids")[0])
@@ -86,8 +71,8 @@ def test_a_co_like_brigade_cannot_bring_an_adult_or_unrelated_title_into_a_kids_
         rows += [(titles[query], titles[adult], member, 1), (titles[query], titles[unrelated], member, 1),
                  (titles[adult], titles[unrelated], member, 1)]
     votes = _member_votes(*rows)
-    settings = VoteSettings(weight=0.5, co_like_weight=1.0, neighbours=20, query_width=0.05, item_width=0.05)
-    channel = VoteChannel(_counts(votes), titles.tolist(), settings, rec.embeddings, votes)
+    settings = VoteSettings(weight=0.5, co_like_weight=1.0)
+    channel = VoteChannel(_counts(votes), titles.tolist(), settings, votes)
     assert channel.co_likes(query, np.array([adult, unrelated])).min() > 0.9  # the brigade is counted in full
     assert channel.scores(query, content.astype(np.float64))[unrelated] == 0.0  # outside every shortlist
     shown = {r.item.item_id for r in rec.recommend(int(rec.items["item_id"][query]), k=10, votes=channel).items}
