@@ -32,6 +32,10 @@ Why it looks like this:
   were never shown for that query. Bounded like the rest: at most `co_like_weight`, only on the
   content ranking's top `co_like_shortlist` titles (a brigade of accounts liking a kids' title and an
   unrelated one moves neither into a list they are not already near), before the maturity rules.
+- **A member's own taste (`taste_weight`, with co-likes).** The titles one member liked (asked about
+  or 👍) re-rank that member's own list lightly: `member_taste` is the mean co-like score of a title
+  with each of them. The bot adds `taste_weight` times it among the list and the titles right below
+  it (`bot.personal`), never on a list the maturity rule shapes.
 - **Exploration (off unless `explore_slot`).** `thompson_slot` may give the last slot of a list to a
   title from just below it whose vote estimate is uncertain but could be high: each candidate's vote
   term is drawn from its pair's Beta posterior instead of taking its mean (Thompson sampling), so a
@@ -74,6 +78,7 @@ class VoteSettings:
     co_like_weight: float = 0.0  # members' co-likes (0: off; see above)
     co_like_shortlist: int = 100
     co_like_shrink: float = 1.0
+    taste_weight: float = 0.0  # a member's own likes as a re-rank of their list (needs co-likes; see above)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -84,10 +89,12 @@ class VoteSettings:
         settings = cls(float(data["weight"]), float(data["prior_strength"]), int(data["shortlist"]),
                        dict(data.get("fitted", {})), float(data.get("seen_weight", 0.0)),
                        bool(data.get("explore_slot", False)), float(data.get("co_like_weight", 0.0)),
-                       int(data.get("co_like_shortlist", 100)), float(data.get("co_like_shrink", 1.0)))
+                       int(data.get("co_like_shortlist", 100)), float(data.get("co_like_shrink", 1.0)),
+                       float(data.get("taste_weight", 0.0)))
         if (settings.weight < 0 or settings.weight > 1 or settings.prior_strength <= 0 or settings.shortlist < 1
                 or not 0 <= settings.seen_weight <= 1 or not 0 <= settings.co_like_weight <= 1
-                or settings.co_like_shortlist < 1 or settings.co_like_shrink < 0):
+                or settings.co_like_shortlist < 1 or settings.co_like_shrink < 0
+                or not 0 <= settings.taste_weight <= 1):
             raise ValueError(f"vote channel settings out of range: {data}")
         return settings
 
@@ -178,6 +185,7 @@ class VoteChannel:
         self._pair_alpha = (up + s * others_rate)[order]  # the pair's Beta posterior (for exploration)
         self._pair_beta = (down + s * (1 - others_rate))[order]
         self.voted_items = int(np.count_nonzero((item_up + item_down) > 0))
+        self._member_row: dict[int, int] = {}
         self._likes = (self._member_likes(member_votes, n)
                        if member_votes is not None and self.settings.co_like_weight > 0 else None)
         self.evidence = self.votes + self.settings.seen_weight * self.seen_marks
@@ -196,7 +204,8 @@ class VoteChannel:
         rows = {title: self.row_of.get(title) for title in titles}
         item = liked["title"].astype(str).map(rows)
         liked = liked[item.notna()]
-        members, _ = pd.factorize(liked["user_id"])
+        members, member_ids = pd.factorize(liked["user_id"])
+        self._member_row = {int(m): i for i, m in enumerate(member_ids)}
         likes = sparse.csr_matrix((np.ones(len(liked)), (members, item[item.notna()].to_numpy(np.int64))),
                                   shape=(int(members.max()) + 1 if len(members) else 0, n))
         self._likers = np.asarray(likes.sum(axis=0)).ravel()
@@ -212,6 +221,19 @@ class VoteChannel:
         members[self._likes_by_title[row].indices] = 1.0  # who liked the query
         both = self._likes_by_title[items] @ members
         return both / (np.sqrt(self._likers[row] * self._likers[items]) + self.settings.co_like_shrink)
+
+    def member_taste(self, user_id: int, items: np.ndarray) -> np.ndarray:
+        """Mean co-like score of each of `items` with the titles member `user_id` liked (zero for a
+        member the votes do not know, or without co-likes)."""
+        out = np.zeros(len(items), dtype=np.float64)
+        member = self._member_row.get(int(user_id))
+        if self._likes is None or member is None:
+            return out
+        liked = self._likes[member].indices
+        for title in liked.tolist():
+            out += self.co_likes(title, items)
+        out[np.isin(items, liked)] = 0.0  # what they liked already is no discovery
+        return out / max(len(liked), 1)
 
     def rate_delta(self, row: int) -> np.ndarray:
         """Smoothed up-rate minus the global rate of every item as an answer to query `row`; zero for

@@ -79,3 +79,14 @@ def test_a_co_like_brigade_cannot_bring_an_adult_or_unrelated_title_into_a_kids_
     assert int(rec.items["item_id"][adult]) not in shown
     assert int(rec.items["item_id"][unrelated]) not in shown
     assert all(rec.item(i).maturity != "adult" for i in shown)
+
+
+def test_a_members_taste_is_the_co_likes_of_what_they_liked_themselves() -> None:
+    # Members 1-6 liked T0 and T5; member 9 liked only T0 (asked about it, voted 👍 on T1 there).
+    rows = [("T0", "T1", 9, 1)] + [("T0", "T1", m, 1) for m in range(1, 7)] + [("T3", "T5", m, 1) for m in range(1, 7)]
+    votes = _member_votes(*rows)
+    channel = VoteChannel(_counts(votes), TITLES, VoteSettings(weight=0.5, co_like_weight=0.3), member_votes=votes)
+    taste = channel.member_taste(9, np.arange(10))
+    assert taste[5] > 0 and taste[2] == 0.0  # liked by those who share their likes; liked by nobody
+    assert taste[0] == 0.0 and taste[1] == 0.0  # what they liked already is no discovery
+    assert not channel.member_taste(12345, np.arange(10)).any()  # a member the votes do not know
