@@ -65,7 +65,7 @@ class BotSettings(RecommenderSettings, FeedbackSettings):
         if isinstance(value, str) and not value.strip():
             return None
         if value is not None:
-            from bot.scheduler.service import RetrainEvery
+            from bot.scheduler.every import RetrainEvery
 
             RetrainEvery.parse(str(value))
             return str(value).strip()
