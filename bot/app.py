@@ -28,7 +28,7 @@ from bot.tree import ReelmateTree
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.cogs.recommend", "bot.cogs.feedback", "bot.cogs.admin", "bot.cogs.privacy",
-              "bot.cogs.seen", "bot.cogs.experiment")
+              "bot.cogs.seen", "bot.cogs.experiment", "bot.library.cog")
 
 
 def apply_endpoint_overrides(settings: BotSettings) -> None:
@@ -59,6 +59,7 @@ class ReelmateBot(commands.Bot):
         self._service: RecommendService | None = None
         self.store: Any = None
         self.synced_commands: list[discord.app_commands.AppCommand] = []
+        self.scheduler: Any = None  # RETRAIN_EVERY's background retrains (bot.scheduler), if set
 
     async def setup_hook(self) -> None:
         from feedback import FeedbackStore
@@ -66,6 +67,11 @@ class ReelmateBot(commands.Bot):
         self.store = await FeedbackStore.open(self.settings.resolved_database_url)
         self._service = RecommendService(self.settings, self.store)
         await self._service.startup()
+        if self.settings.retrain_every:
+            from bot.scheduler.service import RetrainEvery, for_service
+
+            self.scheduler = for_service(self._service, RetrainEvery.parse(self.settings.retrain_every))
+            self.scheduler.start()
         for ext in EXTENSIONS:
             await self.load_extension(ext)
         await self.sync_commands()
@@ -99,6 +105,8 @@ class ReelmateBot(commands.Bot):
         try:
             await super().close()
         finally:
+            if self.scheduler is not None:
+                await self.scheduler.stop()
             if self._service is not None:
                 await self._service.close()  # the vote outbox first: it writes through the store
             if self.store is not None:

@@ -11,11 +11,14 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 from bot import render
 from bot.exports import export_path
+from bot.library.console import library_command
+from bot.library.service import CONSOLE_GUILD_ID
 from bot.service import (
     VOTE_WAIT,
     DidYouMean,
@@ -32,7 +35,7 @@ from recommender.events import ErrorEvent, TrainingEvent
 log = logging.getLogger(__name__)
 
 HELP = """Commands (the same as the Discord bot's):
-  /recommend <title> [k:N] [type:Show|Movie] [language:<language>]
+  /recommend <title> [k:N] [type:Show|Movie] [language:<language>] [from:all|library]
   /pick <n>                     choose from the last "did you mean" list
   /vote <request-or-message id> up|down
   /vote-item <request id> <rank> up|down
@@ -41,13 +44,14 @@ HELP = """Commands (the same as the Discord bot's):
   /experiment start version:<v> share:<percent> | stop | status   A/B test another model version
   /retrain                      train a new model in the background; switch to it if it is not worse
   /model                        the active model and its figures
+  /library import <path> | show | remove   the titles "this server" has (Jellyfin, Plex, Letterboxd, IMDb)
   /feedback-stats               thumbs-up rate per model version
   /privacy [export]             what is stored about you (export: write it all to a JSON file)
   /forget-me                    delete your data (asks for confirmation)
   /help, /quit
 A line without a leading / is taken as a title to /recommend."""
 
-_OPTION = re.compile(r'(?<!\S)(k|type|language|title):("([^"]*)"|\S*)', re.IGNORECASE)
+_OPTION = re.compile(r'(?<!\S)(k|type|language|title|from):("([^"]*)"|\S*)', re.IGNORECASE)
 
 
 def parse_recommend_args(text: str) -> dict[str, Any]:
@@ -67,6 +71,10 @@ def parse_recommend_args(text: str) -> dict[str, Any]:
         out["content_type"] = opts["type"]
     if opts.get("language"):
         out["language"] = opts["language"]
+    if opts.get("from"):
+        if opts["from"].casefold() not in ("all", "library"):
+            raise UserError(f"from: is `all` or `library`, not “{opts['from'][:20]}”.")
+        out["source"] = opts["from"].casefold()
     return out
 
 
@@ -108,6 +116,7 @@ class Console:
             "/experiment": self.cmd_experiment,
             "/retrain": self.cmd_retrain,
             "/model": self.cmd_model,
+            "/library": partial(library_command, self),
             "/feedback-stats": self.cmd_stats,
             "/privacy": self.cmd_privacy,
             "/forget-me": self.cmd_forget,
@@ -177,7 +186,8 @@ class Console:
 
     async def _recommend(self, query: str, item_id: int | None = None, **options: Any) -> None:
         outcome = await self.service.recommend(
-            user_id=self.user_id, guild_id=None, channel_id=None, query=query, item_id=item_id, **options
+            user_id=self.user_id, guild_id=None, channel_id=None, query=query, item_id=item_id,
+            library_guild=CONSOLE_GUILD_ID, **options
         )
         if isinstance(outcome, DidYouMean):
             self.last_choices, self.last_options = outcome.candidates, options

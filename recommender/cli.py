@@ -4,7 +4,8 @@ Errors a user can fix (bad CSV, missing model, unknown title) print one clear li
 `--progress json` turns all output into one JSON object per line for programs such as the bot.
 The research commands (`evaluate`, `evaluate-judged`, `fit-blend`, `showcase`, `synth`, `bench-scale`)
 belong to the lab: they are handed to `python -m lab` in a child process when the lab is present (a
-checkout), with a clear message otherwise; the product never imports the lab.
+checkout), with a clear message otherwise; the product never imports the lab. Likewise `retrain
+--feedback-database` runs as `python -m bot.retrain_child`: the recommender never imports the database.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
         "--feedback-database", metavar="DATABASE_URL", default=os.environ.get(FEEDBACK_DATABASE_ENV) or None,
         help="fit the vote channel's weight for the new version on this database's votes "
              f"(default: ${FEEDBACK_DATABASE_ENV}, which keeps a password out of the process list); "
-             "needs a vote reader: the bot's retrain child (`python -m bot.retrain_child retrain`) passes one",
+             "the command then runs as the bot's retrain child (`python -m bot.retrain_child`), which reads them",
     )
 
     rec = sub.add_parser("recommend", help="titles similar to a title")
@@ -151,9 +152,8 @@ def _vote_fitter(args: argparse.Namespace, emit: Callable[[TrainingEvent], None]
     from recommender.pipeline import fit_votes_for_version
     from recommender.ranking.votes import VoteSettings
 
-    if read_votes is None:
-        raise VoteDatabaseError("--feedback-database needs the feedback store to read the votes: run "
-                                "`python -m bot.retrain_child retrain ...` (what the bot's /retrain runs)")
+    if read_votes is None:  # `main` hands such a command to the bot's retrain child, which passes one
+        raise VoteDatabaseError("--feedback-database needs a reader of the feedback store's votes")
     votes = read_votes(args.feedback_database)  # VoteDatabaseError: exit 2, nothing trained
     try:  # the weight the serving version uses is kept when the new votes cannot judge another
         previous = VoteSettings.load(artifacts.resolve_model_path(args.out))
@@ -209,6 +209,16 @@ def _run_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_with_votes(argv: list[str]) -> int:
+    """`retrain --feedback-database` reads the members' votes, which only the bot's side may: hand the same
+    command line to its retrain child (`python -m bot.retrain_child`, what `/retrain` runs), same output."""
+    if importlib.util.find_spec("bot") is None or importlib.util.find_spec("feedback") is None:
+        print("error: --feedback-database needs the bot and its feedback store (installed with the product)",
+              file=sys.stderr)
+        return 2
+    return subprocess.run([sys.executable, "-m", "bot.retrain_child", *argv], check=False).returncode
+
+
 def _run_lab(argv: list[str]) -> int:
     """Hand a lab command to `python -m lab` (same arguments, same output and exit status)."""
     if importlib.util.find_spec("lab") is None:
@@ -226,6 +236,8 @@ def main(argv: list[str] | None = None, *, read_votes: VoteReader | None = None)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = RecommenderSettings()
     args = build_parser(settings).parse_args(argv)
+    if getattr(args, "feedback_database", None) and read_votes is None:
+        return _run_with_votes(argv)
     if getattr(args, "verbose", False):
         from recommender.tensorflow_runtime import set_verbose
 

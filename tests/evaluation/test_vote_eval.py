@@ -123,13 +123,14 @@ def test_retrain_with_an_unreadable_feedback_database_stops_before_training(tmp_
     assert not missing.exists() and not (out / "CURRENT").exists()
 
 
-def test_retrain_with_votes_needs_a_vote_reader(tmp_path: Path, capsys):
-    """`python -m recommender` has no database reader: a clear error before training, not an import of feedback."""
+def test_the_products_retrain_with_votes_runs_as_the_bots_retrain_child(tmp_path: Path, capfd):
+    """`python -m recommender retrain --feedback-database` (the documented command) still reads the votes:
+    it runs as `python -m bot.retrain_child`, so the recommender never imports the feedback store."""
     from recommender.cli import main as product_main
 
-    out = tmp_path / "models"
+    missing, out = tmp_path / "nope.db", tmp_path / "models"
     code = product_main(["retrain", "--data", str(Path(__file__).parents[1] / "fixtures" / "catalog_iso.csv"),
-                         "--out", str(out), "--epochs", "1", "--feedback-database", "sqlite+aiosqlite:///x.db"])
+                         "--out", str(out), "--epochs", "1", "--feedback-database", f"sqlite+aiosqlite:///{missing}"])
     assert code == 2
-    assert "bot.retrain_child" in capsys.readouterr().err
-    assert not (out / "CURRENT").exists()
+    assert f"feedback database {missing} does not exist" in capfd.readouterr().err  # the child's store said so
+    assert not missing.exists() and not (out / "CURRENT").exists()
