@@ -67,6 +67,7 @@ SLOW_BOT_TESTS = (
     "tests/bot/test_busy_database.py",  # another process holds the write lock
     "tests/bot/test_simulate.py",
     "tests/bot/test_ab_simulation.py",
+    "tests/bot/test_bot_library.py::test_console_library_import_show_recommend_and_remove",
 )
 
 
