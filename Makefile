@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean
+.PHONY: run test test-fast lint install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,16 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Style and types over the whole repo (what .ci/run runs before the tests).
+# The suite without the tests marked `slow` (TensorFlow training beyond the shared model, real
+# subprocesses and bot processes): the lane to run while editing. CI runs the whole suite.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+# Style, types and the package layers over the whole repo (what .ci/run runs before the tests).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

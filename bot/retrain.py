@@ -1,4 +1,5 @@
-"""Running `python -m recommender retrain --progress json` as a child process.
+"""Running `python -m bot.retrain_child retrain --progress json` (the recommender's `retrain`, with the
+members' votes) as a child process.
 
 Training imports TensorFlow and saturates CPUs for minutes; in a child process it can neither block
 the bot's event loop nor crash the bot, and the bot reads its JSON progress lines as they come.
@@ -73,7 +74,7 @@ def retrain_command(
     settings describe (and hashes, for the catalog check), whatever its own environment says.
     """
     command = "retrain" if gate else "train"
-    cmd = [sys.executable, "-m", "recommender", command, "--data", str(data), "--model-dir", str(model_dir)]
+    cmd = [sys.executable, "-m", "bot.retrain_child", command, "--data", str(data), "--model-dir", str(model_dir)]
     if enrich is not None:
         cmd += ["--enrich", str(enrich)]
     cmd += ["--bundled-enrich" if bundled else "--no-enrich"]

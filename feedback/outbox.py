@@ -42,7 +42,6 @@ import fcntl
 import json
 import logging
 import os
-import random
 import threading
 import uuid
 from collections import deque
@@ -53,6 +52,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from feedback.backoff import JitteredBackoff
 from feedback.errors import StoreError, StoreUnavailable
 from feedback.store import FeedbackStore
 
@@ -417,6 +417,7 @@ class VoteOutbox:
         if not self._queue:
             self._idle.set()
         self._max_backoff = max_backoff
+        self._backoff = JitteredBackoff(0.05, max_backoff, spread=0.5)
         self._drainer: asyncio.Task[None] | None = None
         self.stored = self.rejected = 0
         self.last_problem = ""  # why the database refused the vote at the head of the queue, if it did
@@ -556,7 +557,7 @@ class VoteOutbox:
         await write(message_id=vote.message_id, user_id=vote.user_id, value=vote.value)
 
     async def _drain(self) -> None:
-        delay = 0.05
+        failures = 0  # of the vote at the head of the queue, while the database cannot take it
         while True:
             if not self._queue:
                 if await asyncio.to_thread(self._journal.truncate_if_all_done):
@@ -575,10 +576,11 @@ class VoteOutbox:
                 outcome = VoteOutcome(VoteStatus.STORED)
             except StoreUnavailable as exc:
                 self.last_problem = str(exc)
+                failures += 1
+                delay = self._backoff.delay(failures)
                 log.warning("vote outbox: %s kept, the database cannot take it yet (%s); retrying in %.1fs",
                             vote.describe(), exc, delay)
-                await asyncio.sleep(delay * (1 + random.random() / 2))
-                delay = min(delay * 2, self._max_backoff)
+                await asyncio.sleep(delay)
                 continue
             except StoreError as exc:
                 log.warning("vote outbox: %s rejected: %s", vote.describe(), exc)
@@ -587,7 +589,7 @@ class VoteOutbox:
                 log.exception("vote outbox: unexpected error writing %s; retrying", vote.describe())
                 await asyncio.sleep(self._max_backoff)
                 continue
-            delay = 0.05
+            failures = 0
             self.last_problem = ""
             await self._finish(vote, outcome)
 

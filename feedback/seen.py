@@ -148,7 +148,7 @@ async def query_history(session: AsyncSession, *, user_id: Snowflake, resolved_i
 async def personal_history(session: AsyncSession, *, user_id: Snowflake,
                            resolved_item_id: Snowflake) -> tuple[frozenset[int], History]:
     """`seen_item_ids` and `query_history` in one read: every request needs both, and one
-    transaction instead of two halves the round trips to the database on the request path."""
+    transaction instead of two halves the trips to the database on the request path."""
     return (await seen_item_ids(session, user_id),
             await query_history(session, user_id=user_id, resolved_item_id=resolved_item_id))
 

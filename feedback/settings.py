@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.settings import StateSettings
 from feedback.db import is_sqlite, sqlite_path
 
 DATABASE_FILE = "reelmate.db"
@@ -19,12 +19,9 @@ DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///var/{DATABASE_FILE}"  # with no DAT
 OUTBOX_SUFFIX = "-outbox"  # beside the database, like SQLite's own "-wal" and "-journal" files
 
 
-class FeedbackSettings(BaseSettings):
-    """The feedback store's configuration (environment variables, then `.env`)."""
+class FeedbackSettings(StateSettings):
+    """The feedback store's configuration (environment variables, then `.env`; DATA_DIR: `StateSettings`)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
-    data_dir: Path = Field(default=Path("var"), description="Runtime state: models, database.")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite:///DATA_DIR/reelmate.db."
     )

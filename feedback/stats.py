@@ -2,7 +2,7 @@
 
 Why these: a thumbs-up rate from a few dozen votes is noisy, so every rate is reported with a
 Wilson score interval (well-behaved near 0 and 1 and for small n, unlike the normal approximation;
-the one implementation is the recommender's `evaluation.bootstrap.wilson_interval`, re-exported here);
+the one implementation is the shared `common.stats.wilson_interval`, re-exported here);
 A/B comparisons of two model versions use the difference of two proportions with an unpooled Wald
 interval and a pooled two-sided z-test.
 """
@@ -13,9 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from recommender.evaluation.bootstrap import wilson_interval
-
-Z_95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
+from common.stats import Z_95, wilson_interval
 
 __all__ = ["Z_95", "ProportionDifference", "mean_precision_at_k", "precision_at_k",
            "two_proportion_difference", "wilson_interval"]

@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
@@ -35,7 +34,9 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
+from feedback.backoff import JitteredBackoff
 from feedback.db import BUSY_OPTION, WRITE_OPTION
 from feedback.errors import StoreError, StoreUnavailable
 from feedback.validation import argument_checker
@@ -61,6 +62,19 @@ class RetryPolicy:
     attempts: int = 8
     first_delay: float = 0.02
     max_delay: float = 1.0
+
+    def retrying(self) -> AsyncRetrying:
+        """The tenacity loop: a busy database (`_Busy`) is retried up to `attempts` times in all."""
+        return AsyncRetrying(stop=stop_after_attempt(self.attempts),
+                             wait=JitteredBackoff(self.first_delay, self.max_delay, spread=1.0),
+                             retry=retry_if_exception_type(_Busy), before_sleep=self._log_busy, reraise=True)
+
+    def _log_busy(self, state: RetryCallState) -> None:
+        log.warning("feedback database busy (attempt %d/%d), retrying", state.attempt_number, self.attempts)
+
+
+class _Busy(Exception):
+    """This attempt met a lock (or lost a unique race): the same transaction may succeed if run again."""
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -143,35 +157,35 @@ class Transactor:
             lock.release()
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
-        maker = self._writer if write else self._reader
-        policy = self.retry
-        delay = policy.first_delay
-        for attempt in range(1, policy.attempts + 1):
-            try:
-                async with self._queued(write), maker() as session, session.begin():
-                    return await work(session)
-            except StoreError:
-                raise
-            except (OperationalError, IntegrityError, DBAPIError) as exc:
-                # asyncpg's lock, serialization and deadlock errors arrive as plain DBAPIError.
-                retry = _is_locked(exc) or (write and isinstance(exc, IntegrityError) and _is_unique_race(exc))
-                if not retry:
-                    if _is_unavailable(exc):
-                        raise _unavailable(exc) from None
-                    raise StoreError(f"the feedback database refused the change: {_reason(exc)}") from None
-                if attempt == policy.attempts:
-                    raise StoreUnavailable(
-                        "the feedback database stayed busy (locked by another process); "
-                        "nothing was stored, try again"
-                    ) from None
-                log.warning("feedback database busy (attempt %d/%d), retrying", attempt, policy.attempts)
-                await asyncio.sleep(delay * (1 + random.random()))
-                delay = min(delay * 2, policy.max_delay)
-            except PoolTimeoutError:
-                raise StoreUnavailable("the feedback database is overloaded (no free connection)") from None
-            except OSError as exc:
-                raise StoreUnavailable(f"the feedback database cannot be reached: {exc}") from None
+        try:
+            async for attempt in self.retry.retrying():
+                with attempt:
+                    return await self._attempt(work, write=write)
+        except _Busy:
+            raise StoreUnavailable(
+                "the feedback database stayed busy (locked by another process); nothing was stored, try again"
+            ) from None
         raise AssertionError("unreachable")
+
+    async def _attempt(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
+        """One run of the transaction; `_Busy` when running it again may succeed."""
+        maker = self._writer if write else self._reader
+        try:
+            async with self._queued(write), maker() as session, session.begin():
+                return await work(session)
+        except StoreError:
+            raise
+        except (OperationalError, IntegrityError, DBAPIError) as exc:
+            # asyncpg's lock, serialization and deadlock errors arrive as plain DBAPIError.
+            if _is_locked(exc) or (write and isinstance(exc, IntegrityError) and _is_unique_race(exc)):
+                raise _Busy from None
+            if _is_unavailable(exc):
+                raise _unavailable(exc) from None
+            raise StoreError(f"the feedback database refused the change: {_reason(exc)}") from None
+        except PoolTimeoutError:
+            raise StoreUnavailable("the feedback database is overloaded (no free connection)") from None
+        except OSError as exc:
+            raise StoreUnavailable(f"the feedback database cannot be reached: {exc}") from None
 
 
 class HasTransactor(Protocol):

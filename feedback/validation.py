@@ -18,8 +18,9 @@ from annotated_types import Predicate
 from pydantic import ConfigDict, Field, ValidationError, validate_call
 
 from feedback.errors import StoreError
-from recommender.matching import MAX_QUERY_LENGTH
 
+# What a member may type; the recommender refuses longer titles with the same limit (a test checks they agree).
+MAX_QUERY_LENGTH = 200
 MAX_TITLE_LENGTH = 500
 MAX_VERSION_LENGTH = 64
 MAX_SNOWFLAKE = 2**63 - 1

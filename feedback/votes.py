@@ -30,7 +30,7 @@ def _not_a_recommendation(message_id: int) -> UnknownTarget:
 
 async def vote_message(session: AsyncSession, *, message_id: Snowflake, user_id: Snowflake, value: VoteValue) -> None:
     """A thumbs reaction: one vote per user per message; a second vote replaces the first."""
-    # One round trip for both checks: does the message exist, and what is stored now?
+    # One query for both checks: does the message exist, and what is stored now?
     found = (
         await session.execute(
             select(RecommendationMessage.message_id, MessageVote.id, MessageVote.value)

@@ -1,6 +1,8 @@
-"""Versioned model artifacts on disk, and the atomic `current` pointer.
+"""A model version's files on disk: the format, saving a version atomically, verifying and loading it.
 
-Layout of a model root (documented in the README for other tools):
+The model root around the versions (the `CURRENT` pointer, pins, activation, tidying) is
+`recommender.versions`'s; its names are re-exported here. Layout of a model root (documented in the
+README for other tools):
 
     ROOT/
       CURRENT                      # one line: the active version name; replaced atomically
@@ -14,8 +16,9 @@ Layout of a model root (documented in the README for other tools):
         vocab.json                 # feature vocabularies (default arch) or content ids (seed arch)
         model.keras                # the Keras encoder, for cold-start embedding of new titles
         ann.faiss                  # large catalogs only (ANN_INDEX): HNSW index over embeddings.npy
-        channels.npz               # the ranker's text channels (TF-IDF matrices) fitted from items.csv
-        title_index.npz            # the title-resolution index built from items.csv's titles
+        channels.npz               # derived: the ranker's text channels (TF-IDF matrices) fitted from items.csv
+        title_index.npz            # derived: the title-resolution index built from items.csv's titles
+                                   # (`recommender.derived` describes both; the pipeline has them saved)
 
 A version directory is written under a temporary name and renamed into place, so a crash mid-save
 never leaves a half-written version that looks complete (only metadata.json is later rewritten, to add
@@ -42,14 +45,13 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
-import time
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,27 +59,66 @@ import numpy as np
 import pandas as pd
 
 from recommender.index import INDEX_FILE, AnnIndex, IndexMode, wants_index
-from recommender.matching import INDEX_LAYOUT, TitleIndex
-from recommender.ranking.channel_store import CHANNELS_FILE, text_arrays, text_from_arrays, text_keys
-from recommender.ranking.channels import TEXT_CHANNELS, TEXT_SOURCE_COLUMNS, fit_text
+from recommender.versions import (  # the version store; re-exported: callers know them as artifacts.*
+    DEFAULT_KEEP_VERSIONS,
+    MAX_VERSION_LENGTH,
+    PINS,
+    POINTER,
+    REQUIRED_FILES,
+    STAGING_PREFIX,
+    STALE_STAGING_SECONDS,
+    VERSION_PATTERN,
+    ArtifactError,
+    _served_versions,
+    activate,
+    check_version_name,
+    current_version,
+    is_version_directory,
+    list_versions,
+    new_version_name,
+    pinned,
+    resolve_model_path,
+    set_pinned,
+    tidy,
+    update_metadata,
+)
+
+__all__ = [
+    "DEFAULT_KEEP_VERSIONS",
+    "MAX_VERSION_LENGTH",
+    "PINS",
+    "POINTER",
+    "REQUIRED_FILES",
+    "STAGING_PREFIX",
+    "STALE_STAGING_SECONDS",
+    "Artifact",
+    "ArtifactError",
+    "DerivedFile",
+    "activate",
+    "check_version_name",
+    "current_version",
+    "is_version_directory",
+    "list_versions",
+    "load_artifact",
+    "load_items",
+    "load_serving",
+    "new_version_name",
+    "pinned",
+    "resolve_model_path",
+    "save_artifact",
+    "set_pinned",
+    "sha256_file",
+    "tidy",
+    "update_metadata",
+]
 
 log = logging.getLogger(__name__)
 
 # Format 2 checksums every file (`files`); format 1 only embeddings.npy (still loadable).
 FORMAT_VERSION = 2
 SUPPORTED_FORMATS = (1, 2)
-POINTER = "CURRENT"
-PINS = "PINNED"  # versions tidy must keep besides CURRENT (an A/B challenger)
-STAGING_PREFIX = ".tmp-"
-# A staging directory older than this belongs to no running save (a save takes seconds).
-STALE_STAGING_SECONDS = 600
-DEFAULT_KEEP_VERSIONS = 5
-# Version names are file names and appear in messages and the feedback store (64-character column).
-MAX_VERSION_LENGTH = 64
-VERSION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 UNIT_NORM_TOLERANCE = 1e-3
 _CHECK_ROWS = 65_536
-REQUIRED_FILES = ("metadata.json", "embeddings.npy", "items.csv", "vocab.json")
 ITEM_COLUMNS = (
     "item_id", "title", "english_title", "original_title", "franchise_key", "available_globally",
     "release_date", "release_year", "hours_viewed", "popularity", "language", "content_type",
@@ -107,13 +148,27 @@ OPTIONAL_NUMBER_COLUMNS = ("release_year", "popularity", "imdb_score", "imdb_vot
 BOOLEAN_COLUMNS = ("available_globally", "has_metadata")
 TEXT_COLUMNS = tuple(c for c in ITEM_COLUMNS if c not in INTEGER_COLUMNS + OPTIONAL_NUMBER_COLUMNS)
 MAX_TEXT_LENGTH = 10_000
+# The title index's file: its arrays carry the titles (`titles.offsets`, `titles.buffer`), which a compact
+# load reads instead of items.csv's title column, so the row check below reads them from there.
 TITLE_INDEX_FILE = "title_index.npz"
 # The columns `_rows_digest` reads besides the title (the item id only to parse the table).
 _ROW_DIGEST_COLUMNS = ("item_id", "hours_viewed", "release_year")
 
 
-class ArtifactError(RuntimeError):
-    """A model directory that cannot be served; the message names the directory and the problem."""
+@dataclass(frozen=True)
+class DerivedFile:
+    """A file built from items.csv when a version is saved, and restored instead of rebuilt when it is served.
+
+    The files themselves (the ranker's text channels, the title index) belong to the ranking and the
+    resolver; `recommender.derived` describes them and the pipeline and serving pass them in, so this
+    storage module never imports what it stores.
+    """
+
+    name: str
+    columns: tuple[str, ...]  # the items.csv columns building it reads
+    build: Callable[[pd.DataFrame], dict[str, np.ndarray]]  # items.csv as a load reads it -> named arrays
+    fits: Callable[[set[str], Any], bool]  # (saved keys, saved `layout` array or None): this code's layout
+    restore: Callable[[dict[str, np.ndarray], pd.DataFrame], Any]  # (arrays, item table) -> object; ValueError
 
 
 @dataclass
@@ -124,25 +179,13 @@ class Artifact:
     items: pd.DataFrame
     vocab: dict
     index: AnnIndex | None = None  # the saved nearest-neighbour index, when the version has one
-    # What a compact load (`load_artifact(compact=True)`) restores of a version that saved them, else None:
-    # the ranker's text channels and the title index.
-    text_channels: dict | None = None
-    title_index: TitleIndex | None = None
+    # What a compact load (`load_artifact(compact=True, derived=...)`) restored of the derived files the
+    # version saved, by file name (empty otherwise: the caller builds them from `items`).
+    derived: dict[str, Any] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
         return str(self.metadata["version"])
-
-
-def check_version_name(name: object, where: str) -> str:
-    """A version name is a short, safe file name: never a path, never unbounded."""
-    if not isinstance(name, str) or not name:
-        raise ArtifactError(f"{where}: the version name is missing")
-    if len(name) > MAX_VERSION_LENGTH:
-        raise ArtifactError(f"{where}: the version name is {len(name)} characters long (at most {MAX_VERSION_LENGTH})")
-    if not VERSION_PATTERN.fullmatch(name):
-        raise ArtifactError(f"{where}: {name[:40]!r} is not a valid version name (letters, digits, '.', '_', '-')")
-    return name
 
 
 def sha256_file(path: Path) -> str:
@@ -151,11 +194,6 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def new_version_name(data_hash: str, now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
-    return f"{now:%Y%m%d-%H%M%S}-{data_hash[:6]}"
 
 
 def save_artifact(
@@ -169,13 +207,15 @@ def save_artifact(
     version: str | None = None,
     index_mode: IndexMode | str | None = None,
     ann: AnnIndex | None = None,
+    derived: Sequence[DerivedFile] = (),
 ) -> Path:
     """Write a complete version directory atomically and return its path (it is not activated).
 
     A nearest-neighbour index is built and saved with it when `index_mode` (default: the `ANN_INDEX`
     and `ANN_MIN_ITEMS` settings) asks for one, or saved when given (`ann`, already built); it is
-    checksummed like every other file. So are the ranker's text channels and the title index, built
-    here from items.csv as loading reads it back (serving loads them instead of building them).
+    checksummed like every other file. So are the `derived` files (the pipeline passes the ranker's text
+    channels and the title index), built here from items.csv as loading reads it back (serving loads them
+    instead of building them).
     """
     root.mkdir(parents=True, exist_ok=True)
     if version is None:
@@ -204,7 +244,7 @@ def save_artifact(
         table["release_date"] = pd.to_datetime(table["release_date"]).dt.strftime("%Y-%m-%d")
         table.to_csv(staging / "items.csv", index=False)
         del table
-        row_digest = _save_derived(staging)
+        row_digest = _save_derived(staging, derived)
         (staging / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         if keras_model is not None:
             keras_model.save(staging / "model.keras")
@@ -233,16 +273,15 @@ def save_artifact(
     return final
 
 
-def _save_derived(staging: Path) -> str | None:
-    """The text channels and the title index, from items.csv exactly as a load reads it back; returns
-    the rows' digest (`rows_sha256`), also as a load computes it (None without the columns it reads)."""
-    table = _read_items_csv(staging, (*TEXT_SOURCE_COLUMNS, *_ROW_DIGEST_COLUMNS))
-    _save_arrays(staging / CHANNELS_FILE, text_arrays(fit_text(table)))
-    titles = table["title"].tolist()
-    digest = (_rows_digest(_string_arrays(titles), _parse_items(staging, table[list(_ROW_DIGEST_COLUMNS)]))
-              if set(_ROW_DIGEST_COLUMNS) <= set(table.columns) else None)
-    del table
-    _save_arrays(staging / TITLE_INDEX_FILE, TitleIndex(titles, np.zeros(len(titles))).arrays())
+def _save_derived(staging: Path, derived: Sequence[DerivedFile]) -> str | None:
+    """The derived files, from items.csv exactly as a load reads it back; returns the rows' digest
+    (`rows_sha256`), also as a load computes it (None without the columns it reads)."""
+    table = _read_items_csv(staging, ("title", *(c for d in derived for c in d.columns), *_ROW_DIGEST_COLUMNS))
+    digest = (_rows_digest(_string_arrays(table["title"].tolist()),
+                           _parse_items(staging, table[list(_ROW_DIGEST_COLUMNS)]))
+              if {"title", *_ROW_DIGEST_COLUMNS} <= set(table.columns) else None)
+    for file in derived:
+        _save_arrays(staging / file.name, file.build(table))
     # (`load_artifact` relies on their checksums and on metadata's `derived_from`, set by the caller.)
     return digest
 
@@ -333,15 +372,15 @@ def _load_index(path: Path, metadata: dict, embeddings: np.ndarray) -> AnnIndex 
         raise ArtifactError(f"model directory {path}: {INDEX_FILE} cannot be read ({exc})") from None
 
 
-def load_artifact(path: Path, *, compact: bool = False) -> Artifact:
+def load_artifact(path: Path, *, compact: bool = False, derived: Sequence[DerivedFile] = ()) -> Artifact:
     """Load and verify a version directory; refuse anything partial, corrupt or inconsistent.
 
-    `compact` (serving): when the version carries its text channels, load them and read only
-    `RANKING_COLUMNS` of the item table, repeating values as categories, and the title index with the
-    titles it saved (then the table has no `title` column); with an ANN index, `embeddings` is the
-    index's stored copy (one copy in memory, not two). A version without saved channels (or whose
-    items.csv is not the one they were built from, or saved in another layout) gives the whole table,
-    which building them needs.
+    `compact` (serving): when the version carries every `derived` file but the title index, restore them
+    and read only `RANKING_COLUMNS` of the item table, repeating values as categories, and the title index
+    (when it is one of `derived`) with the titles it saved (then the table has no `title` column); with an
+    ANN index, `embeddings` is the index's stored copy (one copy in memory, not two). A version without
+    them (or whose items.csv is not the one they were built from, or saved in another layout) gives the
+    whole table, which building them needs.
     """
     path = Path(path)
     if not path.is_dir():
@@ -361,11 +400,14 @@ def load_artifact(path: Path, *, compact: bool = False) -> Artifact:
     check_version_name(metadata.get("version"), f"model directory {path}: metadata.json")
     _verify_checksums(path, metadata)
     # Built from this very items.csv (an edited table with its checksum redone is read and built anew).
-    compact = (compact and metadata.get("derived_from") == (metadata.get("files") or {}).get("items.csv")
+    others = [d for d in derived if d.name != TITLE_INDEX_FILE]
+    title_index = next((d for d in derived if d.name == TITLE_INDEX_FILE), None)
+    compact = (compact and bool(others)
+               and metadata.get("derived_from") == (metadata.get("files") or {}).get("items.csv")
                and _has_ranking_columns(path)
-               and _saved_layout_fits(path, metadata, CHANNELS_FILE, lambda keys, _: keys == text_keys(TEXT_CHANNELS)))
-    saved_titles = compact and _saved_layout_fits(
-        path, metadata, TITLE_INDEX_FILE, lambda _, layout: layout is not None and layout.tolist() == [INDEX_LAYOUT])
+               and all(_saved_layout_fits(path, metadata, d.name, d.fits) for d in others))
+    saved_titles = compact and title_index is not None and _saved_layout_fits(
+        path, metadata, TITLE_INDEX_FILE, title_index.fits)
     try:
         embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
         items = _read_compact_items(path, titles=not saved_titles) if compact else _read_items_csv(path, None)
@@ -397,18 +439,23 @@ def load_artifact(path: Path, *, compact: bool = False) -> Artifact:
             items[column] = items[column].astype("category")
     if index is not None:
         embeddings = index.vectors  # equal to embeddings.npy (checked); the read copy goes before the channels load
-    text = _restore_saved(path, CHANNELS_FILE, lambda a: text_from_arrays(a, TEXT_CHANNELS, len(items)))
-    titles = (_restore_saved(path, TITLE_INDEX_FILE, lambda a: _restore_title_index(path, metadata, a, items))
-              if saved_titles else None)
+    restored: dict[str, Any] = {d.name: _restore_saved(path, d.name, partial(_restore_derived, d, items=items))
+                                for d in others}
+    if saved_titles and title_index is not None:
+        restored[TITLE_INDEX_FILE] = _restore_saved(
+            path, TITLE_INDEX_FILE, lambda a: _restore_title_index(path, metadata, a, items, title_index))
     return Artifact(path=path, metadata=metadata, embeddings=embeddings, items=items, vocab=vocab, index=index,
-                    text_channels=text, title_index=titles)
+                    derived=restored)
+
+
+def _restore_derived(file: DerivedFile, arrays: dict[str, np.ndarray], *, items: pd.DataFrame) -> Any:
+    return file.restore(arrays, items)
 
 
 def _restore_title_index(path: Path, metadata: dict, arrays: dict[str, np.ndarray],
-                         items: pd.DataFrame) -> TitleIndex:
-    index = TitleIndex(None, items["hours_viewed"].to_numpy(dtype=np.float64), saved=arrays)
-    if len(index.titles) != len(items):
-        raise ValueError(f"it holds {len(index.titles)} titles, the catalog {len(items)}")
+                         items: pd.DataFrame, file: DerivedFile) -> Any:
+    """The title index, and a check that its saved titles are the rows this version was saved with."""
+    index = file.restore(arrays, items)
     _check_rows(path, metadata, (arrays["titles.offsets"], arrays["titles.buffer"]), items)
     return index
 
@@ -549,60 +596,21 @@ def _check_embeddings(path: Path, embeddings: np.ndarray, *, allow_zero_rows: bo
         )
 
 
-def update_metadata(path: Path, extra: dict) -> None:
-    """Add figures (e.g. evaluation results) to a saved version's metadata, atomically."""
-    target = Path(path) / "metadata.json"
-    metadata = json.loads(target.read_text(encoding="utf-8"))
-    metadata.update(extra)
-    _write_atomically(target, json.dumps(metadata, indent=2, default=str))
-
-
-def current_version(root: Path) -> str | None:
-    """The raw name `CURRENT` holds (unchecked: `load_serving` validates it), or None without one."""
-    pointer = Path(root) / POINTER
-    if not pointer.is_file():
-        return None
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return "<unreadable CURRENT>"
-    return name or None
-
-
-def is_version_directory(path: Path) -> bool:
-    # A version directory that lost its metadata.json is still a version directory: let
-    # `load_artifact` say what is missing instead of calling it an empty model root.
-    return any((Path(path) / name).exists() for name in (*REQUIRED_FILES, "model.keras"))
-
-
-def resolve_model_path(path: Path) -> Path:
-    """Accept a version directory or a model root with a `CURRENT` pointer (no fallback)."""
-    path = Path(path)
-    if is_version_directory(path):
-        return path
-    version = current_version(path)
-    if version is None:
-        raise ArtifactError(
-            f"no trained model in {path}: run `python -m recommender train` (or `make run`, which trains one)"
-        )
-    return path / check_version_name(version, f"{path / POINTER}")
-
-
-def load_serving(path: Path, *, compact: bool = False) -> Artifact:
+def load_serving(path: Path, *, compact: bool = False, derived: Sequence[DerivedFile] = ()) -> Artifact:
     """Load a version directory, or the version a model root's `CURRENT` names, falling back if broken.
 
     When `CURRENT` names a missing or damaged version, or is missing or empty itself (a lost or
     truncated file, or one deleted by hand), the newest intact version that has been active before
     (see `activate`) serves instead; the returned metadata's `serving_fallback` says which version was
     wanted (None when `CURRENT` names none) and why it was refused. With no intact version the
-    original error is raised, so callers train anew exactly as for an empty root. `compact`: as for
-    `load_artifact`.
+    original error is raised, so callers train anew exactly as for an empty root. `compact`, `derived`: as
+    for `load_artifact`.
     """
     path = Path(path)
     if is_version_directory(path):
-        return load_artifact(path, compact=compact)
+        return load_artifact(path, compact=compact, derived=derived)
     try:
-        return load_artifact(resolve_model_path(path), compact=compact)
+        return load_artifact(resolve_model_path(path), compact=compact, derived=derived)
     except ArtifactError as exc:
         wanted = current_version(path)
         refused = exc
@@ -616,7 +624,7 @@ def load_serving(path: Path, *, compact: bool = False) -> Artifact:
         reason = str(refused)
     for name in reversed(candidates):
         try:
-            artifact = load_artifact(path / name, compact=compact)
+            artifact = load_artifact(path / name, compact=compact, derived=derived)
         except ArtifactError as exc:
             log.warning("fallback candidate %s is not intact either: %s", name, exc)
             continue
@@ -631,96 +639,3 @@ def load_serving(path: Path, *, compact: bool = False) -> Artifact:
     raise ArtifactError(f"{refused}; no other intact model version in {path}") from None
 
 
-def _served_versions(root: Path, names: list[str]) -> list[str]:
-    """Those of `names` (oldest first) that served before: `activate` recorded it in their metadata."""
-    served = []
-    for name in names:
-        try:
-            if json.loads((root / name / "metadata.json").read_text(encoding="utf-8")).get("activated_at"):
-                served.append(name)
-        except (OSError, ValueError, AttributeError):
-            continue
-    return served
-
-
-def activate(root: Path, version: str) -> None:
-    """Point `CURRENT` at a version, atomically, and record in it that it served (a fallback candidate).
-
-    Callers verify the version loads first. A broken `CURRENT` is simply replaced.
-    """
-    root = Path(root)
-    check_version_name(version, f"cannot activate in {root}")
-    if not (root / version / "metadata.json").is_file():
-        raise ArtifactError(f"cannot activate {version}: no such model in {root}")
-    update_metadata(root / version, {"activated_at": datetime.now(UTC).isoformat()})
-    _write_atomically(root / POINTER, version + "\n")
-
-
-def tidy(root: Path, keep: int | None = DEFAULT_KEEP_VERSIONS) -> list[str]:
-    """Delete abandoned staging folders and all but the newest `keep` versions (None: keep every
-    version); returns the names removed.
-
-    The version `CURRENT` names is never deleted, nor the newest that served (what `load_serving`
-    falls back to when `CURRENT` is lost or broken), nor a pinned one (`set_pinned`: the challenger of
-    a running A/B experiment), nor a staging folder young enough to belong to a save still running
-    in another process.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    removed = []
-    now = time.time()
-    for staging in root.glob(f"{STAGING_PREFIX}*"):
-        if staging.is_dir() and now - staging.stat().st_mtime > STALE_STAGING_SECONDS:
-            shutil.rmtree(staging, ignore_errors=True)
-            removed.append(staging.name)
-    versions = list_versions(root) if keep is not None else []
-    spared = {current_version(root), *pinned(root), *_served_versions(root, versions)[-1:]}
-    for name in versions[: max(0, len(versions) - max(1, keep or 1))]:
-        if name not in spared:
-            shutil.rmtree(root / name, ignore_errors=True)
-            removed.append(name)
-    if removed:
-        log.info("model root %s: removed %s", root, ", ".join(removed))
-    return removed
-
-
-def pinned(root: Path) -> list[str]:
-    """The versions `PINNED` names (one a line): `tidy` keeps them whatever their age."""
-    try:
-        lines = (Path(root) / PINS).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    return [line.strip() for line in lines if line.strip()]
-
-
-def set_pinned(root: Path, versions: list[str]) -> None:
-    """Replace the pinned versions (atomically). Why a file in the model root: the version an A/B
-    experiment serves as challenger is not `CURRENT`, and whoever tidies (a bot restart, the
-    retrain child process, `python -m recommender train`) must keep it without reading the bot's
-    database; the bot rewrites the file from the store at start, experiment start and stop."""
-    root = Path(root)
-    names = [check_version_name(v, f"cannot pin in {root}") for v in versions]
-    if names or (root / PINS).exists():
-        _write_atomically(root / PINS, "".join(f"{name}\n" for name in names))
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    """Write to a temporary file in the same directory, fsync, then rename over the target."""
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.chmod(temp, 0o644)
-    os.replace(temp, target)
-
-
-def list_versions(root: Path) -> list[str]:
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    return sorted(
-        p.name for p in root.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and (p / "metadata.json").is_file()
-    )

@@ -1,38 +1,53 @@
-"""`python -m recommender train|retrain|recommend|evaluate[-judged]|fit-blend|showcase`: the library's command line.
+"""`python -m recommender train|retrain|recommend`: the library's command line.
 
 Errors a user can fix (bad CSV, missing model, unknown title) print one clear line and exit 2;
 `--progress json` turns all output into one JSON object per line for programs such as the bot.
+The research commands (`evaluate`, `evaluate-judged`, `fit-blend`, `showcase`, `synth`, `bench-scale`)
+belong to the lab: they are handed to `python -m lab` in a child process when the lab is present (a
+checkout), with a clear message otherwise; the product never imports the lab. Likewise `retrain
+--feedback-database` runs as `python -m bot.retrain_child`: the recommender never imports the database.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recommender.events import DoneEvent, ErrorEvent, StageEvent, TrainingEvent
 from recommender.settings import RecommenderSettings, enrichment_sources
 
 FEEDBACK_DATABASE_ENV = "FEEDBACK_DATABASE_URL"
+LAB_COMMANDS = ("evaluate", "evaluate-judged", "fit-blend", "showcase", "synth", "bench-scale")
+
+# Reads every member's latest vote per pair from a feedback database URL. The recommender knows
+# nothing of databases: the caller that has one (the bot's retrain child) passes its reader in.
+VoteReader = Callable[[str], "pd.DataFrame"]
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class VoteDatabaseError(ValueError):
+    """The feedback database cannot be read; the message says which and why."""
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """The project's own errors, whose messages are written for people; anything else is a bug."""
     from recommender.artifacts import ArtifactError
     from recommender.catalog import CatalogError
-    from recommender.evaluation.benchmarks import BenchmarkError
     from recommender.evaluation.pairs import PairsError
-    from recommender.evaluation.report import ReportError
-    from recommender.evaluation.votes import VoteDatabaseError
     from recommender.matching import QueryError
     from recommender.training import TrainingConfigError
 
-    return (CatalogError, ArtifactError, QueryError, BenchmarkError, PairsError, ReportError, TrainingConfigError,
-            VoteDatabaseError)
+    return (CatalogError, ArtifactError, QueryError, PairsError, TrainingConfigError, VoteDatabaseError)
 
 
 def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderSettings) -> None:
@@ -60,7 +75,9 @@ def _add_train_arguments(parser: argparse.ArgumentParser, settings: RecommenderS
 
 def build_parser(settings: RecommenderSettings | None = None) -> argparse.ArgumentParser:
     settings = settings or RecommenderSettings()
-    parser = argparse.ArgumentParser(prog="python -m recommender", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m recommender", description=__doc__.splitlines()[0],
+        epilog=f"lab commands (run by `python -m lab` from a checkout): {', '.join(LAB_COMMANDS)}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a model and activate it")
@@ -72,7 +89,8 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
     retrain.add_argument(
         "--feedback-database", metavar="DATABASE_URL", default=os.environ.get(FEEDBACK_DATABASE_ENV) or None,
         help="fit the vote channel's weight for the new version on this database's votes "
-             f"(default: ${FEEDBACK_DATABASE_ENV}, which keeps a password out of the process list)",
+             f"(default: ${FEEDBACK_DATABASE_ENV}, which keeps a password out of the process list); "
+             "the command then runs as the bot's retrain child (`python -m bot.retrain_child`), which reads them",
     )
 
     rec = sub.add_parser("recommend", help="titles similar to a title")
@@ -85,31 +103,6 @@ def build_parser(settings: RecommenderSettings | None = None) -> argparse.Argume
     rec.add_argument("--by-popularity", action="store_true", help="re-rank the nearest titles by hours viewed")
     rec.add_argument("--json", action="store_true")
 
-    from recommender.evaluation.cli import add_evaluate_arguments
-
-    add_evaluate_arguments(sub.add_parser("evaluate", help="quality figures with baselines"), settings)
-
-    from recommender.evaluation.judged_cli import add_judged_arguments
-
-    add_judged_arguments(sub.add_parser("evaluate-judged", help="score the served lists against fans' judgements"),
-                         settings.resolved_model_dir)
-
-    from recommender.ranking.commands import add_fit_blend_arguments, add_showcase_arguments
-
-    add_fit_blend_arguments(sub.add_parser("fit-blend", help="fit the ranking's channel weights on the taste dev set"),
-                            settings.resolved_model_dir)
-    add_showcase_arguments(sub.add_parser("showcase", help="top lists for 30 well-known titles, to judge by eye"),
-                           settings.resolved_model_dir)
-
-    synth = sub.add_parser("synth", help="write a synthetic catalog of N titles (benchmarks at scale)")
-    synth.add_argument("--items", type=int, required=True)
-    synth.add_argument("--out", type=Path, required=True, help="catalog CSV to write")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--enrich-out", type=Path, default=None, help="also write listings for a share of the titles")
-
-    from recommender.scale_bench import add_arguments as add_bench_scale_arguments
-
-    add_bench_scale_arguments(sub.add_parser("bench-scale", help="training and serving figures against catalog size"))
     return parser
 
 
@@ -131,7 +124,7 @@ def _printer(mode: str) -> Callable[[TrainingEvent], None]:
     return emit
 
 
-def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
+def _run_train(args: argparse.Namespace, *, gate: bool, read_votes: VoteReader | None = None) -> int:
     from recommender.pipeline import train_and_save
     from recommender.training import TrainConfig
 
@@ -139,7 +132,7 @@ def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                    ("popularity_sampling", args.popularity_sampling)) if v is not None}
     config = TrainConfig(arch=args.arch, seed=args.seed, strategy=args.strategy, **overrides)
-    fit_votes = _vote_fitter(args, emit) if getattr(args, "feedback_database", None) else None
+    fit_votes = _vote_fitter(args, emit, read_votes) if getattr(args, "feedback_database", None) else None
     outcome = train_and_save(
         args.data, args.out, config, enrichment=enrichment_sources(args.enrich, args.bundled_enrichment), on_event=emit,
         activate=not getattr(args, "no_activate", False), gate=gate, keep_versions=args.keep_versions,
@@ -150,15 +143,18 @@ def _run_train(args: argparse.Namespace, *, gate: bool) -> int:
     return 0
 
 
-def _vote_fitter(args: argparse.Namespace, emit: Callable[[TrainingEvent], None]) -> Callable[[Path], dict]:
+def _vote_fitter(args: argparse.Namespace, emit: Callable[[TrainingEvent], None],
+                 read_votes: VoteReader | None) -> Callable[[Path], dict]:
     """Read the votes now (a database problem stops the retrain before it trains), fit the vote
     channel for the new version once it is saved (`pipeline.train_and_save(before_activation=...)`)."""
     from recommender import artifacts
     from recommender.artifacts import ArtifactError
-    from recommender.evaluation.votes import fit_for_version, read_vote_data
+    from recommender.pipeline import fit_votes_for_version
     from recommender.ranking.votes import VoteSettings
 
-    votes = read_vote_data(args.feedback_database, members=True)  # VoteDatabaseError: exit 2, nothing trained
+    if read_votes is None:  # `main` hands such a command to the bot's retrain child, which passes one
+        raise VoteDatabaseError("--feedback-database needs a reader of the feedback store's votes")
+    votes = read_votes(args.feedback_database)  # VoteDatabaseError: exit 2, nothing trained
     try:  # the weight the serving version uses is kept when the new votes cannot judge another
         previous = VoteSettings.load(artifacts.resolve_model_path(args.out))
     except (ArtifactError, ValueError, OSError):
@@ -166,7 +162,7 @@ def _vote_fitter(args: argparse.Namespace, emit: Callable[[TrainingEvent], None]
 
     def fit(version_dir: Path) -> dict:
         emit(StageEvent(stage="fitting the vote channel", report=f"{len(votes)} member votes"))
-        return {"votes": fit_for_version(version_dir, votes, previous)}
+        return {"votes": fit_votes_for_version(version_dir, votes, previous)}
 
     return fit
 
@@ -213,49 +209,43 @@ def _run_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_synth(args: argparse.Namespace) -> int:
-    from recommender.synth import generate
+def _run_with_votes(argv: list[str]) -> int:
+    """`retrain --feedback-database` reads the members' votes, which only the bot's side may: hand the same
+    command line to its retrain child (`python -m bot.retrain_child`, what `/retrain` runs), same output."""
+    if importlib.util.find_spec("bot") is None or importlib.util.find_spec("feedback") is None:
+        print("error: --feedback-database needs the bot and its feedback store (installed with the product)",
+              file=sys.stderr)
+        return 2
+    return subprocess.run([sys.executable, "-m", "bot.retrain_child", *argv], check=False).returncode
 
-    summary = generate(args.items, args.out, seed=args.seed, enrich_out=args.enrich_out)
-    print(f"wrote {summary.items} titles in {summary.franchises} franchises to {args.out}"
-          + (f"; {summary.listings} listings to {args.enrich_out}" if args.enrich_out else ""))
-    return 0
+
+def _run_lab(argv: list[str]) -> int:
+    """Hand a lab command to `python -m lab` (same arguments, same output and exit status)."""
+    if importlib.util.find_spec("lab") is None:
+        print(f"error: `{argv[0]}` is a lab command and the lab is not installed here: from a checkout of the "
+              "repository, `pip install -e '.[lab]'` and run it from the checkout's root", file=sys.stderr)
+        return 2
+    return subprocess.run([sys.executable, "-m", "lab", *argv], check=False).returncode
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, read_votes: VoteReader | None = None) -> int:
+    """Run a command; `read_votes` lets `retrain --feedback-database` read the votes (the bot's retrain child)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in LAB_COMMANDS:
+        return _run_lab(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = RecommenderSettings()
     args = build_parser(settings).parse_args(argv)
+    if getattr(args, "feedback_database", None) and read_votes is None:
+        return _run_with_votes(argv)
     if getattr(args, "verbose", False):
         from recommender.tensorflow_runtime import set_verbose
 
         set_verbose(True)
     try:
         if args.command in ("train", "retrain"):
-            return _run_train(args, gate=args.command == "retrain")
-        if args.command == "recommend":
-            return _run_recommend(args)
-        if args.command == "fit-blend":
-            from recommender.ranking.commands import run_fit_blend
-
-            return run_fit_blend(args)
-        if args.command == "evaluate-judged":
-            from recommender.evaluation.judged_cli import run_judged
-
-            return run_judged(args)
-        if args.command == "synth":
-            return _run_synth(args)
-        if args.command == "bench-scale":
-            from recommender.scale_bench import run as run_bench_scale
-
-            return run_bench_scale(args)
-        if args.command == "showcase":
-            from recommender.ranking.commands import run_showcase
-
-            return run_showcase(args)
-        from recommender.evaluation.cli import run_evaluate
-
-        return run_evaluate(args)
+            return _run_train(args, gate=args.command == "retrain", read_votes=read_votes)
+        return _run_recommend(args)
     except _user_errors() as exc:
         _printer(getattr(args, "progress", "text"))(ErrorEvent(message=str(exc)))
         return 2

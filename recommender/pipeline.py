@@ -12,15 +12,20 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from recommender import artifacts
 from recommender.catalog import Catalog, load_catalog
+from recommender.derived import DERIVED_FILES
 from recommender.events import EpochEvent, ProgressCallback, StageEvent
 from recommender.ranking.blend import WEIGHTS_FILE
 from recommender.ranking.taste import MIN_TASTE_QUERIES, fit_for_ranker
+from recommender.ranking.votes import VoteSettings, fit_vote_weight
 from recommender.serving import Recommender
 from recommender.training import EpochProgress, TrainConfig, train
 
@@ -74,7 +79,7 @@ def quality_gate(recommender: Recommender, k: int = 10, max_queries: int = 400) 
 
 
 def _label_free_gate(recommender: Recommender, k: int, max_queries: int) -> dict:
-    from recommender.evaluation import benchmarks as b
+    from recommender.evaluation import labels as b
     from recommender.evaluation.baselines import EmbeddingScorer
     from recommender.evaluation.harness import Task, run_system
     from recommender.ranking.quality import unsafe_kids_lists
@@ -158,7 +163,7 @@ def train_and_save(
     }
     emit(StageEvent(stage="evaluating"))
     path = artifacts.save_artifact(
-        model_root, embeddings=trained.embeddings, items=catalog.items, vocab=vocab,
+        model_root, derived=DERIVED_FILES, embeddings=trained.embeddings, items=catalog.items, vocab=vocab,
         metadata=metadata, keras_model=trained.keras_model,
     )
     version = path.name
@@ -236,3 +241,23 @@ def _compare_with_current(model_root: Path, new_gate: dict, *, refit_old: bool =
             f"current {old_gate['value']:.4f}"
         )
     return True, f"{new_gate['metric']} {new_gate['value']:.4f} vs current {old_gate['value']:.4f}"
+
+
+def fit_votes_for_version(version_dir: Path, member_votes: pd.DataFrame, previous: VoteSettings) -> dict[str, Any]:
+    """Fit the vote channel's weight for a freshly trained version on past votes and save it beside
+    the model (`vote_channel.json`), before the version can be activated. Returns the figures."""
+    rec = Recommender.load(version_dir)
+    fit = fit_vote_weight(
+        member_votes, rec.items["title"].tolist(), lambda row: rec.ranker.scores(row), previous=previous,
+        provenance={"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "model": version_dir.name,
+                    "source": "feedback database (per-item votes, one per member and pair)"},
+    )
+    fit.settings.save(version_dir)
+    return {
+        "weight": fit.settings.weight,
+        "previous_weight": previous.weight,
+        "counted_votes": fit.counted_votes,
+        "held_out_votes": fit.held_out_votes,
+        "comparisons": fit.comparisons,
+        "held_out_auc": {str(w): (None if np.isnan(a) else round(a, 4)) for w, a in fit.auc_by_weight.items()},
+    }

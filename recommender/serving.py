@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from recommender.artifacts import ArtifactError, load_items, load_serving
+from recommender.artifacts import TITLE_INDEX_FILE, ArtifactError, load_items, load_serving
 from recommender.catalog import genre_set
 from recommender.content_type import MOVIE
+from recommender.derived import DERIVED_FILES
 from recommender.index import AnnIndex, IndexMode, wants_index
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 from recommender.ranking.blend import BlendWeights
+from recommender.ranking.channel_store import CHANNELS_FILE
 from recommender.ranking.ranker import Ranker
 from recommender.ranking.votes import VoteChannel, VoteSettings
 
@@ -269,7 +271,8 @@ class Recommender:
         settings = RecommenderSettings()
         if family_safe is None:
             family_safe = settings.family_safe
-        artifact = load_serving(Path(path), compact=True)  # the saved text channels and the columns serving reads
+        # the saved text channels and title index, and the columns serving reads
+        artifact = load_serving(Path(path), compact=True, derived=DERIVED_FILES)
         ann = artifact.index
         if settings.ann_index == IndexMode.OFF:
             ann = None
@@ -280,10 +283,11 @@ class Recommender:
         embeddings = ann.vectors if ann is not None else (
             np.array(artifact.embeddings) if artifact.index is not None else artifact.embeddings)
         artifact.embeddings, artifact.index = embeddings, ann  # let the loaded copies go
-        whole = None if artifact.text_channels is None else partial(load_items, artifact.path)
+        text_channels, title_index = artifact.derived.get(CHANNELS_FILE), artifact.derived.get(TITLE_INDEX_FILE)
+        whole = None if text_channels is None else partial(load_items, artifact.path)
         recommender = cls(embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann,
                           weights=BlendWeights.for_model(artifact.path),  # its own fitted weights, else the package's
-                          text_channels=artifact.text_channels, title_index=artifact.title_index,
+                          text_channels=text_channels, title_index=title_index,
                           whole_table=whole)
         recommender.vote_settings = VoteSettings.load(artifact.path)
         return recommender

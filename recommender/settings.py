@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.settings import StateSettings
 
 
 def bundled_catalog_path() -> Path:
@@ -36,12 +37,9 @@ def enrichment_sources(own: Path | None, bundled: bool = True) -> list[Path]:
     return ([own] if own is not None else []) + (bundled_enrichment_paths() if bundled else [])
 
 
-class RecommenderSettings(BaseSettings):
-    """Where the catalog, the enrichment file and the trained models live."""
+class RecommenderSettings(StateSettings):
+    """Where the catalog, the enrichment file and the trained models live (DATA_DIR: `StateSettings`)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
-    data_dir: Path = Field(default=Path("var"), description="Runtime state: models, database.")
     model_dir: Path | None = Field(default=None, description="Trained models; default DATA_DIR/models.")
     catalog_path: Path = Field(default_factory=bundled_catalog_path)
     enrichment_path: Path | None = Field(

@@ -4,7 +4,7 @@ model version caught, and is an A/A experiment quiet?
 Every experiment runs the way the bot runs one: a fresh migrated SQLite store, a
 `RecommendService` whose `/experiment start` (`service.start_experiment`) serves a second model
 version to 50% of the members by a hash of (member, experiment), simulated members
-(`bot.simulate`: MovieTweetings users asking for titles they liked, voting through the outbox on a
+(`lab.simulate`: MovieTweetings users asking for titles they liked, voting through the outbox on a
 share of what they are shown), and the figures come from the store's `experiment_votes` read by
 `recommender.evaluation.ab_report.analyse`, the code behind `/experiment status` and `evaluate
 --experiment`:
@@ -76,11 +76,14 @@ from bot.experiments import ExperimentArms, ExperimentError  # noqa: E402
 from bot.personal import Personal, personal_list  # noqa: E402
 from bot.service import DID_YOU_MEAN_LIMIT, ITEM_VOTE_LIMIT, RecommendService  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
-from bot.simulate.driver import simulate  # noqa: E402
-from bot.simulate.members import MEMBER_ID_OFFSET, Community, Request  # noqa: E402
+from common.stats import wilson_interval  # noqa: E402
 from feedback import FeedbackStore  # noqa: E402
 from feedback.experiments import ArmVote, arm_for  # noqa: E402
+from lab.evaluation.coliked import read_ratings  # noqa: E402
+from lab.simulate.driver import simulate  # noqa: E402
+from lab.simulate.members import MEMBER_ID_OFFSET, Community, Request  # noqa: E402
 from recommender.artifacts import load_artifact, resolve_model_path, save_artifact  # noqa: E402
+from recommender.derived import DERIVED_FILES  # noqa: E402
 from recommender.evaluation.ab_report import (  # noqa: E402
     CHALLENGER,
     CONTROL,
@@ -89,12 +92,10 @@ from recommender.evaluation.ab_report import (  # noqa: E402
     analyse,
     first_judgements,
 )
-from recommender.evaluation.bootstrap import wilson_interval  # noqa: E402
-from recommender.evaluation.coliked import read_ratings  # noqa: E402
 from recommender.evaluation.sequential import msprt_stream  # noqa: E402
 from recommender.serving import QueryError, Recommender  # noqa: E402
 
-RATINGS = REPO / "recommender" / "data" / "taste" / "movietweetings_ratings.csv"
+RATINGS = REPO / "lab" / "data" / "movietweetings_ratings.csv"
 SHARE = 50  # percent of members on the challenger
 # The listing columns a broken enrichment join would misalign (`garbled`; maturity and certification stay).
 GARBLED_COLUMNS = ("genres", "description", "cast", "director", "country", "imdb_score", "imdb_votes",
@@ -184,7 +185,7 @@ def prepare_versions(served_root: Path, work_root: Path, worse: str, seed: int) 
     for name, vectors, table in ((served, source.embeddings, source.items), (twin, source.embeddings, source.items),
                                  (bad, embeddings, items)):
         save_artifact(work_root, embeddings=vectors, items=table, vocab=source.vocab, metadata=source.metadata,
-                      version=name, index_mode="off")
+                      derived=DERIVED_FILES, version=name, index_mode="off")
     (work_root / "CURRENT").write_text(served + "\n", encoding="utf-8")
     return served, twin, bad
 
@@ -254,7 +255,7 @@ def memory_experiment(setup: Setup, challenger: str, seed: int, server: int, n: 
 
     Mirrors `RecommendService.recommend` (resolution by the serving model, a did-you-mean answered
     with the member's exact title or the first candidate, the arm by `arm_for`, `personal_list`
-    with the member's history for that query title) and `bot.simulate.driver` (vote draws and
+    with the member's history for that query title) and `lab.simulate.driver` (vote draws and
     opinions); the experiment id is the one a fresh store gives its first experiment.
     """
     current = setup.models[setup.served]

@@ -4,7 +4,7 @@
     .venv/bin/python scripts/bench_training.py --catalog mine.csv [--enrich listing.csv]
 
 Each size runs in its own process (a clean peak-memory figure and no state shared between sizes) on
-a synthetic catalog from `recommender.synth` with its listings joined (about 45% of franchises get
+a synthetic catalog from `lab.synth` with its listings joined (about 45% of franchises get
 genres, descriptions, cast), written to a temporary directory unless `--keep DIR` names one to reuse.
 The figures are `recommender.training.measure_epoch`: featurising the catalog (one pass, linear), then
 one full epoch of the default architecture after a few warm-up batches.
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in sorted(args.items):
             catalog, listing = folder / f"synth-{n}.csv", folder / f"synth-{n}-listings.csv"
             if not (catalog.exists() and listing.exists()):
-                from recommender.synth import generate
+                from lab.synth import generate
 
                 generate(n, catalog, seed=0, enrich_out=listing)
             jobs.append((catalog, [listing]))

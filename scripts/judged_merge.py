@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender.evaluation.judged import default_judgements_path, load_judgements
+from lab.evaluation.judged import default_judgements_path, load_judgements
 
 KEY = ["query", "candidate"]
 

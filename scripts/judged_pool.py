@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender.evaluation.judged_info import describe
+from lab.evaluation.judged_info import describe
 from recommender.franchise import zipf
 from recommender.ranking.blend import BlendWeights
 from recommender.serving import Recommender

@@ -1,8 +1,8 @@
 """Does the bot get better the more the community votes? Dev NDCG@10 after N simulated requests.
 
-Votes come from half A of the MovieTweetings users (`python -m bot.simulate --half A`), through the
+Votes come from half A of the MovieTweetings users (`python -m lab.simulate --half A`), through the
 bot's service layer into a real store; the judgments are rebuilt from half B's co-likes alone
-(`recommender.evaluation.coliked`, the published recipe), so the curve measures people the bot never
+(`lab.evaluation.coliked`, the published recipe), so the curve measures people the bot never
 heard from. After each checkpoint the feedback-aware serving path is measured with
 `python -m recommender evaluate --pairs <half B> --feedback-database <store> --json` (bootstrap
 intervals over queries), in the default mode and with `--ratings-only` (members vote only on titles
@@ -43,10 +43,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from recommender.evaluation.coliked import coliked_pairs, read_ratings, split_users, write_pairs  # noqa: E402
+from lab.evaluation.coliked import coliked_pairs, read_ratings, split_users, write_pairs  # noqa: E402
 
 TASTE = REPO / "recommender" / "data" / "taste"
-RATINGS = TASTE / "movietweetings_ratings.csv"
+RATINGS = REPO / "lab" / "data" / "movietweetings_ratings.csv"
 CANDIDATES = TASTE / "dev_candidates.csv"
 
 
@@ -98,7 +98,7 @@ def run_mode(mode: str, checkpoints: list[int], args: argparse.Namespace, pairs:
     database = f"sqlite+aiosqlite:///{db}"
     log = out / f"{mode}.log"
     for checkpoint in [c for c in checkpoints if c > done or (c == 0 and not rows)]:
-        cmd = [sys.executable, "-m", "bot.simulate", "--ratings", str(RATINGS), "--half", "A",
+        cmd = [sys.executable, "-m", "lab.simulate", "--ratings", str(RATINGS), "--half", "A",
                "--requests", str(checkpoint - done), "--skip", str(done), "--database", database,
                "--model-dir", str(args.model_dir), "--seed", str(args.seed), "--no-progress",
                "--processes", str(args.processes), "--seen-rate", str(args.seen_rate)]
@@ -126,9 +126,9 @@ def run_mode(mode: str, checkpoints: list[int], args: argparse.Namespace, pairs:
 
 def compare(specs: list[str], pairs: Path, resamples: int, seed: int) -> dict[str, Any]:
     """NDCG@10 of the vote-aware ranking for each LABEL=DATABASE@MODEL_DIR, paired against the first."""
+    from lab.evaluation.votes import VotedRanking, read_vote_data
     from recommender.evaluation.harness import evaluate
     from recommender.evaluation.pairs import load_pairs_task
-    from recommender.evaluation.votes import VotedRanking, read_vote_data
     from recommender.serving import Recommender
 
     systems, first = [], None
@@ -196,7 +196,7 @@ def main() -> int:
     p.add_argument("--resamples", type=int, default=1000)
     p.add_argument("--also-evaluate", action="append", default=[], metavar="LABEL=MODEL_DIR",
                    help="also measure every checkpoint's votes with this model root (an ablation on the same votes)")
-    p.add_argument("--processes", type=int, default=1, help="simulator processes (python -m bot.simulate --processes)")
+    p.add_argument("--processes", type=int, default=1, help="simulator processes (python -m lab.simulate --processes)")
     p.add_argument("--seen-rate", type=float, default=0.3, help="simulator --seen-rate (0: no seen marks)")
     p.add_argument("--compare", action="append", default=[], metavar="LABEL=DATABASE@MODEL_DIR",
                    help="instead of simulating: compare finished runs' rankings on half B (paired, see above)")

@@ -1,6 +1,6 @@
-"""The issue's calibration ranker beside the served blend's fit, like for like, on the taste dev set.
+"""A logistic-regression calibration ranker beside the served blend's fit, like for like, on the taste dev set.
 
-Issue 9 calibrates its NDCG floor with "a quick logistic-regression ranker over eleven plain channels,
+The NDCG target was calibrated with "a quick logistic-regression ranker over eleven plain channels,
 fitted on these pairs" (in-sample). An in-sample figure rewards whichever fit memorises the 342
 queries best, so this script scores both fitting procedures the same two ways on the same channels:
 in-sample, and 5-fold cross-validated by query (each query ranked by weights fitted without it), with a
@@ -20,13 +20,13 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recommender.evaluation.bootstrap import bootstrap, paired_difference, resample_indices
+from common.stats import bootstrap, paired_difference, resample_indices
 from recommender.ranking.blend import BlendWeights, OverlapRule, fit_blend, ndcg_per_query
 from recommender.ranking.channels import CHANNELS
 from recommender.ranking.taste import candidate_groups, dev_task, fit_inputs
 from recommender.serving import Recommender
 
-# The issue's eleven channels, as this ranker names them (cast/director TF-IDF is "people").
+# The calibration's eleven channels, as this ranker names them (cast/director TF-IDF is "people").
 ELEVEN = ("embedding", "title_chars", "title_words", "genres", "description", "people", "era",
           "hours_viewed", "imdb_votes", "imdb_score", "has_metadata")
 

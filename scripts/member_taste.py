@@ -1,6 +1,6 @@
 """Does a member's own recorded taste find their other likes? Recall@10 of held-out own likes.
 
-For every simulated member who voted (a votes database from `python -m bot.simulate --half A`), the
+For every simulated member who voted (a votes database from `python -m lab.simulate --half A`), the
 titles the bot knows they like are the ones they asked about in a voted request and the ones they
 👍; their *held-out* likes are their other MovieTweetings ratings >= 8, which the bot never heard
 of. Their list for the last title they asked about (the vote-aware ranking, without the titles it
@@ -23,10 +23,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from recommender.evaluation.coliked import read_ratings  # noqa: E402
+from lab.evaluation.coliked import read_ratings  # noqa: E402
 
-RATINGS = REPO / "recommender" / "data" / "taste" / "movietweetings_ratings.csv"
-MEMBER_ID_OFFSET = 10**15  # bot.simulate's Discord ids (the recommender package does not import the bot)
+RATINGS = REPO / "lab" / "data" / "movietweetings_ratings.csv"
+MEMBER_ID_OFFSET = 10**15  # lab.simulate's Discord ids (the recommender package does not import the bot)
 POOL = 50
 
 
@@ -38,7 +38,7 @@ def main() -> int:
     p.add_argument("--resamples", type=int, default=1000)
     args = p.parse_args()
 
-    from recommender.evaluation.votes import read_vote_data
+    from lab.evaluation.votes import read_vote_data
     from recommender.ranking.votes import VoteChannel
     from recommender.serving import Recommender
 

@@ -1,5 +1,5 @@
 """How much of the taste dev set a ranker can learn without remembering titles: the evidence behind "0.08 is
-out of reach with this catalog's information" (README, "Quality on real taste", seventh round).
+out of reach with this catalog's information" (docs/evaluation.md, "Quality on real taste").
 
 Cross-validation by query (the figure `fit-blend` reports) keeps every candidate title in both halves, so
 a flexible ranker can learn which *titles* the dev users like (a candidate's hours viewed and IMDb votes

@@ -35,7 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from recommender.evaluation.coliked import coliked_pairs, read_ratings, split_users, write_pairs  # noqa: E402
+from lab.evaluation.coliked import coliked_pairs, read_ratings, split_users, write_pairs  # noqa: E402
 
 TASTE = REPO / "recommender" / "data" / "taste"
 
@@ -61,15 +61,15 @@ def main() -> int:
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
 
+    from lab.evaluation.votes import VotedRanking, read_vote_data, unvoted_subtask
     from recommender.evaluation.harness import evaluate
     from recommender.evaluation.pairs import load_pairs_task
     from recommender.evaluation.systems import ServedRanking
-    from recommender.evaluation.votes import VotedRanking, read_vote_data, unvoted_subtask
     from recommender.ranking.votes import VoteChannel
     from recommender.serving import Recommender
 
     database = args.database if "://" in args.database else f"sqlite+aiosqlite:///{Path(args.database).resolve()}"
-    ratings = read_ratings(TASTE / "movietweetings_ratings.csv")
+    ratings = read_ratings(REPO / "lab" / "data" / "movietweetings_ratings.csv")
     half_a, half_b = split_users(ratings["user_id"].unique())
     out_dir = Path(args.json).parent if args.json else Path("/tmp")
     pairs_path = write_pairs(coliked_pairs(ratings, half_a if args.half == "A" else half_b),

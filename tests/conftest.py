@@ -58,8 +58,25 @@ LONGEST_FILES_FIRST = (
 )
 
 
+# Slow tests of the bot's files, marked here (the bot's test files are organised by feature and
+# change often); every other slow test carries `@pytest.mark.slow` itself. `make test-fast` skips them.
+SLOW_BOT_TESTS = (
+    "tests/bot/test_bot_console.py::test_console_trains_first_model_when_none",  # trains a model
+    "tests/bot/test_bot_console.py::test_console_session",
+    "tests/bot/test_bot_safety.py::test_fuzz_10000_queries_are_answered_clearly_and_ping_nobody",
+    "tests/bot/test_busy_database.py",  # another process holds the write lock
+    "tests/bot/test_simulate.py",
+    "tests/bot/test_ab_simulation.py",
+    "tests/bot/test_bot_library.py::test_console_library_import_show_recommend_and_remove",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest files first (see LONGEST_FILES_FIRST); the order inside a file is kept."""
+    """Longest files first (see LONGEST_FILES_FIRST); the order inside a file is kept. Marks SLOW_BOT_TESTS."""
+    for item in items:
+        if any(item.nodeid == slow or item.nodeid.startswith(slow + "::") or item.nodeid.startswith(slow + "[")
+               for slow in SLOW_BOT_TESTS):
+            item.add_marker(pytest.mark.slow)
     rank = {path: i for i, path in enumerate(LONGEST_FILES_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 

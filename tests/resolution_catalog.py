@@ -21,6 +21,7 @@ from recommender import artifacts
 from recommender import titles as t
 from recommender.catalog import Catalog, load_catalog
 from recommender.content_type import MOVIE
+from recommender.derived import DERIVED_FILES
 from recommender.matching import match_form
 from recommender.serving import Recommender
 from recommender.settings import enrichment_sources
@@ -68,7 +69,7 @@ def write_full_catalog_model(root: Path, catalog: Catalog | None = None) -> Path
     """A real, activated model version over the full catalog (stand-in embeddings) under `root`."""
     items = (catalog or full_catalog()).items
     path = artifacts.save_artifact(
-        root, embeddings=stand_in_embeddings(len(items)), items=items, vocab={},
+        root, derived=DERIVED_FILES, embeddings=stand_in_embeddings(len(items)), items=items, vocab={},
         metadata={"arch": "stand-in", "data_sha256": "full-catalog"},
     )
     artifacts.activate(root, path.name)

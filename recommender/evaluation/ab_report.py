@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from common.stats import Z_95, wilson_bounds
 from recommender.evaluation.sequential import SequentialTrace, msprt_stream
 
 CONTROL, CHALLENGER = "control", "challenger"
@@ -126,8 +127,7 @@ def first_judgements(votes: Sequence[VoteRecord]) -> list[VoteRecord]:
     return out
 
 
-def clustered_rate(observations: Iterable[tuple[int, float]], z: float = 1.959963984540054
-                   ) -> tuple[float, float, float]:
+def clustered_rate(observations: Iterable[tuple[int, float]], z: float = Z_95) -> tuple[float, float, float]:
     """(rate, low, high) of values in [0, 1] observed per cluster (member): rate = their mean.
 
     The variance of the mean is the cluster-robust one of a ratio of per-member sums,
@@ -146,10 +146,7 @@ def clustered_rate(observations: Iterable[tuple[int, float]], z: float = 1.95996
     rate = sum(total for total, _ in sums.values()) / n
     variance = sum((total - rate * count) ** 2 for total, count in sums.values()) / (n * n)
     effective = min(n, rate * (1.0 - rate) / variance) if variance > 0 else float(len(sums))
-    denom = 1 + z * z / effective
-    centre = (rate + z * z / (2 * effective)) / denom
-    half = z * math.sqrt(rate * (1 - rate) / effective + z * z / (4 * effective * effective)) / denom
-    return rate, max(0.0, centre - half), min(1.0, centre + half)
+    return (rate, *wilson_bounds(rate, effective, z))
 
 
 def _arm(arm: str, votes: Sequence[VoteRecord], k: int) -> ArmFigures:

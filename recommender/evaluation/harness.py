@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from recommender.evaluation import metrics as m
-from recommender.evaluation.baselines import Scorer
-from recommender.evaluation.bootstrap import (
+from common.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     Estimate,
@@ -25,6 +23,8 @@ from recommender.evaluation.bootstrap import (
     paired_difference,
     resample_indices,
 )
+from recommender.evaluation import metrics as m
+from recommender.evaluation.baselines import Scorer
 from recommender.evaluation.ranking import top_k
 
 # Per-query metrics, in display order. Accuracy first, then properties of the lists.

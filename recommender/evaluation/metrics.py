@@ -70,6 +70,28 @@ def average_precision_at_k(ranked: Sequence[int], relevant: Relevance, k: int) -
     return total / min(len(grades), k)
 
 
+def discounts(n: int) -> np.ndarray:
+    """The log2 position discounts 1 / log2(rank + 1) of ranks 1..n."""
+    return 1.0 / np.log2(np.arange(2, n + 2))
+
+
+def dcg(gains: np.ndarray) -> np.ndarray:
+    """Discounted cumulative gain of each row: `gains[..., r]` is the grade at rank r + 1."""
+    return (gains * discounts(gains.shape[-1])).sum(-1)
+
+
+def ndcg_of_gains(ranked_gains: np.ndarray, ideal_gains: np.ndarray) -> np.ndarray:
+    """NDCG of each row: the list's DCG over the DCG of `ideal_gains` (the best grades sorted descending,
+    truncated at k); nan where there is no ideal gain.
+
+    The one NDCG: `ndcg_at_k` calls it for one list, the blend search for a matrix of lists (its inner
+    loop keeps the ideal DCG, which the scores do not change).
+    """
+    ideal = dcg(ideal_gains)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ideal > 0, dcg(ranked_gains) / ideal, np.nan)
+
+
 def ndcg_at_k(ranked: Sequence[int], relevant: Relevance, k: int) -> float:
     """NDCG@k with linear gains (gain = grade) and log2(rank + 1) discounts.
 
@@ -79,11 +101,9 @@ def ndcg_at_k(ranked: Sequence[int], relevant: Relevance, k: int) -> float:
     grades = as_grades(relevant)
     if not grades:
         return math.nan
-    top = _top(ranked, k)
-    dcg = sum(grades.get(item, 0.0) / math.log2(position + 1) for position, item in enumerate(top, start=1))
-    ideal = sorted(grades.values(), reverse=True)[:k]
-    idcg = sum(g / math.log2(position + 1) for position, g in enumerate(ideal, start=1))
-    return dcg / idcg
+    ranked_gains = np.array([grades.get(item, 0.0) for item in _top(ranked, k)], dtype=np.float64)
+    ideal = np.array(sorted(grades.values(), reverse=True)[:k], dtype=np.float64)
+    return float(ndcg_of_gains(ranked_gains, ideal))
 
 
 def reciprocal_rank_at_k(ranked: Sequence[int], relevant: Relevance, k: int) -> float:

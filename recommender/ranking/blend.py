@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender.evaluation.metrics import dcg, ndcg_of_gains
 from recommender.ranking.channels import CHANNELS
 
 WEIGHTS_FILE = "blend_weights.json"
 # Candidate weights (in units of the channel's standard deviation over the fitting pairs).
 _GRID = (-1.0, -0.5, -0.25, -0.1, 0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
-_DISCOUNT = 1.0 / np.log2(np.arange(2, 102))
 # A weight moves only for a real NDCG gain (ties and float noise do not move it).
 MIN_GAIN = 1e-5
 # Channels that say "these two titles are alike": resemblance may count for a candidate or not at all,
@@ -162,7 +162,7 @@ def ndcg_per_query(scores: np.ndarray, gains: np.ndarray, excluded: np.ndarray, 
                    groups: np.ndarray | None = None) -> np.ndarray:
     """Graded NDCG@k of each row (linear gains, log2 discounts), excluded cells never ranked.
 
-    The same definition as `evaluation.metrics.ndcg_at_k`, vectorised for the search's inner loop;
+    `evaluation.metrics.ndcg_of_gains` over a matrix of lists, for the search's inner loop;
     `groups` (each column's franchise code) keeps one entry per franchise, as served lists do.
     """
     return _ndcg_of_top(served_top(scores, excluded, k, groups), gains, k)
@@ -170,10 +170,7 @@ def ndcg_per_query(scores: np.ndarray, gains: np.ndarray, excluded: np.ndarray, 
 
 def _ndcg_of_top(top: np.ndarray, gains: np.ndarray, k: int) -> np.ndarray:
     k = top.shape[1]
-    dcg = (np.take_along_axis(gains, top, 1) * _DISCOUNT[:k]).sum(1)
-    ideal = (-np.sort(-gains, axis=1)[:, :k] * _DISCOUNT[:k]).sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(ideal > 0, dcg / ideal, np.nan)
+    return ndcg_of_gains(np.take_along_axis(gains, top, 1), -np.sort(-gains, axis=1)[:, :k])
 
 
 @dataclass
@@ -222,8 +219,7 @@ class _Objective:
         self.gains, self.overlap, self.groups = gains, overlap, groups
         self.k = min(k, gains.shape[1])
         self.depth = self.k if groups is None else min(self.k * _GROUP_DEPTH, gains.shape[1])
-        self.discount = _DISCOUNT[: self.k]
-        self.ideal = (-np.sort(-gains, axis=1)[:, : self.k] * self.discount).sum(1)
+        self.ideal = dcg(-np.sort(-gains, axis=1)[:, : self.k])
         self.judged = self.ideal > 0
 
     def __call__(self, masked_scores: np.ndarray) -> float:
@@ -233,8 +229,8 @@ class _Objective:
         top = np.take_along_axis(top, order, 1)
         if self.groups is not None:
             top = first_per_group(top, self.groups, self.k)
-        dcg = (np.take_along_axis(self.gains, top, 1) * self.discount).sum(1)
-        value = float((dcg[self.judged] / self.ideal[self.judged]).mean()) if self.judged.any() else 0.0
+        gained = dcg(np.take_along_axis(self.gains, top, 1))
+        value = float((gained[self.judged] / self.ideal[self.judged]).mean()) if self.judged.any() else 0.0
         return value - self.overlap.cost(top)
 
 

@@ -81,7 +81,7 @@ ERA_SCALE_YEARS = 8.0
 # The era channel's value when either year is unknown (49% of the taste candidates): the mean proximity of
 # two catalog films with known years (0.51), not 0. Zero said "decades apart" and ranked every film
 # without a listing below all dated ones. Computed from the catalog, not fitted: on the taste dev set the
-# served 5-fold CV NDCG@10 (4 fold splits, one search each) went 0.0699 -> 0.0724 (README, seventh round).
+# served 5-fold CV NDCG@10 (4 fold splits, one search each) went 0.0699 -> 0.0724 (docs/evaluation.md).
 ERA_UNKNOWN = 0.5
 _RATING_BANDS = {
     "TV-Y": "kids",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recommender.evaluation.bootstrap import bootstrap, resample_indices
+from common.stats import bootstrap, resample_indices
 from recommender.ranking.ranker import SAFE_QUERY_BANDS, Ranker
 from recommender.ranking.taste import dev_task
 

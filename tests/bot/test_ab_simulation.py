@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from bot.simulate.members import Community
 from feedback.experiments import CHALLENGER, CONTROL
-from recommender.evaluation.coliked import read_ratings
+from lab.evaluation.coliked import read_ratings
+from lab.simulate.members import Community
 from recommender.serving import Recommender
 
 REPO = Path(__file__).resolve().parents[2]

@@ -75,7 +75,7 @@ def test_endpoint_overrides() -> None:
 def test_retrain_command_and_env(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "tok")
     cmd = retrain_command(data=tmp_path / "c.csv", model_dir=tmp_path / "m", epochs=2)
-    assert cmd[:4] == [sys.executable, "-m", "recommender", "retrain"]
+    assert cmd[:4] == [sys.executable, "-m", "bot.retrain_child", "retrain"]
     assert cmd[-2:] == ["--progress", "json"] and "--epochs" in cmd
     assert "DISCORD_TOKEN" not in child_env()  # the child never sees the token
 

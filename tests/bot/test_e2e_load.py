@@ -1,5 +1,5 @@
 """End to end: 50 /recommend interactions at once are all answered (the timed run is
-scripts/load_test.py; this only checks nothing is dropped)."""
+tests/bot/measure_load.py; this only checks nothing is dropped)."""
 
 from __future__ import annotations
 

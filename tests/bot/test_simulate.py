@@ -1,4 +1,4 @@
-"""The simulated community (bot.simulate): its voting rules, its determinism, and that it goes
+"""The simulated community (lab.simulate): its voting rules, its determinism, and that it goes
 through the bot's own service layer into a real migrated SQLite store."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from bot.service import RecommendService
-from bot.simulate.cli import main as simulate_main
-from bot.simulate.driver import simulate
-from bot.simulate.members import MEMBER_ID_OFFSET, Community
-from bot.simulate.taste import TasteModel, thumb
-from recommender.evaluation.coliked import read_ratings, user_half
+from lab.evaluation.coliked import read_ratings, user_half
+from lab.simulate.cli import main as simulate_main
+from lab.simulate.driver import simulate
+from lab.simulate.members import MEMBER_ID_OFFSET, Community
+from lab.simulate.taste import TasteModel, thumb
 
 REPO = Path(__file__).resolve().parents[2]
 RATINGS_SLICE = REPO / "tests" / "fixtures" / "movietweetings_ratings_slice.csv"
@@ -88,7 +88,7 @@ def test_members_come_from_one_half_and_ask_for_titles_they_liked() -> None:
 
 def test_taste_model_beats_the_mean_on_held_out_ratings() -> None:
     """The opinions beyond a member's own ratings must carry taste, not noise around the mean."""
-    ratings = read_ratings(REPO / "recommender" / "data" / "taste" / "movietweetings_ratings.csv")
+    ratings = read_ratings(REPO / "lab" / "data" / "movietweetings_ratings.csv")
     held_out = np.random.default_rng(1).random(len(ratings)) < 0.1
     model = TasteModel.fit(ratings[~held_out], seed=0)
     test = ratings[held_out]
@@ -213,7 +213,7 @@ async def test_members_mark_seen_the_titles_they_rated_and_later_lists_skip_them
 
 
 def test_processes_split_the_members_between_them() -> None:
-    from bot.simulate.cli import part_of
+    from lab.simulate.cli import part_of
 
     users = range(5000)
     parts = [part_of(u, 2) for u in users]

@@ -12,6 +12,7 @@ import pandas as pd
 import recommender
 from recommender.artifacts import ITEM_COLUMNS, load_artifact, save_artifact
 from recommender.catalog import load_catalog
+from recommender.derived import DERIVED_FILES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LISTING_COLUMNS = ("maturity", "certification", "imdb_score", "imdb_votes", "tmdb_popularity", "seasons",
@@ -36,7 +37,8 @@ def test_saved_and_loaded_model_items_keep_the_types(tmp_path: Path) -> None:
     embeddings = rng.normal(size=(len(items), 4)).astype(np.float32)
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
     metadata = {"n_items": len(items), "dim": 4, "data_sha256": "abc123"}
-    path = save_artifact(tmp_path, embeddings=embeddings, items=items, vocab={}, metadata=metadata)
+    path = save_artifact(tmp_path, embeddings=embeddings, items=items, vocab={}, metadata=metadata,
+                         derived=DERIVED_FILES)
     loaded = load_artifact(path).items
     assert loaded["imdb_votes"].isna().any() and loaded["imdb_votes"].notna().any()
     for column in ("imdb_score", "imdb_votes", "tmdb_popularity", "seasons", "has_metadata", "maturity"):

@@ -9,6 +9,7 @@ import pytest
 
 from recommender import artifacts
 from recommender.catalog import Catalog, load_catalog
+from recommender.derived import DERIVED_FILES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # Pairs that the hand-made embedding places as nearest neighbours of their query (see `model_dir`).
@@ -37,7 +38,7 @@ def hand_made_embeddings(catalog: Catalog) -> np.ndarray:
 def model_dir(tmp_path_factory, fixture_catalog) -> Path:
     root = tmp_path_factory.mktemp("models")
     path = artifacts.save_artifact(
-        root,
+        root, derived=DERIVED_FILES,
         embeddings=hand_made_embeddings(fixture_catalog),
         items=fixture_catalog.items,
         vocab={},

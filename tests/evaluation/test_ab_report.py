@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from common.stats import wilson_interval
 from recommender.evaluation.ab_report import CHALLENGER, CONTROL, analyse, clustered_rate
-from recommender.evaluation.bootstrap import wilson_interval
 
 
 @dataclass(frozen=True)

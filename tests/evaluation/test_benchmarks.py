@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.evaluation import benchmarks as b
+from lab.evaluation import benchmarks as b
 
 
 class FakeModel:
@@ -119,11 +119,12 @@ def test_genre_benchmark_with_a_real_tiny_training_run(fixture_catalog):
     assert loose.estimates["model"]["ndcg"].n == 80
 
 
+@pytest.mark.slow
 def test_cli_benchmark_all_json_and_report(tmp_path, monkeypatch, capsys):
     """The CLI path end to end, with the fake trainer standing in for TensorFlow (speed only)."""
     import json
 
-    from recommender.cli import main
+    from lab.cli import main
 
     from .conftest import FIXTURES
 
@@ -165,7 +166,7 @@ def test_cli_benchmark_all_json_and_report(tmp_path, monkeypatch, capsys):
 
 
 def test_cli_benchmark_without_enrichment_exits_2(monkeypatch, capsys):
-    from recommender.cli import main
+    from lab.cli import main
 
     from .conftest import FIXTURES
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from recommender.evaluation.bootstrap import bootstrap, paired_difference, ratio, resample_indices, wilson_interval
+from common.stats import bootstrap, paired_difference, ratio, resample_indices, wilson_interval
 
 
 def test_resampling_is_reproducible_and_interval_brackets_the_mean():
@@ -47,3 +47,13 @@ def test_wilson_interval_hand_value():
     rate, low, high = wilson_interval(8, 10)
     assert rate == 0.8
     assert (low, high) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+
+
+def test_wilson_interval_matches_scipy_on_whole_counts() -> None:
+    from scipy.stats import binomtest
+
+    for total in (1, 2, 7, 40, 333):
+        for successes in sorted({0, 1, total // 3, total - 1, total}):
+            ci = binomtest(successes, total).proportion_ci(confidence_level=0.95, method="wilson")
+            _, low, high = wilson_interval(successes, total)
+            assert low == pytest.approx(ci.low, abs=1e-12) and high == pytest.approx(ci.high, abs=1e-12)

@@ -1,4 +1,4 @@
-"""Rebuilding co-like judgments from a subset of users (recommender.evaluation.coliked)."""
+"""Rebuilding co-like judgments from a subset of users (lab.evaluation.coliked)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender.evaluation.coliked import coliked_pairs, read_ratings, split_users, user_half
+from lab.evaluation.coliked import coliked_pairs, read_ratings, split_users, user_half
 
 TASTE = Path(__file__).resolve().parents[2] / "recommender" / "data" / "taste"
 
@@ -14,7 +14,7 @@ TASTE = Path(__file__).resolve().parents[2] / "recommender" / "data" / "taste"
 def test_all_users_reproduce_the_bundled_dev_pairs() -> None:
     """Same queries, same scores; the only differences are exact score ties at a query's 10th place
     (3 of 3,265 pairs), where the original build's order among equal scores is not published."""
-    ratings = read_ratings(TASTE / "movietweetings_ratings.csv")
+    ratings = read_ratings(Path(__file__).resolve().parents[2] / "lab" / "data" / "movietweetings_ratings.csv")
     rebuilt = coliked_pairs(ratings)
     bundled = pd.read_csv(TASTE / "dev_pairs.csv", keep_default_na=False)
     assert set(rebuilt["query_title"]) == set(bundled["query_title"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from feedback import FeedbackStore
 from feedback.experiments import CHALLENGER, CONTROL
-from recommender.cli import main
+from lab.cli import main
 
 
 async def _fill(url: str) -> int:

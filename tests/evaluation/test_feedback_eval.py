@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from feedback import FeedbackStore
-from recommender.cli import main
+from lab.cli import main
 
 
 async def _fill(url: str) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recommender.cli import main
-from recommender.evaluation.judged import (
+from lab.cli import main
+from lab.evaluation.judged import (
     GROUPS,
     JudgementsError,
     Pick,

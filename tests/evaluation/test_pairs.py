@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from recommender.cli import main
+from lab.cli import main
 from recommender.evaluation.pairs import PairsError, load_pairs_task
 from recommender.serving import Recommender
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from recommender.evaluation import benchmarks as b
-from recommender.evaluation.report import format_evaluation, pca_2d, write_report
+from lab.evaluation import benchmarks as b
+from lab.evaluation.report import format_evaluation, pca_2d, write_report
 
 from .test_benchmarks import RecordingTrainer
 
@@ -18,6 +19,7 @@ def test_pca_recovers_the_dominant_direction():
     assert np.var(xy[:, 0]) > 100 * np.var(xy[:, 1])
 
 
+@pytest.mark.slow
 def test_text_table_and_markdown_report(tmp_path, fixture_catalog):
     result = b.genre_benchmark(
         fixture_catalog, queries=40, trainer=RecordingTrainer(), resamples=50, with_seed_model=False

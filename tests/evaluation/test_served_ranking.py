@@ -37,6 +37,8 @@ from recommender.ranking.ranker import Ranker
 from recommender.serving import Recommender
 from recommender.settings import bundled_catalog_path, enrichment_sources
 
+pytestmark = pytest.mark.slow  # every kids/family title of the full catalog
+
 
 @pytest.fixture(scope="module")
 def full_items() -> pd.DataFrame:

@@ -7,8 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
+from bot.retrain_child import read_member_votes
+from bot.retrain_child import run as retrain_child
 from feedback import FeedbackStore
-from recommender.cli import main
+from lab.cli import main
 from recommender.ranking.votes import VoteSettings
 from recommender.serving import Recommender
 
@@ -93,7 +95,7 @@ async def _taste_votes(url: str, shown: list[str], liked: set[str], members: int
 
 
 def test_retrain_fit_chooses_a_weight_on_held_out_votes_and_saves_it_beside_the_model(tmp_path: Path, model_dir: Path):
-    from recommender.evaluation.votes import fit_for_version, read_vote_data
+    from recommender.pipeline import fit_votes_for_version
 
     version = tmp_path / "test-v1"
     shutil.copytree(model_dir, version)
@@ -102,8 +104,8 @@ def test_retrain_fit_chooses_a_weight_on_held_out_votes_and_saves_it_beside_the_
     url = f"sqlite+aiosqlite:///{tmp_path / 'votes.db'}"
     # Members like content ranks 11-20 and dislike 1-10: the votes disagree with the content ranking.
     asyncio.run(_taste_votes(url, shown, liked=set(shown[10:]), members=60))
-    votes = read_vote_data(url, members=True)
-    figures = fit_for_version(version, votes, VoteSettings(weight=0.0))
+    votes = read_member_votes(url)
+    figures = fit_votes_for_version(version, votes, VoteSettings(weight=0.0))
     assert figures["comparisons"] >= 30
     assert figures["weight"] > 0 and figures["held_out_auc"][str(figures["weight"])] > figures["held_out_auc"]["0.0"]
     saved = VoteSettings.load(version)
@@ -114,8 +116,21 @@ def test_retrain_fit_chooses_a_weight_on_held_out_votes_and_saves_it_beside_the_
 def test_retrain_with_an_unreadable_feedback_database_stops_before_training(tmp_path: Path, capsys):
     missing = tmp_path / "nope.db"
     out = tmp_path / "models"
-    code = main(["retrain", "--data", str(Path(__file__).parents[1] / "fixtures" / "catalog_iso.csv"),
+    code = retrain_child(["retrain", "--data", str(Path(__file__).parents[1] / "fixtures" / "catalog_iso.csv"),
                  "--out", str(out), "--epochs", "1", "--feedback-database", f"sqlite+aiosqlite:///{missing}"])
     assert code == 2
     assert "does not exist" in capsys.readouterr().err
+    assert not missing.exists() and not (out / "CURRENT").exists()
+
+
+def test_the_products_retrain_with_votes_runs_as_the_bots_retrain_child(tmp_path: Path, capfd):
+    """`python -m recommender retrain --feedback-database` (the documented command) still reads the votes:
+    it runs as `python -m bot.retrain_child`, so the recommender never imports the feedback store."""
+    from recommender.cli import main as product_main
+
+    missing, out = tmp_path / "nope.db", tmp_path / "models"
+    code = product_main(["retrain", "--data", str(Path(__file__).parents[1] / "fixtures" / "catalog_iso.csv"),
+                         "--out", str(out), "--epochs", "1", "--feedback-database", f"sqlite+aiosqlite:///{missing}"])
+    assert code == 2
+    assert f"feedback database {missing} does not exist" in capfd.readouterr().err  # the child's store said so
     assert not missing.exists() and not (out / "CURRENT").exists()

@@ -47,6 +47,9 @@ async def test_vote_value_must_be_plus_or_minus_one(store, post, db, value) -> N
 
 async def test_over_long_query_is_refused_not_truncated(store, post, db, rows) -> None:
     """The store's limit is the recommender's: one MAX_QUERY_LENGTH for the whole product."""
+    from feedback.validation import MAX_QUERY_LENGTH as STORE_LIMIT
+
+    assert STORE_LIMIT == MAX_QUERY_LENGTH  # feedback keeps its own copy: it never imports the recommender
     await post(1)
     before = db.snapshot()
     with pytest.raises(StoreError) as caught:

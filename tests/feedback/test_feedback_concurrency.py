@@ -13,6 +13,8 @@ import asyncio
 import random
 from collections import Counter
 
+import pytest
+
 from feedback import FeedbackStore
 from tests.feedback.store_helpers import retract_item_vote
 
@@ -50,6 +52,7 @@ def expected_state(ops: dict) -> dict[tuple[str, int, int], int]:
     return final
 
 
+@pytest.mark.slow
 async def test_thousand_concurrent_votes_end_in_the_exact_state(db_url, db) -> None:
     setup = await FeedbackStore.open(db_url)
     request_of: dict[int, int] = {}

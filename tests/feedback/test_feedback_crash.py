@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from feedback import FeedbackStore
 
 WRITER = Path(__file__).with_name("feedback_vote_writer.py")
@@ -49,6 +51,7 @@ def run_writer_and_kill_it(db_url: str) -> list[tuple[int, int, int]]:
     return committed
 
 
+@pytest.mark.slow
 async def test_sigkill_mid_burst_keeps_every_committed_vote(db_url, db) -> None:
     store = await FeedbackStore.open(db_url)
     for message_id in MESSAGES:

@@ -90,6 +90,7 @@ async def restart_and_replay(db_url: str, outbox_path: Path) -> None:
         await store.close()
 
 
+@pytest.mark.slow
 async def test_a_torn_record_on_a_full_disk_does_not_swallow_the_next_acknowledged_vote(
     post, db, db_url, outbox_path
 ) -> None:
@@ -118,6 +119,7 @@ async def test_a_torn_record_on_a_full_disk_does_not_swallow_the_next_acknowledg
     assert voters_stored(db) == acknowledged  # every acknowledged vote, and no refused one
 
 
+@pytest.mark.slow
 async def test_a_refused_vote_is_never_stored_later_and_quit_on_a_full_disk_is_clean(
     post, db, db_url, outbox_path
 ) -> None:

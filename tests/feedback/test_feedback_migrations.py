@@ -150,6 +150,7 @@ def test_alembic_command_line_reads_database_url(tmp_path) -> None:
     assert schema_diff(path) == []
 
 
+@pytest.mark.slow
 def test_every_entry_point_uses_the_database_under_data_dir_from_dotenv(tmp_path, monkeypatch) -> None:
     """`python -m feedback upgrade`, `alembic upgrade head` and the bot's settings agree on the file
     when only DATA_DIR is set, in `.env` (the issue: they used to migrate ./var/reelmate.db)."""

@@ -232,6 +232,7 @@ async def test_two_processes_get_two_journals_and_orphans_are_adopted(store, pos
     assert await store.message_counts(5) == (1, 0)
 
 
+@pytest.mark.slow
 async def test_votes_in_the_outbox_of_a_killed_process_are_replayed_at_restart(
     store, post, db_url, db, outbox_path
 ) -> None:

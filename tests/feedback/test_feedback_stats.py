@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from feedback.stats import (  # wilson_interval is the recommender's, re-exported
+from feedback.stats import (  # wilson_interval is common.stats's, re-exported
     mean_precision_at_k,
     precision_at_k,
     two_proportion_difference,

@@ -30,6 +30,8 @@ from feedback import FeedbackStore, Vote, VoteKind, migrate
 from tests.feedback.direct_db import DirectDatabase
 from tests.feedback.test_feedback_outbox import expected_votes, stored_votes
 
+pytestmark = pytest.mark.slow  # two bot processes, 1,000 votes
+
 VOTER = Path(__file__).with_name("feedback_bot_voter.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = list(range(7000, 7020))

@@ -12,6 +12,7 @@ import pytest
 
 from recommender import artifacts, serving
 from recommender.artifacts import ArtifactError
+from recommender.derived import DERIVED_FILES
 from recommender.index import INDEX_FILE, AnnIndex, wants_index
 from recommender.index import ann as ann_module
 from recommender.index.ann import exact_top
@@ -87,7 +88,7 @@ def _version_with_index(root: Path, source: Path, name: str) -> Path:
     loaded = artifacts.load_artifact(source)
     return artifacts.save_artifact(root, embeddings=loaded.embeddings, items=loaded.items, vocab=loaded.vocab,
                                    metadata={**loaded.metadata, "activated_at": None}, version=name,
-                                   index_mode="on")
+                                   derived=DERIVED_FILES, index_mode="on")
 
 
 def test_index_is_saved_checksummed_and_loaded(model_root_copy: Path) -> None:

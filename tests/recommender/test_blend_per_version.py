@@ -23,6 +23,8 @@ from recommender.ranking.ranker import Ranker
 from recommender.serving import Recommender
 from recommender.training import TrainConfig
 
+pytestmark = pytest.mark.slow  # real retrains
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 

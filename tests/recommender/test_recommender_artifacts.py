@@ -21,6 +21,7 @@ import pytest
 from recommender import artifacts, pipeline
 from recommender.artifacts import ArtifactError
 from recommender.catalog import Catalog
+from recommender.derived import DERIVED_FILES
 from recommender.matching import TitleIndex
 from recommender.ranking.channel_store import text_arrays
 from recommender.ranking.channels import fit_text
@@ -50,7 +51,8 @@ def test_round_trip_keeps_embeddings_items_and_metadata(
 
     # Save what was loaded again, under another root: everything survives unchanged.
     again = artifacts.save_artifact(tmp_path, embeddings=saved.embeddings, items=saved.items, vocab=saved.vocab,
-                                    metadata={k: v for k, v in meta.items() if k != "version"}, version="copy")
+                                    metadata={k: v for k, v in meta.items() if k != "version"}, version="copy",
+                                    derived=DERIVED_FILES)
     reloaded = artifacts.load_artifact(again)
     np.testing.assert_array_equal(reloaded.embeddings, saved.embeddings)
     pd.testing.assert_frame_equal(reloaded.items, saved.items)
@@ -228,6 +230,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_damaged_version_is_refused_and_the_intact_one_serves(damage: str, model_root_copy: Path) -> None:
     root = model_root_copy
@@ -358,6 +361,7 @@ def test_no_intact_version_means_no_model(model_root_copy: Path, tmp_path: Path)
         artifacts.activate(root, "../" + only)
 
 
+@pytest.mark.slow
 def test_retrain_activates_over_a_broken_current(model_root_copy: Path) -> None:
     root = model_root_copy
     (root / "CURRENT").write_text("v" * 100 + "\n")
@@ -401,6 +405,7 @@ def _train_seed_into(root: Path) -> pipeline.TrainOutcome:
     )
 
 
+@pytest.mark.slow
 def test_failed_verification_does_not_switch_current(model_root: Path, tmp_path: Path, monkeypatch) -> None:
     root = tmp_path / "models"
     shutil.copytree(model_root, root)
@@ -435,15 +440,16 @@ def test_same_data_in_the_same_second_gets_distinct_versions(tmp_path: Path, cat
     vectors = np.eye(len(catalog_small.items), 4, dtype=np.float32) + 0.1
     meta = {"data_sha256": "abcdef0123"}
     paths = [artifacts.save_artifact(tmp_path, embeddings=vectors, items=catalog_small.items, vocab={},
-                                     metadata=meta) for _ in range(3)]
+                                     derived=DERIVED_FILES, metadata=meta) for _ in range(3)]
     assert len({p.name for p in paths}) == 3
     assert artifacts.list_versions(tmp_path) == sorted(p.name for p in paths)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]  # no staging left behind
     with pytest.raises(ArtifactError, match="already exists"):
         artifacts.save_artifact(tmp_path, embeddings=vectors, items=catalog_small.items, vocab={}, metadata=meta,
-                                version=paths[0].name)
+                                derived=DERIVED_FILES, version=paths[0].name)
 
 
+@pytest.mark.slow
 def test_catalog_smaller_than_k_trains_and_activates(tmp_path: Path) -> None:
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("\n".join((FIXTURES / "catalog_iso.csv").read_text(encoding="utf-8").splitlines()[:7]) + "\n",

@@ -12,6 +12,8 @@ import pytest
 
 from recommender import artifacts
 
+pytestmark = pytest.mark.slow  # real `python -m recommender` processes, some training
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
@@ -132,3 +134,4 @@ def test_train_settings_that_cannot_work_are_user_errors(tmp_path: Path, capsys,
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert fragment in err and "Traceback" not in err
+

@@ -17,7 +17,10 @@ from recommender import artifacts
 from recommender.artifacts import ArtifactError
 from recommender.catalog import Catalog
 from recommender.coldstart import embed_new_items
+from recommender.derived import DERIVED_FILES
 from recommender.training import TrainConfig, TrainedModel, train
+
+pytestmark = pytest.mark.slow  # trains a model with a title held out
 
 HELD_OUT = "the glory"
 
@@ -63,7 +66,7 @@ def test_cold_start_from_disk_matches_memory(
     path = artifacts.save_artifact(
         # Saved versions number their items 0..n-1 in row order; the held-out title left a gap.
         tmp_path, embeddings=cold_model.embeddings, items=seen.items.assign(item_id=np.arange(len(seen.items))),
-        vocab=cold_model.vocabulary(),
+        derived=DERIVED_FILES, vocab=cold_model.vocabulary(),
         metadata={"arch": "default", "params": cold_model.config.to_json()}, keras_model=cold_model.keras_model,
     )
     artifacts.activate(tmp_path, path.name)
@@ -90,7 +93,7 @@ def test_cold_start_from_disk_matches_memory(
         embed_new_items(path, rows)
     without = artifacts.save_artifact(
         tmp_path, embeddings=cold_model.embeddings, items=seen.items.assign(item_id=np.arange(len(seen.items))),
-        vocab=cold_model.vocabulary(), metadata={"arch": "default"},
+        derived=DERIVED_FILES, vocab=cold_model.vocabulary(), metadata={"arch": "default"},
     )
     with pytest.raises(ArtifactError, match=r"no model\.keras"):
         embed_new_items(without, rows)

@@ -17,6 +17,8 @@ from recommender.events import EpochEvent, parse_event
 from recommender.features import MIN_FRANCHISES, OOV, FeatureSpace, item_tokens
 from recommender.training import EpochProgress, TrainConfig, TrainingConfigError, measure_epoch, train
 
+pytestmark = pytest.mark.slow  # real training at scale on tiny data
+
 SMALL_BATCH = 64  # ten steps per epoch on the 686-item fixture: enough for the loss to move
 
 

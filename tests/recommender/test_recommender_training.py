@@ -21,8 +21,11 @@ import pytest
 from recommender import artifacts
 from recommender.catalog import Catalog
 from recommender.coldstart import embed_new_items
+from recommender.derived import DERIVED_FILES
 from recommender.features import FeatureSpace
 from recommender.training import TrainConfig, TrainedModel, TrainingConfigError, train
+
+pytestmark = pytest.mark.slow  # trains real models
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEED_EPOCHS = 4  # the seed model's loss moves slowly; each of its epochs takes ~0.1 s here
@@ -86,7 +89,7 @@ def test_seed_model_reloaded_from_disk_embeds_like_in_memory(
     seed_model: TrainedModel, catalog_small: Catalog, tmp_path: Path
 ) -> None:
     path = artifacts.save_artifact(
-        tmp_path, embeddings=seed_model.embeddings, items=catalog_small.items,
+        tmp_path, derived=DERIVED_FILES, embeddings=seed_model.embeddings, items=catalog_small.items,
         vocab=seed_model.vocabulary(), metadata={"arch": "seed"}, keras_model=seed_model.keras_model,
     )
     rows = catalog_small.items.iloc[[3, 40, 500]].copy()

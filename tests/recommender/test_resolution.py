@@ -19,6 +19,8 @@ from tests.resolution_catalog import (
     sequel_film_queries,
 )
 
+pytestmark = pytest.mark.slow  # the title fixture over the full catalog
+
 
 @pytest.fixture(scope="module")
 def rec() -> Recommender:

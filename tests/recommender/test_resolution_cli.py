@@ -13,6 +13,8 @@ from tests.recommender.test_recommender_cli import run_cli
 from tests.recommender.test_resolution import ISSUE_EXAMPLES
 from tests.resolution_catalog import sequel_film_queries
 
+pytestmark = pytest.mark.slow  # real processes on the full catalog
+
 
 def test_cli_prints_the_franchise_note(full_catalog_model: Path, tmp_path: Path) -> None:
     proc = run_cli("recommend", "stranger things", "-k", "3", "--model-dir", full_catalog_model, cwd=tmp_path)

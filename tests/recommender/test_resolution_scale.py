@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from recommender import matching
+from recommender.matching import resolve
 from recommender.serving import Recommender
 from tests.resolution_catalog import full_catalog_recommender, load_title_queries
+
+pytestmark = pytest.mark.slow  # every fixture query and prefix on the full catalog, twice
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,7 @@ def test_shortcuts_agree_with_the_exhaustive_path(rec: Recommender, monkeypatch:
     queries = [q.query for q in load_title_queries()]
     prefixes = sorted({q[:n] for q in queries for n in range(3, min(len(q), 14), 2)})
     with_shortcuts = _answers(rec, queries), [[i.item_id for i in rec.autocomplete(p)] for p in prefixes]
-    monkeypatch.setattr(matching, "_BIGRAM_BUDGET", 10**12)
-    monkeypatch.setattr(matching, "_INTERSECT_RATIO", 10**12)
+    monkeypatch.setattr(resolve, "_BIGRAM_BUDGET", 10**12)
+    monkeypatch.setattr(resolve, "_INTERSECT_RATIO", 10**12)
     exhaustive = _answers(rec, queries), [[i.item_id for i in rec.autocomplete(p)] for p in prefixes]
     assert with_shortcuts == exhaustive

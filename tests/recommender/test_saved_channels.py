@@ -15,8 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from recommender import artifacts
+from recommender.artifacts import TITLE_INDEX_FILE
+from recommender.derived import DERIVED_FILES
 from recommender.matching import TitleIndex
 from recommender.ranking.channel_store import CHANNELS_FILE
 from recommender.ranking.channels import TEXT_CHANNELS, fit_text
@@ -34,19 +37,20 @@ def _lists(rec: Recommender, queries: list[int]) -> list[list[tuple[int, float]]
 def test_saved_channels_are_the_fitted_ones_and_rank_identically(model_root: Path) -> None:
     version = _version(model_root)
     whole = artifacts.load_artifact(version)
-    compact = artifacts.load_artifact(version, compact=True)
-    assert compact.text_channels is not None and tuple(compact.text_channels) == TEXT_CHANNELS
+    compact = artifacts.load_artifact(version, derived=DERIVED_FILES, compact=True)
+    channels = compact.derived.get(CHANNELS_FILE)
+    assert channels is not None and tuple(channels) == TEXT_CHANNELS
     fitted = fit_text(whole.items)
     for name in TEXT_CHANNELS:
-        saved, fresh = compact.text_channels[name], fitted[name]
+        saved, fresh = compact.derived.get(CHANNELS_FILE)[name], fitted[name]
         assert saved.shape == fresh.shape and saved.dtype == fresh.dtype == np.float32, name
         for part in ("data", "indices", "indptr"):
             np.testing.assert_array_equal(getattr(saved, part), getattr(fresh, part), err_msg=f"{name}.{part}")
-    assert compact.text_channels["title_chars"].nnz > 0 and compact.text_channels["genres"].nnz > 0
+    assert channels["title_chars"].nnz > 0 and channels["genres"].nnz > 0
 
-    assert compact.title_index is not None
+    assert compact.derived.get(TITLE_INDEX_FILE) is not None
     built = TitleIndex(whole.items["title"].tolist(), whole.items["hours_viewed"].to_numpy()).arrays()
-    saved_index = compact.title_index.arrays()
+    saved_index = compact.derived.get(TITLE_INDEX_FILE).arrays()
     assert set(saved_index) == set(built)
     for name, array in built.items():
         assert saved_index[name].dtype == array.dtype, name
@@ -70,7 +74,7 @@ def test_saved_channels_are_the_fitted_ones_and_rank_identically(model_root: Pat
 
 def test_a_compact_load_holds_the_serving_columns_and_gives_the_whole_table_on_demand(model_root: Path) -> None:
     version = _version(model_root)
-    compact = artifacts.load_artifact(version, compact=True)
+    compact = artifacts.load_artifact(version, derived=DERIVED_FILES, compact=True)
     assert set(compact.items.columns) <= set(artifacts.RANKING_COLUMNS)
     assert "description" not in compact.items.columns and compact.items["language"].dtype == "category"
     rec = Recommender.load(version)
@@ -79,6 +83,7 @@ def test_a_compact_load_holds_the_serving_columns_and_gives_the_whole_table_on_d
     pd.testing.assert_frame_equal(rec.items, whole)  # offline tools (evaluate, the blend fit) read it all
 
 
+@pytest.mark.slow
 def test_a_version_saved_without_channels_still_loads_by_fitting_them(model_root_copy: Path) -> None:
     version = _version(model_root_copy)
     expected = _lists(Recommender.load(version), list(range(0, 686, 31)))
@@ -88,8 +93,8 @@ def test_a_version_saved_without_channels_still_loads_by_fitting_them(model_root
         del meta["files"][name]
     (version / "metadata.json").write_text(json.dumps(meta))
 
-    compact = artifacts.load_artifact(version, compact=True)
-    assert compact.text_channels is None and compact.title_index is None
+    compact = artifacts.load_artifact(version, derived=DERIVED_FILES, compact=True)
+    assert compact.derived.get(CHANNELS_FILE) is None and compact.derived.get(TITLE_INDEX_FILE) is None
     old = Recommender.load(model_root_copy)
     assert "serving_fallback" not in old.metadata and "description" in old.items.columns
     assert _lists(old, list(range(0, 686, 31))) == expected
@@ -105,6 +110,7 @@ def test_a_title_index_saved_in_another_layout_is_rebuilt_not_refused(model_root
     (version / "metadata.json").write_text(json.dumps(meta))
 
     with caplog.at_level("WARNING", logger="recommender.artifacts"):
-        assert artifacts.load_artifact(version, compact=True).title_index is None
+        loaded = artifacts.load_artifact(version, derived=DERIVED_FILES, compact=True)
+        assert loaded.derived.get(TITLE_INDEX_FILE) is None
     assert "title_index.npz was saved by code of another layout" in caplog.text
     assert Recommender.load(version).resolve("wensday") == expected

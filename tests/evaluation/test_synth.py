@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lab.cli import main
+from lab.synth import generate, indian_grouping
 from recommender.catalog import load_catalog
-from recommender.cli import main
-from recommender.synth import generate, indian_grouping
 
 N = 3000
 

@@ -5,7 +5,7 @@ so nothing there can say whether a show's, an anime's, a kids' title's or a non-
 is one a fan would pick. Here each (query, candidate) pair carries a fan's judgement on a 0/1/2 scale
 (2 clearly similar, 1 loosely related, 0 unrelated; `docs/judged-set.md`), so any list can be scored
 offline. A pick nobody has judged is unknown: it is left out of every judged figure and counted, and
-`--write-unjudged` writes those picks out for the next round of judging.
+`--write-unjudged` writes those picks out for the next batch of judging.
 
 Figures, overall and per query group (`english_show`, `film`, `anime`, `kids`, `non_english`):
 - mean judgement over judged picks (sum of scores / judged picks; interval by resampling queries);
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender.evaluation.bootstrap import (
+from common.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     Estimate,

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from recommender.evaluation.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
+from common.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser, settings: Any = None) -> None:
@@ -106,9 +106,9 @@ def _progress(message: str) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Run the selected evaluation; 0 on success, 2 on input the user can fix (message on stderr)."""
-    from recommender.evaluation.benchmarks import BenchmarkError
+    from lab.evaluation.benchmarks import BenchmarkError
+    from lab.evaluation.report import ReportError
     from recommender.evaluation.pairs import PairsError
-    from recommender.evaluation.report import ReportError
 
     if args.k < 1:
         print("error: -k must be at least 1", file=sys.stderr)
@@ -138,11 +138,11 @@ def _emit_json(payload: dict) -> None:
 
 
 def _run_pairs(args: argparse.Namespace) -> int:
+    from lab.evaluation.report import format_evaluation, write_report
     from recommender.catalog import Catalog, CleaningReport
     from recommender.evaluation.baselines import EmbeddingScorer, standard_baselines
     from recommender.evaluation.harness import evaluate
     from recommender.evaluation.pairs import load_pairs_task
-    from recommender.evaluation.report import format_evaluation, write_report
     from recommender.evaluation.systems import ServedRanking, channel_systems
     from recommender.serving import Recommender
 
@@ -167,13 +167,13 @@ def _run_pairs(args: argparse.Namespace) -> int:
         EmbeddingScorer("embedding alone", rec.embeddings),
     ]
     if votes is not None:  # the feedback-aware ranking is then the one served, and under test
-        from recommender.evaluation.votes import VotedRanking
+        from lab.evaluation.votes import VotedRanking
 
         systems.insert(0, VotedRanking(f"model {rec.version} + votes", rec.ranker, votes[0]))
     if args.channels:
         systems += channel_systems(rec.ranker)
     if not args.no_seed_model:
-        from recommender.evaluation.benchmarks import default_trainer
+        from lab.evaluation.benchmarks import default_trainer
 
         catalog = Catalog(
             items=rec.items.copy(),
@@ -213,7 +213,7 @@ def _vote_channel(args: argparse.Namespace, rec: Any) -> tuple[Any, Any] | None:
     """(vote channel, pair counts) from `--feedback-database`, or None without it."""
     if not getattr(args, "feedback_database", None):
         return None
-    from recommender.evaluation.votes import VoteDatabaseError, read_vote_data
+    from lab.evaluation.votes import VoteDatabaseError, read_vote_data
 
     try:
         pairs = read_vote_data(args.feedback_database)
@@ -228,8 +228,8 @@ def _vote_channel(args: argparse.Namespace, rec: Any) -> tuple[Any, Any] | None:
 
 def _vote_summary(task: Any, pair_of_systems: list, votes: tuple[Any, Any], args: argparse.Namespace) -> dict:
     """The channel's inputs, and NDCG with and without votes on the queries nobody voted on."""
+    from lab.evaluation.votes import channel_summary, unvoted_subtask
     from recommender.evaluation.harness import evaluate
-    from recommender.evaluation.votes import channel_summary, unvoted_subtask
 
     channel, pairs = votes
     summary: dict[str, Any] = channel_summary(channel, pairs)
@@ -283,9 +283,9 @@ def _caching(trainer):
 
 
 def _run_benchmarks(args: argparse.Namespace) -> int:
+    from lab.evaluation import benchmarks as b
+    from lab.evaluation.report import write_report
     from recommender.catalog import load_catalog
-    from recommender.evaluation import benchmarks as b
-    from recommender.evaluation.report import write_report
 
     if args.epochs is not None and args.epochs < 1:
         print("error: --epochs must be at least 1", file=sys.stderr)
@@ -378,7 +378,7 @@ def summary_lines(result) -> list[str]:
 
 
 def format_benchmark(result) -> str:
-    from recommender.evaluation.report import format_evaluation
+    from lab.evaluation.report import format_evaluation
 
     parts = [f"##### benchmark {result.name}"]
     for evaluation in result.evaluations.values():
@@ -396,7 +396,7 @@ def benchmark_summary_markdown(result) -> str:
 
 
 def _run_feedback(args: argparse.Namespace) -> int:
-    from recommender.evaluation.feedback import run_feedback
+    from lab.evaluation.feedback import run_feedback
 
     return run_feedback(args.feedback, k=args.k, versions=args.versions, as_json=args.json)
 
@@ -405,7 +405,7 @@ def _run_feedback(args: argparse.Namespace) -> int:
 
 
 def _run_experiment(args: argparse.Namespace) -> int:
-    from recommender.evaluation.experiment import run_experiment
+    from lab.evaluation.experiment import run_experiment
 
     if not args.feedback_database:
         print("error: --experiment needs --feedback-database URL (the bot's DATABASE_URL)", file=sys.stderr)

@@ -1,4 +1,7 @@
-"""Percentile bootstrap confidence intervals over queries.
+"""The product's statistics: percentile bootstrap intervals over queries, and Wilson intervals for rates.
+
+One small module that both `recommender` (quality gate, A/B report) and `feedback` (vote rates) use,
+so neither needs the other for a confidence interval.
 
 Why resample queries: the queries are the sample; the question is how much a mean metric would move
 with another sample of queries of the same kind. One resample matrix (fixed seed) is shared by all
@@ -17,6 +20,7 @@ import numpy as np
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 20231
 CONFIDENCE = 0.95
+Z_95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval: scipy.stats.norm.ppf(0.975)
 
 
 @dataclass(frozen=True)
@@ -92,14 +96,22 @@ def ratio(a: np.ndarray, b: np.ndarray, indices: np.ndarray) -> Estimate:
     return Estimate(float(a0.sum() / b0.sum()), float(low), float(high), n, skipped)
 
 
-def wilson_interval(successes: int, total: int, z: float = 1.959963984540054) -> tuple[float, float, float]:
+def wilson_bounds(rate: float, n: float, z: float = Z_95) -> tuple[float, float]:
+    """Wilson's score interval for a proportion `rate` observed over `n` trials; `n` may be an effective
+    (fractional) sample size, as for a rate whose votes cluster by member. scipy's
+    `binomtest(k, n).proportion_ci(method="wilson")` gives the same bounds for whole counts (tests check
+    it) but takes no fractional `n`, so this one formula serves both."""
+    denom = 1 + z * z / n
+    centre = (rate + z * z / (2 * n)) / denom
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float, float, float]:
     """(rate, low, high) for a proportion; Wilson's interval behaves at 0, 1 and tiny totals."""
     if successes < 0 or successes > max(total, 0):
         raise ValueError(f"need 0 <= successes <= total, got {successes}/{total}")
     if total <= 0:
         return math.nan, math.nan, math.nan
     p = successes / total
-    denom = 1 + z * z / total
-    centre = (p + z * z / (2 * total)) / denom
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
-    return p, max(0.0, centre - half), min(1.0, centre + half)
+    return (p, *wilson_bounds(p, total, z))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender.evaluation.bootstrap import Estimate
+from common.stats import Estimate
 from recommender.evaluation.harness import ACCURACY_METRICS, METRIC_LABELS, Evaluation
 
 # Below this many queries a percentile bootstrap understates the uncertainty; say so.
@@ -200,7 +200,7 @@ def pca_2d(vectors: np.ndarray) -> np.ndarray:
 
 def _main_genre(genres: str) -> str:
     """First listed genre that says what a title is (not "International Movies" or "Dramas")."""
-    from recommender.evaluation.benchmarks import BROAD_GENRES
+    from lab.evaluation.benchmarks import BROAD_GENRES
 
     listed = [g.strip() for g in genres.split(",") if g.strip()]
     if not listed:

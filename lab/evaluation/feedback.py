@@ -27,10 +27,10 @@ def _choose_pair(stats: list[Any], versions: list[str] | None) -> tuple[str, str
 
 async def collect(url: str, k: int, versions: list[str] | None) -> dict[str, Any]:
     """Read every figure from the database at `url` into one JSON-serialisable dict."""
-    from feedback import FeedbackStore, StoreError
+    from feedback import StoreError
+    from feedback.readonly import open_read_only
 
-    store = await FeedbackStore.open(url, migrate=False)
-    try:
+    async with open_read_only(url) as store:
         stats = await store.feedback_stats()
         rows = []
         for s in stats:
@@ -57,8 +57,6 @@ async def collect(url: str, k: int, versions: list[str] | None) -> dict[str, Any
                     "p_value": c.p_value,
                 }
         return out
-    finally:
-        await store.close()
 
 
 def format_feedback(data: dict[str, Any]) -> str:
@@ -95,16 +93,7 @@ def format_feedback(data: dict[str, Any]) -> str:
 def run_feedback(url: str, *, k: int = 5, versions: list[str] | None = None, as_json: bool = False) -> int:
     """CLI body: 0 on success, 2 with a clear message when the database cannot be read."""
     from feedback import StoreError
-    from feedback.db import is_sqlite, sqlite_path
 
-    try:
-        path = sqlite_path(url) if is_sqlite(url) else None
-    except StoreError as exc:  # an unparseable URL
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if path is not None and not path.exists():
-        print(f"error: feedback database {path} does not exist (is DATABASE_URL right?)", file=sys.stderr)
-        return 2
     try:
         data = asyncio.run(collect(url, k, versions))
     except StoreError as exc:

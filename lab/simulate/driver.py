@@ -34,8 +34,8 @@ import numpy as np
 from tqdm import tqdm
 
 from bot.service import DidYouMean, Recommended, RecommendService, UserError
-from bot.simulate.members import Community, Request
 from feedback import VoteOutcome, VoteStatus
+from lab.simulate.members import Community, Request
 
 GUILD_ID = 424242424242424242  # the simulated server and channel (any fixed snowflakes)
 CHANNEL_ID = 434343434343434343

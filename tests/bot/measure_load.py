@@ -2,9 +2,10 @@
 
 Not a pytest test (timings depend on the machine); run it by hand:
 
-    .venv/bin/python -m scripts.load_test [--n 200] [--model-dir DIR]
+    .venv/bin/python -m tests.bot.measure_load [--n 200] [--model-dir DIR]
 
-(as a module from the repository root, so that `tests` and the fake Discord import).
+(as a module from the repository root). It lives beside the end-to-end harness it drives (`tests.bot.e2e`,
+the Discord stand-in `tests.fakediscord`): a measuring tool of the test suite, not of the product.
 
 Without --model-dir it trains a tiny model on tests/fixtures/catalog_iso.csv first. It prints the
 distribution of the time to first response (the interaction callback Discord requires within 3 s)
@@ -25,7 +26,7 @@ from bot.settings import BotSettings
 from tests.bot.e2e import running_bot
 from tests.fakediscord import FakeDiscord
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 CATALOG = REPO / "tests" / "fixtures" / "catalog_iso.csv"
 TITLES = ["Wednesday", "The Night Agent", "Ginny & Georgia", "The Glory", "Outer Banks", "Stranger Things"]

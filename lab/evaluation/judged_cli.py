@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from recommender.evaluation.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
+from common.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 
 
 def add_judged_arguments(parser: argparse.ArgumentParser, model_dir: Path) -> None:
@@ -31,7 +31,7 @@ def add_judged_arguments(parser: argparse.ArgumentParser, model_dir: Path) -> No
 
 def run_judged(args: argparse.Namespace) -> int:
     """Serve every query's top 10, score it, print; 2 on a file the user can fix."""
-    from recommender.evaluation.judged import (
+    from lab.evaluation.judged import (
         JudgementsError,
         default_judgements_path,
         default_queries_path,
@@ -42,7 +42,7 @@ def run_judged(args: argparse.Namespace) -> int:
         serve_lists,
         unjudged_rows,
     )
-    from recommender.evaluation.judged_info import describe
+    from lab.evaluation.judged_info import describe
     from recommender.serving import Recommender
 
     if args.resamples < 10:

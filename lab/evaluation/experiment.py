@@ -21,14 +21,11 @@ from recommender.evaluation.sequential import DEFAULT_ALPHA
 
 
 async def collect(url: str, experiment_id: int, k: int) -> tuple[dict[str, Any], ExperimentReport]:
-    from feedback import FeedbackStore
+    from feedback.readonly import open_read_only
 
-    store = await FeedbackStore.open(url, migrate=False)
-    try:
+    async with open_read_only(url) as store:
         info = await store.get_experiment(experiment_id)
         votes = await store.experiment_votes(experiment_id)
-    finally:
-        await store.close()
     report = analyse(votes, k=k)
     header = {"experiment": info.id, "challenger_version": info.version, "share": info.share,
               "started_at": info.started_at.isoformat() + "Z",
@@ -59,7 +56,7 @@ def format_experiment(data: dict[str, Any]) -> str:
 
 def write_chart(report: ExperimentReport, directory: Path, title: str) -> Path:
     """DIR/experiment.png (running p-value and rates over votes) and DIR/report.md; returns the .md."""
-    from recommender.evaluation.report import ReportError, _pyplot
+    from lab.evaluation.report import ReportError, _pyplot
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -95,12 +92,8 @@ def run_experiment(url: str, experiment_id: int, *, k: int = 5, as_json: bool = 
                    report_dir: Path | None = None) -> int:
     """CLI body: 0 on success, 2 with one clear line when the database or experiment cannot be read."""
     from feedback import StoreError
-    from feedback.db import is_sqlite, sqlite_path
 
     try:
-        path = sqlite_path(url) if is_sqlite(url) else None
-        if path is not None and not path.exists():
-            raise StoreError(f"feedback database {path} does not exist (is the URL right?)")
         data, report = asyncio.run(collect(url, experiment_id, k))
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -9,10 +9,7 @@ must not get worse).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +17,7 @@ import pandas as pd
 
 from recommender.evaluation.harness import Task
 from recommender.ranking.ranker import Ranker
-from recommender.ranking.votes import VoteChannel, VoteSettings, fit_vote_weight
+from recommender.ranking.votes import VoteChannel
 
 
 class VoteDatabaseError(ValueError):
@@ -32,25 +29,11 @@ def read_vote_data(url: str, *, members: bool = False) -> pd.DataFrame:
 
     Read-only: the database is never created or migrated here.
     """
-    from feedback import FeedbackStore, StoreError
-    from feedback.db import is_sqlite, sqlite_path
+    from feedback import StoreError
+    from feedback.readonly import read_votes
 
     try:
-        path = sqlite_path(url) if is_sqlite(url) else None
-    except StoreError as exc:
-        raise VoteDatabaseError(str(exc)) from None
-    if path is not None and not path.exists():
-        raise VoteDatabaseError(f"feedback database {path} does not exist (is the URL right?)")
-
-    async def read() -> pd.DataFrame:
-        store = await FeedbackStore.open(url, migrate=False)
-        try:
-            return await (store.member_votes() if members else store.pair_vote_counts())
-        finally:
-            await store.close()
-
-    try:
-        return asyncio.run(read())
+        return read_votes(url, members=members)
     except StoreError as exc:
         raise VoteDatabaseError(str(exc)) from None
 
@@ -117,26 +100,4 @@ def channel_summary(channel: VoteChannel, pairs: pd.DataFrame) -> dict[str, Any]
         "prior_strength": channel.settings.prior_strength,
         "shortlist": channel.settings.shortlist,
         "fitted": channel.settings.fitted,
-    }
-
-
-def fit_for_version(version_dir: Path, member_votes: pd.DataFrame, previous: VoteSettings) -> dict[str, Any]:
-    """Fit the vote channel's weight for a freshly trained version on past votes and save it beside
-    the model (`vote_channel.json`), before the version can be activated. Returns the figures."""
-    from recommender.serving import Recommender
-
-    rec = Recommender.load(version_dir)
-    fit = fit_vote_weight(
-        member_votes, rec.items["title"].tolist(), lambda row: rec.ranker.scores(row), previous=previous,
-        provenance={"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "model": version_dir.name,
-                    "source": "feedback database (per-item votes, one per member and pair)"},
-    )
-    fit.settings.save(version_dir)
-    return {
-        "weight": fit.settings.weight,
-        "previous_weight": previous.weight,
-        "counted_votes": fit.counted_votes,
-        "held_out_votes": fit.held_out_votes,
-        "comparisons": fit.comparisons,
-        "held_out_auc": {str(w): (None if np.isnan(a) else round(a, 4)) for w, a in fit.auc_by_weight.items()},
     }

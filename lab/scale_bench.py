@@ -1,10 +1,10 @@
 """`python -m recommender bench-scale --items N [--items N ...]`: cost of training and serving against N.
 
-For each N a synthetic catalog (`recommender.synth`, with listings) is trained for `--epochs` epochs
+For each N a synthetic catalog (`lab.synth`, with listings) is trained for `--epochs` epochs
 through the training API and saved as a real model version, with the ANN index forced on; then a
 fresh process loads it through `Recommender.load`, exactly as the bot does, and times requests.
 Training and serving run in separate child processes so that `peak_rss_mb` is what a serving
-process holds (the issue's "serving RSS"), not what training needed; the training peak is printed
+process holds (the "serving RSS" target), not what training needed; the training peak is printed
 in the text table too. Figures:
 
 - epoch_s: seconds per training epoch after the first (the training API's own epoch timer);
@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from recommender.derived import DERIVED_FILES
 
 KEYS = ("items", "epoch_s", "peak_rss_mb", "index_build_s", "recommend_p50_ms", "recommend_p99_ms",
         "resolution_p99_ms", "recall_at_10")
@@ -81,7 +83,8 @@ def train_stage(catalog_csv: Path, listings_csv: Path, model_root: Path, epochs:
     index = AnnIndex.build(trained.embeddings)
     index_build_s = time.perf_counter() - started
     save_artifact(model_root, embeddings=trained.embeddings, items=catalog.items, vocab=trained.vocabulary(),
-                  metadata={"arch": "default", "data": str(catalog_csv)}, ann=index, version="bench")
+                  metadata={"arch": "default", "data": str(catalog_csv)}, ann=index, version="bench",
+                  derived=DERIVED_FILES)
     steady = epochs_seen[1:] or epochs_seen  # the first epoch also traces the Keras step
     return {"epoch_s": float(np.median(steady)) if steady else float("nan"),
             "index_build_s": index_build_s, "train_peak_rss_mb": _peak_rss_mb()}
@@ -144,7 +147,7 @@ def serve_stage(model_dir: Path, queries: int, seed: int, clock: str = "wall") -
 
 
 def measure(items: int, work: Path, *, epochs: int, queries: int, seed: int, clock: str = "wall") -> dict:
-    from recommender.synth import generate
+    from lab.synth import generate
 
     catalog, listings = work / f"catalog-{items}.csv", work / f"listings-{items}.csv"
     generate(items, catalog, seed=seed, enrich_out=listings)
@@ -159,7 +162,7 @@ def measure(items: int, work: Path, *, epochs: int, queries: int, seed: int, clo
 
 
 def chart(rows: list[dict], out: Path) -> list[Path]:
-    from recommender.evaluation.report import ReportError
+    from lab.evaluation.report import ReportError
 
     try:
         import matplotlib

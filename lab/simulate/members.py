@@ -1,7 +1,7 @@
 """The simulated community: who the members are, what they ask for, and how they vote.
 
 Members are MovieTweetings users (optionally one half of them, see
-`recommender.evaluation.coliked.user_half`, so that judgments rebuilt from the other half measure
+`lab.evaluation.coliked.user_half`, so that judgments rebuilt from the other half measure
 people the bot never heard from). A request is one of the members' likes drawn at random, so a
 member who liked more titles asks more often, and always for a title they liked.
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bot.simulate.taste import LIKE_AT, TasteModel, thumb
-from recommender.evaluation.coliked import user_half
+from lab.evaluation.coliked import user_half
+from lab.simulate.taste import LIKE_AT, TasteModel, thumb
 
 MEMBER_ID_OFFSET = 10**15  # simulated Discord ids stay clear of real-looking small ids (the console's is 1)
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from recommender import scale_bench
-from recommender.cli import main
+from lab import scale_bench
+from lab.cli import main
+
+pytestmark = pytest.mark.slow  # trains and serves in child processes
 
 
 def test_json_rows_and_charts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:

@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender.catalog import Catalog, genre_set
+from common.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Estimate, ratio, resample_indices
+from recommender.catalog import Catalog
 from recommender.evaluation.baselines import EmbeddingScorer, Scorer, standard_baselines
-from recommender.evaluation.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, Estimate, ratio, resample_indices
 from recommender.evaluation.harness import Evaluation, Task, evaluate
+from recommender.evaluation.labels import genre_matrix, genre_relevance, genre_sets, sample_one_per_franchise
 
 # Genres that say little about a title beyond its format or origin; random pairs agree on them often.
 # Names on the listings' shared lowercase scale (`enrichment.GENRE_NAMES`: `TV Dramas` -> `drama`).
@@ -63,36 +64,7 @@ def default_trainer(progress: Callable[[str], None] | None = None) -> Trainer:
 
 
 # --------------------------------------------------------------------------------------------
-# Genre relevance
-
-
-def genre_sets(items: pd.DataFrame) -> list[frozenset[str]]:
-    """Each item's enrichment genres (comma-separated `genres` column), empty if not enriched."""
-    return [genre_set(text) for text in items["genres"].fillna("")]
-
-
-def genre_matrix(sets: Sequence[frozenset[str]], exclude: frozenset[str] = frozenset()) -> tuple[np.ndarray, list[str]]:
-    """Multi-hot (items x genres) float32 matrix over genres not in `exclude`."""
-    vocab = sorted({g for s in sets for g in s} - exclude)
-    col = {g: j for j, g in enumerate(vocab)}
-    matrix = np.zeros((len(sets), len(vocab)), dtype=np.float32)
-    for i, s in enumerate(sets):
-        for g in s:
-            if g in col:
-                matrix[i, col[g]] = 1.0
-    return matrix, vocab
-
-
-def genre_relevance(
-    matrix: np.ndarray, ids: np.ndarray, query_rows: np.ndarray, candidate_rows: np.ndarray
-) -> list[dict[int, float]]:
-    """Graded judgments: grade = number of shared genres (0 = not relevant)."""
-    overlap = matrix[query_rows] @ matrix[candidate_rows].T
-    out = []
-    for row in overlap:
-        hit = np.flatnonzero(row > 0)
-        out.append(dict(zip(ids[candidate_rows[hit]].tolist(), row[hit].astype(float).tolist(), strict=False)))
-    return out
+# Genre relevance (the helpers live in the product: the retrain gate uses them)
 
 
 def chance_agreement(
@@ -116,22 +88,6 @@ def chance_agreement(
         np.mean([bool((sets[i] & sets[j]) - BROAD_GENRES) for i, j in zip(a, b, strict=False)]) if len(a) else math.nan
     )
     return {"loose": float(loose), "strict": float(strict), "pairs": len(a)}
-
-
-def sample_one_per_franchise(items: pd.DataFrame, rows: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Up to n query rows, at most one per franchise, chosen reproducibly (fixed seed over sorted rows)."""
-    rng = np.random.default_rng(seed)
-    keys = items["franchise_key"].to_numpy()[rows]
-    order = rng.permutation(len(rows))
-    seen: set[str] = set()
-    picked: list[int] = []
-    for i in order:
-        if keys[i] not in seen:
-            seen.add(keys[i])
-            picked.append(int(rows[i]))
-            if len(picked) == n:
-                break
-    return np.array(sorted(picked), dtype=np.int64)
 
 
 def _require_enrichment(catalog: Catalog, minimum: int = 20) -> np.ndarray:

@@ -1,6 +1,6 @@
-"""`python -m bot.simulate`: a simulated community asks the bot for recommendations and votes.
+"""`python -m lab.simulate`: a simulated community asks the bot for recommendations and votes.
 
-    python -m bot.simulate --ratings recommender/data/taste/movietweetings_ratings.csv --requests 20000 \
+    python -m lab.simulate --ratings lab/data/movietweetings_ratings.csv --requests 20000 \
         --database sqlite+aiosqlite:///var/sim.db [--model-dir DIR] [--half A] [--users-fraction F] \
         [--vote-rate 0.3] [--seen-rate 0.3] [--noise-share 0.05] [--ratings-only] [--seed 0] \
         [--refresh-every N] [--processes P]
@@ -30,15 +30,15 @@ from typing import Any
 
 from tqdm import tqdm
 
-from bot.simulate.driver import DEFAULT_WORKERS, SimulationReport, simulate
-from bot.simulate.members import Community, Request
-from recommender.evaluation.coliked import read_ratings
+from lab.evaluation.coliked import read_ratings
+from lab.simulate.driver import DEFAULT_WORKERS, SimulationReport, simulate
+from lab.simulate.members import Community, Request
 
-BUNDLED_RATINGS = Path(__file__).resolve().parents[2] / "recommender" / "data" / "taste" / "movietweetings_ratings.csv"
+BUNDLED_RATINGS = Path(__file__).resolve().parents[1] / "data" / "movietweetings_ratings.csv"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot.simulate", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m lab.simulate", description=__doc__.split("\n\n")[0])
     p.add_argument("--ratings", type=Path, default=BUNDLED_RATINGS,
                    help="user_id,title,rating[,timestamp] CSV (default: the bundled MovieTweetings ratings)")
     p.add_argument("--requests", type=int, required=True, help="how many /recommend requests to simulate")

@@ -74,7 +74,7 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
         "--negative-similarity",
         action="store_true",
         help="let similarity channels (embedding, title, genres, description, people, country, era) take "
-        "negative weights, as fits before the fifth round did (for comparison)",
+        "negative weights, as earlier fits did (for comparison)",
     )
     parser.add_argument(
         "--bags",

@@ -1,5 +1,0 @@
-import sys
-
-from bot.simulate.cli import main
-
-sys.exit(main())
