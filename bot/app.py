@@ -29,7 +29,7 @@ from bot.tree import ReelmateTree
 log = logging.getLogger(__name__)
 
 # One extension per feature: its `cog` module.
-FEATURES = ("recommend", "votes", "admin", "privacy", "seen", "experiments")
+FEATURES = ("recommend", "votes", "admin", "privacy", "seen", "experiments", "library")
 EXTENSIONS = tuple(f"bot.{feature}.cog" for feature in FEATURES)
 
 

@@ -17,6 +17,7 @@ from bot.admin import console as admin_console
 from bot.console_command import ConsoleCommand
 from bot.errors import UserError
 from bot.experiments import console as experiments_console
+from bot.library import console as library_console
 from bot.privacy import console as privacy_console
 from bot.recommend import console as recommend_console
 from bot.recommend.console import parse_recommend_args
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 FEATURE_COMMANDS: tuple[ConsoleCommand, ...] = (
     *recommend_console.COMMANDS, *votes_console.COMMANDS, *seen_console.COMMANDS, *experiments_console.COMMANDS,
-    *admin_console.COMMANDS, *privacy_console.COMMANDS,
+    *admin_console.COMMANDS, *library_console.COMMANDS, *privacy_console.COMMANDS,
 )
 
 HELP = "\n".join([

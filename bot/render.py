@@ -8,11 +8,14 @@ wording shows up in both places. Discord's limits (embed description 4096, title
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from discord.utils import escape_mentions
+
+from recommender.library.scope import EXTRA_ID_BASE
 
 DESCRIPTION_LIMIT = 4096
 TITLE_LIMIT = 256
@@ -47,7 +50,11 @@ def item_meta(item: Any) -> str:
         parts.append(f"released {item.release_date}")
     elif getattr(item, "release_year", None):
         parts.append(f"released {item.release_year}")
-    parts.append(human_hours(getattr(item, "hours_viewed", None)))
+    item_id = getattr(item, "item_id", None)
+    if isinstance(item_id, int) and item_id >= EXTRA_ID_BASE:  # a server's own title: no viewing figures
+        parts.append("not in the catalog: this server's own title")
+    else:
+        parts.append(human_hours(getattr(item, "hours_viewed", None)))
     genres = getattr(item, "genres", "") or ""
     if genres:
         parts.append(clip(genres, 60))
@@ -112,13 +119,18 @@ def escape(text: object) -> str:
     return escape_mentions(text)
 
 
+LIBRARY_MARK = "📚"
+
+
 def recommendation_card(result: Any, request_id: int | None = None, note: str | None = None,
-                        alternatives: Sequence[Any] = ()) -> Card:
+                        alternatives: Sequence[Any] = (), owned: Collection[int] = (),
+                        library_only: bool = False) -> Card:
     """The answer to /recommend: the resolved title, then the ranked list, version in the footer.
 
     `note` says how a loose query was read ("using season 4"), so a member who meant another entry
     sees it at once instead of judging a list for a title they did not ask about; `alternatives`
-    (matches of other works with the typed name) are listed under it.
+    (matches of other works with the typed name) are listed under it. `owned` ids (titles the server's
+    library has) get a 📚 and a legend line; `library_only` says the list is from that library alone.
     """
     q = result.query
     lines: list[str] = [item_meta(q), *([f"↪ {escape(clip(note, 200))}"] if note else [])]
@@ -127,7 +139,8 @@ def recommendation_card(result: Any, request_id: int | None = None, note: str | 
     lines.append("")
     for rec in result.items:
         it = rec.item
-        head = f"**{rec.rank}. {escape(clip(it.title, 100))}**"
+        mark = f"{LIBRARY_MARK} " if it.item_id in owned else ""
+        head = f"**{rec.rank}. {mark}{escape(clip(it.title, 100))}**"
         body = f"{item_meta(it)}"
         reason = escape(clip(rec.reason, 120)) if rec.reason else ""
         entry = f"{head}\n{body}" + (f"\n↳ {reason}" if reason else "")
@@ -138,6 +151,10 @@ def recommendation_card(result: Any, request_id: int | None = None, note: str | 
         lines.append(entry)
     if not result.items:
         lines.append("No recommendations matched those filters.")
+    if library_only:
+        lines.append(f"{LIBRARY_MARK} Only titles this server has (its library).")
+    elif owned:
+        lines.append(f"{LIBRARY_MARK} = this server has it (`from:library` lists only those)")
     footer = f"model {result.model_version}"
     if request_id is not None:
         footer += f" · request {request_id}"
@@ -162,39 +179,88 @@ def did_you_mean_text(query: str, candidates: list[Any], reason: str | None = No
     return "\n".join(lines)
 
 
-def model_card(version: str, metadata: dict[str, Any], warning: str | None = None) -> Card:
-    fields: list[tuple[str, str]] = []
-    # Evaluation figures first, then the rest; long hashes and paths are not figures.
-    pairs = [(k, v) for k, v in _flatten(metadata) if not k.endswith(("sha256", "merged_examples"))]
-    pairs.sort(key=lambda kv: 0 if kv[0].startswith(("metrics", "gate", "evaluation")) else 1)
-    for key, value in pairs:
-        if len(fields) >= 20:
-            break
-        fields.append((escape(key), escape(_fmt(value))))
-    description = f"Version **{escape(version)}**" + (f"\n⚠️ {escape(warning)}" if warning else "")
+def model_card(version: str, metadata: dict[str, Any], warning: str | None = None,
+               now: datetime | None = None) -> Card:
+    """/model in words: what the model is worth on real taste, when and on what it was trained.
+
+    Raw metadata keys (`evaluation.gate.metric: taste_ndcg@10`) mean nothing to a server admin; each
+    line here says one thing in a sentence, from the version's own metadata (a figure it lacks is
+    left out, never guessed).
+    """
+    lines = [f"Version **{escape(version)}**", model_headline(metadata, now)]
+    if warning:
+        lines.append(f"⚠️ {escape(warning)}")
+    fields = [(name, escape(value)) for name, value in _model_facts(metadata)]
     color = COLOR_WARN if warning else COLOR_INFO
-    return Card(title="Active model", description=description, fields=fields, color=color)
+    return Card(title="Active model", description="\n".join(line for line in lines if line), fields=fields,
+                color=color)
 
 
-def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for key, value in d.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.extend(_flatten(value, name + "."))
-        elif isinstance(value, (str, int, float, bool)) or value is None:
-            out.append((name, value))
-        elif isinstance(value, (list, tuple)) and len(value) <= 8 and all(
-            isinstance(v, (str, int, float)) for v in value
-        ):
-            out.append((name, ", ".join(_fmt(v) for v in value)))
-    return out
+def model_headline(metadata: dict[str, Any], now: datetime | None = None) -> str:
+    """'Quality on real taste 0.082 (0.066-0.098), trained 2 minutes ago on 19,158 titles.'"""
+    gate = _section(metadata, "evaluation", "gate")
+    parts = []
+    value, low, high = gate.get("value"), gate.get("ci_low"), gate.get("ci_high")
+    if isinstance(value, (int, float)):
+        known = isinstance(low, (int, float)) and isinstance(high, (int, float))
+        interval = f" ({low:.3f}–{high:.3f})" if known else ""
+        parts.append(f"Quality on real taste {value:.3f}{interval}")
+    trained = _ago(metadata.get("created_at"), now)
+    items = metadata.get("n_items")
+    if trained or isinstance(items, int):
+        parts.append("trained" + (f" {trained}" if trained else "")
+                     + (f" on {items:,} titles" if isinstance(items, int) else ""))
+    if not parts:
+        return ""
+    text = ", ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def _model_facts(metadata: dict[str, Any]) -> list[tuple[str, str]]:
+    gate = _section(metadata, "evaluation", "gate")
+    facts: list[tuple[str, str]] = []
+    if isinstance(gate.get("value"), (int, float)):
+        metric = str(gate.get("metric", "")).removeprefix("taste_").upper() or "the ranking metric"
+        queries = gate.get("queries")
+        on = f" over {queries:,} queries" if isinstance(queries, int) else ""
+        facts.append(("Quality figure", f"{metric} on real people's co-likes{on}, 95% interval; higher is better"))
+    unsafe, kids = gate.get("kids_unsafe_lists"), gate.get("kids_queries")
+    if isinstance(unsafe, int) and isinstance(kids, int):
+        facts.append(("Kids' safety", f"{unsafe:,} of {kids:,} kids' and family lists held an adult title"))
+    params = _section(metadata, "params")
+    seconds = metadata.get("train_seconds")
+    if isinstance(params.get("epochs"), int):
+        took = f" in {seconds:,.0f} s" if isinstance(seconds, (int, float)) else ""
+        facts.append(("Training", f"{params['epochs']} epochs{took} (seed {params.get('seed', '?')})"))
+    cleaning = _section(metadata, "cleaning")
+    enriched = cleaning.get("enriched")
+    if isinstance(metadata.get("n_items"), int):
+        listed = f", {enriched:,} described by a listing" if isinstance(enriched, int) else ""
+        facts.append(("Catalog", f"{metadata['n_items']:,} titles{listed}"))
+    return facts
+
+
+def _section(metadata: dict[str, Any], *path: str) -> dict[str, Any]:
+    node: Any = metadata
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def _ago(stamp: object, now: datetime | None = None) -> str:
+    """'2 minutes ago' from an ISO time ('' when there is none)."""
+    try:
+        when = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = max(0.0, ((now or datetime.now(UTC)) - when).total_seconds())
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
 
 
 def stats_card(stats: list[Any]) -> Card:

@@ -1,7 +1,7 @@
 """The bot's features, built once per process over one store and one model holder.
 
 The cogs and the offline console both reach a feature as `services.<feature>` (`recommend`,
-`votes`, `seen`, `experiments`, `admin`, `privacy`); none of them imports Discord. Each feature
+`votes`, `seen`, `experiments`, `admin`, `library`, `privacy`); none of them imports Discord. Each feature
 registers its member data with `privacy_registry` when it is built.
 """
 
@@ -12,6 +12,7 @@ import logging
 
 from bot.admin.service import AdminService
 from bot.experiments.service import ExperimentsService
+from bot.library.service import LibraryService
 from bot.model import ModelHolder
 from bot.privacy.registry import PrivacyRegistry
 from bot.privacy.service import PrivacyService
@@ -37,7 +38,9 @@ class Services:
         self.privacy_registry = registry = PrivacyRegistry()
         self.votes = VotesService(settings, store, self.model, registry)
         self.experiments = ExperimentsService(settings, store, self.model, registry)
-        self.recommend = RecommendService(settings, store, self.model, self.votes, self.experiments, registry)
+        self.library = LibraryService(settings, store, lambda: self.model.recommender)  # per-server libraries
+        self.recommend = RecommendService(settings, store, self.model, self.votes, self.experiments, self.library,
+                                          registry)
         self.seen = SeenService(store, self.recommend, self.votes, registry)
         self.admin = AdminService(settings, store, self.model, self.experiments, registry)
         self.privacy = PrivacyService(settings, store, self.votes, registry)

@@ -35,6 +35,15 @@ Schema (all timestamps are naive UTC; Discord snowflakes are BIGINT):
   (the challenger), share (percent of members in the challenger arm, 1..99), started_at,
   stopped_at NULL (at most one NULL: one experiment at a time, enforced by the store),
   started_by NULL (NULL once that admin used /forget-me).
+- ``server_libraries``: the titles a server (guild) has, imported by an admin with /library import.
+  guild_id PK (one library per server; an import replaces it whole), imported_at, source_format (how
+  the file was read), model_version (the catalog its titles were matched against), rows_read. Server
+  data, not a member's: no user id is stored, so /privacy and /forget-me neither show nor touch it.
+- ``server_library_titles``: one row per distinct title of a library. id PK, guild_id FK ->
+  server_libraries ON DELETE CASCADE (indexed), position (file order), title, status
+  (matched|doubtful|extra, CHECK), item_id NULL (the catalog id for matched and doubtful), doubt NULL
+  (why a match is uncertain), details JSON (an extra title's year, type, genres, certification...),
+  embedding NULL (an extra title's float32 vector under model_version). UNIQUE (guild_id, position).
 - recommendation_requests also records ``experiment_id`` NULL (plain integer like model_version, so
   a request is never refused) and ``arm`` NULL ("control"/"challenger") of the running experiment.
 
@@ -57,6 +66,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -243,3 +253,32 @@ class Experiment(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime())
     started_by: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class ServerLibrary(Base):
+    __tablename__ = "server_libraries"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    source_format: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str | None] = mapped_column(String(MAX_VERSION_LENGTH))
+    rows_read: Mapped[int] = mapped_column(Integer)
+
+
+class ServerLibraryTitle(Base):
+    __tablename__ = "server_library_titles"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "position"),
+        CheckConstraint("status IN ('matched', 'doubtful', 'extra')", name="status_is_known"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("server_libraries.guild_id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(MAX_TITLE_LENGTH))
+    status: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int | None] = mapped_column(Integer)
+    doubt: Mapped[str | None] = mapped_column(String(MAX_TITLE_LENGTH))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)

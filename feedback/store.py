@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from feedback import analytics, experiments, privacy, registry, requests, seen, vote_stats, votes
+from feedback import analytics, experiments, library, privacy, registry, requests, seen, vote_stats, votes
 from feedback import migrate as migrations_api
 from feedback.db import async_url, create_store_engine, prepare_sqlite_file
 from feedback.errors import StoreError
@@ -165,6 +165,10 @@ class FeedbackStore:
     latest_experiment = transaction(experiments.latest_experiment, write=False)
     get_experiment = transaction(experiments.get_experiment, write=False)
     experiment_votes = transaction(experiments.experiment_votes, write=False)
+
+    replace_library = transaction(library.replace_library, write=True)
+    remove_library = transaction(library.remove_library, write=True)
+    get_library = transaction(library.get_library, write=False)
 
     register_model = transaction(registry.register_model, write=True)
     active_model = transaction(registry.active_model, write=False)

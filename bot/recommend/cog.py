@@ -15,6 +15,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.errors import UserError
+from bot.library.service import NO_LIBRARY
 from bot.recommend.service import DidYouMean, Recommended
 from bot.seen.buttons import SeenButton
 from bot.settings import K_CEILING
@@ -42,6 +44,7 @@ async def run_recommend(
     k: int | None = None,
     content_type: str | None = None,
     language: str | None = None,
+    source: str | None = None,
 ) -> None:
     """/recommend's flow, shared by the command and the did-you-mean buttons.
 
@@ -53,8 +56,11 @@ async def run_recommend(
     service = services.recommend
     resolution = await service.resolve_options(query, item_id, k, content_type, language)
     if not resolution.confident:
-        await send_did_you_mean(interaction, resolution, k=k, content_type=content_type, language=language)
+        await send_did_you_mean(interaction, resolution, k=k, content_type=content_type, language=language,
+                                source=source)
         return
+    if source == "library" and not await services.library.available(interaction.guild_id):
+        raise UserError(NO_LIBRARY)  # answered privately, before the public "thinking…"
     await interaction.response.defer(thinking=True)
     outcome = await service.recommend_resolved(
         resolution,
@@ -64,6 +70,7 @@ async def run_recommend(
         k=k,
         content_type=content_type,
         language=language,
+        source=source,
     )
     view = recommendation_view(outcome)
     message = await interaction.followup.send(embed=card_to_embed(outcome.card), view=view, wait=True)
@@ -72,7 +79,8 @@ async def run_recommend(
     others = outcome.other_works
     if others is not None:  # other works under the typed name: one click away, privately
         await interaction.followup.send(others.text, view=DidYouMeanView(interaction.user.id, others, k=k,
-                                        content_type=content_type, language=language), ephemeral=True)
+                                        content_type=content_type, language=language, source=source),
+                                        ephemeral=True)
     for emoji in THUMBS:
         try:
             await message.add_reaction(emoji)
@@ -137,7 +145,9 @@ class RecommendCog(commands.Cog):
         k="How many recommendations (default 5)",
         type="Only shows or only movies",
         language="Only titles in this language",
+        source="all (default; this server's titles marked 📚) or library (only this server's titles)",
     )
+    @app_commands.rename(source="from")
     @app_commands.checks.dynamic_cooldown(user_cooldown)
     async def recommend(
         self,
@@ -146,8 +156,9 @@ class RecommendCog(commands.Cog):
         k: app_commands.Range[int, 1, K_CEILING] | None = None,
         type: Literal["Show", "Movie"] | None = None,
         language: str | None = None,
+        source: Literal["all", "library"] | None = None,
     ) -> None:
-        await run_recommend(interaction, query=title, k=k, content_type=type, language=language)
+        await run_recommend(interaction, query=title, k=k, content_type=type, language=language, source=source)
 
     @recommend.autocomplete("title")
     async def title_autocomplete(

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.console_command import ConsoleCommand
 from bot.errors import UserError
+from bot.library.service import CONSOLE_GUILD_ID
 from bot.recommend.service import DidYouMean
 
 if TYPE_CHECKING:
     from bot.console import Console
 
-_OPTION = re.compile(r'(?<!\S)(k|type|language|title):("([^"]*)"|\S*)', re.IGNORECASE)
+_OPTION = re.compile(r'(?<!\S)(k|type|language|title|from):("([^"]*)"|\S*)', re.IGNORECASE)
 
 
 def parse_recommend_args(text: str) -> dict[str, Any]:
@@ -32,6 +33,10 @@ def parse_recommend_args(text: str) -> dict[str, Any]:
         out["content_type"] = opts["type"]
     if opts.get("language"):
         out["language"] = opts["language"]
+    if opts.get("from"):
+        if opts["from"].casefold() not in ("all", "library"):
+            raise UserError(f"from: is `all` or `library`, not “{opts['from'][:20]}”.")
+        out["source"] = opts["from"].casefold()
     return out
 
 
@@ -42,7 +47,8 @@ async def recommend(console: Console, rest: str) -> None:
 async def _recommend(console: Console, query: str, item_id: int | None = None, **options: Any) -> None:
     services = console.services
     outcome = await services.recommend.recommend(
-        user_id=console.user_id, guild_id=None, channel_id=None, query=query, item_id=item_id, **options
+        user_id=console.user_id, guild_id=None, channel_id=None, query=query, item_id=item_id,
+        library_guild=CONSOLE_GUILD_ID, **options
     )
     if isinstance(outcome, DidYouMean):
         console.last_choices, console.last_options = outcome.candidates, options
@@ -78,6 +84,7 @@ async def pick(console: Console, rest: str) -> None:
 
 
 COMMANDS = (
-    ConsoleCommand("/recommend", "  /recommend <title> [k:N] [type:Show|Movie] [language:<language>]", recommend),
+    ConsoleCommand("/recommend",
+                   "  /recommend <title> [k:N] [type:Show|Movie] [language:<language>] [from:all|library]", recommend),
     ConsoleCommand("/pick", '  /pick <n>                     choose from the last "did you mean" list', pick),
 )

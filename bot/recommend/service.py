@@ -17,7 +17,9 @@ from typing import Any
 
 from bot import render
 from bot.errors import UserError
+from bot.experiments.arms import Arm
 from bot.experiments.service import ExperimentsService
+from bot.library.service import NO_LIBRARY, LibraryService
 from bot.model import ModelHolder
 from bot.privacy.registry import MemberData, PrivacyRegistry
 from bot.recommend.personal import Personal, personal_list
@@ -46,11 +48,14 @@ class Recommended:
     request_id: int
     latency_ms: float
     resolution: Resolution  # how the typed title was resolved (the one resolution of this request)
+    owned: frozenset[int] = frozenset()  # listed ids the server's library has (marked in the list)
+    library_only: bool = False  # `from:library`: every title is the server's
 
     @property
     def card(self) -> render.Card:
         return render.recommendation_card(self.result, self.request_id, note=self.resolution.note,
-                                          alternatives=self.resolution.alternatives)
+                                          alternatives=self.resolution.alternatives, owned=self.owned,
+                                          library_only=self.library_only)
 
     @property
     def other_works(self) -> DidYouMean | None:
@@ -92,12 +97,13 @@ class RecommendService:
     """Resolution, autocomplete and recommendation lists from the serving model."""
 
     def __init__(self, settings: BotSettings, store: BotStore, model: ModelHolder, votes: VotesService,
-                 experiments: ExperimentsService, privacy: PrivacyRegistry) -> None:
+                 experiments: ExperimentsService, library: LibraryService, privacy: PrivacyRegistry) -> None:
         self.settings = settings
         self.store = store
         self.model = model
         self.votes = votes
         self.experiments = experiments
+        self.library = library
         privacy.register(MemberData("recommend", {"recommendation_requests": ("user_id",)}))
 
     async def autocomplete(self, prefix: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[tuple[str, str]]:
@@ -197,6 +203,8 @@ class RecommendService:
         k: int | None = None,
         content_type: str | None = None,
         language: str | None = None,
+        source: str | None = None,
+        library_guild: int | None = None,
     ) -> Recommended | DidYouMean:
         """Resolve (by id if given, else the typed title), then recommend and record the request."""
         resolution = await self.resolve_options(query, item_id, k, content_type, language)
@@ -204,7 +212,7 @@ class RecommendService:
             return DidYouMean.from_resolution(resolution)
         return await self.recommend_resolved(
             resolution, user_id=user_id, guild_id=guild_id, channel_id=channel_id,
-            k=k, content_type=content_type, language=language,
+            k=k, content_type=content_type, language=language, source=source, library_guild=library_guild,
         )
 
     async def recommend_resolved(
@@ -217,22 +225,43 @@ class RecommendService:
         k: int | None = None,
         content_type: str | None = None,
         language: str | None = None,
+        source: str | None = None,
+        library_guild: int | None = None,
     ) -> Recommended:
-        """Recommend for a confident resolution and record the request (no second resolution)."""
+        """Recommend for a confident resolution and record the request (no second resolution).
+
+        `source="library"` ranks among the server's own titles only (`bot.library`); otherwise the
+        titles the server has are marked in the list. `library_guild`: whose library that is, when not
+        `guild_id`'s (the offline console's own)."""
         if resolution.item is None or not resolution.confident:
             raise ValueError("recommend_resolved needs a confident resolution")
         started = time.perf_counter()
         k, ct, lang = self.check_options(k, content_type, language)
+        library_only = (source or "all").casefold() == "library"
+        scope = await self.library.scope(guild_id if library_guild is None else library_guild)
+        if library_only and scope is None:
+            raise UserError(NO_LIBRARY)
         serving = self.experiments.arms.choose(user_id, self.model.recommender)
         personal = await self.personal(user_id, resolution.item.item_id)
         try:
-            result = await asyncio.to_thread(
-                personal_list, serving.recommender, resolution.item.item_id, k, personal,
-                language=lang, content_type=ct, votes=self.votes.cache.channel_for(serving.recommender),
-                member=user_id,
-            )
+            if library_only and scope is not None:  # the library is compiled for the serving model alone
+                result = await asyncio.to_thread(
+                    scope.recommend, resolution.item.item_id, k, language=lang, content_type=ct,
+                    exclude_ids=personal.seen, votes=self.votes.cache.channel_for(scope.rec))
+                serving = Arm(scope.rec)  # outside any experiment: a library list is not an arm's
+            else:
+                result = await asyncio.to_thread(
+                    personal_list, serving.recommender, resolution.item.item_id, k, personal,
+                    language=lang, content_type=ct, votes=self.votes.cache.channel_for(serving.recommender),
+                    member=user_id,
+                )
         except QueryError as exc:  # e.g. the item vanished in a hot swap to another catalog
             raise UserError(str(exc)) from None
+        if not library_only and scope is not None and scope.rec is serving.recommender:  # its own titles too
+            result = await asyncio.to_thread(scope.with_extras, result, k, language=lang, content_type=ct,
+                                             exclude_ids=personal.seen)
+        owned = frozenset() if library_only or scope is None else frozenset(
+            r.item.item_id for r in result.items if scope.has(r.item.item_id))
         latency_ms = (time.perf_counter() - started) * 1000
         record: dict[str, Any] = dict(
             guild_id=guild_id,
@@ -248,7 +277,8 @@ class RecommendService:
             arm=serving.arm,
         )
         request_id = await self._record_request(record)
-        return Recommended(result=result, request_id=request_id, latency_ms=latency_ms, resolution=resolution)
+        return Recommended(result=result, request_id=request_id, latency_ms=latency_ms, resolution=resolution,
+                           owned=owned, library_only=library_only)
 
     async def personal(self, user_id: int, item_id: int) -> Personal:
         """The member's seen titles and their history for this query title (an empty one if the store

@@ -51,6 +51,7 @@ from .payloads import (
     MESSAGE_CHAT_INPUT_COMMAND,
     MESSAGE_DEFAULT,
     MODERATOR_PERMISSIONS,
+    OPT_ATTACHMENT,
     OPT_BOOLEAN,
     OPT_CHANNEL,
     OPT_INTEGER,
@@ -205,6 +206,7 @@ class FakeDiscord:
         """Listen on 127.0.0.1 on a free port (and redirect discord.py if ``patch_discord``)."""
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/", self.gateway.handle)
+        app.router.add_get("/attachments/{attachment_id}/{filename}", self._get_attachment)
         self._add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -518,18 +520,21 @@ class FakeDiscord:
         user: FakeUser | None = None,
         locale: str = "en-US",
         validate: bool = True,
+        guild_id: int | None = None,
     ) -> FakeInteraction:
         """Dispatch a slash command as ``user`` (default: ``member``) typed it in the channel.
 
         ``name`` may contain subcommands: ``"admin retrain"``. Option types come from the
         registered definition, values are coerced to them (ints for INTEGER, ids for USER/CHANNEL/
-        ROLE with the ``resolved`` block Discord adds; pass a :class:`FakeUser` or an id).
+        ROLE with the ``resolved`` block Discord adds; pass a :class:`FakeUser` or an id; for an
+        ATTACHMENT, ``(filename, bytes)``: the file is served at its ``url`` as Discord's CDN would).
+        ``guild_id``: one of ``other_guild_ids`` to type it in that guild's channel instead.
         """
         data, _ = self._command_data(name, options or {}, focused=None, validate=validate)
         user = user or self.member
         if validate:
             self._check_permission(self.command(name.split()[0]), user)
-        return await self._dispatch_interaction(APPLICATION_COMMAND, data, user, locale=locale)
+        return await self._dispatch_interaction(APPLICATION_COMMAND, data, user, locale=locale, guild_id=guild_id)
 
     async def send_autocomplete(
         self,
@@ -682,6 +687,16 @@ class FakeDiscord:
                 raise CommandRejected(f"{label}: unknown role {value!r}")
             resolved.setdefault("roles", {})[role["id"]] = role
             value = role["id"]
+        elif kind == OPT_ATTACHMENT:
+            filename, data = value
+            attachment_id = self.snowflake()
+            self.attachments[attachment_id] = bytes(data)
+            url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{filename}"
+            resolved.setdefault("attachments", {})[str(attachment_id)] = {
+                "id": str(attachment_id), "filename": filename, "size": len(data), "url": url, "proxy_url": url,
+                "content_type": "text/plain; charset=utf-8",
+            }
+            value = str(attachment_id)
         else:
             raise NotImplementedError(f"{label}: option type {kind} is not supported by the fake")
         choices = definition.get("choices")
@@ -711,28 +726,35 @@ class FakeDiscord:
         locale: str,
         channel_id: int | None = None,
         message: dict[str, Any] | None = None,
+        guild_id: int | None = None,
     ) -> FakeInteraction:
-        session = self.gateway.current_session(self.guild_id)
+        guild_id = guild_id or self.guild_id
+        session = self.gateway.current_session(guild_id)
         interaction_id = self.snowflake()
         token = f"fake-{secrets.token_urlsafe(32)}"
-        channel_id = channel_id or self.channel_id
+        if guild_id != self.guild_id:
+            channel_id = self._other_channel_ids[guild_id]
+            channel = text_channel_payload(channel_id, guild_id, "general")
+        else:
+            channel_id = channel_id or self.channel_id
+            channel = self._channel_payload()
         payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(self.application_id),
             "type": interaction_type,
             "token": token,
             "version": 1,
-            "guild_id": str(self.guild_id),
-            "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
+            "guild_id": str(guild_id),
+            "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
             "channel_id": str(channel_id),
-            "channel": self._channel_payload(),
+            "channel": channel,
             "member": user.member_payload(with_permissions=True),
             "app_permissions": str(self.bot_user.permissions),
             "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
             "data": data,
@@ -953,7 +975,9 @@ class FakeDiscord:
         record = RecordedRequest(request.method, request.path, dict(request.query))
         self.requests.append(record)
         request[RECORD_KEY] = record  # concurrent requests interleave: never use requests[-1]
-        needs_bot_auth = not request.path.startswith((f"{API_PREFIX}/webhooks/", f"{API_PREFIX}/interactions/"))
+        # Webhooks and interaction callbacks authenticate by their token; the CDN (attachments) is public.
+        needs_bot_auth = not request.path.startswith((f"{API_PREFIX}/webhooks/", f"{API_PREFIX}/interactions/",
+                                                      "/attachments/"))
         if needs_bot_auth and request.headers.get("Authorization") != f"Bot {self.token}":
             record.status = 401
             return _error(401, "401: Unauthorized")
@@ -1035,6 +1059,13 @@ class FakeDiscord:
                 "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
             }
         )
+
+    async def _get_attachment(self, request: web.Request) -> web.Response:
+        """An attachment's bytes at its `url` (Discord's CDN)."""
+        data = self.attachments.get(int(request.match_info["attachment_id"]))
+        if data is None:
+            return _error(404, "Unknown Attachment", 10000)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _get_user(self, request: web.Request) -> web.Response:
         user_id = request.match_info["user_id"]

@@ -25,7 +25,7 @@ from feedback.models import Base
 from tests.feedback.direct_db import DirectDatabase
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0004"
+HEAD = "0005"
 
 
 @pytest.fixture
