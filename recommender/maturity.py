@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 BANDS = ("kids", "family", "teen", "adult", "unknown")
@@ -56,3 +57,24 @@ def inherit_within_franchise(bands: pd.Series, franchise: pd.Series) -> tuple[pd
     filled = bands.copy()
     filled[fill] = known_max[fill].map(by_rank)
     return filled, int(fill.sum())
+
+
+
+# Preschool franchises no bundled listing describes (every entry `unknown`, without genres, and no sibling
+# with a band): their lists were filled by whatever unknown titles scored best, adult dramas included. A
+# franchise key equal to one of these, or starting with one and a space, is one of them.
+PRESCHOOL_FRANCHISES = ("peppa pig", "paw patrol", "blippi", "pinkfong", "baby shark", "cocomelon", "bluey")
+
+
+def preschool_queries(bands: pd.Series, franchise: pd.Series) -> np.ndarray:
+    """Per title, whether its own list is a preschool one although its band is unknown (`PRESCHOOL_FRANCHISES`).
+
+    Query side only: such a title gets a preschool list (preschool titles first, then the other known-safe
+    ones, adult never), but it is never itself treated as safe in another list: a guess must not put an
+    unrated title before rated children's titles.
+    """
+    keys = franchise.fillna("").astype(str)
+    named = np.zeros(len(keys), dtype=bool)
+    for name in PRESCHOOL_FRANCHISES:
+        named |= (keys.eq(name) | keys.str.startswith(name + " ")).to_numpy()
+    return bands.eq(UNKNOWN).to_numpy() & named

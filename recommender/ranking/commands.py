@@ -84,6 +84,13 @@ def add_fit_blend_arguments(parser: argparse.ArgumentParser, model_dir: Path) ->
         "between retrains (default: the shipped weights' value; 0 or 1: one search)",
     )
     parser.add_argument(
+        "--method",
+        choices=("search", "logistic"),
+        default=None,
+        help="search: coordinate ascent on NDCG over a grid; logistic: a logistic regression on the pairs, "
+        "rescaled so the held weights keep their strength (default: the shipped weights' method)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -114,12 +121,14 @@ def run_fit_blend(args: argparse.Namespace) -> int:
     penalty = shipped.penalty if args.overlap_penalty is None else args.overlap_penalty
     cap = shipped.cap if args.max_overlap is None else (None if args.max_overlap < 0 else args.max_overlap)
     bags = shipped_weights.bags if args.bags is None else args.bags
+    method = args.method or shipped_weights.method
     result = fit_blend(features, gains, excluded, k=args.k, folds=args.folds, overlap_penalty=penalty,
                        max_overlap=cap, bags=bags, negative_similarity=args.negative_similarity,
-                       groups=candidate_groups(rec.ranker, task))
+                       groups=candidate_groups(rec.ranker, task), method=method,
+                       factors=rec.ranker.channels.query_factors(task.queries))
     result.weights.fitted.update({"pairs": str(args.pairs or bundled("dev_pairs.csv").name), "model": rec.version})
     print(
-        f"NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "
+        f"{method}: NDCG@{args.k} in-sample {result.in_sample:.4f}; cross-validated {result.cross_validated:.4f} "
         f"(folds: {', '.join(f'{v:.4f}' for v in result.per_fold)}); overlap penalty {penalty}, ceiling {cap}, "
         f"list overlap in-sample {result.weights.fitted['in_sample_overlap']:.3f}, "
         f"cross-validated {result.weights.fitted['cv_overlap']:.3f}"

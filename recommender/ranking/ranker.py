@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from recommender.maturity import preschool_queries
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channels import CHANNELS, Channels
 from recommender.ranking.hubs import hub_shares
@@ -62,7 +63,12 @@ class Ranker:
         ).astype(np.int8)
         certification = _certifications(items)
         self.preschool = (band == "kids") & certification.isin(PRESCHOOL_CERTIFICATIONS).to_numpy()
+        # Unrated preschool franchises (Peppa Pig) get a TV-Y query's list; they stay unknown in other lists.
+        unrated_preschool = preschool_queries(pd.Series(band, dtype=object),
+                                              pd.Series(np.asarray(franchise, dtype=object)))
+        self._preschool_query = self.preschool | unrated_preschool
         self._youngest = (band == "kids") & (certification == "TV-Y").to_numpy()
+        self._youngest_query = self._youngest | unrated_preschool
         self.use_weights(weights or BlendWeights.load())
 
     def __len__(self) -> int:
@@ -100,9 +106,9 @@ class Ranker:
         """Per item, the tier the query's list ranks it in (lower first), or None when one tier holds all."""
         if not self.is_safe_query(row, family_safe):
             return None
-        if maturity_ceiling and self.preschool[row]:
+        if maturity_ceiling and self._preschool_query[row]:
             safe = self.safety_tier == 0
-            if self._youngest[row]:  # TV-Y: other TV-Y titles, then TV-G/G, then older children's and family
+            if self._youngest_query[row]:  # TV-Y: other TV-Y titles, then TV-G/G, then older children's and family
                 return self.safety_tier + 0.25 * (safe & ~self._youngest) + 0.25 * (safe & ~self.preschool)
             return self.safety_tier + 0.5 * (safe & ~self.preschool)
         return self.safety_tier
@@ -116,7 +122,7 @@ class Ranker:
         return scores - weight * (above if columns is None else above[columns])
 
     def is_safe_query(self, row: int, family_safe: bool = False) -> bool:
-        return family_safe or self.maturity[row] in SAFE_QUERY_BANDS
+        return family_safe or self.maturity[row] in SAFE_QUERY_BANDS or bool(self._preschool_query[row])
 
     def blocks_adult(self, row: int, family_safe: bool = False) -> bool:
         """Whether the query's list may never hold adult items: a safe query, or one of unknown maturity."""

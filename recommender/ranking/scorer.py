@@ -11,7 +11,9 @@ once per loaded model:
 - the text channels are stacked into one matrix whose query side carries the channel weights, so they
   cost one walk over the query terms' posting lists, except the two the title gate needs on their own
   (genres, people) and the title channels the gate multiplies (stacked into one walk of their own);
-- "above the query's maturity band" becomes one weighted row per band.
+- "above the query's maturity band" becomes one weighted row per band;
+- a query's kind's factors (`SHOW_QUERY_FACTORS`, `FILM_QUERY_FACTORS`) scale whole terms: the era row, the
+  title term, the gate channels' and the embedding's weights, and one prior vector per kind.
 
 The result equals `Channels.blend` up to float rounding (a test holds them together), so what
 `evaluate` measures is what a request gets.
@@ -25,10 +27,12 @@ from scipy import sparse
 from recommender.ranking.channels import (
     CHANNELS,
     ERA_UNKNOWN,
+    FILM_QUERY_FACTORS,
     GATE_CHANNELS,
     GATE_UNKNOWN,
     ITEM_CHANNELS,
     MATURITY_BANDS,
+    SHOW_QUERY_FACTORS,
     TITLE_CHANNELS,
     Channels,
     one_row_product,
@@ -44,6 +48,21 @@ def _stacked(channels: Channels, names: list[str],
     return terms, sparse.csr_matrix(sparse.vstack([channels.postings[name] for name in names]))
 
 
+_KINDS = (FILM_QUERY_FACTORS, SHOW_QUERY_FACTORS)  # indexed by `Channels.show`
+
+
+def _factor(kind: int, *names: str) -> np.float32:
+    """The one factor these channels share for a query of this kind (they are summed into one term here)."""
+    factors = {_KINDS[kind].get(name, 1.0) for name in names}
+    if len(factors) != 1:
+        raise ValueError(f"channels {', '.join(names)} share a term but not a query factor: {sorted(factors)}")
+    return np.float32(factors.pop())
+
+
+# Terms the scorer cannot scale per query: their channels must keep a factor of 1 for every kind.
+_UNSCALED = ("description", "country", "same_language", "same_type", "same_maturity", "maturity_above")
+
+
 class OneQueryScorer:
     """`scores(row)`: the blended score of every catalog item for one query row (float32)."""
 
@@ -51,10 +70,18 @@ class OneQueryScorer:
         self._channels = channels
         w = {name: float(v) for name, v in zip(CHANNELS, weights, strict=False)}
         n = len(channels)
-        self._prior = np.zeros(n, dtype=np.float32)
+        for kind in range(len(_KINDS)):
+            if _factor(kind, *_UNSCALED) != 1.0:
+                raise ValueError(f"query factors on {', '.join(_UNSCALED)} are not supported by the scorer")
+        # Per query kind (0 film, 1 show): the prior vector and the factors of the era, title and embedding terms.
+        self._prior = [np.zeros(n, dtype=np.float32) for _ in _KINDS]
         for i, name in enumerate(ITEM_CHANNELS):
-            if w[name]:
-                self._prior += np.float32(w[name]) * channels.item_features[i]
+            for kind, prior in enumerate(self._prior):
+                if w[name] and _KINDS[kind].get(name, 1.0):
+                    prior += np.float32(w[name] * _KINDS[kind].get(name, 1.0)) * channels.item_features[i]
+        self._era_factor = [_factor(kind, "era", "era_acclaim") for kind in range(len(_KINDS))]
+        self._title_factor = [_factor(kind, *TITLE_CHANNELS) for kind in range(len(_KINDS))]
+        self._embedding_factor = [_factor(kind, "embedding") for kind in range(len(_KINDS))]
         self._embedding_weight = np.float32(w["embedding"])
         self._era_rows, self._era_table = self._era(channels, w["era"], w["era_acclaim"])
         self._indicators = [
@@ -67,8 +94,10 @@ class OneQueryScorer:
             if w[name]
         ]
         title = [name for name in TITLE_CHANNELS if name in channels.text and w[name]]
-        self._gate = [name for name in GATE_CHANNELS if name in channels.text] if title else []
-        self._gate_weights = {name: np.float32(w[name]) for name in self._gate}
+        # The gate channels are walked on their own: the title gate needs them, and a show query scales them.
+        self._gate = [name for name in GATE_CHANNELS if name in channels.text and (title or w[name])]
+        self._gate_weights = [{name: np.float32(w[name] * factors.get(name, 1.0)) for name in self._gate}
+                              for factors in _KINDS]
         rest = [name for name in channels.text if w[name] and name not in title and name not in self._gate]
         self._rest = _stacked(channels, rest, w)
         self._title = _stacked(channels, title, w)
@@ -100,14 +129,16 @@ class OneQueryScorer:
 
     def scores(self, row: int) -> np.ndarray:
         ch = self._channels
-        total = self._prior.copy()
+        kind = int(ch.show[row])
+        total = self._prior[kind].copy()
         if self._rest is not None:
             total += one_row_product(*self._rest, row)
+        agreement = [one_row_product(ch.text[name], ch.postings[name], row) for name in self._gate]
+        gate_weights = self._gate_weights[kind]
+        for name, values in zip(self._gate, agreement, strict=True):
+            if gate_weights[name]:
+                total += gate_weights[name] * values
         if self._title is not None:
-            agreement = [one_row_product(ch.text[name], ch.postings[name], row) for name in self._gate]
-            for name, values in zip(self._gate, agreement, strict=True):
-                if self._gate_weights[name]:
-                    total += self._gate_weights[name] * values
             title = one_row_product(*self._title, row)
             if agreement and ch.has_genres[row]:  # `Channels.title_gate` for one query, without temporaries
                 gate = np.maximum.reduce(agreement)
@@ -116,13 +147,17 @@ class OneQueryScorer:
                 title *= gate
             elif GATE_UNKNOWN != 1.0:
                 title *= np.float32(GATE_UNKNOWN)
+            if self._title_factor[kind] != 1.0:
+                title *= self._title_factor[kind]
             total += title
         if self._embedding_weight:
             # einsum stays on this thread: a threaded BLAS call for a 1 x 64 x 19k product costs more
             # in thread hand-offs than in arithmetic on a busy host (measured 8 ms vs 0.4 ms).
-            total += self._embedding_weight * np.einsum("ij,j->i", ch.embeddings, ch.embeddings[row])
-        if len(self._era_table):
-            total += self._era_table[self._era_rows.get(float(ch.year[row]), -1)]
+            weight = self._embedding_weight * self._embedding_factor[kind]
+            total += weight * np.einsum("ij,j->i", ch.embeddings, ch.embeddings[row])
+        if len(self._era_table) and self._era_factor[kind]:
+            era = self._era_table[self._era_rows.get(float(ch.year[row]), -1)]
+            total += era if self._era_factor[kind] == 1.0 else self._era_factor[kind] * era
         for codes, rows in self._indicators:
             indicator = rows.get(int(codes[row]))
             if indicator is not None:

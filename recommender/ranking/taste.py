@@ -48,6 +48,8 @@ def dev_task(
 def fit_inputs(ranker: Ranker, task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(channel features, graded gains, excluded cells) over the task's queries x candidates.
 
+    The features are the plain channels: the query factors (`Channels.query_factors`) are a choice made
+    against these pairs, so the fit must not undo them; `fit_blend(factors=...)` scores with them.
     Excluded: what `evaluate` excludes (the query's franchise) and what the safety rule never shows
     (adult titles for unknown-maturity queries), so the weights are fitted on the lists users get.
     """
@@ -79,7 +81,7 @@ def fit_for_ranker(
     None when the catalog resolves fewer than `MIN_TASTE_QUERIES` dev queries (a user's own small
     catalog): the package weights then serve. The overlap rule is the package weights' own
     (`OverlapRule.of`), so a version's fit makes the same NDCG-versus-variety trade as the shipped one,
-    and so is its number of bootstrap bags.
+    and so are its number of bootstrap bags and its fitting method.
     """
     try:
         task = dev_task(items, resolve, k=k)
@@ -91,6 +93,7 @@ def fit_for_ranker(
     shipped = BlendWeights.load()
     rule = OverlapRule.of(shipped)
     result = fit_blend(features, gains, excluded, k=k, folds=folds, overlap_penalty=rule.penalty, max_overlap=rule.cap,
-                       bags=shipped.bags, groups=candidate_groups(ranker, task))
+                       bags=shipped.bags, groups=candidate_groups(ranker, task), method=shipped.method,
+                       factors=ranker.channels.query_factors(task.queries))
     result.weights.fitted["pairs"] = bundled("dev_pairs.csv").name
     return result

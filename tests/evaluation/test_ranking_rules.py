@@ -101,6 +101,25 @@ def test_a_preschool_query_gets_preschool_titles_before_older_childrens_and_fami
     assert "Steamy" not in [titles[r] for r in ranker.rank(0, 7, maturity_ceiling=False)[0]]  # safety holds
 
 
+def test_an_unrated_preschool_franchise_gets_a_preschool_list_and_stays_unrated_elsewhere() -> None:
+    """Peppa Pig has no listing: its list is a TV-Y query's (no adult, no unrated title above rated children's
+    ones), but as a candidate it is still unrated, below every rated children's title in a kids' list."""
+    items, vectors = _maturity_catalog()
+    unrated = _items([{"title": "Peppa Pig: Season 1", "franchise_key": "peppa pig"},
+                      {"title": "Unrated Drama", "franchise_key": "unrated drama"}])
+    items = pd.concat([items, unrated], ignore_index=True)
+    vectors = np.vstack([vectors, [[1.0, 0.0], [0.99, np.sqrt(1 - 0.99**2)]]]).astype(np.float32)
+    ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0}))
+    titles = items["title"].tolist()
+    peppa, tots = titles.index("Peppa Pig: Season 1"), titles.index("Tots")
+    chosen = [titles[r] for r in ranker.rank(peppa, 9)[0]]
+    assert chosen[:3] == ["Tots", "Rhymes", "Sitcom"]  # TV-Y, then TV-G, before the closer unrated drama
+    assert "Steamy" not in chosen and chosen.index("Unrated Drama") > chosen.index("Orphans")
+    assert [titles[r] for r in ranker.rank(tots, 9)[0]].index("Peppa Pig: Season 1") > 3  # still unrated here
+    other = titles.index("Unrated Drama")  # an unrated title outside the table keeps the unknown-band rules
+    assert not ranker.is_safe_query(other) and ranker.blocks_adult(other)
+
+
 def test_a_teen_query_pays_for_adult_titles_unless_the_member_asks() -> None:
     items, vectors = _maturity_catalog()
     vectors[:] = (0.0, 1.0)  # everything far from the teen query but these three:

@@ -13,6 +13,7 @@ from recommender.evaluation import metrics as m
 from recommender.evaluation.harness import Task, run_system
 from recommender.evaluation.systems import ServedRanking
 from recommender.ranking.blend import (
+    BLEND_SCALE,
     PRIOR_WEIGHTS,
     SIMILARITY_CHANNELS,
     BlendWeights,
@@ -26,6 +27,8 @@ from recommender.ranking.channels import (
     CHANNELS,
     ERA_SCALE_YEARS,
     ERA_UNKNOWN,
+    FILM_QUERY_FACTORS,
+    SHOW_QUERY_FACTORS,
     Channels,
     maturity_band,
 )
@@ -237,6 +240,83 @@ def test_channels_the_pairs_cannot_weigh_keep_their_prior_weight() -> None:
     assert searched.weights.weights["same_type"] != pytest.approx(PRIOR_WEIGHTS["same_type"], rel=1e-3)
 
 
+def _fitted_spread(result, features: np.ndarray) -> float:
+    """Standard deviation of the blend of the fitted (not held) channels over every cell."""
+    w = result.weights.vector().copy()
+    for name in PRIOR_WEIGHTS:
+        w[CHANNELS.index(name)] = 0.0
+    return float(np.tensordot(w, features, 1).std())
+
+
+def test_logistic_fit_finds_the_signal_and_keeps_held_weights_on_a_fixed_scale() -> None:
+    """However strongly the pairs speak, the fitted part of the blend has the same spread (`BLEND_SCALE`), so
+    the held rules (hub, maturity step, same type) keep their strength beside it; held weights never move."""
+    features, gains, no_exclusion = _random_fit_problem(7)
+    era = CHANNELS.index("era")
+    features[era] += 0.8 * gains
+    weak = fit_blend(features, gains, no_exclusion, folds=3, method="logistic")
+    assert weak.weights.fitted["method"] == "logistic" and weak.weights.method == "logistic"
+    assert weak.weights.weights["era"] == max(weak.weights.weights[c] for c in SIMILARITY_CHANNELS if
+                                              c in weak.weights.weights)
+    assert weak.cross_validated > 0.5
+    for name, value in PRIOR_WEIGHTS.items():
+        assert weak.weights.weights[name] == pytest.approx(value, rel=1e-5)
+    features[era] += 2.4 * gains  # a much stronger signal: a raw regression's coefficients would grow with it
+    strong = fit_blend(features, gains, no_exclusion, folds=0, method="logistic")
+    assert _fitted_spread(weak, features - 2.4 * gains * (np.arange(len(CHANNELS)) == era)[:, None, None]) == \
+        pytest.approx(BLEND_SCALE, rel=1e-3)
+    assert _fitted_spread(strong, features) == pytest.approx(BLEND_SCALE, rel=1e-3)
+
+
+def test_logistic_fit_drops_a_similarity_channel_that_would_count_against_a_candidate() -> None:
+    features, gains, no_exclusion = _random_fit_problem(8)
+    features[CHANNELS.index("era")] += 0.8 * gains
+    features[CHANNELS.index("description")] -= 0.8 * gains
+    result = fit_blend(features, gains, no_exclusion, folds=0, method="logistic")
+    assert result.weights.weights.get("description", 0.0) == 0.0
+    assert all(result.weights.weights.get(c, 0.0) >= 0 for c in SIMILARITY_CHANNELS)
+    with pytest.raises(ValueError, match="unknown fitting method"):
+        fit_blend(features, gains, no_exclusion, folds=0, method="ridge")
+
+
+def test_the_fit_reports_the_lists_as_served_with_the_query_factors() -> None:
+    """Weights come from the plain channels (a fit would undo a factor chosen against its pairs), but the NDCG
+    it reports is of the lists served with the factors: here they switch off the one channel that knows."""
+    features, gains, no_exclusion = _random_fit_problem(9)
+    features[CHANNELS.index("era")] += 0.8 * gains
+    plain = fit_blend(features, gains, no_exclusion, folds=2, method="logistic")
+    factors = np.ones(features.shape[:2], dtype=np.float32)
+    factors[CHANNELS.index("era")] = 0.0
+    served = fit_blend(features, gains, no_exclusion, folds=2, method="logistic", factors=factors)
+    assert served.weights.weights == plain.weights.weights
+    assert plain.in_sample > 0.5 and plain.cross_validated > 0.5
+    assert served.in_sample < 0.3 and served.cross_validated < 0.3
+
+
+def test_a_show_query_weighs_era_and_genres_by_its_kinds_factors() -> None:
+    """A show's list leans on release year less than a film's (a series runs for years) and on genres more."""
+    show_era, show_genres = SHOW_QUERY_FACTORS["era"], SHOW_QUERY_FACTORS["genres"]
+    assert show_era < 1.0 < show_genres and FILM_QUERY_FACTORS.get("era", 1.0) == 1.0
+    items = pd.DataFrame({"title": ["Show A", "Film A", "Same year", "Decades off"],
+                          "content_type": ["Show", "Movie", "Movie", "Movie"],
+                          "release_year": [2016, 2016, 2016, 1980], "genres": ["drama", "drama", "comedy", "drama"]})
+    channels = Channels.build(items, np.eye(4, dtype=np.float32))
+    w = np.zeros(len(CHANNELS), dtype=np.float32)
+    w[CHANNELS.index("era")], w[CHANNELS.index("genres")] = 1.0, 0.25
+    show, film = channels.blend(w, np.array([0, 1]))
+    assert film[2] > film[3]  # the film query: same year beats same genre
+    assert show[3] > show[2]  # the show query: same genre beats same year
+    decades = np.exp(-36 / ERA_SCALE_YEARS)
+    np.testing.assert_allclose(show[[2, 3]], [show_era, show_era * decades + 0.25 * show_genres], rtol=1e-5)
+    np.testing.assert_allclose(film[[2, 3]], [1.0, decades + 0.25 * FILM_QUERY_FACTORS.get("genres", 1.0)],
+                               rtol=1e-5)
+    ranker = Ranker(items.assign(item_id=range(4), franchise_key=items["title"]), np.eye(4, dtype=np.float32),
+                    BlendWeights({"era": 1.0, "genres": 0.25, "embedding": 0.5, "title_words": 0.5}))
+    for row in (0, 1):
+        np.testing.assert_allclose(ranker.scores(row), ranker.channels.blend(ranker._w, np.array([row]))[0],
+                                   atol=1e-6)
+
+
 def test_blend_weights_round_trip_and_refuse_unknown_channels() -> None:
     shipped = BlendWeights.load()
     assert BlendWeights.from_json(shipped.to_json()).weights == shipped.weights
@@ -265,6 +345,7 @@ def test_harness_runs_the_served_system(model_dir) -> None:
 def test_the_per_request_scorer_equals_the_channel_blend(full_ranker: Ranker) -> None:
     """The precomputed one-query path gives what `evaluate`'s block blend gives, for every kind of query."""
     rows = np.r_[np.arange(0, len(full_ranker), 997), np.flatnonzero(np.isnan(full_ranker.channels.year))[:3]]
+    assert full_ranker.channels.show[rows].any() and not full_ranker.channels.show[rows].all()
     block = full_ranker.channels.blend(full_ranker._w, rows)
     for row, expected in zip(rows, block, strict=True):
         np.testing.assert_allclose(full_ranker.scores(int(row)), expected, atol=1e-6)
