@@ -61,6 +61,7 @@ class ReelmateBot(commands.Bot):
         self._services: Services | None = None
         self.store: BotStore | None = None
         self.synced_commands: list[discord.app_commands.AppCommand] = []
+        self.scheduler: Any = None  # RETRAIN_EVERY's background retrains (bot.admin.schedule), if set
 
     async def setup_hook(self) -> None:
         from feedback import FeedbackStore
@@ -68,6 +69,11 @@ class ReelmateBot(commands.Bot):
         self.store = await FeedbackStore.open(self.settings.resolved_database_url)
         self._services = Services(self.settings, self.store)
         await self._services.startup()
+        if self.settings.retrain_every:
+            from bot.admin.schedule import RetrainEvery, for_service
+
+            self.scheduler = for_service(self._services.admin, RetrainEvery.parse(self.settings.retrain_every))
+            self.scheduler.start()
         for ext in EXTENSIONS:
             await self.load_extension(ext)
         await self.sync_commands()
@@ -101,6 +107,8 @@ class ReelmateBot(commands.Bot):
         try:
             await super().close()
         finally:
+            if self.scheduler is not None:
+                await self.scheduler.stop()
             if self._services is not None:
                 await self._services.close()  # the vote outbox first: it writes through the store
             if self.store is not None:

@@ -52,6 +52,25 @@ class BotSettings(RecommenderSettings, FeedbackSettings):
                     "and after each retrain); 0 = only then.",
     )
 
+    retrain_every: str | None = Field(
+        default=None,
+        description="Retrain in the background on a schedule: an interval (24h, 30m, 2d) or a number of new "
+                    "votes (500votes); unset = only when an admin runs /retrain.",
+    )
+
+    @field_validator("retrain_every", mode="before")
+    @classmethod
+    def _retrain_every(cls, value: Any) -> Any:
+        """Blank means off; anything else must parse (a typo fails at start, not silently never)."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        if value is not None:
+            from bot.admin.every import RetrainEvery
+
+            RetrainEvery.parse(str(value))
+            return str(value).strip()
+        return value
+
     @field_validator("admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:

@@ -288,9 +288,10 @@ class Recommender:
         recommender.vote_settings = VoteSettings.load(artifact.path)
         return recommender
 
-    def vote_channel(self, pairs: pd.DataFrame) -> VoteChannel:
-        """The vote channel for this model's catalog from pair counts (`feedback.vote_stats`)."""
-        return VoteChannel(pairs, self._title_rows, self.vote_settings)
+    def vote_channel(self, pairs: pd.DataFrame, member_votes: pd.DataFrame | None = None) -> VoteChannel:
+        """The vote channel for this model's catalog from pair counts and, for the members' co-likes,
+        each member's votes (`feedback.vote_stats`)."""
+        return VoteChannel(pairs, self._title_rows, self.vote_settings, member_votes)
 
     @cached_property
     def _title_rows(self) -> _TitleRows:

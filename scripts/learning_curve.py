@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -105,6 +106,9 @@ def run_mode(mode: str, checkpoints: list[int], args: argparse.Namespace, pairs:
             cmd.append("--ratings-only")
         printed = _run(cmd, log)
         done = checkpoint
+        if args.snapshots:  # this checkpoint's votes, for `--compare` at any checkpoint later
+            for part in out.glob(f"{mode}.db*"):
+                shutil.copyfile(part, out / part.name.replace(f"{mode}.db", f"{mode}-{checkpoint}.db"))
         row = {"mode": mode, "requests": checkpoint, "simulator": printed.strip().splitlines(),
                **_measure(pairs, database, args.model_dir, args.resamples, log)}
         rows.append(row)
@@ -139,7 +143,8 @@ def compare(specs: list[str], pairs: Path, resamples: int, seed: int) -> dict[st
         first = first or rec
         if rec.version != first.version:
             raise SystemExit("--compare: every model root must serve the same model version (only settings differ)")
-        systems.append(VotedRanking(label, rec.ranker, rec.vote_channel(read_vote_data(database))))
+        members = read_vote_data(database, members=True) if rec.vote_settings.co_like_weight > 0 else None
+        systems.append(VotedRanking(label, rec.ranker, rec.vote_channel(read_vote_data(database), members)))
     assert first is not None
     task, _ = load_pairs_task(pairs, first.items, first.resolve, candidates_path=CANDIDATES)
     result = evaluate(task, systems, resamples=resamples, seed=seed).to_dict()
@@ -195,6 +200,8 @@ def main() -> int:
     p.add_argument("--seen-rate", type=float, default=0.3, help="simulator --seen-rate (0: no seen marks)")
     p.add_argument("--compare", action="append", default=[], metavar="LABEL=DATABASE@MODEL_DIR",
                    help="instead of simulating: compare finished runs' rankings on half B (paired, see above)")
+    p.add_argument("--snapshots", action="store_true",
+                   help="keep a copy of each mode's votes database at every checkpoint (OUT/MODE-N.db)")
     p.add_argument("--resume", action="store_true",
                    help="continue OUT's runs from their last measured checkpoint (same seed and settings)")
     args = p.parse_args()

@@ -32,7 +32,8 @@ def personal_list(rec: Recommender, item_id: int, k: int, personal: Personal, *,
     (still in the ranking) first, then titles they were not shown before. With the vote channel's
     `explore_slot` on, the last slot may go to a title ranked right below the list (`explore_last`)."""
     explore = votes is not None and votes.settings.explore_slot and member is not None and k > 1
-    want = min(k + EXPLORE_POOL, 100) if explore else k
+    taste = votes is not None and votes.settings.taste_weight > 0 and member is not None
+    want = min(k + EXPLORE_POOL, 100) if explore or taste else k
     keep = [i for i in personal.upvoted_before if i not in personal.seen]
     exclude = personal.seen | (personal.shown_before - set(keep))
     result = rec.recommend(item_id, want, language=language, content_type=content_type, exclude_ids=exclude,
@@ -41,6 +42,8 @@ def personal_list(rec: Recommender, item_id: int, k: int, personal: Personal, *,
     # Upvoted titles that fell below the top k of this ranking are not forced back in.
     first = [ranked[i] for i in keep if i in ranked]
     rest = [r for r in result.items if r.item.item_id not in set(keep)]
+    if taste and votes is not None and member is not None and not _maturity_shaped(rec, result.query):
+        rest = by_taste(rec, rest, votes, member)
     items = [replace(r, rank=rank) for rank, r in enumerate(first + rest, start=1)]
     if explore and votes is not None and len(items) > k and items[k - 1].item.item_id not in set(keep):
         items = explore_last(rec, result.query, items, k, votes,
@@ -48,12 +51,31 @@ def personal_list(rec: Recommender, item_id: int, k: int, personal: Personal, *,
     return replace(result, items=items[:k])
 
 
+def _maturity_shaped(rec: Recommender, query: Item) -> bool:
+    """A kids', family or unknown-maturity query, or a family-safe bot: the order is the safety rule's."""
+    return rec.family_safe or query.maturity in SAFE_QUERY_BANDS or query.maturity == "unknown"
+
+
+def by_taste(rec: Recommender, items: list[Recommendation], votes: VoteChannel,
+             member: int) -> list[Recommendation]:
+    """`items` re-ordered by their score plus `taste_weight` times the member's taste for each
+    (`VoteChannel.member_taste`: the co-likes of the titles they liked); a member the votes do not
+    know keeps the order."""
+    rows = np.array([votes.row_of.get(r.item.title, -1) for r in items], dtype=np.int64)
+    taste = votes.member_taste(member, np.maximum(rows, 0)) * (rows >= 0)
+    if not taste.any():
+        return items
+    keyed = [r.score + votes.settings.taste_weight * t for r, t in zip(items, taste.tolist(), strict=True)]
+    order = sorted(range(len(items)), key=lambda i: (-keyed[i], i))
+    return [items[i] for i in order]
+
+
 def explore_last(rec: Recommender, query: Item, items: list[Recommendation], k: int, votes: VoteChannel,
                  rng: np.random.Generator) -> list[Recommendation]:
     """Thompson-sample slot k among the k-th title and the ones ranked right below it. Never on a list
     the maturity rule shapes (a kids', family or unknown-maturity query, or a family-safe bot): there
     the order of every slot is the safety rule's, and no vote estimate may trade it."""
-    if rec.family_safe or query.maturity in SAFE_QUERY_BANDS or query.maturity == "unknown":
+    if _maturity_shaped(rec, query):
         return items
     candidates = items[k - 1:]
     pick = thompson_slot(votes, query.title, [r.item.title for r in candidates], [r.score for r in candidates], rng)

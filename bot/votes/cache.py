@@ -63,7 +63,11 @@ class VoteCache:
         async with self._lock:  # a scheduled refresh and a post-swap one never interleave
             try:
                 pairs = await self._store.pair_vote_counts()
-                built = [CachedVotes(m, await asyncio.to_thread(m.vote_channel, pairs), time.monotonic())
+                # Each member's votes only when a model ranks with members' co-likes (one more bulk read).
+                wanted = any(m.vote_settings.co_like_weight > 0 for m in models)
+                members = await self._store.member_votes() if wanted else None
+                extra = () if members is None else (members,)
+                built = [CachedVotes(m, await asyncio.to_thread(m.vote_channel, pairs, *extra), time.monotonic())
                          for m in models]
             except Exception:
                 log.exception("could not refresh the vote statistics; keeping the previous ones")

@@ -221,8 +221,9 @@ def _vote_channel(args: argparse.Namespace, rec: Any) -> tuple[Any, Any] | None:
         from recommender.evaluation.pairs import PairsError
 
         raise PairsError(str(exc)) from None
+    members = read_vote_data(args.feedback_database, members=True) if rec.vote_settings.co_like_weight > 0 else None
     _progress(f"vote channel: {len(pairs)} voted pairs read from the feedback database")
-    return rec.vote_channel(pairs), pairs
+    return rec.vote_channel(pairs, members), pairs
 
 
 def _vote_summary(task: Any, pair_of_systems: list, votes: tuple[Any, Any], args: argparse.Namespace) -> dict:

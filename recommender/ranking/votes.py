@@ -24,6 +24,18 @@ Why it looks like this:
   (>= 8) and 14% dislikes (<= 5), so a "seen" says +0.51 - 0.14 = 0.37 of a 👍 on average. The
   global rate stays the explicit votes' own, so marks only ever lift the pairs they name, and they
   pass through the same shortlist and weight bounds as votes.
+- **Members' co-likes (off unless `co_like_weight`).** Each member's likes as the bot saw them (the
+  titles they asked about in a request they then voted on, and the titles they 👍) make an item-item
+  co-like score, c(q, t) / (sqrt(n_q * n_t) + co_like_shrink) (c members liked both, n_x liked x), the
+  same recipe as the co-like judgments. So a 👍 for *Tenet* from a member who asked about *Inception*
+  also informs *Inception*'s list when nobody voted on (Inception, Tenet), and reaches titles that
+  were never shown for that query. Bounded like the rest: at most `co_like_weight`, only on the
+  content ranking's top `co_like_shortlist` titles (a brigade of accounts liking a kids' title and an
+  unrelated one moves neither into a list they are not already near), before the maturity rules.
+- **A member's own taste (`taste_weight`, with co-likes).** The titles one member liked (asked about
+  or 👍) re-rank that member's own list lightly: `member_taste` is the mean co-like score of a title
+  with each of them. The bot adds `taste_weight` times it among the list and the titles right below
+  it (`bot.personal`), never on a list the maturity rule shapes.
 - **Exploration (off unless `explore_slot`).** `thompson_slot` may give the last slot of a list to a
   title from just below it whose vote estimate is uncertain but could be high: each candidate's vote
   term is drawn from its pair's Beta posterior instead of taking its mean (Thompson sampling), so a
@@ -43,6 +55,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 SETTINGS_FILE = "vote_channel.json"
 PAIR_COLUMNS = ("query_title", "item_title", "up", "down")  # + optional "seen" (0 when absent)
@@ -62,6 +75,10 @@ class VoteSettings:
     fitted: dict = field(default_factory=dict)
     seen_weight: float = 0.0  # an up vote's worth of one seen mark (the package file sets it; see above)
     explore_slot: bool = False  # Thompson-sample the list's last slot (see above)
+    co_like_weight: float = 0.0  # members' co-likes (0: off; see above)
+    co_like_shortlist: int = 100
+    co_like_shrink: float = 1.0
+    taste_weight: float = 0.0  # a member's own likes as a re-rank of their list (needs co-likes; see above)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -71,9 +88,13 @@ class VoteSettings:
         data = json.loads(text)
         settings = cls(float(data["weight"]), float(data["prior_strength"]), int(data["shortlist"]),
                        dict(data.get("fitted", {})), float(data.get("seen_weight", 0.0)),
-                       bool(data.get("explore_slot", False)))
+                       bool(data.get("explore_slot", False)), float(data.get("co_like_weight", 0.0)),
+                       int(data.get("co_like_shortlist", 100)), float(data.get("co_like_shrink", 1.0)),
+                       float(data.get("taste_weight", 0.0)))
         if (settings.weight < 0 or settings.weight > 1 or settings.prior_strength <= 0 or settings.shortlist < 1
-                or not 0 <= settings.seen_weight <= 1):
+                or not 0 <= settings.seen_weight <= 1 or not 0 <= settings.co_like_weight <= 1
+                or settings.co_like_shortlist < 1 or settings.co_like_shrink < 0
+                or not 0 <= settings.taste_weight <= 1):
             raise ValueError(f"vote channel settings out of range: {data}")
         return settings
 
@@ -118,11 +139,12 @@ class VoteChannel:
 
     `titles` is the catalog's titles in row order, or a `TitleRows` lookup: votes name titles, and
     a dict of every title costs about 150 MB at a million titles, so a large catalog passes a lookup
-    and only the voted titles are looked up.
+    and only the voted titles are looked up. `member_votes` (each member's latest vote per pair,
+    `feedback.vote_stats.member_votes`) feed the members' co-likes when `settings.co_like_weight` > 0.
     """
 
     def __init__(self, pairs: pd.DataFrame, titles: Sequence[str] | TitleRows,
-                 settings: VoteSettings | None = None) -> None:
+                 settings: VoteSettings | None = None, member_votes: pd.DataFrame | None = None) -> None:
         self.settings = settings or VoteSettings()
         n = len(titles)
         self.row_of: Mapping[str, int] | TitleRows = (
@@ -163,10 +185,57 @@ class VoteChannel:
         self._pair_alpha = (up + s * others_rate)[order]  # the pair's Beta posterior (for exploration)
         self._pair_beta = (down + s * (1 - others_rate))[order]
         self.voted_items = int(np.count_nonzero((item_up + item_down) > 0))
+        self._member_row: dict[int, int] = {}
+        self._likes = (self._member_likes(member_votes, n)
+                       if member_votes is not None and self.settings.co_like_weight > 0 else None)
         self.evidence = self.votes + self.settings.seen_weight * self.seen_marks
 
     def __len__(self) -> int:
         return len(self._item_delta)
+
+    def _member_likes(self, member_votes: pd.DataFrame, n: int) -> sparse.csr_matrix:
+        """(members, titles) 0/1: what each member asked about (in a request they voted on) or 👍."""
+        liked = pd.concat([
+            member_votes.loc[member_votes["value"] > 0, ["user_id", "item_title"]].rename(
+                columns={"item_title": "title"}),
+            member_votes[["user_id", "query_title"]].rename(columns={"query_title": "title"}),
+        ]).drop_duplicates()
+        titles = pd.unique(liked["title"].astype(str))
+        rows = {title: self.row_of.get(title) for title in titles}
+        item = liked["title"].astype(str).map(rows)
+        liked = liked[item.notna()]
+        members, member_ids = pd.factorize(liked["user_id"])
+        self._member_row = {int(m): i for i, m in enumerate(member_ids)}
+        likes = sparse.csr_matrix((np.ones(len(liked)), (members, item[item.notna()].to_numpy(np.int64))),
+                                  shape=(int(members.max()) + 1 if len(members) else 0, n))
+        self._likers = np.asarray(likes.sum(axis=0)).ravel()
+        self._likes_by_title = likes.T.tocsr()
+        return likes
+
+    def co_likes(self, row: int, items: np.ndarray) -> np.ndarray:
+        """Members' co-like score of each of `items` with query `row` (zero without co-likes)."""
+        out = np.zeros(len(items), dtype=np.float64)
+        if self._likes is None or self._likers[row] == 0:
+            return out
+        members = np.zeros(self._likes.shape[0], dtype=np.float64)
+        members[self._likes_by_title[row].indices] = 1.0  # who liked the query
+        both = self._likes_by_title[items] @ members
+        return both / (np.sqrt(self._likers[row] * self._likers[items]) + self.settings.co_like_shrink)
+
+    def member_taste(self, user_id: int, items: np.ndarray) -> np.ndarray:
+        """Mean co-like score of each of `items` with the titles member `user_id` liked (zero for a
+        member the votes do not know, or without co-likes)."""
+        out = np.zeros(len(items), dtype=np.float64)
+        member = self._member_row.get(int(user_id))
+        if self._likes is None or member is None:
+            return out
+        liked = self._likes[member].indices
+        # Members who liked both, for every (liked title, item) at once: one sparse product.
+        both = (self._likes_by_title[liked] @ self._likes_by_title[items].T).toarray()
+        scale = np.sqrt(np.outer(self._likers[liked], self._likers[items])) + self.settings.co_like_shrink
+        out = (both / scale).sum(axis=0)
+        out[np.isin(items, liked)] = 0.0  # what they liked already is no discovery
+        return out / max(len(liked), 1)
 
     def rate_delta(self, row: int) -> np.ndarray:
         """Smoothed up-rate minus the global rate of every item as an answer to query `row`; zero for
@@ -194,19 +263,29 @@ class VoteChannel:
 
     def scores(self, row: int, content: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The addition to `content` (the blended scores of query `row`): weight * rate delta on the
-        content top-`shortlist` titles (among `allowed`, the query left out), zero everywhere else."""
+        content top-`shortlist` titles and co_like_weight * co-likes on the top-`co_like_shortlist`
+        (among `allowed`, the query left out), zero everywhere else."""
         out = np.zeros(len(content), dtype=np.float64)
-        if self.settings.weight == 0 or self.evidence == 0:
+        pairs_count = self.settings.weight > 0 and self.evidence > 0
+        if not pairs_count and self._likes is None:
             return out
         eligible = np.ones(len(content), dtype=bool) if allowed is None else allowed.copy()
         eligible[row] = False
         candidates = np.flatnonzero(eligible)
-        n = min(self.settings.shortlist, len(candidates))
-        if n == 0:
+        if self._likes is not None:
+            wide = _top(content, candidates, self.settings.co_like_shortlist)
+            out[wide] = self.settings.co_like_weight * self.co_likes(row, wide)
+        shortlist = _top(content, candidates, self.settings.shortlist)
+        if not pairs_count or len(shortlist) == 0:
             return out
-        shortlist = candidates[np.argpartition(-content[candidates], n - 1)[:n]]
-        out[shortlist] = self.settings.weight * self.rate_delta(row)[shortlist]
+        out[shortlist] += self.settings.weight * self.rate_delta(row)[shortlist]
         return out
+
+
+def _top(content: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
+    """The `n` candidates with the highest content scores (all of them when fewer)."""
+    n = min(n, len(candidates))
+    return candidates[np.argpartition(-content[candidates], n - 1)[:n]] if n else candidates
 
 
 EXPLORE_POOL = 10  # titles right below a list that its explore slot may draw from
