@@ -73,9 +73,10 @@ async def run_recommend(
         source=source,
     )
     view = recommendation_view(outcome)
-    message = await interaction.followup.send(embed=card_to_embed(outcome.card), view=view, wait=True)
-    view.stop()  # the buttons are dispatched as dynamic items; no per-message view to keep in memory
-    await services.votes.attach_message(outcome.request_id, message.id)
+    async with services.votes.posting():  # a reaction before the message is attached waits for it
+        message = await interaction.followup.send(embed=card_to_embed(outcome.card), view=view, wait=True)
+        view.stop()  # the buttons are dispatched as dynamic items; no per-message view to keep in memory
+        await services.votes.attach_message(outcome.request_id, message.id)
     others = outcome.other_works
     if others is not None:  # other works under the typed name: one click away, privately
         await interaction.followup.send(others.text, view=DidYouMeanView(interaction.user.id, others, k=k,

@@ -9,7 +9,9 @@ recommendations is known here too (`attach_message`, `is_ours`), since only thos
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from bot import render
 from bot.errors import UserError
@@ -58,7 +60,7 @@ class VotesService:
         self._outbox_lock = asyncio.Lock()
         self.cache = VoteCache(store, settings.vote_refresh_seconds)
         self.quick_store = store.impatient(RECORD_WAIT)  # writes that must not hold up a reply
-        self._attaching: set[asyncio.Future[None]] = set()  # attach_message calls under way
+        self._attaching: set[asyncio.Future[None]] = set()  # lists being posted and attached
         model.on_serve(self.refresh_channel)
         privacy.register(MemberData("votes", {"message_votes": ("user_id",), "item_votes": ("user_id",)}))
 
@@ -92,16 +94,23 @@ class VotesService:
             raise UserError(str(exc)) from None
 
     # -- recommendation messages ---------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def posting(self) -> AsyncIterator[None]:
+        """Around posting a list and attaching its message: a reaction on a message not known yet
+        waits for this (see is_ours), since a member may react before the bot has the message's id."""
+        posted = asyncio.get_running_loop().create_future()
+        self._attaching.add(posted)
+        try:
+            yield
+        finally:
+            self._attaching.discard(posted)
+            posted.set_result(None)
+
     async def attach_message(self, request_id: int, message_id: int) -> None:
         """Remember the message a list was posted in; through the outbox when its request waits there
         or the database cannot take it now (reactions on it are accepted meanwhile)."""
-        attached = asyncio.get_running_loop().create_future()
-        self._attaching.add(attached)  # a reaction arriving meanwhile waits for this (see is_ours)
-        try:
+        async with self.posting():
             await self._attach(request_id, message_id)
-        finally:
-            self._attaching.discard(attached)
-            attached.set_result(None)
 
     async def _attach(self, request_id: int, message_id: int) -> None:
         outbox = self.outbox
