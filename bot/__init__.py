@@ -1,5 +1,8 @@
-"""Reelmate's Discord bot and its offline console.
+"""Reelmate's Discord bot and its offline console, one package per feature.
 
-The command logic lives in :mod:`bot.service` (no Discord imports) so that the cogs and the console
-are thin adapters over the same code; :func:`bot.app.create_bot` builds the discord.py client.
+Each feature (`recommend`, `votes`, `seen`, `experiments`, `privacy`, `admin`) keeps its logic in
+`bot/<feature>/service.py` (no Discord imports), its slash commands in `cog.py` and its offline
+console commands in `console.py`, so the cogs and the console are thin adapters over the same code.
+Shared plumbing sits at the top: `services` (builds the features), `model` (the serving model),
+`store` (the store protocol), `app` (the discord.py client), `console`, `render`, `settings`.
 """

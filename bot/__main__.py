@@ -17,24 +17,25 @@ from bot.settings import BotSettings
 from recommender.events import ErrorEvent, TrainingEvent
 
 if TYPE_CHECKING:
-    from bot.service import RecommendService
+    from bot.services import Services
 
 log = logging.getLogger("bot")
 
 
-async def ensure_model(settings: BotSettings, service: RecommendService) -> None:
+async def ensure_model(settings: BotSettings, services: Services) -> None:
     """Load the current model; train one if there is none, or if it was trained on another catalog.
 
     Each outcome is said once: progress lines while training, then one line (or one error).
     """
-    await service.startup()
-    if service.has_model and service.catalog_warning is None:
+    await services.startup()
+    model = services.model
+    if model.has_model and model.catalog_warning is None:
         return
-    if service.has_model and not settings.catalog_path.is_file():
-        print(f"! {service.catalog_warning}", flush=True)  # nothing to train on: keep serving what we have
+    if model.has_model and not settings.catalog_path.is_file():
+        print(f"! {model.catalog_warning}", flush=True)  # nothing to train on: keep serving what we have
         return
-    if service.has_model:
-        print(f"The catalog {settings.catalog_path} is not the one model {service.recommender.version} was "
+    if model.has_model:
+        print(f"The catalog {settings.catalog_path} is not the one model {model.recommender.version} was "
               "trained on: training a model on it (the current one serves if this fails)…", flush=True)
     else:
         print(f"No model in {settings.resolved_model_dir} yet: training one from {settings.catalog_path} "
@@ -44,27 +45,27 @@ async def ensure_model(settings: BotSettings, service: RecommendService) -> None
         if not isinstance(event, ErrorEvent):  # the outcome below carries the error, once
             print(f"  {event.describe()}", flush=True)
 
-    outcome = await service.retrain(
+    outcome = await services.admin.retrain(
         requested_by=settings.console_user_id, guild_id=None, progress=progress, gate=False
     )
-    if not service.has_model:
+    if not model.has_model:
         raise SystemExit(f"Could not train a first model: {outcome.message}")
     print(outcome.message if outcome.status == "succeeded" else f"! {outcome.message}", flush=True)
 
 
 async def run_console(settings: BotSettings) -> int:
     from bot.console import Console
-    from bot.service import RecommendService
+    from bot.services import Services
     from feedback import FeedbackStore
 
     store = await FeedbackStore.open(settings.resolved_database_url)
     try:
-        service = RecommendService(settings, store)
+        services = Services(settings, store)
         try:
-            await ensure_model(settings, service)
-            await Console(service, user_id=settings.console_user_id).run()
+            await ensure_model(settings, services)
+            await Console(services, user_id=settings.console_user_id).run()
         finally:
-            await service.close()
+            await services.close()
     finally:
         await store.close()
     return 0
@@ -72,15 +73,15 @@ async def run_console(settings: BotSettings) -> int:
 
 async def run_bot(settings: BotSettings) -> int:
     from bot.app import create_bot
-    from bot.service import RecommendService
+    from bot.services import Services
     from feedback import FeedbackStore
 
     store = await FeedbackStore.open(settings.resolved_database_url)
-    service = RecommendService(settings, store)
+    services = Services(settings, store)
     try:
-        await ensure_model(settings, service)
+        await ensure_model(settings, services)
     finally:
-        await service.close()  # releases the outbox journal for the bot's own service
+        await services.close()  # releases the outbox journal for the bot's own services
         await store.close()
     bot = create_bot(settings)
     async with bot:

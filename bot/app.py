@@ -1,9 +1,9 @@
 """The bot factory: `create_bot(settings)` returns a configured, not yet started, discord.py Bot.
 
-`setup_hook` (run once after login, before the gateway connects) opens the feedback store, loads the
-current model, builds the service, loads the cogs (the recommend extension registers the persistent
-vote buttons) and syncs the slash commands (to the development guild only, if one is configured,
-because that is instant).
+`setup_hook` (run once after login, before the gateway connects) opens the feedback store, builds
+the features' services (loading the current model), loads each feature's cog (the votes and seen
+extensions register the persistent buttons) and syncs the slash commands (to the development guild
+only, if one is configured, because that is instant).
 
 With SHARD_COUNT set (a number, or `auto` to use what Discord recommends for the bot's guild count)
 the bot is a `ShardedReelmateBot`: discord.py's AutoShardedBot, one gateway connection per shard in
@@ -21,14 +21,16 @@ import discord
 import yarl
 from discord.ext import commands
 
-from bot.service import RecommendService
+from bot.services import Services
 from bot.settings import BotSettings
+from bot.store import BotStore
 from bot.tree import ReelmateTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.recommend", "bot.cogs.feedback", "bot.cogs.admin", "bot.cogs.privacy",
-              "bot.cogs.seen", "bot.cogs.experiment", "bot.library.cog")
+# One extension per feature: its `cog` module.
+FEATURES = ("recommend", "votes", "admin", "privacy", "seen", "experiments", "library")
+EXTENSIONS = tuple(f"bot.{feature}.cog" for feature in FEATURES)
 
 
 def apply_endpoint_overrides(settings: BotSettings) -> None:
@@ -43,7 +45,7 @@ def apply_endpoint_overrides(settings: BotSettings) -> None:
 
 
 class ReelmateBot(commands.Bot):
-    """commands.Bot with the settings, the service and a clean shutdown of the store."""
+    """commands.Bot with the settings, the features' services and a clean shutdown of the store."""
 
     def __init__(self, settings: BotSettings, **options: Any) -> None:
         super().__init__(
@@ -56,21 +58,21 @@ class ReelmateBot(commands.Bot):
             **options,
         )
         self.settings = settings
-        self._service: RecommendService | None = None
-        self.store: Any = None
+        self._services: Services | None = None
+        self.store: BotStore | None = None
         self.synced_commands: list[discord.app_commands.AppCommand] = []
-        self.scheduler: Any = None  # RETRAIN_EVERY's background retrains (bot.scheduler), if set
+        self.scheduler: Any = None  # RETRAIN_EVERY's background retrains (bot.admin.schedule), if set
 
     async def setup_hook(self) -> None:
         from feedback import FeedbackStore
 
         self.store = await FeedbackStore.open(self.settings.resolved_database_url)
-        self._service = RecommendService(self.settings, self.store)
-        await self._service.startup()
+        self._services = Services(self.settings, self.store)
+        await self._services.startup()
         if self.settings.retrain_every:
-            from bot.scheduler.service import RetrainEvery, for_service
+            from bot.admin.schedule import RetrainEvery, for_service
 
-            self.scheduler = for_service(self._service, RetrainEvery.parse(self.settings.retrain_every))
+            self.scheduler = for_service(self._services.admin, RetrainEvery.parse(self.settings.retrain_every))
             self.scheduler.start()
         for ext in EXTENSIONS:
             await self.load_extension(ext)
@@ -82,11 +84,11 @@ class ReelmateBot(commands.Bot):
         return self.user.id if self.user else None
 
     @property
-    def service(self) -> RecommendService:
-        """The command logic; it exists from `setup_hook` on, before any interaction can arrive."""
-        if self._service is None:
-            raise RuntimeError("the bot's service is created in setup_hook; the bot has not started")
-        return self._service
+    def services(self) -> Services:
+        """The features' logic; it exists from `setup_hook` on, before any interaction can arrive."""
+        if self._services is None:
+            raise RuntimeError("the bot's services are created in setup_hook; the bot has not started")
+        return self._services
 
     async def sync_commands(self) -> None:
         if self.settings.dev_guild_id:
@@ -107,8 +109,8 @@ class ReelmateBot(commands.Bot):
         finally:
             if self.scheduler is not None:
                 await self.scheduler.stop()
-            if self._service is not None:
-                await self._service.close()  # the vote outbox first: it writes through the store
+            if self._services is not None:
+                await self._services.close()  # the vote outbox first: it writes through the store
             if self.store is not None:
                 store, self.store = self.store, None
                 await store.close()

@@ -65,7 +65,7 @@ class BotSettings(RecommenderSettings, FeedbackSettings):
         if isinstance(value, str) and not value.strip():
             return None
         if value is not None:
-            from bot.scheduler.every import RetrainEvery
+            from bot.admin.every import RetrainEvery
 
             RetrainEvery.parse(str(value))
             return str(value).strip()

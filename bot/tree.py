@@ -13,8 +13,8 @@ import secrets
 import discord
 from discord import app_commands
 
+from bot.errors import UserError
 from bot.render import escape
-from bot.service import UserError
 from feedback import StoreError
 
 log = logging.getLogger(__name__)

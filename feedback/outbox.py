@@ -45,18 +45,42 @@ import os
 import threading
 import uuid
 from collections import deque
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from feedback.backoff import JitteredBackoff
 from feedback.errors import StoreError, StoreUnavailable
-from feedback.store import FeedbackStore
 
 log = logging.getLogger(__name__)
+
+
+class OutboxStore(Protocol):
+    """The writes the outbox replays (a `FeedbackStore` has them): what it needs, and no more."""
+
+    def record_request(self, *, guild_id: int | None, channel_id: int | None, user_id: int, query: str,
+                       resolved_item_id: int | None, resolved_title: str | None, model_version: str | None,
+                       latency_ms: float, items: list[tuple[int, str, float]], experiment_id: int | None = None,
+                       arm: str | None = None, request_id: int | None = None) -> Awaitable[int]: ...
+
+    def attach_message(self, request_id: int, message_id: int) -> Awaitable[None]: ...
+
+    def mark_seen_item(self, *, request_id: int, rank: int, user_id: int) -> Awaitable[bool]: ...
+
+    def mark_seen_message(self, *, message_id: int, user_id: int) -> Awaitable[int]: ...
+
+    def unmark_seen_message(self, *, message_id: int, user_id: int) -> Awaitable[int]: ...
+
+    def vote_item(self, *, request_id: int, rank: int, user_id: int, value: int) -> Awaitable[None]: ...
+
+    def vote_message(self, *, message_id: int, user_id: int, value: int) -> Awaitable[None]: ...
+
+    def retract_message_vote(self, *, message_id: int, user_id: int, value: int) -> Awaitable[None]: ...
+
 
 MAX_JOURNALS = 16  # processes that may share one database, each with its own journal
 
@@ -405,7 +429,7 @@ def _pending(text: str) -> list[Vote]:
 class VoteOutbox:
     """Accepts votes durably and writes them to the store in order, retrying until they land."""
 
-    def __init__(self, store: FeedbackStore, journal: _Journal, pending: list[Vote], *,
+    def __init__(self, store: OutboxStore, journal: _Journal, pending: list[Vote], *,
                  max_backoff: float = 2.0) -> None:
         """Use `await VoteOutbox.open(store, path)`."""
         self._store = store
@@ -423,7 +447,7 @@ class VoteOutbox:
         self.last_problem = ""  # why the database refused the vote at the head of the queue, if it did
 
     @classmethod
-    async def open(cls, store: FeedbackStore, path: Path, *, max_backoff: float = 2.0) -> VoteOutbox:
+    async def open(cls, store: OutboxStore, path: Path, *, max_backoff: float = 2.0) -> VoteOutbox:
         """Claim a journal next to the database and load the votes a previous run left unfinished."""
         try:
             journal = await asyncio.to_thread(_Journal.claim, path)

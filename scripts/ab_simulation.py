@@ -72,9 +72,10 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.experiments import ExperimentArms, ExperimentError  # noqa: E402
-from bot.personal import Personal, personal_list  # noqa: E402
-from bot.service import DID_YOU_MEAN_LIMIT, ITEM_VOTE_LIMIT, RecommendService  # noqa: E402
+from bot.experiments.arms import ExperimentArms, ExperimentError  # noqa: E402
+from bot.recommend.personal import Personal, personal_list  # noqa: E402
+from bot.recommend.service import DID_YOU_MEAN_LIMIT, ITEM_VOTE_LIMIT  # noqa: E402
+from lab.simulate.bot_handle import RecommendService  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 from common.stats import wilson_interval  # noqa: E402
 from feedback import FeedbackStore  # noqa: E402

@@ -53,7 +53,7 @@ class LibraryCog(commands.GroupCog, group_name="library", group_description="Thi
         raw = await file.read()
         assert interaction.guild_id is not None  # guild_only
         try:
-            report = await self.bot.service.library.import_file(interaction.guild_id, raw)
+            report = await self.bot.services.library.import_file(interaction.guild_id, raw)
         except LibraryError as exc:
             await interaction.followup.send(str(exc))
             return
@@ -63,7 +63,7 @@ class LibraryCog(commands.GroupCog, group_name="library", group_description="Thi
     @app_commands.guild_only()
     async def show(self, interaction: discord.Interaction[ReelmateBot]) -> None:
         assert interaction.guild_id is not None  # guild_only
-        await interaction.response.send_message(await self.bot.service.library.show(interaction.guild_id),
+        await interaction.response.send_message(await self.bot.services.library.show(interaction.guild_id),
                                                 ephemeral=True)
 
     @app_commands.command(name="remove", description="Remove this server's library.")
@@ -72,7 +72,7 @@ class LibraryCog(commands.GroupCog, group_name="library", group_description="Thi
     @app_commands.check(library_admin)
     async def remove(self, interaction: discord.Interaction[ReelmateBot]) -> None:
         assert interaction.guild_id is not None  # guild_only
-        await interaction.response.send_message(await self.bot.service.library.remove(interaction.guild_id))
+        await interaction.response.send_message(await self.bot.services.library.remove(interaction.guild_id))
 
 
 async def setup(bot: ReelmateBot) -> None:

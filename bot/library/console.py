@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import render
+from bot.console_command import ConsoleCommand
+from bot.errors import UserError
 from bot.library.service import CONSOLE_GUILD_ID, LibraryError
-from bot.service import UserError
 from recommender.library import MAX_BYTES
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ USAGE = "Usage: /library import <path> | /library show | /library remove"
 async def library_command(console: Console, rest: str) -> None:
     """`/library import PATH`, `/library show`, `/library remove`."""
     action, _, argument = rest.strip().partition(" ")
-    library = console.service.library
+    library = console.services.library
     if action == "show":
         console.say(render.plain(await library.show(CONSOLE_GUILD_ID)))
     elif action == "remove":
@@ -48,3 +49,10 @@ def _read(path_text: str) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise UserError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+COMMANDS = (
+    ConsoleCommand("/library",
+                   '  /library import <path> | show | remove   the titles "this server" has '
+                   "(Jellyfin, Plex, Letterboxd, IMDb)", library_command),
+)

@@ -20,6 +20,7 @@ import numpy as np
 
 from bot import render
 from bot.settings import BotSettings
+from bot.store import BotStore
 from feedback import StoreError
 from feedback.library import LibraryEntry, StoredLibrary
 from recommender.library import (
@@ -133,7 +134,7 @@ def _entries(match: LibraryMatch, extras: list[ExtraTitle], vectors: np.ndarray)
 class LibraryService:
     """Per-server libraries: import, show, remove, and the compiled library `/recommend` ranks in."""
 
-    def __init__(self, settings: BotSettings, store: object, recommender: Callable[[], Recommender],
+    def __init__(self, settings: BotSettings, store: BotStore, recommender: Callable[[], Recommender],
                  embedder_for: Callable[[Path], Embedder] = saved_encoder) -> None:
         self.settings = settings
         self.store = store
@@ -171,7 +172,7 @@ class LibraryService:
             extras = await asyncio.to_thread(describe_extras, match.missing, self.settings.enrichment_sources)
             vectors, problem = await asyncio.to_thread(self._embed, rec, extras)
             try:
-                await self.store.replace_library(  # type: ignore[attr-defined]
+                await self.store.replace_library(
                     guild_id=guild_id, source_format=parsed.format, model_version=rec.version,
                     rows_read=parsed.rows_read, entries=_entries(match, extras, vectors))
             except StoreError as exc:
@@ -183,7 +184,7 @@ class LibraryService:
         return ImportReport(parsed, match, extras, problem is None, [problem] if problem else [])
 
     async def remove(self, guild_id: int) -> str:
-        removed = await self.store.remove_library(guild_id=guild_id)  # type: ignore[attr-defined]
+        removed = await self.store.remove_library(guild_id=guild_id)
         self._scopes.pop(guild_id, None)
         if not removed:
             return "This server has no library to remove."
@@ -191,7 +192,7 @@ class LibraryService:
                 "nothing else changed.")
 
     async def show(self, guild_id: int) -> str:
-        stored: StoredLibrary | None = await self.store.get_library(guild_id=guild_id)  # type: ignore[attr-defined]
+        stored: StoredLibrary | None = await self.store.get_library(guild_id=guild_id)
         if stored is None:
             return ("This server has no library yet. An admin can import one with `/library import` "
                     "(a Jellyfin, Plex, Letterboxd or IMDb export, or a plain list of titles).")
@@ -215,7 +216,7 @@ class LibraryService:
         cached = self._scopes.get(guild_id)
         if cached is not None and cached[0] == rec.version:
             return cached[1]
-        stored: StoredLibrary | None = await self.store.get_library(guild_id=guild_id)  # type: ignore[attr-defined]
+        stored: StoredLibrary | None = await self.store.get_library(guild_id=guild_id)
         scope = None if stored is None else await asyncio.to_thread(self._compile, rec, stored)
         self._scopes[guild_id] = (rec.version, scope)
         return scope
@@ -243,7 +244,7 @@ class LibraryService:
         cached = self._scopes.get(guild_id) if guild_id is not None else None
         if cached is not None and cached[1] is not None:
             return True
-        return guild_id is not None and await self.store.get_library(guild_id=guild_id) is not None  # type: ignore[attr-defined]
+        return guild_id is not None and await self.store.get_library(guild_id=guild_id) is not None
 
     async def owned(self, guild_id: int | None, item_ids: list[int]) -> frozenset[int]:
         """Which of these ids the server has (empty without a library)."""

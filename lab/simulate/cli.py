@@ -72,7 +72,7 @@ def part_of(user_id: int, parts: int) -> int:
 async def run(args: argparse.Namespace, part: int = 0, on_request: Any = None,
               community: Community | None = None, ready: Any = None) -> SimulationReport:
     """Open the bot's store and service the way the bot does, then simulate (this process's members)."""
-    from bot.service import RecommendService
+    from lab.simulate.bot_handle import RecommendService
     from bot.settings import BotSettings
     from feedback import FeedbackStore
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from bot.service import DidYouMean, Recommended, RecommendService, UserError
+from lab.simulate.bot_handle import DidYouMean, Recommended, RecommendService, UserError
 from feedback import VoteOutcome, VoteStatus
 from lab.simulate.members import Community, Request
 

@@ -35,13 +35,13 @@ Why it looks like this:
 - **A member's own taste (`taste_weight`, with co-likes).** The titles one member liked (asked about
   or 👍) re-rank that member's own list lightly: `member_taste` is the mean co-like score of a title
   with each of them. The bot adds `taste_weight` times it among the list and the titles right below
-  it (`bot.personal`), never on a list the maturity rule shapes.
+  it (`bot.recommend.personal`), never on a list the maturity rule shapes.
 - **Exploration (off unless `explore_slot`).** `thompson_slot` may give the last slot of a list to a
   title from just below it whose vote estimate is uncertain but could be high: each candidate's vote
   term is drawn from its pair's Beta posterior instead of taking its mean (Thompson sampling), so a
   pair with many votes barely moves and one nobody voted on gets a chance to collect votes. It only
   chooses among titles the ranking itself put right below the list (so never an unrelated one), and
-  the caller never explores a list under the maturity rule (`bot.personal`).
+  the caller never explores a list under the maturity rule (`bot.recommend.personal`).
 """
 
 from __future__ import annotations

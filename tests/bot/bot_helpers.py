@@ -144,11 +144,11 @@ class StubInteraction(SpecStub):
 
 
 class FakeBot:
-    """What the cogs use of ReelmateBot: settings, service, user, own_id."""
+    """What the cogs use of ReelmateBot: settings, services, user, own_id."""
 
-    def __init__(self, settings: Any, service: Any, user_id: int = 1) -> None:
+    def __init__(self, settings: Any, services: Any, user_id: int = 1) -> None:
         self.settings = settings
-        self.service = service
+        self.services = services
         self.user = SimpleNamespace(id=user_id)
         self.own_id = user_id
 

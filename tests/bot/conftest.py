@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.service import RecommendService
+from lab.simulate.bot_handle import RecommendService
+from bot.services import Services
 from bot.settings import BotSettings
 from feedback import FeedbackStore
 from feedback.db import sqlite_path
@@ -78,14 +79,26 @@ async def store(settings: BotSettings, migrated_database: Path) -> AsyncIterator
 
 
 @pytest.fixture
-async def service(
+async def services(
     settings: BotSettings, store: FeedbackStore, session_recommender: Recommender
-) -> AsyncIterator[RecommendService]:
-    opened = RecommendService(settings, store, session_recommender)
+) -> AsyncIterator[Services]:
+    opened = Services(settings, store, session_recommender)
     try:
         yield opened
     finally:
         await opened.close()  # the vote outbox's writer task and journal lock
+
+
+@pytest.fixture
+async def service(
+    settings: BotSettings, store: FeedbackStore, session_recommender: Recommender
+) -> AsyncIterator[RecommendService]:
+    """The simulator's handle on the bot (`lab.simulate.bot_handle`), for the simulation tests."""
+    opened = RecommendService(settings, store, session_recommender)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 @pytest.fixture

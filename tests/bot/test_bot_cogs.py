@@ -1,6 +1,6 @@
 """Each cog's handlers with discord.py's Interaction replaced by a recording stand-in.
 
-The service, model and SQLite store behind them are real; only the Discord transport is faked.
+The services, model and SQLite store behind them are real; only the Discord transport is faked.
 """
 
 from __future__ import annotations
@@ -12,22 +12,23 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.cogs.admin import AdminCog, is_admin
-from bot.cogs.feedback import FeedbackCog, reaction_vote
-from bot.cogs.privacy import PrivacyCog
-from bot.cogs.recommend import DidYouMeanView, RecommendCog, user_cooldown
-from bot.retrain import RetrainRun
-from bot.seen_controls import SEEN_TEMPLATE
-from bot.service import RecommendService, RetrainBusy
+from bot.admin.cog import AdminCog, is_admin
+from bot.admin.retrain import RetrainRun
+from bot.admin.service import RetrainBusy
+from bot.privacy.cog import PrivacyCog
+from bot.recommend.cog import DidYouMeanView, RecommendCog, user_cooldown
+from bot.seen.buttons import SEEN_TEMPLATE
+from bot.services import Services
 from bot.tree import AdminOnly, ReelmateTree
-from bot.votes import VOTE_TEMPLATE, ItemVoteButton
+from bot.votes.buttons import VOTE_TEMPLATE, ItemVoteButton
+from bot.votes.cog import VotesCog, reaction_vote
 from recommender.events import DoneEvent, EpochEvent
 from tests.bot.bot_helpers import ADMIN_ID, USER_ID, FakeBot, StubInteraction, reaction_payload
 
 
 @pytest.fixture
-def fbot(settings, service: RecommendService) -> FakeBot:
-    return FakeBot(settings, service, user_id=1)
+def fbot(settings, services: Services) -> FakeBot:
+    return FakeBot(settings, services, user_id=1)
 
 
 async def _recommend(fbot: FakeBot, title: str, **kw) -> StubInteraction:
@@ -44,7 +45,7 @@ async def test_recommend_defers_then_sends_embed_buttons_and_reactions(fbot: Fak
     sent = inter.sent[-1]
     assert sent.kind == "followup" and not sent.ephemeral
     assert "Wednesday: Season 1" in sent.embed.title
-    assert fbot.service.recommender.version in sent.embed.footer.text
+    assert fbot.services.model.recommender.version in sent.embed.footer.text
     ids = [item.custom_id for item in sent.view.children]
     assert len(ids) == 21  # 10 items x up/down, and "Seen it" in the last row: five rows of at most 5
     assert all(re.fullmatch(VOTE_TEMPLATE, i) for i in ids[:20])
@@ -52,7 +53,7 @@ async def test_recommend_defers_then_sends_embed_buttons_and_reactions(fbot: Fak
     message = inter.messages[-1]
     assert message.reactions == ["👍", "👎"]
     # the message was attached to the request, so reactions on it count
-    assert (await fbot.service.vote_message(message_id=message.id, user_id=USER_ID, value=1)).status == "stored"
+    assert (await fbot.services.votes.vote_message(message_id=message.id, user_id=USER_ID, value=1)).status == "stored"
 
 
 async def test_weak_match_is_ephemeral_did_you_mean_and_click_recommends(fbot: FakeBot) -> None:
@@ -70,7 +71,7 @@ async def test_weak_match_is_ephemeral_did_you_mean_and_click_recommends(fbot: F
 
 
 async def test_bad_options_are_refused_before_deferring(fbot: FakeBot) -> None:
-    from bot.service import UserError
+    from bot.errors import UserError
 
     inter = StubInteraction(fbot)
     cog = RecommendCog(fbot)  # type: ignore[arg-type]
@@ -111,14 +112,14 @@ async def test_item_vote_button_from_custom_id(fbot: FakeBot) -> None:
 async def test_reaction_listener(fbot: FakeBot) -> None:
     inter = await _recommend(fbot, "Wednesday")
     mid = inter.messages[-1].id
-    cog = FeedbackCog(fbot)  # type: ignore[arg-type]
+    cog = VotesCog(fbot)  # type: ignore[arg-type]
     await cog.on_raw_reaction_add(reaction_payload(message_id=mid, user_id=1, emoji="👍"))  # the bot
     await cog.on_raw_reaction_add(reaction_payload(message_id=mid, user_id=USER_ID, emoji="👍"))
     await cog.on_raw_reaction_add(reaction_payload(message_id=mid, user_id=7, emoji="👎", custom_id=5))
-    assert tuple(await fbot.service.store.message_counts(mid)) == (1, 0)
+    assert tuple(await fbot.services.store.message_counts(mid)) == (1, 0)
     await cog.on_raw_reaction_remove(reaction_payload(message_id=mid, user_id=USER_ID, emoji="👍",
                                                       event="REACTION_REMOVE"))
-    assert tuple(await fbot.service.store.message_counts(mid)) == (0, 0)
+    assert tuple(await fbot.services.store.message_counts(mid)) == (0, 0)
     # reactions on unrelated messages are ignored quietly
     await cog.on_raw_reaction_add(reaction_payload(message_id=12345, user_id=USER_ID, emoji="👍"))
 
@@ -130,7 +131,7 @@ def test_reaction_vote_mapping() -> None:
 
 
 async def test_feedback_stats_command(fbot: FakeBot) -> None:
-    cog = FeedbackCog(fbot)  # type: ignore[arg-type]
+    cog = AdminCog(fbot)  # type: ignore[arg-type]
     inter = StubInteraction(fbot)
     await cog.feedback_stats.callback(cog, inter)
     assert inter.sent[-1].embed.title == "Feedback per model"
@@ -155,13 +156,13 @@ async def test_retrain_command_edits_progress_and_refuses_a_second(fbot: FakeBot
         await gate.wait()
         return RetrainRun(returncode=0, done=DoneEvent(version="v-x", path="/m/v-x", activated=False, reason="worse"))
 
-    monkeypatch.setattr("bot.service.run_retrain", fake_run)
+    monkeypatch.setattr("bot.admin.service.run_retrain", fake_run)
     cog = AdminCog(fbot)  # type: ignore[arg-type]
     cog.status_interval = 0.0
     inter = StubInteraction(fbot, user_id=ADMIN_ID)
     task = asyncio.create_task(cog.retrain.callback(cog, inter))
     for _ in range(100):
-        if fbot.service.retrain_running and inter.edits:
+        if fbot.services.admin.retrain_running and inter.edits:
             break
         await asyncio.sleep(0.01)
     with pytest.raises(RetrainBusy):
@@ -171,14 +172,14 @@ async def test_retrain_command_edits_progress_and_refuses_a_second(fbot: FakeBot
     assert inter.sent[0].content.startswith("🛠️ Retraining started")
     assert "epoch 3/3" in inter.edits[-1] and "kept the current model" in inter.edits[-1]
     assert "epoch 1/3" not in inter.edits[-1]  # epoch lines replace each other
-    assert (await fbot.service.store.retrain_jobs())[0]["status"] == "rejected"
+    assert (await fbot.services.store.retrain_jobs())[0]["status"] == "rejected"
 
 
 async def test_model_command(fbot: FakeBot) -> None:
     cog = AdminCog(fbot)  # type: ignore[arg-type]
     inter = StubInteraction(fbot)
     await cog.model.callback(cog, inter)
-    assert fbot.service.recommender.version in inter.sent[-1].embed.description
+    assert fbot.services.model.recommender.version in inter.sent[-1].embed.description
 
 
 # -- privacy ---------------------------------------------------------------------------------------
@@ -196,14 +197,14 @@ async def test_privacy_and_forget_me(fbot: FakeBot) -> None:
     cancel = StubInteraction(fbot)
     await view.cancel.callback(cancel)
     assert "nothing was deleted" in cancel.sent[-1].content
-    assert "Wednesday" in str(await fbot.service.store.export_user(USER_ID))
+    assert "Wednesday" in str(await fbot.services.store.export_user(USER_ID))
     ask2 = StubInteraction(fbot)
     await cog.forget_me.callback(cog, ask2)
     confirm = StubInteraction(fbot)
     await ask2.sent[-1].view.confirm.callback(confirm)
     assert confirm.sent[-1].content == "Deleting your data…"  # answered before the (maybe slow) delete
     assert "Done: deleted" in confirm.edits[-1]
-    assert "Wednesday" not in str(await fbot.service.store.export_user(USER_ID))
+    assert "Wednesday" not in str(await fbot.services.store.export_user(USER_ID))
 
 
 # -- the tree's error handler ----------------------------------------------------------------------
@@ -223,7 +224,7 @@ async def test_tree_on_error_answers_ephemerally(fbot: FakeBot, error, expected:
 
 
 async def test_tree_on_error_hides_internal_errors(fbot: FakeBot, caplog) -> None:
-    from bot.service import UserError
+    from bot.errors import UserError
 
     tree = ReelmateTree(discord.Client(intents=discord.Intents.none()))
     inter = StubInteraction(fbot)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.console import Console, parse_recommend_args
-from bot.service import RecommendService, UserError
+from bot.errors import UserError
+from bot.services import Services
 from tests.bot.bot_helpers import CATALOG, ENRICHMENT, REPO, USER_ID, journal_on_full_disk
 
 
@@ -154,23 +155,23 @@ def test_console_seen_and_experiment_commands(tmp_path: Path, model_root_copy: P
     assert "title(s) marked as seen" in out
 
 
-async def test_vote_and_vote_item_refuse_alike_when_the_journal_cannot_be_written(service: RecommendService) -> None:
+async def test_vote_and_vote_item_refuse_alike_when_the_journal_cannot_be_written(services: Services) -> None:
     out = io.StringIO()
-    console = Console(service, user_id=USER_ID, stdout=out)
+    console = Console(services, user_id=USER_ID, stdout=out)
     await console.handle("/recommend Wednesday")
-    await service.open_outbox()
-    with journal_on_full_disk(service.settings.outbox_path):
+    await services.votes.open_outbox()
+    with journal_on_full_disk(services.settings.outbox_path):
         await console.handle("/vote 1 up")
         await console.handle("/vote-item 1 2 down")
     refusals = [line for line in out.getvalue().splitlines() if line.startswith("!")]
     assert refusals == ["! the vote could not be saved (No space left on device); please vote again"] * 2
-    exported = await service.store.export_user(USER_ID)
+    exported = await services.store.export_user(USER_ID)
     assert (exported["message_votes"], exported["item_votes"]) == ([], [])
 
 
-async def test_the_console_does_not_echo_control_characters(service: RecommendService) -> None:
+async def test_the_console_does_not_echo_control_characters(services: Services) -> None:
     out = io.StringIO()
-    console = Console(service, user_id=USER_ID, stdout=out)
+    console = Console(services, user_id=USER_ID, stdout=out)
     for line in ("/recommend \x1b[31mWednes\x07day\x1b]0;owned\x07", "\x1b[2Jzzqqxx\u202e", "/vote \x1b[31m up",
                  "/frob\x1b[31m"):
         await console.handle(line)

@@ -10,15 +10,15 @@ from pathlib import Path
 from bot import render
 from bot.console import Console, parse_recommend_args
 from bot.library.service import CONSOLE_GUILD_ID
-from bot.service import RecommendService
+from bot.services import Services
 from tests.bot.bot_helpers import USER_ID
 from tests.bot.library_helpers import jellyfin_export
 
 
-async def test_console_library_import_show_recommend_and_remove(service: RecommendService, tmp_path: Path) -> None:
-    wednesday = service.recommender.resolve("Wednesday").item
+async def test_console_library_import_show_recommend_and_remove(services: Services, tmp_path: Path) -> None:
+    wednesday = services.model.recommender.resolve("Wednesday").item
     assert wednesday is not None
-    raw, _ = jellyfin_export(service.recommender, wednesday.genres)
+    raw, _ = jellyfin_export(services.model.recommender, wednesday.genres)
     export = tmp_path / "jellyfin.csv"
     export.write_bytes(raw)
     (tmp_path / "bad.json").write_text('{"nothing": "here"}')
@@ -34,7 +34,7 @@ async def test_console_library_import_show_recommend_and_remove(service: Recomme
         "/recommend Wednesday from:library",
     ]
     out = io.StringIO()
-    await Console(service, user_id=USER_ID, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out).run()
+    await Console(services, user_id=USER_ID, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out).run()
     text = out.getvalue()
     first, imported, *_ = text.split("Reading, matching and embedding")
     assert "no library yet" in first
@@ -46,7 +46,7 @@ async def test_console_library_import_show_recommend_and_remove(service: Recomme
     assert "Cannot read" in text and "missing.csv" in text
     assert "Library removed (300 titles)" in text
     assert text.rstrip().endswith("bye") and text.count("no library yet") == 2
-    assert await service.store.get_library(guild_id=CONSOLE_GUILD_ID) is None
+    assert await services.store.get_library(guild_id=CONSOLE_GUILD_ID) is None
 
 
 def test_from_option_parses_and_refuses_other_values() -> None:

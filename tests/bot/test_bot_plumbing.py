@@ -10,9 +10,9 @@ import textwrap
 import discord
 import pytest
 
+from bot.admin.retrain import child_env, last_error_line, retrain_command, run_retrain
 from bot.app import apply_endpoint_overrides
 from bot.logging_setup import configure_logging, redact
-from bot.retrain import child_env, last_error_line, retrain_command, run_retrain
 from bot.settings import BotSettings
 from tests.bot.conftest import make_settings
 from tests.bot.e2e import restore_endpoints

@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 from bot.console import Console
-from bot.service import RecommendService
+from bot.services import Services
 from feedback import Vote, VoteKind, VoteOutbox
 from tests.bot.bot_helpers import USER_ID
 from tests.feedback.direct_db import WriteBlocker
@@ -20,9 +20,9 @@ def read_export(path: Path) -> tuple[int, dict]:
     return stat.S_IMODE(path.stat().st_mode), json.loads(path.read_text(encoding="utf-8"))
 
 
-async def test_console_privacy_summary_and_export(service: RecommendService) -> None:
+async def test_console_privacy_summary_and_export(services: Services) -> None:
     out = io.StringIO()
-    console = Console(service, user_id=USER_ID, stdout=out)
+    console = Console(services, user_id=USER_ID, stdout=out)
     await console.handle("/recommend Wednesday")
     await console.handle("/vote 1 up")
     await console.handle("/privacy")
@@ -34,7 +34,7 @@ async def test_console_privacy_summary_and_export(service: RecommendService) -> 
     assert "What Reelmate stores" in said
     assert "! Usage: /privacy [export]" in said
     path = Path(said.split("was written to ")[1].splitlines()[0])
-    assert path.parent == (service.settings.data_dir / "exports").resolve()
+    assert path.parent == (services.settings.data_dir / "exports").resolve()
     mode, exported = read_export(path)
     assert mode == 0o600  # personal data: the owner only
     assert exported["user_id"] == USER_ID and exported["requests"][0]["query"] == "Wednesday"
@@ -42,17 +42,17 @@ async def test_console_privacy_summary_and_export(service: RecommendService) -> 
 
 
 async def test_forget_me_also_voids_a_vote_waiting_in_the_journal_of_a_process_that_died(
-    service: RecommendService,
+    services: Services,
 ) -> None:
     """Process A acknowledges the member's vote (the database is locked) and dies; the member runs
     /forget-me in process B; the vote must not come back at the next start."""
-    store, member = service.store, 4242
+    store, member = services.store, 4242
     request_id = await store.record_request(
         guild_id=1, channel_id=2, user_id=99, query="Dark", resolved_item_id=7, resolved_title="Dark",
         model_version="vA", latency_ms=1.0, items=[(100, "Title", 0.9)])
     await store.attach_message(request_id, 777)
-    await service.open_outbox()  # process B is up (journal 1) before A dies
-    url, outbox_path = service.settings.resolved_database_url, service.settings.outbox_path
+    await services.votes.open_outbox()  # process B is up (journal 1) before A dies
+    url, outbox_path = services.settings.resolved_database_url, services.settings.outbox_path
     vote = Vote(kind=VoteKind.MESSAGE, user_id=member, message_id=777, value=1)
     blocker = WriteBlocker(url)
     await blocker.hold()
@@ -62,8 +62,8 @@ async def test_forget_me_also_voids_a_vote_waiting_in_the_journal_of_a_process_t
         await blocker.release()
         await blocker.close()
 
-    assert "Done: deleted" in await service.forget(member)
-    await service.close()
+    assert "Done: deleted" in await services.privacy.forget(member)
+    await services.close()
     restarted = await VoteOutbox.open(store, outbox_path)  # the next start
     try:
         await restarted.replay()
@@ -73,11 +73,11 @@ async def test_forget_me_also_voids_a_vote_waiting_in_the_journal_of_a_process_t
     assert await store.message_counts(777) == (0, 0)
 
 
-async def test_forget_me_removes_the_members_earlier_exports_and_says_so(service: RecommendService) -> None:
+async def test_forget_me_removes_the_members_earlier_exports_and_says_so(services: Services) -> None:
     out = io.StringIO()
-    console = Console(service, user_id=USER_ID, stdin=io.StringIO("yes\n"), stdout=out)
+    console = Console(services, user_id=USER_ID, stdin=io.StringIO("yes\n"), stdout=out)
     await console.handle("/privacy export")
-    exports = service.settings.data_dir / "exports"
+    exports = services.settings.data_dir / "exports"
     other = exports / "reelmate-data-1-20260101T000000Z.json"
     other.write_text("{}", encoding="utf-8")  # another member's export stays
     await console.handle("/forget-me")

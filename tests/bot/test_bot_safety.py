@@ -1,6 +1,6 @@
 """Output that cannot surprise a server: escaping, mentions, broken Unicode, private failures.
 
-The service, model and SQLite store are real; the catalog gets one hostile title (markdown and a
+The services, model and SQLite store are real; the catalog gets one hostile title (markdown and a
 mass mention) so that catalog text, not only user text, is exercised.
 """
 
@@ -19,11 +19,13 @@ from pathlib import Path
 import pytest
 
 from bot import render
+from bot.admin.cog import AdminCog
+from bot.admin.retrain import RetrainRun
 from bot.app import create_bot
-from bot.cogs.admin import AdminCog
 from bot.console import Console
-from bot.retrain import RetrainRun
-from bot.service import DidYouMean, Recommended, RecommendService, UserError
+from bot.errors import UserError
+from bot.recommend.service import DidYouMean, Recommended
+from bot.services import Services
 from bot.settings import BotSettings
 from feedback import FeedbackStore
 from recommender.events import DoneEvent, EpochEvent, ErrorEvent
@@ -48,12 +50,12 @@ def hostile_recommender(session_recommender: Recommender) -> Recommender:
 
 
 @pytest.fixture
-def hostile_service(settings: BotSettings, store, hostile_recommender: Recommender) -> RecommendService:
-    return RecommendService(settings, store, hostile_recommender)
+def hostile_service(settings: BotSettings, store, hostile_recommender: Recommender) -> Services:
+    return Services(settings, store, hostile_recommender)
 
 
-async def _ask(service: RecommendService, query: str, **options: object) -> Recommended | DidYouMean:
-    return await service.recommend(user_id=USER_ID, guild_id=1, channel_id=2, query=query, **options)
+async def _ask(services: Services, query: str, **options: object) -> Recommended | DidYouMean:
+    return await services.recommend.recommend(user_id=USER_ID, guild_id=1, channel_id=2, query=query, **options)
 
 
 def _discord_texts(answer: Recommended | DidYouMean) -> list[str]:
@@ -63,7 +65,7 @@ def _discord_texts(answer: Recommended | DidYouMean) -> list[str]:
     return [card.title, card.description, card.footer, *(v for _, v in card.fields)]
 
 
-async def test_catalog_markdown_and_mentions_are_escaped(hostile_service: RecommendService) -> None:
+async def test_catalog_markdown_and_mentions_are_escaped(hostile_service: Services) -> None:
     answer = await _ask(hostile_service, HOSTILE_TITLE)
     assert isinstance(answer, Recommended)
     title = answer.card.title
@@ -78,7 +80,7 @@ async def test_catalog_markdown_and_mentions_are_escaped(hostile_service: Recomm
     assert "F**k" not in neighbour.card.description
 
 
-async def test_lone_surrogates_are_refused_before_the_database(hostile_service: RecommendService) -> None:
+async def test_lone_surrogates_are_refused_before_the_database(hostile_service: Services) -> None:
     with pytest.raises(UserError, match="broken characters"):
         await _ask(hostile_service, "Wednesday\udcff")
     with pytest.raises(UserError, match="Unknown language") as refused:
@@ -130,19 +132,19 @@ def _fuzz_queries(n: int, seed: int = 20261128) -> list[str]:
 
 
 @pytest.fixture
-async def fuzz_service(settings: BotSettings, hostile_recommender: Recommender) -> AsyncIterator[RecommendService]:
+async def fuzz_service(settings: BotSettings, hostile_recommender: Recommender) -> AsyncIterator[Services]:
     """A real migrated SQLite store, on tmpfs when there is one: the fuzz run records hundreds of requests
     and the disk's fsync would dominate the test's time, not the code under test."""
     with tempfile.TemporaryDirectory(dir=TMPFS) as tmp:
         store = await FeedbackStore.open(f"sqlite+aiosqlite:///{Path(tmp) / 'fuzz.db'}")
         try:
-            yield RecommendService(settings, store, hostile_recommender)
+            yield Services(settings, store, hostile_recommender)
         finally:
             await store.close()
 
 
-async def test_fuzz_10000_queries_are_answered_clearly_and_ping_nobody(fuzz_service: RecommendService) -> None:
-    """Generated hostile queries (and now and then a hostile language filter) through the service.
+async def test_fuzz_10000_queries_are_answered_clearly_and_ping_nobody(fuzz_service: Services) -> None:
+    """Generated hostile queries (and now and then a hostile language filter) through the services.
 
     Every answer is a recommendation, a did-you-mean or a refusal with a message (any other
     exception fails the test); none can ping; none carries a lone surrogate; each takes under 1 s.
@@ -172,14 +174,14 @@ async def test_fuzz_10000_queries_are_answered_clearly_and_ping_nobody(fuzz_serv
     assert all(kinds.values()), kinds  # the generator reached every kind of answer
 
 
-async def test_a_failed_retrain_is_told_privately_to_the_admin(settings, service, monkeypatch) -> None:
+async def test_a_failed_retrain_is_told_privately_to_the_admin(settings, services, monkeypatch) -> None:
     async def failing_run(cmd, progress=None, **_):
         await progress(EpochEvent(epoch=1, epochs=2, loss=0.5, seconds=0.1))
         await progress(ErrorEvent(message="catalog /srv/private/catalog.csv has no Title column"))
         return RetrainRun(returncode=2, error="catalog /srv/private/catalog.csv has no Title column")
 
-    monkeypatch.setattr("bot.service.run_retrain", failing_run)
-    fbot = FakeBot(settings, service)
+    monkeypatch.setattr("bot.admin.service.run_retrain", failing_run)
+    fbot = FakeBot(settings, services)
     cog = AdminCog(fbot)  # type: ignore[arg-type]
     cog.status_interval = 0.0
     inter = StubInteraction(fbot, user_id=ADMIN_ID)
@@ -191,7 +193,7 @@ async def test_a_failed_retrain_is_told_privately_to_the_admin(settings, service
     assert private.content.count("no Title column") == 1
 
 
-async def test_console_retrain_runs_in_the_background(service: RecommendService, monkeypatch) -> None:
+async def test_console_retrain_runs_in_the_background(services: Services, monkeypatch) -> None:
     gate = asyncio.Event()
 
     async def slow_run(cmd, progress=None, **_):
@@ -200,11 +202,11 @@ async def test_console_retrain_runs_in_the_background(service: RecommendService,
         return RetrainRun(returncode=0, done=DoneEvent(version="v-new", path="/m/v-new", activated=False,
                                                        reason="worse than current"))
 
-    monkeypatch.setattr("bot.service.run_retrain", slow_run)
+    monkeypatch.setattr("bot.admin.service.run_retrain", slow_run)
     out = io.StringIO()
-    console = Console(service, user_id=USER_ID, stdin=io.StringIO(""), stdout=out)
+    console = Console(services, user_id=USER_ID, stdin=io.StringIO(""), stdout=out)
     await console.handle("/retrain")
-    assert service.retrain_running
+    assert services.admin.retrain_running
     await console.handle("Wednesday")  # answered while the retrain still runs
     assert "== Because you watched Wednesday: Season 1 ==" in out.getvalue()
     await console.handle("/retrain")
@@ -216,15 +218,15 @@ async def test_console_retrain_runs_in_the_background(service: RecommendService,
 
 
 async def test_a_changed_catalog_is_reported(tmp_path, settings: BotSettings, store, session_recommender) -> None:
-    same = RecommendService(settings, store, session_recommender)
-    assert await same.check_catalog() and same.catalog_warning is None
+    same = Services(settings, store, session_recommender)
+    assert await same.model.check_catalog() and same.model.catalog_warning is None
     changed_csv = tmp_path / "changed.csv"
     extra_row = b'New Show: Season 1,Yes,2024-01-01,"1,000",English,Show\n'
     changed_csv.write_bytes(settings.catalog_path.read_bytes() + extra_row)
-    changed = RecommendService(settings.model_copy(update={"catalog_path": changed_csv}), store, session_recommender)
-    assert not await changed.check_catalog()
-    assert "changed.csv" in (changed.catalog_warning or "")
-    assert "⚠️" in changed.model_card().description and "/retrain" in changed.model_card().description
+    changed = Services(settings.model_copy(update={"catalog_path": changed_csv}), store, session_recommender)
+    assert not await changed.model.check_catalog()
+    assert "changed.csv" in (changed.model.catalog_warning or "")
+    assert "⚠️" in changed.admin.model_card().description and "/retrain" in changed.admin.model_card().description
 
 
 async def test_model_card_says_when_an_older_version_serves(settings: BotSettings, store, session_recommender) -> None:
@@ -232,9 +234,9 @@ async def test_model_card_says_when_an_older_version_serves(settings: BotSetting
     metadata = {**session_recommender.metadata,
                 "serving_fallback": {"wanted": "v-broken", "reason": "items.csv does not match its checksum"}}
     rec = Recommender(session_recommender.embeddings, session_recommender.items, metadata)
-    card = RecommendService(settings, store, rec).model_card()
+    card = Services(settings, store, rec).admin.model_card()
     assert "v-broken" in card.description and "checksum" in card.description
-    assert "v-broken" not in RecommendService(settings, store, session_recommender).model_card().description
+    assert "v-broken" not in Services(settings, store, session_recommender).admin.model_card().description
 
 
 async def test_startup_removes_abandoned_staging_folders(settings: BotSettings, store, tmp_path) -> None:
@@ -246,7 +248,7 @@ async def test_startup_removes_abandoned_staging_folders(settings: BotSettings, 
     staging.mkdir()
     old = time.time() - artifacts.STALE_STAGING_SECONDS - 60
     os.utime(staging, (old, old))
-    service = RecommendService(settings.model_copy(update={"model_dir": root}), store)
-    await service.startup()
+    services = Services(settings.model_copy(update={"model_dir": root}), store)
+    await services.startup()
     assert not staging.exists()
-    await service.close()
+    await services.close()

@@ -22,7 +22,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import IO
 
-from bot.service import Recommended, RecommendService
+from bot.recommend.service import Recommended
+from bot.services import Services
 from bot.settings import BotSettings
 from bot.tree import describe_error
 from feedback import FeedbackStore, StoreUnavailable, VoteStatus
@@ -38,31 +39,32 @@ def _stored(db_file: Path, sql: str, *args: object) -> list[tuple]:
         return con.execute(sql, args).fetchall()
 
 
-async def test_recommend_answers_under_a_write_lock_and_its_votes_land_after(service: RecommendService) -> None:
-    db_file = sqlite_path(service.settings.resolved_database_url)
+async def test_recommend_answers_under_a_write_lock_and_its_votes_land_after(services: Services) -> None:
+    db_file = sqlite_path(services.settings.resolved_database_url)
     assert db_file is not None
-    await service.open_outbox()
+    await services.votes.open_outbox()
     blocker = sqlite3.connect(db_file, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock from now on
     try:
         started = time.monotonic()
         outcome = await asyncio.wait_for(
-            service.recommend(user_id=7, guild_id=None, channel_id=None, query="Wednesday", k=3), ANSWER_DEADLINE
+            services.recommend.recommend(user_id=7, guild_id=None, channel_id=None, query="Wednesday", k=3),
+            ANSWER_DEADLINE,
         )
         assert isinstance(outcome, Recommended) and len(outcome.result.items) == 3
-        await asyncio.wait_for(service.attach_message(outcome.request_id, 555), ANSWER_DEADLINE)
+        await asyncio.wait_for(services.votes.attach_message(outcome.request_id, 555), ANSWER_DEADLINE)
         assert time.monotonic() - started < ANSWER_DEADLINE
-        reaction = await service.vote_message(message_id=555, user_id=8, value=1, wait=0.1)
+        reaction = await services.votes.vote_message(message_id=555, user_id=8, value=1, wait=0.1)
         assert reaction.status is VoteStatus.QUEUED  # kept, not refused as "not a recommendation"
-        item = await service.vote_item(request_id=outcome.request_id, rank=2, user_id=9, value=-1, wait=0.1)
+        item = await services.votes.vote_item(request_id=outcome.request_id, rank=2, user_id=9, value=-1, wait=0.1)
         assert "kept safe in the outbox" in item
         assert _stored(db_file, "SELECT count(*) FROM recommendation_requests") == [(0,)]
     finally:
         blocker.execute("COMMIT")
         blocker.close()
-    assert service.outbox is not None
-    await asyncio.wait_for(service.outbox.drained(), 20)
-    assert service.outbox.rejected == 0
+    assert services.votes.outbox is not None
+    await asyncio.wait_for(services.votes.outbox.drained(), 20)
+    assert services.votes.outbox.rejected == 0
     assert _stored(db_file, "SELECT id, user_id, query FROM recommendation_requests") == [
         (outcome.request_id, 7, "Wednesday")]
     assert _stored(db_file, "SELECT count(*) FROM recommended_items WHERE request_id = ?", outcome.request_id) == [(3,)]
@@ -85,20 +87,20 @@ async def test_start_up_needs_no_write_lock_when_the_schema_is_current(
     blocker.execute("BEGIN IMMEDIATE")
     try:
         store = await asyncio.wait_for(FeedbackStore.open(settings.resolved_database_url), ANSWER_DEADLINE)
-        service = RecommendService(settings, store)
-        await asyncio.wait_for(service.startup(), ANSWER_DEADLINE)  # housekeeping waits in the background
-        assert service.has_model
+        services = Services(settings, store)
+        await asyncio.wait_for(services.startup(), ANSWER_DEADLINE)  # housekeeping waits in the background
+        assert services.model.has_model
         assert _stored(db_file, "SELECT status FROM retrain_jobs") == [("running",)]
     finally:
         blocker.execute("COMMIT")
         blocker.close()
     try:
-        await asyncio.wait_for(service.housekeeping_done(), 20)
+        await asyncio.wait_for(services.model.housekeeping.done(), 20)
         assert _stored(db_file, "SELECT status FROM retrain_jobs") == [("failed",)]
         assert _stored(db_file, "SELECT version, active FROM model_versions") == [
-            (service.recommender.version, 1)]
+            (services.model.recommender.version, 1)]
     finally:
-        await service.close()
+        await services.close()
         await store.close()
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.service import Recommended, RecommendService
+from bot.recommend.service import Recommended
+from bot.services import Services
 from bot.settings import BotSettings
 from feedback import FeedbackStore
 from recommender.ranking.votes import VoteSettings
@@ -19,13 +20,13 @@ async def test_a_like_on_another_list_lifts_a_title_for_what_the_member_asked_ab
 ) -> None:
     rec = Recommender.load(model_root)  # this instance only: the session model stays as it is
     rec.vote_settings = VoteSettings(weight=0.5, co_like_weight=1.0, co_like_shortlist=200)
-    service = RecommendService(settings.model_copy(update={"vote_refresh_seconds": 0.0, "max_k": 20}), store, rec)
+    services = Services(settings.model_copy(update={"vote_refresh_seconds": 0.0, "max_k": 20}), store, rec)
     try:
         members = range(USER_ID, USER_ID + 8)
         lists = {}
         for query in ("Wednesday", "Stranger Things"):  # every member asks about both and votes on both lists
             for member in members:
-                out = await service.recommend(user_id=member, guild_id=1, channel_id=2, query=query, k=20)
+                out = await services.recommend.recommend(user_id=member, guild_id=1, channel_id=2, query=query, k=20)
                 assert isinstance(out, Recommended)
                 lists[query, member] = out
         first = lists["Wednesday", USER_ID]
@@ -38,7 +39,7 @@ async def test_a_like_on_another_list_lifts_a_title_for_what_the_member_asked_ab
             rank = next(r.rank for r in theirs.result.items if r.item.title == target)
             await store.vote_item(request_id=theirs.request_id, rank=rank, user_id=member, value=1)
             await store.vote_item(request_id=lists["Wednesday", member].request_id, rank=1, user_id=member, value=1)
-        channel = await service.votes.refresh(rec)
+        channel = await services.votes.cache.refresh(rec)
         assert channel is not None
         row, target_row = channel.row_of.get(first.result.query.title), channel.row_of.get(target)
         assert row is not None and target_row is not None
@@ -46,4 +47,4 @@ async def test_a_like_on_another_list_lifts_a_title_for_what_the_member_asked_ab
         assert channel.rate_delta(row)[target_row] == 0.0
         assert channel.co_likes(row, np.array([target_row]))[0] > 0.5
     finally:
-        await service.close()
+        await services.close()

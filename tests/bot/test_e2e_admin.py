@@ -28,7 +28,7 @@ async def test_non_admin_retrain_is_refused(fake: FakeDiscord, settings: BotSett
         body = await inter.wait_response(3)
         assert body["data"]["flags"] & 64
         assert "Manage Server" in body["data"]["content"]
-        assert not bot.service.retrain_running
+        assert not bot.services.admin.retrain_running
         assert await bot.store.retrain_jobs() == []
 
 
@@ -37,19 +37,19 @@ async def test_admin_retrain_completes_while_bot_stays_responsive(
 ) -> None:
     settings = make_settings(tmp_path, model_root_copy, retrain_epochs=2)
     async with running_bot(settings, fake) as bot:
-        old_version = bot.service.recommender.version
+        old_version = bot.services.model.recommender.version
         beats_before = fake.heartbeats_received
         started = time.monotonic()
         inter = await fake.send_slash_command("retrain", {}, user=fake.admin)
         body = await inter.wait_response(3)
         assert "Retraining started" in body["data"]["content"]
-        await fake.wait_for(lambda: bot.service.retrain_running, timeout=5, what="retrain running")
+        await fake.wait_for(lambda: bot.services.admin.retrain_running, timeout=5, what="retrain running")
 
         second = await fake.send_slash_command("retrain", {}, user=fake.owner)
         assert "already running" in (await second.wait_response(3))["data"]["content"]
 
         latencies = []
-        while bot.service.retrain_running:
+        while bot.services.admin.retrain_running:
             rec = await fake.send_slash_command("recommend", {"title": "Wednesday"})
             await rec.wait_response(3)
             await rec.wait_final_message(10, where=lambda m: bool(m.get("embeds")))
@@ -65,9 +65,9 @@ async def test_admin_retrain_completes_while_bot_stays_responsive(
         # Same data, seed and epochs as the copied model: the gate sees "not worse" and activates.
         assert jobs[0]["status"] == "succeeded", (jobs, final["content"])
         assert "Now serving model" in final["content"]
-        assert bot.service.recommender.version != old_version  # hot-swapped without a restart
-        assert bot.service.recommender.version in final["content"]
-        assert await bot.store.active_model() == bot.service.recommender.version
+        assert bot.services.model.recommender.version != old_version  # hot-swapped without a restart
+        assert bot.services.model.recommender.version in final["content"]
+        assert await bot.store.active_model() == bot.services.model.recommender.version
         # /recommend kept answering within the deadline, and heartbeats kept being answered
         assert len(latencies) >= 2 and max(latencies) < 3
         beats = [t for t in fake.heartbeat_times if t >= started]

@@ -64,7 +64,7 @@ async def test_experiment_arms_votes_status_and_a_seen_mark(fake: FakeDiscord, t
 
         votes = await all_votes_in()
         assert {v.user_id: v.arm for v in votes} == expected  # each vote carries its member's arm
-        control_version = bot.service.recommender.version
+        control_version = bot.services.model.recommender.version
         for vote in votes:
             assert vote.model_version == (CHALLENGER_VERSION if vote.arm == CHALLENGER else control_version)
 

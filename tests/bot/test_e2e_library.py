@@ -75,7 +75,7 @@ async def test_a_server_library_import_and_recommend_from_it(two_servers: FakeDi
         await ask.wait_response(3)
         text = await _final_text(ask)
         listed = _listed(settings)
-        scope = await bot.service.library.scope(fake.guild_id)
+        scope = await bot.services.library.scope(fake.guild_id)
         assert scope is not None and len(listed) == 20
         assert all(scope.has(item_id) for item_id, _ in listed), listed
         extras = [title for item_id, title in listed if item_id >= EXTRA_ID_BASE]

@@ -30,6 +30,6 @@ async def test_fifty_concurrent_recommends_are_all_answered(fake: FakeDiscord, s
         assert all(i.responded_after is not None for i in inters)
         assert not fake.server_errors
         # A request the database cannot take within its short wait is journaled and lands from the outbox.
-        await asyncio.wait_for(bot.service.outbox.drained(), 30)
+        await asyncio.wait_for(bot.services.votes.outbox.drained(), 30)
         stats = await bot.store.feedback_stats()
         assert sum(s.requests for s in stats) == 50

@@ -20,7 +20,7 @@ from contextlib import closing
 import pytest
 
 from bot.console import Console
-from bot.service import RecommendService
+from bot.services import Services
 from bot.settings import BotSettings
 from feedback import FeedbackStore
 from feedback.db import BUSY_TIMEOUT_MS, sqlite_path
@@ -60,9 +60,9 @@ async def test_votes_during_a_long_write_lock_are_answered_and_stored_exactly_on
 
         # The console: a second "process" on the same database, with its own store and outbox.
         console_store = await FeedbackStore.open(settings.resolved_database_url, migrate=False)
-        console_service = RecommendService(settings, console_store, bot.service.recommender)
+        console_services = Services(settings, console_store, bot.services.model.recommender)
         console_out = io.StringIO()
-        console = Console(console_service, user_id=settings.console_user_id, stdout=console_out)
+        console = Console(console_services, user_id=settings.console_user_id, stdout=console_out)
         expected_messages: dict[tuple[int, int], int] = {}
         expected_items: dict[tuple[int, int], int] = {}
         answer_times: list[float] = []
@@ -94,8 +94,8 @@ async def test_votes_during_a_long_write_lock_are_answered_and_stored_exactly_on
                 await asyncio.sleep(max(0.0, locked_at + (round_ + 1) * LOCK_SECONDS / ROUNDS - time.monotonic()))
             # Still locked: nothing has reached the database, everything waits in the two journals.
             assert vote_rows(db_file) == ({}, {})
-            assert bot.service.outbox is not None and console_service.outbox is not None
-            assert bot.service.outbox.pending > 0 and console_service.outbox.pending == ROUNDS
+            assert bot.services.votes.outbox is not None and console_services.votes.outbox is not None
+            assert bot.services.votes.outbox.pending > 0 and console_services.votes.outbox.pending == ROUNDS
         finally:
             held = time.monotonic() - locked_at
             blocker.execute("COMMIT")
@@ -103,13 +103,13 @@ async def test_votes_during_a_long_write_lock_are_answered_and_stored_exactly_on
         assert held >= LOCK_SECONDS
 
         try:
-            await asyncio.wait_for(bot.service.outbox.drained(), 60)
-            await asyncio.wait_for(console_service.outbox.drained(), 60)
+            await asyncio.wait_for(bot.services.votes.outbox.drained(), 60)
+            await asyncio.wait_for(console_services.votes.outbox.drained(), 60)
         finally:
-            await console_service.close()
+            await console_services.close()
             await console_store.close()
         assert vote_rows(db_file) == (expected_messages, expected_items)
-        assert bot.service.outbox.rejected == 0
+        assert bot.services.votes.outbox.rejected == 0
         assert settings.outbox_path.read_text(encoding="utf-8") == ""  # every vote done: journal emptied
 
     assert max(answer_times) < 3.0, answer_times

@@ -24,10 +24,10 @@ async def test_privacy_export_and_forget_me_with_three_members(fake: FakeDiscord
             await fake.dispatch_reaction_add(message_id, voter, thumb)
             press = await fake.send_component(up_1, message_id, user=voter)
             await press.wait_response(3)
-        service = bot.service
-        assert service.outbox is not None
-        await fake.wait_for(lambda: service.outbox.pending == 0 and service.outbox.stored == 6, timeout=10,
-                            what="six votes stored")
+        services = bot.services
+        assert services.votes.outbox is not None
+        outbox = services.votes.outbox
+        await fake.wait_for(lambda: outbox.pending == 0 and outbox.stored == 6, timeout=10, what="six votes stored")
         before = {s.version: s for s in await bot.store.feedback_stats()}
 
         shown = await fake.send_slash_command("privacy", {}, user=b)
@@ -52,7 +52,7 @@ async def test_privacy_export_and_forget_me_with_three_members(fake: FakeDiscord
         assert "Done: deleted 3 record(s) about you" in fake.messages[int(prompt["id"])]["content"]
 
         after = {s.version: s for s in await bot.store.feedback_stats()}
-        version = bot.service.recommender.version
+        version = bot.services.model.recommender.version
         assert (after[version].up, after[version].down) == (before[version].up - 1, before[version].down)
         assert after[version].item_up == before[version].item_up - 1
         assert await bot.store.message_counts(message_id) == (1, 1)  # B's 👍 and C's 👎 stay

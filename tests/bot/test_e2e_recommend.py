@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -75,15 +76,22 @@ async def test_weak_match_did_you_mean_click_runs_recommendation(fake: FakeDisco
 async def test_garbage_titles_answered_clearly(
     fake: FakeDiscord, settings: BotSettings, title: str, expected: str
 ) -> None:
-    async with running_bot(settings, fake):
+    async with running_bot(settings, fake) as bot:
         inter = await fake.send_slash_command("recommend", {"title": title}, validate=False)
         body = await inter.wait_response(3)
         assert body["data"]["flags"] & 64, body
         assert expected in body["data"]["content"]
         ok = await fake.send_slash_command("recommend", {"title": "Wednesday"})
-        await ok.wait_final_message(10, where=lambda m: bool(m.get("embeds")))
+        message = await ok.wait_final_message(10, where=lambda m: bool(m.get("embeds")))
+        # The bot reacts after attaching the message; a request the database could not take at once
+        # waits in the outbox: both must have landed before the bot stops.
+        await fake.wait_for(lambda: fake.bot_reacted(int(message["id"]), "👎"), timeout=5, what="bot reactions")
+        outbox = bot.services.votes.outbox
+        assert outbox is not None
+        await asyncio.wait_for(outbox.drained(), 10)
     store = await FeedbackStore.open(settings.resolved_database_url)
-    try:
-        assert (await store.feedback_stats()) is not None  # votes table and friends still there
+    try:  # the garbage title was refused before the database, the good one after it was recorded
+        requests = (await store.export_user(fake.member.id))["requests"]
     finally:
         await store.close()
+    assert [(r["query"], r["message_ids"]) for r in requests] == [("Wednesday", [int(message["id"])])]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bot.personal import Personal, personal_list
+from bot.recommend.personal import Personal, personal_list
 from recommender.ranking.votes import EXPLORE_POOL, VoteChannel, VoteSettings
 
 EXPLORE = VoteSettings(weight=0.5, explore_slot=True)

@@ -1,11 +1,11 @@
-"""A member's own likes re-rank their list lightly (bot.personal), never a list the maturity rule shapes."""
+"""A member's own likes re-rank their list lightly (bot.recommend.personal), never a list the maturity rule shapes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from bot.personal import Personal, personal_list
+from bot.recommend.personal import Personal, personal_list
 from recommender.ranking.votes import VoteChannel, VoteSettings
 
 MEMBER, OTHER = 77, 78

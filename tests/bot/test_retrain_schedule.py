@@ -7,9 +7,10 @@ import asyncio
 import pytest
 from pydantic import ValidationError
 
-from bot.retrain import RetrainRun
-from bot.scheduler.service import SCHEDULER_USER, RetrainEvery, for_service
-from bot.service import Recommended, RecommendService
+from bot.admin.retrain import RetrainRun
+from bot.admin.schedule import SCHEDULER_USER, RetrainEvery, for_service
+from bot.recommend.service import Recommended
+from bot.services import Services
 from bot.settings import BotSettings
 from recommender.events import DoneEvent
 from tests.bot.bot_helpers import USER_ID
@@ -36,70 +37,70 @@ def test_retrain_every_parses_intervals_and_vote_counts() -> None:
         BotSettings(_env_file=None, retrain_every="every day")  # a typo fails at start, not silently never
 
 
-def _fake_child(service: RecommendService, runs: list[list[str]], *, fail: bool = False):
+def _fake_child(services: Services, runs: list[list[str]], *, fail: bool = False):
     async def run(cmd, progress=None, **_):
         runs.append(cmd)
         if fail:
             return RetrainRun(returncode=1, error="ValueError: the catalog is empty")
-        return RetrainRun(returncode=0, done=DoneEvent(version=service.recommender.version, path="/m",
+        return RetrainRun(returncode=0, done=DoneEvent(version=services.model.recommender.version, path="/m",
                                                        activated=True, reason="better"))
     return run
 
 
-async def test_a_due_interval_retrains_through_the_gated_path_and_swaps(service: RecommendService,
+async def test_a_due_interval_retrains_through_the_gated_path_and_swaps(services: Services,
                                                                         monkeypatch) -> None:
     runs: list[list[str]] = []
-    monkeypatch.setattr("bot.service.run_retrain", _fake_child(service, runs))
+    monkeypatch.setattr("bot.admin.service.run_retrain", _fake_child(services, runs))
     clock = FakeClock()
-    scheduler = for_service(service, RetrainEvery.parse("24h"), clock=clock)
-    old = service.recommender
+    scheduler = for_service(services.admin, RetrainEvery.parse("24h"), clock=clock)
+    old = services.model.recommender
     clock.now += 86399
     assert not await scheduler.tick() and runs == []  # not yet due
     clock.now += 1
     assert await scheduler.tick()
     assert len(runs) == 1 and "retrain" in runs[0]  # the gated command, not `train`
-    assert service.recommender is not old  # swapped in
-    jobs = await service.store.retrain_jobs()
+    assert services.model.recommender is not old  # swapped in
+    jobs = await services.store.retrain_jobs()
     assert [j["status"] for j in jobs] == ["succeeded"]
     assert not await scheduler.tick()  # the clock restarted at the attempt
 
 
-async def test_a_failed_scheduled_retrain_keeps_the_model_and_the_schedule(service: RecommendService,
+async def test_a_failed_scheduled_retrain_keeps_the_model_and_the_schedule(services: Services,
                                                                            monkeypatch) -> None:
     runs: list[list[str]] = []
-    monkeypatch.setattr("bot.service.run_retrain", _fake_child(service, runs, fail=True))
+    monkeypatch.setattr("bot.admin.service.run_retrain", _fake_child(services, runs, fail=True))
     clock = FakeClock()
-    scheduler = for_service(service, RetrainEvery.parse("1h"), clock=clock)
-    old = service.recommender
+    scheduler = for_service(services.admin, RetrainEvery.parse("1h"), clock=clock)
+    old = services.model.recommender
     for _ in range(2):
         clock.now += 3600
         assert await scheduler.tick()
-    assert len(runs) == 2 and service.recommender is old  # the last good model keeps serving
-    out = await service.recommend(user_id=USER_ID, guild_id=1, channel_id=2, query="Wednesday")
+    assert len(runs) == 2 and services.model.recommender is old  # the last good model keeps serving
+    out = await services.recommend.recommend(user_id=USER_ID, guild_id=1, channel_id=2, query="Wednesday")
     assert isinstance(out, Recommended)
-    assert [j["status"] for j in await service.store.retrain_jobs()] == ["failed", "failed"]
+    assert [j["status"] for j in await services.store.retrain_jobs()] == ["failed", "failed"]
 
 
-async def test_new_votes_trigger_a_retrain_and_the_loop_runs_off_the_event_loop(service: RecommendService,
+async def test_new_votes_trigger_a_retrain_and_the_loop_runs_off_the_event_loop(services: Services,
                                                                                   monkeypatch) -> None:
     runs: list[list[str]] = []
-    monkeypatch.setattr("bot.service.run_retrain", _fake_child(service, runs))
-    scheduler = for_service(service, RetrainEvery.parse("3votes"), poll=0.01)
+    monkeypatch.setattr("bot.admin.service.run_retrain", _fake_child(services, runs))
+    scheduler = for_service(services.admin, RetrainEvery.parse("3votes"), poll=0.01)
     assert not await scheduler.tick()  # the first look counts from here
-    out = await service.recommend(user_id=USER_ID, guild_id=1, channel_id=2, query="Wednesday")
+    out = await services.recommend.recommend(user_id=USER_ID, guild_id=1, channel_id=2, query="Wednesday")
     assert isinstance(out, Recommended)
     for member in range(2):
-        await service.store.vote_item(request_id=out.request_id, rank=1, user_id=5000 + member, value=1)
+        await services.store.vote_item(request_id=out.request_id, rank=1, user_id=5000 + member, value=1)
     assert not await scheduler.tick() and runs == []  # 2 new votes < 3
-    await service.store.vote_item(request_id=out.request_id, rank=2, user_id=5000, value=-1)
+    await services.store.vote_item(request_id=out.request_id, rank=2, user_id=5000, value=-1)
     scheduler.start()  # the background loop finds the third vote
     try:
         for _ in range(200):
-            if runs and not service.retrain_running:  # the attempt finished (swap included)
+            if runs and not services.admin.retrain_running:  # the attempt finished (swap included)
                 break
             await asyncio.sleep(0.01)
     finally:
         await scheduler.stop()
     assert len(runs) == 1 and scheduler.attempts == 1
-    jobs = await service.store.retrain_jobs()
+    jobs = await services.store.retrain_jobs()
     assert jobs[0]["status"] == "succeeded" and jobs[0]["requested_by"] == SCHEDULER_USER

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bot.service import RecommendService
+from lab.simulate.bot_handle import RecommendService
 from lab.evaluation.coliked import read_ratings, user_half
 from lab.simulate.cli import main as simulate_main
 from lab.simulate.driver import simulate

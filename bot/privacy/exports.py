@@ -1,7 +1,7 @@
 """The console's /privacy export files under DATA_DIR/exports: where they go and how /forget-me removes them.
 
-Why here and not in the console: the files hold the very data /forget-me deletes, so the service
-removes them with the rest; both sides must agree on the name.
+Why beside the privacy service: the files hold the very data /forget-me deletes, so it removes
+them with the rest; both sides must agree on the name.
 """
 
 from __future__ import annotations
@@ -23,3 +23,12 @@ def remove_exports(data_dir: Path, user_id: int) -> int:
         path.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def write_export(data_dir: Path, user_id: int, data: bytes) -> Path:
+    """A new export file, readable by its owner only (it holds personal data)."""
+    path = export_path(data_dir, user_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.chmod(0o600)
+    return path

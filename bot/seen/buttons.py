@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot import render
-from bot.service import VOTE_WAIT, UserError, outcome_within
+from bot.errors import UserError
 from bot.tree import report_error
 from bot.views import ReelmateView
-from feedback import StoreError, VoteStatus
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot
@@ -43,15 +42,9 @@ class SeenPicker(ReelmateView):
         self.add_item(select)
 
     async def _picked(self, interaction: discord.Interaction) -> None:
-        service = cast("ReelmateBot", interaction.client).service
+        seen = cast("ReelmateBot", interaction.client).services.seen
         ranks = [int(value) for value in self.select.values]
-        outcomes = []
-        for rank in ranks:
-            future = await service.accept_seen_item(request_id=self.request_id, rank=rank, user_id=interaction.user.id)
-            outcomes.append(await outcome_within(future, VOTE_WAIT))
-        rejected = [o.detail for o in outcomes if o.status is VoteStatus.REJECTED]
-        if rejected:
-            raise UserError(rejected[0])
+        await seen.mark_seen_items(request_id=self.request_id, ranks=ranks, user_id=interaction.user.id)
         await interaction.response.send_message(
             f"👀 Marked {len(ranks)} title(s) as seen: your next lists will skip them.", ephemeral=True
         )
@@ -72,11 +65,11 @@ class SeenButton(discord.ui.DynamicItem[discord.ui.Button], template=SEEN_TEMPLA
         return cls(int(match["request"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        service = cast("ReelmateBot", interaction.client).service
+        seen = cast("ReelmateBot", interaction.client).services.seen
         try:
-            titles = await service.store.shown_titles(self.request_id)
-        except StoreError as exc:
-            await report_error(interaction, UserError(str(exc)), where="component reelmate:seen")
+            titles = await seen.shown_titles(self.request_id)
+        except UserError as exc:
+            await report_error(interaction, exc, where="component reelmate:seen")
             return
         await interaction.response.send_message("Which of these have you already seen?",
                                                 view=SeenPicker(self.request_id, titles), ephemeral=True)

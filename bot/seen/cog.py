@@ -1,6 +1,6 @@
 """"Seen it": /seen title, the 👀 reaction on a recommendation message, and the Seen it button.
 
-A member's later lists skip what they marked (see `bot.personal`). Marks from reactions and buttons
+A member's later lists skip what they marked (see `bot.recommend.personal`). Marks from reactions and buttons
 go through the vote outbox, so a busy database loses none; /seen writes directly and says so if it
 cannot. Raw reaction events arrive for every message, cached or not, so 👀 works after a restart.
 """
@@ -14,9 +14,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.refused_reaction import RefusedReactions
-from bot.seen_controls import SEEN_EMOJI, SeenButton
-from bot.service import DidYouMean, UserError
+from bot.errors import UserError
+from bot.recommend.service import DidYouMean
+from bot.seen.buttons import SEEN_EMOJI, SeenButton
+from bot.votes.reactions import RefusedReactions
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot
@@ -41,7 +42,8 @@ class SeenCog(commands.Cog):
         if not is_seen_reaction(self.bot.own_id, payload):
             return
         try:
-            await self.bot.service.seen_reaction(message_id=payload.message_id, user_id=payload.user_id, added=True)
+            await self.bot.services.seen.seen_reaction(message_id=payload.message_id, user_id=payload.user_id,
+                                                       added=True)
         except UserError as exc:  # not even journaled: the 👀 must not stay as if counted
             await self.refused.take_back(payload, exc)
 
@@ -50,7 +52,8 @@ class SeenCog(commands.Cog):
         if not is_seen_reaction(self.bot.own_id, payload) or self.refused.caused_removal(payload):
             return
         try:
-            await self.bot.service.seen_reaction(message_id=payload.message_id, user_id=payload.user_id, added=False)
+            await self.bot.services.seen.seen_reaction(message_id=payload.message_id, user_id=payload.user_id,
+                                                       added=False)
         except UserError as exc:  # the reaction is gone and cannot be put back for the member
             log.warning("removal of 👀 by user %s on message %s not recorded: %s",
                         payload.user_id, payload.message_id, exc)
@@ -58,7 +61,7 @@ class SeenCog(commands.Cog):
     @app_commands.command(name="seen", description="Mark a title as already seen: your lists will skip it.")
     @app_commands.describe(title="A show or movie you have seen (start typing for suggestions)")
     async def seen(self, interaction: discord.Interaction[ReelmateBot], title: str) -> None:
-        answer = await self.bot.service.mark_seen(user_id=interaction.user.id, query=title)
+        answer = await self.bot.services.seen.mark_seen(user_id=interaction.user.id, query=title)
         text = answer.text if isinstance(answer, DidYouMean) else answer
         await interaction.response.send_message(text, ephemeral=True)
 
@@ -66,7 +69,7 @@ class SeenCog(commands.Cog):
     async def title_autocomplete(
         self, interaction: discord.Interaction[ReelmateBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        pairs = await self.bot.service.autocomplete(current)
+        pairs = await self.bot.services.recommend.autocomplete(current)
         return [app_commands.Choice(name=name, value=value) for name, value in pairs]
 
 

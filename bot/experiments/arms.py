@@ -1,7 +1,7 @@
-"""A/B between model versions in the bot: the challenger loaded beside the serving model, the arm of
-each member, and the card that shows both arms.
+"""A/B between model versions in the bot: the challenger loaded beside the serving model, and the arm
+of each member.
 
-Why a separate holder: the service keeps one hot-swappable "current" model; an experiment adds a
+Why a separate holder: the model holder keeps one hot-swappable "current" model; an experiment adds a
 second one for a share of the members. The experiment itself lives in the store (so it survives a
 restart and is the same for every process); this object only mirrors it and holds the loaded
 challenger. Loading happens in a thread (`asyncio.to_thread`), never on the event loop, and before
@@ -14,12 +14,15 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot import render
-from feedback.experiments import CHALLENGER, CONTROL, ExperimentInfo, arm_for
+from feedback.experiments import CHALLENGER, ExperimentInfo, arm_for
 from recommender.evaluation.ab_report import ExperimentReport, analyse
 from recommender.serving import Recommender
+
+if TYPE_CHECKING:
+    from bot.store import BotStore
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ class ExperimentArms:
         except ArtifactError as exc:
             raise ExperimentError(f"Version {name} does not load: {exc}") from None
 
-    async def refresh(self, store: Any, model_root: Path) -> None:
+    async def refresh(self, store: BotStore, model_root: Path) -> None:
         """Mirror the store's running experiment (at start-up); a challenger that no longer loads
         is logged and the experiment paused in this process (everyone gets the current model).
         The challenger's version is pinned in the model root (`artifacts.set_pinned`), so no tidy
@@ -77,7 +80,7 @@ class ExperimentArms:
             except ExperimentError as exc:
                 log.error("experiment %s: %s; serving everyone from the current model", running.id, exc)
 
-    async def start(self, store: Any, model_root: Path, *, version: str, share: int, started_by: int | None,
+    async def start(self, store: BotStore, model_root: Path, *, version: str, share: int, started_by: int | None,
                     current_version: str | None) -> ExperimentInfo:
         if version == current_version:
             raise ExperimentError(f"{version} is already the serving model; pick another version to test against it.")
@@ -96,7 +99,7 @@ class ExperimentArms:
             log.info("experiment %s started: %s on %d%% of members", started.id, version, share)
             return started
 
-    async def stop(self, store: Any, model_root: Path) -> ExperimentInfo | None:
+    async def stop(self, store: BotStore, model_root: Path) -> ExperimentInfo | None:
         async with self._lock:
             stopped = await store.stop_experiment()
             self.experiment, self.challenger = None, None
@@ -111,7 +114,7 @@ class ExperimentArms:
         arm = arm_for(user_id, experiment.id, experiment.share)
         return Arm(challenger if arm == CHALLENGER else current, experiment.id, arm)
 
-    async def report(self, store: Any, experiment_id: int | None = None
+    async def report(self, store: BotStore, experiment_id: int | None = None
                      ) -> tuple[ExperimentInfo, ExperimentReport] | None:
         """The latest (or the given) experiment and its per-arm figures; None if there never was one."""
         info = await (store.get_experiment(experiment_id) if experiment_id is not None else store.latest_experiment())
@@ -130,24 +133,3 @@ async def _pin(model_root: Path, experiment: ExperimentInfo | None) -> None:
         await asyncio.to_thread(set_pinned, model_root, [] if experiment is None else [experiment.version])
     except (OSError, ArtifactError) as exc:
         log.error("could not record the experiment's version in %s (%s): a tidy may delete it", model_root, exc)
-
-
-def experiment_card(info: ExperimentInfo, report: ExperimentReport, control_version: str | None) -> render.Card:
-    """Both arms side by side: model version, thumbs-up rate (Wilson 95%), precision@k, the verdict."""
-    state = "running" if info.running else f"stopped {info.stopped_at:%Y-%m-%d %H:%M} UTC"
-    fields = []
-    for arm, version in ((CONTROL, control_version), (CHALLENGER, info.version)):
-        figures = report.arms[arm]
-        shown = ", ".join(figures.versions) or version or "?"
-        if figures.judgements:
-            rate = (f"{figures.rate:.0%} 👍 (95% CI {figures.ci_low:.0%}–{figures.ci_high:.0%}) of "
-                    f"{figures.judgements} lists judged ({figures.votes} votes)")
-        else:
-            rate = "no votes yet"
-        precision = (f"\nprecision@{report.k} {figures.precision:.0%} over {figures.lists} lists"
-                     if figures.precision is not None else "")
-        share = info.share if arm == CHALLENGER else 100 - info.share
-        fields.append((f"{arm} ({share}%)", render.escape(render.clip(shown, 64)) + "\n" + rate + precision))
-    description = (f"Experiment **{info.id}**, {state}: **{render.escape(info.version)}** against the serving model.\n"
-                   + report.verdict())
-    return render.Card(title="A/B experiment", description=description, fields=fields)

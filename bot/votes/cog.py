@@ -1,4 +1,5 @@
-"""👍/👎 reactions on recommendation messages, counted from raw gateway events.
+"""👍/👎 reactions on recommendation messages, counted from raw gateway events, and the per-item
+vote buttons (registered here as dynamic items, so they work on any message after a restart).
 
 Raw events arrive for every message, cached or not, so reactions keep counting after a restart.
 """
@@ -9,13 +10,11 @@ import logging
 from typing import TYPE_CHECKING
 
 import discord
-from discord import app_commands
 from discord.ext import commands
 
-from bot.refused_reaction import RefusedReactions
-from bot.service import UserError
-from bot.views import card_to_embed
-from bot.votes import THUMBS
+from bot.errors import UserError
+from bot.votes.buttons import THUMBS, ItemVoteButton
+from bot.votes.reactions import RefusedReactions
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot
@@ -32,7 +31,7 @@ def reaction_vote(bot_user_id: int | None, payload: discord.RawReactionActionEve
     return THUMBS.get(payload.emoji.name or "")
 
 
-class FeedbackCog(commands.Cog):
+class VotesCog(commands.Cog):
     def __init__(self, bot: ReelmateBot) -> None:
         self.bot = bot
         self.refused = RefusedReactions(bot)
@@ -43,7 +42,8 @@ class FeedbackCog(commands.Cog):
         if value is None:
             return
         try:
-            await self.bot.service.vote_message(message_id=payload.message_id, user_id=payload.user_id, value=value)
+            await self.bot.services.votes.vote_message(message_id=payload.message_id, user_id=payload.user_id,
+                                                       value=value)
         except UserError as exc:  # not even journaled: the reaction must not stay as if counted
             await self.refused.take_back(payload, exc)
 
@@ -53,19 +53,14 @@ class FeedbackCog(commands.Cog):
         if value is None or self.refused.caused_removal(payload):
             return
         try:
-            await self.bot.service.retract_message_vote(
+            await self.bot.services.votes.retract_message_vote(
                 message_id=payload.message_id, user_id=payload.user_id, value=value
             )
         except UserError as exc:  # the reaction is gone and cannot be put back for the member
             log.warning("removal of %s by user %s on message %s not recorded: %s",
                         payload.emoji.name, payload.user_id, payload.message_id, exc)
 
-    @app_commands.command(name="feedback-stats", description="Thumbs-up rate per model version.")
-    async def feedback_stats(self, interaction: discord.Interaction[ReelmateBot]) -> None:
-        service = self.bot.service
-        cards = [await service.stats_card(), await service.experiment_card()]  # per version, then per arm
-        await interaction.response.send_message(embeds=[card_to_embed(card) for card in cards if card is not None])
-
 
 async def setup(bot: ReelmateBot) -> None:
-    await bot.add_cog(FeedbackCog(bot))
+    await bot.add_cog(VotesCog(bot))
+    bot.add_dynamic_items(ItemVoteButton)

@@ -12,7 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.admin import is_admin
+from bot.admin.cog import is_admin
+from bot.experiments.service import NO_EXPERIMENT
 from bot.tree import AdminOnly
 from bot.views import card_to_embed
 
@@ -41,19 +42,20 @@ class ExperimentCog(commands.GroupCog, group_name="experiment",
     async def start(self, interaction: discord.Interaction[ReelmateBot], version: str,
                     share: app_commands.Range[int, 1, 99]) -> None:
         await interaction.response.defer(thinking=True)  # loading the challenger can take a moment
-        text = await self.bot.service.start_experiment(version=version, share=share, started_by=interaction.user.id)
+        text = await self.bot.services.experiments.start(version=version, share=share,
+                                                        started_by=interaction.user.id)
         await interaction.followup.send(text)
 
     @app_commands.command(name="stop", description="Stop the running experiment (admins).")
     @app_commands.check(experiment_admin)
     async def stop(self, interaction: discord.Interaction[ReelmateBot]) -> None:
-        await interaction.response.send_message(await self.bot.service.stop_experiment())
+        await interaction.response.send_message(await self.bot.services.experiments.stop())
 
     @app_commands.command(name="status", description="Both arms of the experiment: votes, rates, verdict.")
     async def status(self, interaction: discord.Interaction[ReelmateBot]) -> None:
-        card = await self.bot.service.experiment_card()
+        card = await self.bot.services.experiments.card()
         if card is None:
-            await interaction.response.send_message("No experiment has been run yet.", ephemeral=True)
+            await interaction.response.send_message(NO_EXPERIMENT, ephemeral=True)
             return
         await interaction.response.send_message(embed=card_to_embed(card))
 

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.privacy.service import CONFIRM
 from bot.views import ReelmateView
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class PrivacyCog(commands.Cog):
     @app_commands.command(name="privacy", description="What Reelmate stores about you.")
     @app_commands.describe(export="Send everything stored about you as a JSON file")
     async def privacy(self, interaction: discord.Interaction[ReelmateBot], export: bool = False) -> None:
-        service = self.bot.service
+        service = self.bot.services.privacy
         if export:
             data = await service.privacy_export(interaction.user.id)
             file = discord.File(io.BytesIO(data), filename=f"reelmate-data-{interaction.user.id}.json")
@@ -36,7 +37,7 @@ class PrivacyCog(commands.Cog):
     @app_commands.command(name="forget-me", description="Delete everything Reelmate stored about you.")
     async def forget_me(self, interaction: discord.Interaction[ReelmateBot]) -> None:
         await interaction.response.send_message(
-            "This deletes your requests and votes for good. Are you sure?",
+            f"{CONFIRM} Are you sure?",
             view=ConfirmForgetView(interaction.user.id),
             ephemeral=True,
         )
@@ -61,7 +62,7 @@ class ConfirmForgetView(ReelmateView):
         self.stop()
         # Answer first: forgetting waits for the caller's queued votes, which may outlast 3 s.
         await interaction.response.edit_message(content="Deleting your data…", view=None)
-        text = await interaction.client.service.forget(interaction.user.id)  # failures: ReelmateView.on_error
+        text = await interaction.client.services.privacy.forget(interaction.user.id)  # failures: ReelmateView.on_error
         await interaction.edit_original_response(content=text)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="reelmate:forget:no")

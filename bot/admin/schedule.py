@@ -1,6 +1,6 @@
 """`RETRAIN_EVERY`: retrain in the background every so often, or after so many new votes.
 
-Why through `RecommendService.retrain` and nothing else: that path already trains in a child process
+Why through `AdminService.retrain` and nothing else: that path already trains in a child process
 (the event loop never waits on TensorFlow), refits the vote channel on the server's votes, passes the
 quality gate before activating, swaps the new version in, and keeps the last good model serving when
 the child fails or the gate rejects. The scheduler only decides *when*; a retrain an admin started
@@ -18,8 +18,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from bot.scheduler.every import RetrainEvery
+from bot.admin.every import RetrainEvery
+from bot.admin.service import AdminService, RetrainBusy
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,6 @@ class RetrainScheduler:
         self._since = self._clock()
         if self.every.votes is not None:
             self._votes_at_last = await self._count_votes()
-        from bot.service import RetrainBusy
-
         try:
             outcome = await self._retrain()
             log.info("scheduled retrain (%s): %s", self.every.describe(), getattr(outcome, "message", outcome))
@@ -96,14 +96,14 @@ class RetrainScheduler:
                 await task
 
 
-def for_service(service: object, every: RetrainEvery, **options: object) -> RetrainScheduler:
-    """The scheduler of a `RecommendService`: its gated retrain, its store's vote count."""
+def for_service(admin: AdminService, every: RetrainEvery, **options: Any) -> RetrainScheduler:
+    """The scheduler of the admin feature: its gated retrain, its store's vote count."""
 
     async def retrain() -> object:
-        return await service.retrain(requested_by=SCHEDULER_USER, guild_id=None)  # type: ignore[attr-defined]
+        return await admin.retrain(requested_by=SCHEDULER_USER, guild_id=None)
 
     async def count_votes() -> int:
-        counts = await service.store.pair_vote_counts()  # type: ignore[attr-defined]
+        counts = await admin.store.pair_vote_counts()
         return int(counts["up"].sum() + counts["down"].sum()) if len(counts) else 0
 
-    return RetrainScheduler(every, retrain, count_votes, **options)  # type: ignore[arg-type]
+    return RetrainScheduler(every, retrain, count_votes, **options)

@@ -1,7 +1,8 @@
 """/recommend with title autocomplete, filters and a per-user cooldown, and its did-you-mean buttons.
 
-`setup` also registers the per-item vote buttons (`ItemVoteButton`) as dynamic items, so they work
-on any recommendation message, even after a restart.
+The list is posted with the per-item vote buttons (`bot.votes`) and the "Seen it" button
+(`bot.seen`); those extensions register them as dynamic items, so they work on any recommendation
+message, even after a restart.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.errors import UserError
 from bot.library.service import NO_LIBRARY
-from bot.service import DidYouMean, UserError
+from bot.recommend.service import DidYouMean, Recommended
+from bot.seen.buttons import SeenButton
 from bot.settings import K_CEILING
 from bot.views import ReelmateView, card_to_embed
-from bot.votes import THUMBS, ItemVoteButton, recommendation_view
+from bot.votes.buttons import THUMBS, ItemVoteButton
 
 if TYPE_CHECKING:
     from bot.app import ReelmateBot
@@ -49,17 +52,14 @@ async def run_recommend(
     (the ephemeral flag must be chosen at the first response); a confident one defers publicly and
     the same resolution is recommended from.
     """
-    service = interaction.client.service
-    _, ct, lang = service.check_options(k, content_type, language)
-    if item_id is not None:
-        resolution = service.resolve_id(item_id, query)
-    else:  # the filters also break ties between titles (`Kingdom` + Korean = the Korean series)
-        resolution = await service.resolve(query, language=lang, content_type=ct)
+    services = interaction.client.services
+    service = services.recommend
+    resolution = await service.resolve_options(query, item_id, k, content_type, language)
     if not resolution.confident:
         await send_did_you_mean(interaction, resolution, k=k, content_type=content_type, language=language,
                                 source=source)
         return
-    if source == "library" and not await service.library.available(interaction.guild_id):
+    if source == "library" and not await services.library.available(interaction.guild_id):
         raise UserError(NO_LIBRARY)  # answered privately, before the public "thinking…"
     await interaction.response.defer(thinking=True)
     outcome = await service.recommend_resolved(
@@ -73,9 +73,10 @@ async def run_recommend(
         source=source,
     )
     view = recommendation_view(outcome)
-    message = await interaction.followup.send(embed=card_to_embed(outcome.card), view=view, wait=True)
-    view.stop()  # the buttons are dispatched as dynamic items; no per-message view to keep in memory
-    await service.attach_message(outcome.request_id, message.id)
+    async with services.votes.posting():  # a reaction before the message is attached waits for it
+        message = await interaction.followup.send(embed=card_to_embed(outcome.card), view=view, wait=True)
+        view.stop()  # the buttons are dispatched as dynamic items; no per-message view to keep in memory
+        await services.votes.attach_message(outcome.request_id, message.id)
     others = outcome.other_works
     if others is not None:  # other works under the typed name: one click away, privately
         await interaction.followup.send(others.text, view=DidYouMeanView(interaction.user.id, others, k=k,
@@ -86,6 +87,18 @@ async def run_recommend(
             await message.add_reaction(emoji)
         except discord.HTTPException as exc:  # e.g. missing Add Reactions permission: votes still work
             log.warning("could not add %s to message %s: %s", emoji, message.id, exc)
+
+
+def recommendation_view(outcome: Recommended) -> discord.ui.View:
+    """👍/👎 per item (two a row) and "Seen it" under a list."""
+    view = discord.ui.View(timeout=None)
+    row = 0
+    for index, (rank, _title) in enumerate(outcome.vote_targets):
+        row = index // 2
+        view.add_item(ItemVoteButton(outcome.request_id, rank, "up", row=row))
+        view.add_item(ItemVoteButton(outcome.request_id, rank, "down", row=row))
+    view.add_item(SeenButton(outcome.request_id, row=row))  # a row holds 5 buttons: the last has room
+    return view
 
 
 async def send_did_you_mean(
@@ -152,16 +165,16 @@ class RecommendCog(commands.Cog):
     async def title_autocomplete(
         self, interaction: discord.Interaction[ReelmateBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        pairs = await self.bot.service.autocomplete(current)
+        pairs = await self.bot.services.recommend.autocomplete(current)
         return [app_commands.Choice(name=name, value=value) for name, value in pairs]
 
     @recommend.autocomplete("language")
     async def language_autocomplete(
         self, interaction: discord.Interaction[ReelmateBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=lang, value=lang) for lang in self.bot.service.language_choices(current)]
+        languages = self.bot.services.recommend.language_choices(current)
+        return [app_commands.Choice(name=lang, value=lang) for lang in languages]
 
 
 async def setup(bot: ReelmateBot) -> None:
     await bot.add_cog(RecommendCog(bot))
-    bot.add_dynamic_items(ItemVoteButton)

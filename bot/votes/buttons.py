@@ -2,7 +2,7 @@
 
 The per-item vote buttons are `DynamicItem`s: their state (request, rank, value) lives in the
 custom_id, so they keep working after a restart once the class is registered with
-`bot.add_dynamic_items` (discord.py's views/dynamic_counter.py idiom; the recommend extension's
+`bot.add_dynamic_items` (discord.py's views/dynamic_counter.py idiom; the votes extension's
 `setup` registers it).
 """
 
@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from bot.seen_controls import SeenButton
-from bot.service import DOWN, REJECTION_WATCH, UP, VOTE_WAIT, Recommended, outcome_within
 from bot.tree import reply_ephemeral, report_error
+from bot.votes.service import DOWN, REJECTION_WATCH, UP, VOTE_WAIT, item_target, outcome_within
 from feedback import VoteStatus
 
 if TYPE_CHECKING:
@@ -51,14 +50,14 @@ class ItemVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=VOTE_TE
         """Journal the vote, answer (inside Discord's 3 s whatever the database does), then report
         a vote that turns out never to land (its request was deleted meanwhile)."""
         # DynamicItem.callback is typed for any client; only ReelmateBot registers this item.
-        service = cast("ReelmateBot", interaction.client).service
+        votes = cast("ReelmateBot", interaction.client).services.votes
         value = UP if self.value == "up" else DOWN
-        target = f"recommendation #{self.rank} of request {self.request_id}"
+        target = item_target(self.request_id, self.rank)
         try:
-            future = await service.accept_item_vote(
+            future = await votes.accept_item_vote(
                 request_id=self.request_id, rank=self.rank, user_id=interaction.user.id, value=value
             )
-            text = service.vote_reply(await outcome_within(future, VOTE_WAIT), value, target)
+            text = votes.vote_reply(await outcome_within(future, VOTE_WAIT), value, target)
         except Exception as exc:
             await component_error(interaction, exc)
             return
@@ -68,17 +67,6 @@ class ItemVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=VOTE_TE
         outcome = await outcome_within(future, REJECTION_WATCH)
         if outcome.status is VoteStatus.REJECTED:
             await reply_ephemeral(interaction, outcome.detail)
-
-
-def recommendation_view(outcome: Recommended) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    row = 0
-    for index, (rank, _title) in enumerate(outcome.vote_targets):
-        row = index // 2
-        view.add_item(ItemVoteButton(outcome.request_id, rank, "up", row=row))
-        view.add_item(ItemVoteButton(outcome.request_id, rank, "down", row=row))
-    view.add_item(SeenButton(outcome.request_id, row=row))  # a row holds 5 buttons: the last has room
-    return view
 
 
 async def component_error(interaction: discord.Interaction, exc: BaseException) -> None:

@@ -1,4 +1,4 @@
-"""/retrain (admins only) and /model.
+"""/retrain (admins only), /model and /feedback-stats.
 
 `default_permissions` only hides /retrain from members without Manage Server in the client UI
 (server admins can change that); the runtime check below is what actually protects it.
@@ -15,7 +15,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.service import RetrainBusy
 from bot.tree import AdminOnly
 from bot.views import card_to_embed
 from recommender.events import EpochEvent, ErrorEvent, TrainingEvent
@@ -81,9 +80,8 @@ class AdminCog(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.check(is_admin)
     async def retrain(self, interaction: discord.Interaction[ReelmateBot]) -> None:
-        service = self.bot.service
-        if service.retrain_running:
-            raise RetrainBusy("A retrain is already running; I'll keep using the current model until it ends.")
+        service = self.bot.services.admin
+        service.check_not_busy()
         await interaction.response.send_message("🛠️ Retraining started…")
         status = RetrainStatus(interaction, interval=self.status_interval)
         outcome = await service.retrain(
@@ -105,11 +103,13 @@ class AdminCog(commands.Cog):
 
     @app_commands.command(name="model", description="The active model version and its figures.")
     async def model(self, interaction: discord.Interaction[ReelmateBot]) -> None:
-        service = self.bot.service
-        model = service.model_card()  # raises "no model yet" before anything is answered
-        experiment = await service.experiment_card() if service.experiments.experiment else None
-        embeds = [card_to_embed(card) for card in (model, experiment) if card is not None]
-        await interaction.response.send_message(embeds=embeds)
+        cards = await self.bot.services.admin.model_cards()  # "no model yet" before anything is answered
+        await interaction.response.send_message(embeds=[card_to_embed(card) for card in cards])
+
+    @app_commands.command(name="feedback-stats", description="Thumbs-up rate per model version.")
+    async def feedback_stats(self, interaction: discord.Interaction[ReelmateBot]) -> None:
+        cards = await self.bot.services.admin.stats_cards()  # per version, then per arm
+        await interaction.response.send_message(embeds=[card_to_embed(card) for card in cards])
 
 
 async def setup(bot: ReelmateBot) -> None:

@@ -16,11 +16,15 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from recommender.ranking.votes import VoteChannel
 from recommender.serving import Recommender
+
+if TYPE_CHECKING:
+    from bot.store import BotStore
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ class CachedVotes:
 class VoteCache:
     """`channel_for(rec)` on the request path (one attribute read); `refresh` off it."""
 
-    def __init__(self, store: Any, interval: float) -> None:
+    def __init__(self, store: BotStore, interval: float) -> None:
         self._store = store
         self.interval = interval
         self._cached: tuple[CachedVotes, ...] = ()  # one per serving model (current, A/B challenger)
@@ -75,7 +79,7 @@ class VoteCache:
                          int(cached.channel.votes), len(pairs))
             return built[0].channel
 
-    def start(self, current: Any) -> None:
+    def start(self, current: Callable[[], tuple[Recommender | None, ...]]) -> None:
         """Refresh every `interval` seconds for `current()` (the serving models); 0 = never on a schedule."""
         if self.interval <= 0 or self._task is not None:
             return

@@ -1,1 +1,0 @@
-"""Discord extensions, one per area; each is a thin adapter over bot.service."""

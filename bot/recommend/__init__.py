@@ -1,0 +1,1 @@
+"""/recommend: title resolution, autocomplete, did-you-mean, the list (without repeats) and its card."""

@@ -1,0 +1,1 @@
+""""Seen it": /seen, the 👀 reaction and the Seen it button; a member's lists skip what they marked."""
