@@ -84,6 +84,18 @@ def test_the_list_never_decides_a_type_and_the_other_type_needs_the_very_year(wr
     assert items.loc["Bros (2022)", "genres"] == "" and items.loc["Bros (2022)", "language"] == "English"
 
 
+def test_a_listed_film_taken_by_two_catalog_films_describes_neither(write_csv: WriteCsv) -> None:
+    catalog = write_csv(HEADER + "Noise,Yes,2023-03-17,100,English,Movie\n"
+                        "Noise // Ruido,No,2023-01-11,100,English,Movie\nThe Mother,Yes,2023-05-12,100,English,Movie\n")
+    originals = write_csv(WIKI_HEADER + "Noise,Movie,2023,Drama,Spanish\nThe Mother,Movie,2023,Action drama,English\n",
+                          name="originals.csv")
+    items = load_catalog(catalog, [originals]).items.set_index("title")
+    # The Belgian `Noise` and the Mexican `Noise // Ruido` are two works; the list names one of them.
+    assert items.loc["Noise", "genres"] == "" and items.loc["Noise", "language"] == "English"
+    assert items.loc["Noise // Ruido", "genres"] == ""
+    assert items.loc["The Mother", "genres"] == "drama, action"
+
+
 def test_bundled_list_fills_the_2023_originals(bundled_enriched_catalog: Catalog) -> None:
     assert bundled_enrichment_paths()[3].name == "wikipedia_netflix_originals.csv"
     items = bundled_enriched_catalog.items.set_index("title")
