@@ -1,11 +1,14 @@
 """The original language of a title, where the report's `Language Indicator` is clearly wrong.
 
 The engagement report calls *Money Heist*, *Dark*, *Lupin*, *Toy Boy* and *El inocente* English, so
-their lists held no Spanish, German or French titles and the `language:` filter hid them. Two pieces
-of evidence are reliable enough to overrule the label:
+their lists held no Spanish, German or French titles and the `language:` filter hid them. Three
+kinds of evidence are reliable enough to overrule the label:
 
 - the original title after ` // `: its script (Hangul is Korean, kana Japanese, Devanagari Hindi, ...)
   or, in Latin script, its words (`La casa de papel: Parte 1` is Spanish by `la`, `de`, `parte`);
+- a language a listing names outright (Wikipedia's list of Netflix originals, `original_language`:
+  `Ragnarok` is Norwegian), after the script and before the words, since it names the work's own
+  language where words only suggest one;
 - the listings' production countries, when the first listed country speaks one language that is not
   English, every other listed country speaks it too or is the United States (Netflix co-produces and
   is credited: `Dark` is `germany, united states`), and a listing files the title as foreign
