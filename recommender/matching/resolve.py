@@ -119,7 +119,8 @@ class TitleIndex(NameIndex):
                     f"{len(alternatives) + 1} works with this name); did you mean "
                     f"{'the other' if len(alternatives) == 1 else 'another'}?")
         elif len(pool) > 1:
-            note = f"{_shown(query)} — using {self._titles[best]} (most watched); pick another in the list"
+            # The console and the CLI show no list to pick from; a full title works everywhere.
+            note = f"{_shown(query)} — using {self._titles[best]} (most watched); type the full title for another"
         return Outcome(hits, best, 100.0, note=note, alternatives=tuple(alternatives))
 
     def _named(self, items: np.ndarray, form: str) -> np.ndarray:
@@ -348,7 +349,7 @@ class TitleIndex(NameIndex):
         same_work = len({int(self._franchise_ids[i]) for i in window.tolist()}) == 1
         if reason is None and len(window) > 1 and best_score >= CONFIDENT_SCORE and (same_work or best_score >= 90):
             note = (f"{_shown(query)} — using {self._titles[best]} (most watched of {len(window)} matching titles);"
-                    " pick another in the list")
+                    " type the full title for another")
         return Outcome(hits, best, best_score, note=note, ambiguity_reason=reason)
 
     def _ambiguity(

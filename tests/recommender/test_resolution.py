@@ -134,7 +134,7 @@ def test_bare_franchise_names_use_the_most_watched_entry_and_say_so(rec: Recomme
     assert resolution.confident and resolution.item is not None and resolution.item.title == title
     assert resolution.note is not None
     assert resolution.note.startswith(f"{query} — using {title} (most watched)")
-    assert "pick another" in resolution.note
+    assert resolution.note.endswith("; type the full title for another")  # no "in the list": the CLI shows none
     others = {c.item.title for c in resolution.candidates[1:]}
     assert others and all(rec.resolve(t).item.franchise_key == resolution.item.franchise_key  # type: ignore[union-attr]
                           for t in others)
