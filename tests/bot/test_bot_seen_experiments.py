@@ -111,7 +111,9 @@ async def test_experiment_splits_members_records_arms_and_reports_both(ab_servic
     assert card is not None and "running" in card.description
     assert [name.split()[0] for name, _ in card.fields] == [CONTROL, CHALLENGER]
     assert sum(int(value.split(" of ")[1].split()[0]) for _, value in card.fields if " of " in value) == 12
-    assert "stopped" in await services.experiments.stop()
+    stopped = await services.experiments.stop()
+    # the command it names runs as written (without the database, `evaluate --experiment` refuses)
+    assert "stopped" in stopped and "evaluate --feedback-database <DATABASE_URL> --experiment 1`" in stopped
     outcome = await services.recommend.recommend(user_id=1, guild_id=None, channel_id=None, query="Squid Game", k=3)
     assert isinstance(outcome, Recommended) and outcome.result.model_version == services.model.recommender.version
 
