@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -78,3 +79,13 @@ def test_log_level_is_quiet_in_the_console_unless_asked(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert log_level(BotSettings(), console) == level
+
+
+async def test_a_mistyped_rank_is_told_to_the_voter_and_logs_no_warning(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        said = await _said(services, "/recommend Wednesday k:2", "/vote-item 1 9 up", "/seen-item 1 9")
+    assert "! request 1 has no recommended item at rank 9; the vote was not recorded" in said
+    assert "! request 1 has no recommended item at rank 9; nothing was marked" in said
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text  # console: the terminal
