@@ -287,6 +287,9 @@ def stats_card(stats: list[Any]) -> Card:
         lo, hi = getattr(s, "ci_low", None), getattr(s, "ci_high", None)
         ci = f" (95% CI {lo:.0%}–{hi:.0%})" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else ""
         items = f" · item buttons 👍 {s.item_up} · 👎 {s.item_down}" if s.item_up or s.item_down else ""
+        if not s.total:  # "0% positive (95% CI 0%–100%) of 0" reads as a verdict; there is none yet
+            lines.append(f"**{escape(version)}**: no 👍/👎 reactions on its lists yet{items}")
+            continue
         lines.append(f"**{escape(version)}**: 👍 {s.up} · 👎 {s.down} · {rate_txt} positive{ci} of {s.total}{items}")
     return Card(title="Feedback per model", description="\n".join(lines))
 

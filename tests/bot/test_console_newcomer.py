@@ -89,3 +89,9 @@ async def test_a_mistyped_rank_is_told_to_the_voter_and_logs_no_warning(
     assert "! request 1 has no recommended item at rank 9; the vote was not recorded" in said
     assert "! request 1 has no recommended item at rank 9; nothing was marked" in said
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text  # console: the terminal
+
+
+async def test_feedback_stats_of_a_model_without_votes_say_so(services: Services) -> None:
+    said = await _said(services, "/recommend Wednesday k:2", "/feedback-stats")
+    assert f"{services.model.recommender.version}: no 👍/👎 reactions on its lists yet" in said
+    assert "0% positive" not in said
