@@ -47,7 +47,8 @@ async def test_privacy_export_as_its_own_answer_spells_it(services: Services) ->
 
 
 def test_other_works_after_a_list_are_offered_not_doubted() -> None:
-    other = SimpleNamespace(item=SimpleNamespace(title="ONE PIECE: East Blue", content_type="Show", language="Japanese"))
+    item = SimpleNamespace(title="ONE PIECE: East Blue", content_type="Show", language="Japanese")
+    other = SimpleNamespace(item=item)
     text = DidYouMean("One Piece", [other], chosen="ONE PIECE: Season 1").text  # type: ignore[list-item]
     assert text.splitlines() == [
         "“One Piece” also names another work; the list is for ONE PIECE: Season 1. Did you mean:",
