@@ -107,6 +107,11 @@ def plain(text: str) -> str:
     return _unmark(text)
 
 
+def count(n: int, noun: str) -> str:
+    """`1 title`, `7 titles`: a library of one is no "1 titles"."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def escape(text: object) -> str:
     """User or catalog text made inert before it reaches Discord markdown: the one escaping helper.
 

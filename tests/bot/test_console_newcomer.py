@@ -96,3 +96,11 @@ async def test_feedback_stats_of_a_model_without_votes_say_so(services: Services
     said = await _said(services, "/recommend Wednesday k:2", "/feedback-stats")
     assert f"{services.model.recommender.version}: no 👍/👎 reactions on its lists yet" in said
     assert "0% positive" not in said
+
+
+async def test_a_library_of_one_title_is_counted_in_the_singular(services: Services, tmp_path: Path) -> None:
+    export = tmp_path / "one.csv"
+    export.write_text("title\nWednesday\n", encoding="utf-8")
+    said = await _said(services, f"/library import {export}", "/library show", "/library remove")
+    assert "Library imported: 1 title (1 row read as CSV, 1 distinct title)." in said
+    assert "This server's library: 1 title, imported" in said and "Library removed (1 title)." in said
