@@ -361,7 +361,8 @@ class TitleIndex(NameIndex):
             return None  # a weak match is "did you mean" already; there is no tie to explain
         if len(loose.split()) < 2 and partial and not self._is_name_head(loose):
             # One word that only starts or appears inside titles (`stranger`, `love`) names none of them.
-            return f"`{loose}` is only part of {len(window)} titles; type more of the one you mean"
+            where = "a title" if len(window) == 1 else f"{len(window)} titles"
+            return f"`{loose}` is only part of {where}; type more of the one you mean"
         rivals = [i for i in window.tolist() if self._franchise_ids[i] != self._franchise_ids[best]]
         if not rivals or partial:
             return None  # whole words of one work, or prefix/containment settled by popularity

@@ -247,6 +247,12 @@ def test_one_word_inside_many_titles_is_a_did_you_mean_with_a_reason(rec: Recomm
         rec.recommend("lockwood")
 
 
+def test_one_word_inside_one_title_says_a_title_not_1_titles(rec: Recommender) -> None:
+    resolution = rec.resolve("everyone")
+    assert not resolution.confident
+    assert resolution.ambiguity_reason == "`everyone` is only part of a title; type more of the one you mean"
+
+
 def test_a_typo_between_two_equally_watched_works_is_a_tie_with_its_reason(rec: Recommender) -> None:
     # `kingdm` is one letter from both `The Kingdom` (2007, 15.4M hours) and the Korean `Kingdom`
     # (10.2M): neither is clearly ahead, so the user picks.
