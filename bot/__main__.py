@@ -89,15 +89,24 @@ async def run_bot(settings: BotSettings) -> int:
     return 0
 
 
+def log_level(settings: BotSettings, console: bool) -> str:
+    """LOG_LEVEL if it was set; else INFO for the bot, WARNING for the console, whose terminal is its
+    screen: lines such as "vote channel refreshed" would interleave with the answers a member reads."""
+    if console and "log_level" not in settings.model_fields_set:
+        return "WARNING"
+    return settings.log_level
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     parser.add_argument("--console", action="store_true", help="offline console even if DISCORD_TOKEN is set")
     args = parser.parse_args(argv)
     settings = BotSettings()
     token = settings.token_value()
-    configure_logging(settings.log_level, secrets=[token] if token else [])
+    console = not token or args.console
+    configure_logging(log_level(settings, console), secrets=[token] if token else [])
     try:
-        if token and not args.console:
+        if not console:
             return asyncio.run(run_bot(settings))
         return asyncio.run(run_console(settings))
     except KeyboardInterrupt:

@@ -94,7 +94,7 @@ class Console:
             self.say(f"! {model.catalog_warning}")
         while True:
             if self.stdin.isatty():
-                self.stdout.write("> ")
+                self.stdout.write("reelmate> ")  # the prompt the README shows
                 self.stdout.flush()
             line = await self.readline()
             if line is None or not await self.handle(line):

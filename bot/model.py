@@ -85,7 +85,10 @@ class ModelHolder:
         """Replace the model; requests already running keep the old object until they finish."""
         old = self._recommender
         self._recommender = recommender
-        log.info("model swapped: %s -> %s", getattr(old, "version", None), recommender.version)
+        if old is None:
+            log.info("model loaded: %s", recommender.version)
+        else:
+            log.info("model swapped: %s -> %s", old.version, recommender.version)
 
     async def load_current(self) -> Recommender | None:
         """Load the model the model dir's `CURRENT` names (or, that being broken or lost, the newest
@@ -95,7 +98,7 @@ class ModelHolder:
         root = self.settings.resolved_model_dir
         # Versions without a `CURRENT` are no empty root: the loader serves the newest that served.
         if not root.exists() or (current_version(root) is None and not list_versions(root)):
-            log.warning("no model in %s yet", root)
+            log.info("no model in %s yet", root)  # a fresh clone: `python -m bot` says so and trains one
             return None
         try:
             rec = await asyncio.to_thread(Recommender.load, root)

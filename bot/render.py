@@ -107,6 +107,11 @@ def plain(text: str) -> str:
     return _unmark(text)
 
 
+def count(n: int, noun: str) -> str:
+    """`1 title`, `7 titles`: a library of one is no "1 titles"."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def escape(text: object) -> str:
     """User or catalog text made inert before it reaches Discord markdown: the one escaping helper.
 
@@ -170,13 +175,26 @@ def recommendation_card(result: Any, request_id: int | None = None, note: str | 
 def did_you_mean_text(query: str, candidates: list[Any], reason: str | None = None) -> str:
     shown = escape(clip(query.strip(), 80)) or "(empty)"
     if not candidates:
-        return f"I couldn't find a title matching “{shown}”. Try the autocomplete suggestions."
+        # The console and the CLI have no autocomplete: the advice must hold wherever it is read.
+        return f"I couldn't find a title matching “{shown}”. Check the spelling or try another title."
     why = f" ({escape(clip(reason, 200))})" if reason else ""
-    lines = [f"I'm not sure which title you meant by “{shown}”{why}. Did you mean:"]
-    for i, m in enumerate(candidates, 1):
-        about = escape(f"{m.item.content_type}, {m.item.language}")
-        lines.append(f"{i}. {escape(clip(m.item.title, 100))} ({about})")
-    return "\n".join(lines)
+    return "\n".join([f"I'm not sure which title you meant by “{shown}”{why}. Did you mean:",
+                      *_numbered(candidates)])
+
+
+def other_works_text(query: str, chosen: str, candidates: list[Any]) -> str:
+    """After a confident list: the other works the typed name also names. Not "I'm not sure" (the
+    list was answered), and not a repeat of why; just which list it was and what else to pick."""
+    shown = escape(clip(query.strip(), 80))
+    other = "another work" if len(candidates) == 1 else f"{len(candidates)} other works"
+    lines = [f"“{shown}” also names {other}; the list is for {escape(clip(chosen, 100))}. Did you mean:"]
+    return "\n".join([*lines, *_numbered(candidates)])
+
+
+def _numbered(candidates: list[Any]) -> list[str]:
+    """`1. Title (Show, Japanese)` per candidate: the numbers /pick and the buttons follow."""
+    return [f"{i}. {escape(clip(m.item.title, 100))} ({escape(f'{m.item.content_type}, {m.item.language}')})"
+            for i, m in enumerate(candidates, 1)]
 
 
 def model_card(version: str, metadata: dict[str, Any], warning: str | None = None,
@@ -274,6 +292,9 @@ def stats_card(stats: list[Any]) -> Card:
         lo, hi = getattr(s, "ci_low", None), getattr(s, "ci_high", None)
         ci = f" (95% CI {lo:.0%}–{hi:.0%})" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else ""
         items = f" · item buttons 👍 {s.item_up} · 👎 {s.item_down}" if s.item_up or s.item_down else ""
+        if not s.total:  # "0% positive (95% CI 0%–100%) of 0" reads as a verdict; there is none yet
+            lines.append(f"**{escape(version)}**: no 👍/👎 reactions on its lists yet{items}")
+            continue
         lines.append(f"**{escape(version)}**: 👍 {s.up} · 👎 {s.down} · {rate_txt} positive{ci} of {s.total}{items}")
     return Card(title="Feedback per model", description="\n".join(lines))
 

@@ -606,8 +606,8 @@ class VoteOutbox:
                             vote.describe(), exc, delay)
                 await asyncio.sleep(delay)
                 continue
-            except StoreError as exc:
-                log.warning("vote outbox: %s rejected: %s", vote.describe(), exc)
+            except StoreError as exc:  # the voter's mistake (a rank the list lacks), told to them: no warning
+                log.info("vote outbox: %s rejected: %s", vote.describe(), exc)
                 outcome = VoteOutcome(VoteStatus.REJECTED, str(exc))
             except Exception:  # a bug, not the vote's fault: keep it (it is journaled) and retry
                 log.exception("vote outbox: unexpected error writing %s; retrying", vote.describe())

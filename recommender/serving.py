@@ -160,6 +160,9 @@ class _ItemColumns:
             return item_id if 0 <= item_id < self._count else None
         return self._row_of_id.get(item_id)
 
+    def id_of(self, row: int) -> int:
+        return row if self._ids is None else int(self._ids[row])
+
     def text(self, name: str, row: int) -> str:
         values, codes = self._text[name]
         return str(values[row if codes is None else int(codes[row])])
@@ -170,7 +173,7 @@ class _ItemColumns:
 
     def item(self, row: int) -> Item:
         return Item(
-            item_id=row if self._ids is None else int(self._ids[row]),
+            item_id=self.id_of(row),
             title=self.text("title", row),
             content_type=self.text("content_type", row),
             language=self.text("language", row),
@@ -306,6 +309,15 @@ class Recommender:
 
     def item(self, item_id: int) -> Item:
         return self._item(self._row(item_id))
+
+    def franchise_ids(self, item_ids: Collection[int]) -> frozenset[int]:
+        """Every item id of the franchises `item_ids` belong to (unknown ids ignored): for a member
+        who was shown `Lucifer: Season 5`, `Lucifer: Season 1` is no fresh title."""
+        rows = [row for row in (self._columns.row_of(int(i)) for i in item_ids) if row is not None]
+        if not rows:
+            return frozenset()
+        members = np.flatnonzero(np.isin(self._franchise, self._franchise[rows]))
+        return frozenset(self._columns.id_of(row) for row in members.tolist())
 
     def _item(self, row: int) -> Item:
         return self._columns.item(row)

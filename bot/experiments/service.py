@@ -69,7 +69,8 @@ class ExperimentsService:
         if stopped is None:
             return "No experiment is running."
         return (f"🧪 Experiment {stopped.id} stopped: everyone gets the current model again. Its votes stay "
-                f"for `/experiment status` and `python -m recommender evaluate --experiment {stopped.id}`.")
+                "for `/experiment status` and `python -m recommender evaluate --feedback-database <DATABASE_URL> "
+                f"--experiment {stopped.id}`.")
 
     async def card(self) -> render.Card | None:
         """Both arms of the running (or last) experiment, None if there never was one."""

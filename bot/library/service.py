@@ -69,7 +69,8 @@ class ImportReport:
     def text(self) -> str:
         c = self.counts
         lines = [
-            f"{MARKER} **Library imported**: {c['titles']:,} titles ({render.escape(self.parsed.summary)}).",
+            f"{MARKER} **Library imported**: {render.count(c['titles'], 'title')} "
+            f"({render.escape(self.parsed.summary)}).",
             f"✅ {c['matched']:,} matched · ❔ {c['doubtful']:,} matched with doubt · ➕ {c['not_in_catalog']:,} "
             "not in the catalog (added as this server's own titles).",
         ]
@@ -188,8 +189,8 @@ class LibraryService:
         self._scopes.pop(guild_id, None)
         if not removed:
             return "This server has no library to remove."
-        return (f"{MARKER} Library removed ({removed:,} titles). `/recommend` answers from the whole catalog again; "
-                "nothing else changed.")
+        return (f"{MARKER} Library removed ({render.count(removed, 'title')}). `/recommend` answers from the whole "
+                "catalog again; nothing else changed.")
 
     async def show(self, guild_id: int) -> str:
         stored: StoredLibrary | None = await self.store.get_library(guild_id=guild_id)
@@ -198,7 +199,7 @@ class LibraryService:
                     "(a Jellyfin, Plex, Letterboxd or IMDb export, or a plain list of titles).")
         when = stored.imported_at.strftime("%Y-%m-%d %H:%M UTC")
         lines = [
-            f"{MARKER} **This server's library**: {len(stored.entries):,} titles, imported {when} from a "
+            f"{MARKER} **This server's library**: {render.count(len(stored.entries), 'title')}, imported {when} from a "
             f"{render.escape(stored.source_format)}.",
             f"✅ {stored.count('matched'):,} matched · ❔ {stored.count('doubtful'):,} matched with doubt · "
             f"➕ {stored.count('extra'):,} not in the catalog.",

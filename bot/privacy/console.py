@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 async def privacy(console: Console, rest: str) -> None:
     service = console.services.privacy
-    if rest.strip().lower() == "export":
+    # `export:True` is how Discord (and /privacy's own answer) spells it; `export` is the console's.
+    if rest.strip().lower() in ("export", "export:true"):
         data = await service.privacy_export(console.user_id)
         path = await asyncio.to_thread(write_export, service.settings.data_dir, console.user_id, data)
         console.say(f"Everything Reelmate stores about you was written to {path.resolve()}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from bot import render
 from bot.console_command import ConsoleCommand
 from bot.errors import UserError
 from bot.library.service import CONSOLE_GUILD_ID
@@ -52,7 +53,7 @@ async def _recommend(console: Console, query: str, item_id: int | None = None, *
     )
     if isinstance(outcome, DidYouMean):
         console.last_choices, console.last_options = outcome.candidates, options
-        console.say(outcome.text)
+        console.say(render.plain(outcome.text))
         if outcome.candidates:
             console.say("Pick one with /pick <n>.")
         return
@@ -66,7 +67,7 @@ async def _recommend(console: Console, query: str, item_id: int | None = None, *
     others = outcome.other_works
     if others is not None:
         console.last_choices, console.last_options = others.candidates, options
-        console.say(others.text)
+        console.say(render.plain(others.text))
         console.say("Pick one with /pick <n>.")
 
 

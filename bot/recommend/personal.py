@@ -35,7 +35,9 @@ def personal_list(rec: Recommender, item_id: int, k: int, personal: Personal, *,
     taste = votes is not None and votes.settings.taste_weight > 0 and member is not None
     want = min(k + EXPLORE_POOL, 100) if explore or taste else k
     keep = [i for i in personal.upvoted_before if i not in personal.seen]
-    exclude = personal.seen | (personal.shown_before - set(keep))
+    # A title shown before stands for its franchise: the lists hold one entry per franchise, so
+    # excluding the entry alone brought the next season of the same show back as a "fresh" title.
+    exclude = personal.seen | (rec.franchise_ids(personal.shown_before - set(keep)) - set(keep))
     result = rec.recommend(item_id, want, language=language, content_type=content_type, exclude_ids=exclude,
                            votes=votes)
     ranked = {r.item.item_id: r for r in result.items}

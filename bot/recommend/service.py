@@ -75,6 +75,7 @@ class DidYouMean:
     query: str
     candidates: list[Match]
     reason: str | None = None  # why the top candidates tie, when they do
+    chosen: str | None = None  # other works after a confident list: the title that list is for
 
     @classmethod
     def from_resolution(cls, resolution: Resolution) -> DidYouMean:
@@ -85,11 +86,12 @@ class DidYouMean:
         """A confident answer's alternatives: other works under the name it was asked by."""
         if not resolution.alternatives or resolution.item is None:
             return None
-        reason = f"{len(resolution.alternatives) + 1} works carry this name; the list is for {resolution.item.title}"
-        return cls(resolution.query, list(resolution.alternatives)[:DID_YOU_MEAN_LIMIT], reason)
+        return cls(resolution.query, list(resolution.alternatives)[:DID_YOU_MEAN_LIMIT], chosen=resolution.item.title)
 
     @property
     def text(self) -> str:
+        if self.chosen is not None:
+            return render.other_works_text(self.query, self.chosen, self.candidates)
         return render.did_you_mean_text(self.query, self.candidates, self.reason)
 
 
@@ -150,16 +152,17 @@ class RecommendService:
         return k, _choice(content_type, rec.content_types, "type"), _choice(language, rec.languages, "language")
 
     async def resolve(
-        self, query: str | None, *, language: str | None = None, content_type: str | None = None
+        self, query: str | None, *, language: str | None = None, content_type: str | None = None,
+        command: str = "/recommend",
     ) -> Resolution:
         """Resolve a typed title (or an autocomplete `#id`) once, through the recommender.
 
-        Only the empty case is answered here, with the slash command's usage; every other check
-        (length, no letters) is the recommender's `clean_query`.
+        Only the empty case is answered here, with the usage of `command` (/seen resolves here too);
+        every other check (length, no letters) is the recommender's `clean_query`.
         """
         text = (query or "").strip()
         if not text:
-            raise UserError("Please give a title, e.g. `/recommend title:Wednesday`.")
+            raise UserError(f"Please give a title, e.g. `{command} title:Wednesday`.")
         if not _is_valid_unicode(text):
             raise UserError(
                 "That title contains broken characters (invalid Unicode, such as a lone surrogate), so it "

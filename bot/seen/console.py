@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 async def seen(console: Console, rest: str) -> None:
     answer = await console.services.seen.mark_seen(user_id=console.user_id, query=rest)
-    console.say(answer.text if isinstance(answer, DidYouMean) else render.plain(answer))
+    console.say(render.plain(answer.text if isinstance(answer, DidYouMean) else answer))
 
 
 async def seen_item(console: Console, rest: str) -> None:

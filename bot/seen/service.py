@@ -61,7 +61,8 @@ class SeenService:
     async def mark_seen(self, *, user_id: int, query: str | None, item_id: int | None = None) -> str | DidYouMean:
         """/seen title: resolve like /recommend, then mark it; a weak match asks "did you mean"."""
         recommend = self.recommend
-        resolution = recommend.resolve_id(item_id, query) if item_id is not None else await recommend.resolve(query)
+        resolution = (recommend.resolve_id(item_id, query) if item_id is not None
+                      else await recommend.resolve(query, command="/seen"))
         if not resolution.confident or resolution.item is None:
             return DidYouMean.from_resolution(resolution)
         item = resolution.item

@@ -19,7 +19,7 @@ async def vote(console: Console, rest: str) -> None:
     value = vote_value(parts[1])
     votes = console.services.votes
     outcome = await votes.vote_message(message_id=int(parts[0]), user_id=console.user_id, value=value, wait=VOTE_WAIT)
-    console.say(votes.vote_reply(outcome, value, parts[0]))
+    console.say(votes.vote_reply(outcome, value, f"request {parts[0]}"))  # the console's message id is its request id
 
 
 async def vote_item(console: Console, rest: str) -> None:

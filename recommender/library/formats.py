@@ -75,7 +75,9 @@ class ParsedLibrary:
 
     @property
     def summary(self) -> str:
-        parts = [f"{self.rows_read:,} rows read as {self.format}", f"{len(self.titles):,} distinct titles"]
+        rows, titles = self.rows_read, len(self.titles)
+        parts = [f"{rows:,} row{'s' * (rows != 1)} read as {self.format}",
+                 f"{titles:,} distinct title{'s' * (titles != 1)}"]
         if self.duplicates:
             parts.append(f"{self.duplicates:,} duplicate rows merged")
         parts += [f"{n:,} skipped ({why})" for why, n in sorted(self.skipped.items())]

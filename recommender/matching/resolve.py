@@ -119,7 +119,8 @@ class TitleIndex(NameIndex):
                     f"{len(alternatives) + 1} works with this name); did you mean "
                     f"{'the other' if len(alternatives) == 1 else 'another'}?")
         elif len(pool) > 1:
-            note = f"{_shown(query)} — using {self._titles[best]} (most watched); pick another in the list"
+            # The console and the CLI show no list to pick from; a full title works everywhere.
+            note = f"{_shown(query)} — using {self._titles[best]} (most watched); type the full title for another"
         return Outcome(hits, best, 100.0, note=note, alternatives=tuple(alternatives))
 
     def _named(self, items: np.ndarray, form: str) -> np.ndarray:
@@ -348,7 +349,7 @@ class TitleIndex(NameIndex):
         same_work = len({int(self._franchise_ids[i]) for i in window.tolist()}) == 1
         if reason is None and len(window) > 1 and best_score >= CONFIDENT_SCORE and (same_work or best_score >= 90):
             note = (f"{_shown(query)} — using {self._titles[best]} (most watched of {len(window)} matching titles);"
-                    " pick another in the list")
+                    " type the full title for another")
         return Outcome(hits, best, best_score, note=note, ambiguity_reason=reason)
 
     def _ambiguity(
@@ -360,7 +361,8 @@ class TitleIndex(NameIndex):
             return None  # a weak match is "did you mean" already; there is no tie to explain
         if len(loose.split()) < 2 and partial and not self._is_name_head(loose):
             # One word that only starts or appears inside titles (`stranger`, `love`) names none of them.
-            return f"`{loose}` is only part of {len(window)} titles; type more of the one you mean"
+            where = "a title" if len(window) == 1 else f"{len(window)} titles"
+            return f"`{loose}` is only part of {where}; type more of the one you mean"
         rivals = [i for i in window.tolist() if self._franchise_ids[i] != self._franchise_ids[best]]
         if not rivals or partial:
             return None  # whole words of one work, or prefix/containment settled by popularity

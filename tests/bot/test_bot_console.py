@@ -59,7 +59,7 @@ def test_console_session(tmp_path: Path, model_root: Path) -> None:
     first = out.split("== Because you watched Wednesday: Season 1 ==")[1].split("Vote:")[0]
     assert "\n1. " in first and "\n3. " in first and "\n4. " not in first  # k:3
     assert "Show · English" in first and "Movie ·" not in first  # type:Show language:English
-    assert "Recorded 👍 for 1." in out
+    assert "Recorded 👍 for request 1." in out
     assert "Recorded 👎 for recommendation #2 of request 1." in out
     assert "! 424242 is not a recommendation request or message." in out
     assert "Did you mean" in out and "== Because you watched Stranger Things" in out

@@ -29,7 +29,7 @@ async def test_console_privacy_summary_and_export(services: Services) -> None:
     await console.handle("/privacy export")
     await console.handle("/privacy everything")
     said = out.getvalue()
-    assert "Recorded 👍 for 1." in said
+    assert "Recorded 👍 for request 1." in said
     assert "1 recommendation request(s), 1 👍/👎 reaction(s), 0 item button vote(s)" in said
     assert "What Reelmate stores" in said
     assert "! Usage: /privacy [export]" in said

@@ -46,6 +46,18 @@ async def test_a_repeated_query_keeps_the_upvoted_titles_first_then_fresh_ones(s
     assert await _ids(services, user_id=6) == first  # other members are unaffected
 
 
+async def test_a_repeated_query_brings_back_no_franchise_it_showed_before(services: Services) -> None:
+    """Fresh titles are fresh works: not `Lucifer: Season 1` after `Lucifer: Season 5`."""
+    shown: set[str] = set()
+    for _ in range(4):
+        outcome = await services.recommend.recommend(user_id=8, guild_id=None, channel_id=None,
+                                                     query="Ginny & Georgia: Season 2", k=5)
+        assert isinstance(outcome, Recommended)
+        keys = [r.item.franchise_key for r in outcome.result.items]
+        assert keys and not set(keys) & shown, [r.item.title for r in outcome.result.items]
+        shown |= set(keys)
+
+
 async def test_seen_item_button_is_journaled_and_refused_for_a_missing_rank(services: Services) -> None:
     outcome = await services.recommend.recommend(user_id=7, guild_id=None, channel_id=None, query="Wednesday", k=3)
     assert isinstance(outcome, Recommended)
@@ -99,7 +111,9 @@ async def test_experiment_splits_members_records_arms_and_reports_both(ab_servic
     assert card is not None and "running" in card.description
     assert [name.split()[0] for name, _ in card.fields] == [CONTROL, CHALLENGER]
     assert sum(int(value.split(" of ")[1].split()[0]) for _, value in card.fields if " of " in value) == 12
-    assert "stopped" in await services.experiments.stop()
+    stopped = await services.experiments.stop()
+    # the command it names runs as written (without the database, `evaluate --experiment` refuses)
+    assert "stopped" in stopped and "evaluate --feedback-database <DATABASE_URL> --experiment 1`" in stopped
     outcome = await services.recommend.recommend(user_id=1, guild_id=None, channel_id=None, query="Squid Game", k=3)
     assert isinstance(outcome, Recommended) and outcome.result.model_version == services.model.recommender.version
 

@@ -134,7 +134,7 @@ def test_bare_franchise_names_use_the_most_watched_entry_and_say_so(rec: Recomme
     assert resolution.confident and resolution.item is not None and resolution.item.title == title
     assert resolution.note is not None
     assert resolution.note.startswith(f"{query} — using {title} (most watched)")
-    assert "pick another" in resolution.note
+    assert resolution.note.endswith("; type the full title for another")  # no "in the list": the CLI shows none
     others = {c.item.title for c in resolution.candidates[1:]}
     assert others and all(rec.resolve(t).item.franchise_key == resolution.item.franchise_key  # type: ignore[union-attr]
                           for t in others)
@@ -245,6 +245,12 @@ def test_one_word_inside_many_titles_is_a_did_you_mean_with_a_reason(rec: Recomm
     assert resolution.ambiguity_reason is not None and "part of" in resolution.ambiguity_reason
     with pytest.raises(UnknownTitleError, match="could mean several titles"):
         rec.recommend("lockwood")
+
+
+def test_one_word_inside_one_title_says_a_title_not_1_titles(rec: Recommender) -> None:
+    resolution = rec.resolve("everyone")
+    assert not resolution.confident
+    assert resolution.ambiguity_reason == "`everyone` is only part of a title; type more of the one you mean"
 
 
 def test_a_typo_between_two_equally_watched_works_is_a_tie_with_its_reason(rec: Recommender) -> None:

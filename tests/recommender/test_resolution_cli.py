@@ -21,7 +21,7 @@ def test_cli_prints_the_franchise_note(full_catalog_model: Path, tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("Stranger Things 4 (")
-    assert lines[1] == "stranger things — using Stranger Things 4 (most watched); pick another in the list"
+    assert lines[1] == "stranger things — using Stranger Things 4 (most watched); type the full title for another"
     assert [line.split(".")[0].strip() for line in lines[2:]] == ["1", "2", "3"]
 
 
