@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -39,8 +40,9 @@ PAIR_CHANNELS = (
     "same_maturity",
     "maturity_above",
 )
-ITEM_CHANNELS = ("hours_viewed", "imdb_votes", "imdb_score", "has_metadata", "hub")
-CHANNELS = PAIR_CHANNELS + ITEM_CHANNELS
+ITEM_CHANNELS = ("hours_viewed", "imdb_votes", "imdb_score", "has_metadata")
+# The hub channel depends on the query's kind only (`ranking.hubs`): one row of values per kind.
+CHANNELS = PAIR_CHANNELS + ITEM_CHANNELS + ("hub",)
 TEXT_CHANNELS = ("title_chars", "title_words", "genres", "description", "people", "country")
 # Shared title words are evidence only when the two titles also agree on what they are: these channels
 # are multiplied by `Channels.title_gate` (The Stranger is not like Stranger Things, Toy Story 2 is like Toy Story).
@@ -245,6 +247,13 @@ def fit_text(items: pd.DataFrame) -> dict[str, sparse.csr_matrix]:
     }
 
 
+class HubValues(Protocol):
+    """What `Channels.set_hubs` reads (`ranking.hubs.Hubs`)."""
+
+    kind: np.ndarray
+    values: sparse.csr_matrix
+
+
 @dataclass
 class Channels:
     """Per-item precomputed features; `pair_scores` gives every channel for query rows x all items."""
@@ -259,6 +268,8 @@ class Channels:
     acclaim: np.ndarray  # percentile of IMDb votes among the catalog (0 unknown), float32
     maturity_code: np.ndarray  # index into MATURITY_BANDS
     show: np.ndarray  # bool: the item is a show (its list takes `SHOW_QUERY_FACTORS`, others `FILM_QUERY_FACTORS`)
+    hub_kind: np.ndarray  # (n,) int: the row of `hub_values` a query of this item reads (`set_hubs`)
+    hub_values: sparse.csr_matrix  # (kinds, n) float32: each item's hub value for each kind of query (`ranking.hubs`)
 
     @classmethod
     def build(cls, items: pd.DataFrame, embeddings: np.ndarray,
@@ -280,7 +291,6 @@ class Channels:
                 _scaled_sqrt(votes),
                 np.nan_to_num(score, nan=0.0) / 10.0,
                 has_meta.astype(np.float32),
-                np.zeros(len(items), dtype=np.float32),  # hub: set by the ranker (`Channels.set_hubs`)
             ]
         ).T.astype(np.float32, order="C")
         e = _unit_rows(np.asarray(embeddings, dtype=np.float32))
@@ -296,6 +306,8 @@ class Channels:
             acclaim=pd.Series(votes).rank(pct=True).fillna(0.0).to_numpy(dtype=np.float32),
             maturity_code=np.array([MATURITY_BANDS.index(b) for b in maturity], dtype=np.int8),
             show=(_column(items, "content_type") == SHOW).to_numpy(),
+            hub_kind=np.zeros(len(items), dtype=np.int16),
+            hub_values=sparse.csr_matrix((1, len(items)), dtype=np.float32),
         )
 
     def __len__(self) -> int:
@@ -313,9 +325,10 @@ class Channels:
         genres = self.text.get("genres")
         return np.zeros(len(self), dtype=bool) if genres is None else np.diff(genres.indptr) > 0
 
-    def set_hubs(self, shares: np.ndarray) -> None:
-        """The hub channel: each item's share of popular queries' lists it appears in (`ranking.hubs`)."""
-        self.item_features[ITEM_CHANNELS.index("hub")] = np.asarray(shares, dtype=np.float32)
+    def set_hubs(self, hubs: HubValues) -> None:
+        """The hub channel: per query kind, each item's log k-occurrence among that kind's lists (`ranking.hubs`)."""
+        self.hub_kind = np.asarray(hubs.kind, dtype=np.int16)
+        self.hub_values = sparse.csr_matrix(hubs.values, dtype=np.float32)
 
     def title_gate(self, rows: np.ndarray, columns: np.ndarray | None = None,
                    agreement: dict[str, np.ndarray] | None = None) -> np.ndarray:
@@ -373,6 +386,8 @@ class Channels:
             return ((qm == cm) & (qm != MATURITY_BANDS.index("unknown"))).astype(np.float32)
         if name == "maturity_above":
             return self.maturity_above(self.maturity_code[rows])[:, cols]
+        if name == "hub":
+            return self.hub_values[self.hub_kind[rows]].toarray()[:, cols]
         values = self.item_features[ITEM_CHANNELS.index(name), cols]
         return np.broadcast_to(values, (len(rows), len(values)))
 

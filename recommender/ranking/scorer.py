@@ -11,7 +11,8 @@ once per loaded model:
 - the text channels are stacked into one matrix whose query side carries the channel weights, so they
   cost one walk over the query terms' posting lists, except the two the title gate needs on their own
   (genres, people) and the title channels the gate multiplies (stacked into one walk of their own);
-- "above the query's maturity band" becomes one weighted row per band;
+- "above the query's maturity band" becomes one weighted row per band, and the hub channel one weighted
+  row per query kind;
 - a query's kind's factors (`SHOW_QUERY_FACTORS`, `FILM_QUERY_FACTORS`) scale whole terms: the era row, the
   title term, the gate channels' and the embedding's weights, and one prior vector per kind.
 
@@ -60,7 +61,7 @@ def _factor(kind: int, *names: str) -> np.float32:
 
 
 # Terms the scorer cannot scale per query: their channels must keep a factor of 1 for every kind.
-_UNSCALED = ("description", "country", "same_language", "same_type", "same_maturity", "maturity_above")
+_UNSCALED = ("description", "country", "same_language", "same_type", "same_maturity", "maturity_above", "hub")
 
 
 class OneQueryScorer:
@@ -102,6 +103,11 @@ class OneQueryScorer:
         self._rest = _stacked(channels, rest, w)
         self._title = _stacked(channels, title, w)
         self._no_genres = np.flatnonzero(~channels.has_genres)
+        # The hub rows, one per query kind, weighted (`ranking.hubs`): (items, values) of its few nonzero cells.
+        hubs = channels.hub_values
+        self._hubs = [(hubs.indices[hubs.indptr[k]:hubs.indptr[k + 1]],
+                       np.float32(w["hub"]) * hubs.data[hubs.indptr[k]:hubs.indptr[k + 1]])
+                      for k in range(hubs.shape[0])] if w["hub"] else None
         above = np.float32(w["maturity_above"])
         self._above = ({int(c): above * channels.maturity_above(np.array([c]))[0] for c in range(len(MATURITY_BANDS))}
                        if above else {})
@@ -164,4 +170,7 @@ class OneQueryScorer:
                 total += indicator
         if self._above:
             total += self._above[int(ch.maturity_code[row])]
+        if self._hubs is not None:
+            items, values = self._hubs[ch.hub_kind[row]]
+            total[items] += values
         return total
