@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.background import stop_task
 from feedback import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,8 @@ class Housekeeping:
 
     async def cancel(self) -> None:
         """Drop what still waits for the database: the next start does it again."""
-        if self._last is not None:
-            self._last.cancel()
-            await asyncio.wait([self._last])
-            self._last = None
+        task, self._last = self._last, None
+        await stop_task(task)
 
 
 async def _until_stored(work: Callable[[], Awaitable[Any]]) -> None:

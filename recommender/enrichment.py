@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from recommender import maturity, movielist
+from recommender import maturity, movielist, wikilist
 from recommender import titles as t
 from recommender.tables import CatalogError, join_list, read_table, split_list
 
@@ -38,10 +38,11 @@ _SOURCE_COLUMNS = {
     "imdb_votes": ("imdb_votes",),
     "tmdb_popularity": ("tmdb_popularity",),
     "seasons": ("seasons",),
+    "original_language": ("original_language",),
 }
 NUMERIC_COLUMNS = ("imdb_score", "imdb_votes", "tmdb_popularity", "seasons")
 _LIST_COLUMNS = ("genres", "country")
-_FIRST_COLUMNS = ("description", "cast", "director")
+_FIRST_COLUMNS = ("description", "cast", "director", "original_language")
 
 # The two listings' genre vocabularies on one lowercase scale: `TV Comedies` (Flixable) and
 # `comedy` (JustWatch) are one genre. Labels that only say where or for whom (`International
@@ -120,10 +121,15 @@ def load_enrichment(path: Path) -> pd.DataFrame:
     """Read one listing file into normalised columns, one row per listing.
 
     `attrs["presence_neutral"]` says whether being in the file may count as "described"
-    (`has_metadata`); `attrs["films_only"]` whether it describes films alone (it then never joins a show).
-    """
+    (`has_metadata`); `attrs["films_only"]` whether it describes films alone (it then never joins a show);
+    `attrs["strict"]` whether it names each work once with a reliable type, so that a title of the other
+    type joins only with the very same year and a listed film describes one catalog film or none
+    (Wikipedia's list of Netflix originals)."""
     is_movie_list = path.suffix.casefold() == movielist.SUFFIX
     frame = movielist.read_movie_list(path) if is_movie_list else read_table(path, "enrichment")
+    is_wikipedia_list = wikilist.is_wikipedia_list(frame, path)
+    if is_wikipedia_list:
+        frame = wikilist.to_listing(frame, path)
     if "title" not in frame:
         raise CatalogError(
             f"enrichment {path}: no title column (found: {', '.join(frame.columns[:8])})"
@@ -149,8 +155,10 @@ def load_enrichment(path: Path) -> pd.DataFrame:
     table.loc[kind.str.contains("show|series"), "is_show"] = True
     table.loc[kind.str.contains("movie|film"), "is_show"] = False
     table = table[table["franchise_key"] != ""].reset_index(drop=True)
-    table.attrs["presence_neutral"] = movielist.PRESENCE_NEUTRAL if is_movie_list else True
+    table.attrs["presence_neutral"] = (
+        movielist.PRESENCE_NEUTRAL if is_movie_list else wikilist.PRESENCE_NEUTRAL if is_wikipedia_list else True)
     table.attrs["films_only"] = is_movie_list
+    table.attrs["strict"] = is_wikipedia_list
     return table
 
 
@@ -191,14 +199,22 @@ def match(items: pd.DataFrame, is_show: pd.Series, film_keys: np.ndarray, table:
     keep = ~(gap > allowed) & (listed_show | (pairs["film_key"] == pairs["_film_key"]).to_numpy())
     if attrs.get("films_only"):  # a film list never describes a show, whatever its title
         keep &= ~pairs["_is_show"].to_numpy(dtype=bool)
+    if attrs.get("strict"):  # a listing of the other type needs the very year (`Bros (2022)`, a
+        # film, is not the 2023 Israeli series `Bros`; the report's `Queen Charlotte`, "Movie", is the series)
+        keep &= (pairs["_is_show"].to_numpy(dtype=bool) == listed_show) | (gap == 0)
     pairs = pairs[keep].assign(
         _type_miss=(pairs["_is_show"][keep] != listed_show[keep]).astype(int),
         _gap=np.nan_to_num(gap[keep], nan=99.0),
     ).sort_values(["_row", "_type_miss", "_gap", "_listing"], kind="stable")
-    best = pairs.drop_duplicates("_row").set_index("_row")["_listing"].reindex(np.arange(len(items)))
+    chosen = pairs.drop_duplicates("_row")
+    if attrs.get("strict"):  # one listed film is one work: two catalog films taking it are two works
+        # (`Noise`, the Belgian film, and `Noise // Ruido`, the Mexican one), and which is which is unknown
+        film = ~chosen["is_show"].fillna(chosen["_is_show"]).to_numpy(dtype=bool)
+        chosen = chosen[~(film & chosen["_listing"].duplicated(keep=False).to_numpy())]
+    best = chosen.set_index("_row")["_listing"].reindex(np.arange(len(items)))
     matched = table.reindex(best.fillna(-1).astype(int).to_numpy()).reset_index(drop=True)
     matched["_found"] = best.notna().to_numpy()
-    matched.attrs = {"presence_neutral": True, "films_only": False, **attrs}
+    matched.attrs = {"presence_neutral": True, "films_only": False, "strict": False, **attrs}
     return matched
 
 

@@ -1,11 +1,14 @@
 """The original language of a title, where the report's `Language Indicator` is clearly wrong.
 
 The engagement report calls *Money Heist*, *Dark*, *Lupin*, *Toy Boy* and *El inocente* English, so
-their lists held no Spanish, German or French titles and the `language:` filter hid them. Two pieces
-of evidence are reliable enough to overrule the label:
+their lists held no Spanish, German or French titles and the `language:` filter hid them. Three
+kinds of evidence are reliable enough to overrule the label:
 
 - the original title after ` // `: its script (Hangul is Korean, kana Japanese, Devanagari Hindi, ...)
   or, in Latin script, its words (`La casa de papel: Parte 1` is Spanish by `la`, `de`, `parte`);
+- a language a listing names outright (Wikipedia's list of Netflix originals, `original_language`:
+  `Ragnarok` is Norwegian), after the script and before the words, since it names the work's own
+  language where words only suggest one;
 - the listings' production countries, when the first listed country speaks one language that is not
   English, every other listed country speaks it too or is the United States (Netflix co-produces and
   is credited: `Dark` is `germany, united states`), and a listing files the title as foreign
@@ -141,14 +144,17 @@ def by_countries(countries: Iterable[str], genres: Iterable[str] = ()) -> str | 
 
 
 def infer(
-    english_title: str, original_title: str, countries: Iterable[str], genres: Iterable[str] = ()
+    english_title: str, original_title: str, countries: Iterable[str], genres: Iterable[str] = (),
+    listed: str = "",
 ) -> tuple[str | None, str]:
-    """(language, evidence) from a title's two halves and its listings' countries and genres;
-    (None, "") when unclear."""
+    """(language, evidence) from a title's two halves, the language a listing names (`listed`, e.g.
+    Wikipedia's list of Netflix originals) and its listings' countries and genres; (None, "") when unclear."""
     original = original_title.strip()
     script = by_script(original) or by_script(english_title)
     if script:
         return script, "script"
+    if listed and listed != ENGLISH:
+        return listed, "listing"
     country = by_countries(countries, genres)
     if original and original.casefold() != english_title.strip().casefold():
         words = by_words(original)
@@ -170,18 +176,20 @@ class LanguageReport:
 def correct(items: pd.DataFrame, examples: int = 6) -> tuple[pd.Series, LanguageReport]:
     """Each item's language: the report's label unless it is English/Non-English/unknown and the
     evidence names another language. `items` needs `language`, `english_title`, `original_title` and
-    (optionally) `country` and `genres` (the listings' merged, `, `-separated lists)."""
+    (optionally) `country` and `genres` (the listings' merged, `, `-separated lists) and
+    `original_language` (a listing's named language)."""
     report = LanguageReport()
     languages = items["language"].astype(str).to_numpy(dtype=object).copy()
     empty = pd.Series("", index=items.index)
-    countries, genres = (items[c].fillna("").astype(str) if c in items else empty for c in ("country", "genres"))
-    for i, (label, english, original, country, genre) in enumerate(zip(
+    countries, genres, listed = (items[c].fillna("").astype(str) if c in items else empty
+                                 for c in ("country", "genres", "original_language"))
+    for i, (label, english, original, country, genre, named) in enumerate(zip(
         languages, items["english_title"].astype(str), items["original_title"].astype(str),
-        countries, genres, strict=True,
+        countries, genres, listed, strict=True,
     )):
         if label not in CORRECTABLE:
             continue
-        language, evidence = infer(english, original, split_list(country), split_list(genre))
+        language, evidence = infer(english, original, split_list(country), split_list(genre), named)
         if language is None or language == label or (label == NON_ENGLISH and language == NON_ENGLISH):
             continue
         if language == ENGLISH:

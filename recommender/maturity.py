@@ -78,3 +78,20 @@ def preschool_queries(bands: pd.Series, franchise: pd.Series) -> np.ndarray:
     for name in PRESCHOOL_FRANCHISES:
         named |= (keys.eq(name) | keys.str.startswith(name + " ")).to_numpy()
     return bands.eq(UNKNOWN).to_numpy() & named
+
+
+def childrens_franchise_queries(bands: pd.Series, franchise: pd.Series) -> np.ndarray:
+    """Per title, whether its own list is a children's one although its band is unknown: an unrated entry of
+    a franchise whose rated entries are kids or family, one at least kids (The Boss Baby film, rated nowhere, beside its
+    TV-Y7 series), so its list gets the kids' tiers instead of unrated adult dramas.
+
+    Query side only, like `preschool_queries`: the title itself stays unknown in other lists, since an
+    unrated film of a children's franchise may still be a rougher one. Takes the *folded* franchise (film
+    and series together); `inherit_within_franchise` deliberately does not cross that line for candidates.
+    """
+    rank = bands.map(_ORDER).groupby(franchise.to_numpy())
+    # A kids-rated entry is required: franchises rated family at most include PG-13 blockbusters' cartoons
+    # (Jurassic World beside Camp Cretaceous), whose fans want the films' lists.
+    childrens = rank.transform("max").le(_ORDER["family"]) & rank.transform("min").eq(_ORDER["kids"])
+    return (bands.eq(UNKNOWN) & childrens).to_numpy()
+

@@ -21,9 +21,12 @@ def bundled_catalog_path() -> Path:
 
 
 # The public listings shipped with the package (credits in the README), joined in this order: the two
-# Netflix listings, then the MovieTweetings film list (years and IMDb genres of licensed films; last, so
-# the Netflix listings' years win; its presence never counts as "described", see `movielist`).
-BUNDLED_ENRICHMENT = ("netflix_titles.csv", "netflix_titles_2023_jw.csv", "movietweetings_movies.dat")
+# Netflix listings, then the MovieTweetings film list (years and IMDb genres of licensed films; after
+# them, so the Netflix listings' years win), then Wikipedia's list of Netflix originals (genres, years
+# and languages of the 2022-23 originals the others miss). Neither later list's presence counts as
+# "described" (see `movielist`, `wikilist`).
+BUNDLED_ENRICHMENT = ("netflix_titles.csv", "netflix_titles_2023_jw.csv", "movietweetings_movies.dat",
+                      "wikipedia_netflix_originals.csv")
 
 
 def bundled_enrichment_paths() -> list[Path]:

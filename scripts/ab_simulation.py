@@ -75,12 +75,12 @@ sys.path.insert(0, str(REPO))
 from bot.experiments.arms import ExperimentArms, ExperimentError  # noqa: E402
 from bot.recommend.personal import Personal, personal_list  # noqa: E402
 from bot.recommend.service import DID_YOU_MEAN_LIMIT, ITEM_VOTE_LIMIT  # noqa: E402
-from lab.simulate.bot_handle import RecommendService  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 from common.stats import wilson_interval  # noqa: E402
 from feedback import FeedbackStore  # noqa: E402
 from feedback.experiments import ArmVote, arm_for  # noqa: E402
 from lab.evaluation.coliked import read_ratings  # noqa: E402
+from lab.simulate.bot_handle import RecommendService  # noqa: E402
 from lab.simulate.driver import simulate  # noqa: E402
 from lab.simulate.members import MEMBER_ID_OFFSET, Community, Request  # noqa: E402
 from recommender.artifacts import load_artifact, resolve_model_path, save_artifact  # noqa: E402

@@ -14,7 +14,6 @@ count at the last attempt: "500votes" means 500 newly counted votes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +21,7 @@ from typing import Any
 
 from bot.admin.every import RetrainEvery
 from bot.admin.service import AdminService, RetrainBusy
+from bot.background import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,7 @@ class RetrainScheduler:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
 
 
 def for_service(admin: AdminService, every: RetrainEvery, **options: Any) -> RetrainScheduler:

@@ -13,13 +13,13 @@ by model only, not by whether votes count.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.background import stop_task
 from recommender.ranking.votes import VoteChannel
 from recommender.serving import Recommender
 
@@ -93,7 +93,4 @@ class VoteCache:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)

@@ -72,9 +72,9 @@ def part_of(user_id: int, parts: int) -> int:
 async def run(args: argparse.Namespace, part: int = 0, on_request: Any = None,
               community: Community | None = None, ready: Any = None) -> SimulationReport:
     """Open the bot's store and service the way the bot does, then simulate (this process's members)."""
-    from lab.simulate.bot_handle import RecommendService
     from bot.settings import BotSettings
     from feedback import FeedbackStore
+    from lab.simulate.bot_handle import RecommendService
 
     if community is None:
         community = build_community(args)

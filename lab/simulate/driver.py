@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from lab.simulate.bot_handle import DidYouMean, Recommended, RecommendService, UserError
 from feedback import VoteOutcome, VoteStatus
+from lab.simulate.bot_handle import DidYouMean, Recommended, RecommendService, UserError
 from lab.simulate.members import Community, Request
 
 GUILD_ID = 424242424242424242  # the simulated server and channel (any fixed snowflakes)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from recommender.maturity import preschool_queries
+from recommender.maturity import childrens_franchise_queries, preschool_queries
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channels import CHANNELS, Channels
 from recommender.ranking.hubs import HUB_DEPTH, Hubs, count_hubs
@@ -73,6 +73,10 @@ class Ranker:
         self._preschool_query = self.preschool | unrated_preschool
         self._youngest = (band == "kids") & (certification == "TV-Y").to_numpy()
         self._youngest_query = self._youngest | unrated_preschool
+        # Unrated entries of an all-children's franchise (The Boss Baby film) get a kids' list, likewise.
+        self._safe_query = (np.isin(band, list(SAFE_QUERY_BANDS)) | self._preschool_query
+                            | childrens_franchise_queries(pd.Series(band, dtype=object),
+                                                         pd.Series(np.asarray(franchise, dtype=object))))
         self.use_weights(weights or BlendWeights.load(), hubs)
 
     def __len__(self) -> int:
@@ -109,8 +113,7 @@ class Ranker:
             self.channels.set_hubs(hubs)
             self.__dict__.pop("_one_query", None)
 
-        safe = np.isin(self.maturity, list(SAFE_QUERY_BANDS)) | self._preschool_query
-        return count_hubs(self.channels, self._w, self._franchise, self._demand, safe, served, set_hubs)
+        return count_hubs(self.channels, self._w, self._franchise, self._demand, self._safe_query, served, set_hubs)
 
     @cached_property
     def _one_query(self) -> OneQueryScorer:
@@ -142,7 +145,7 @@ class Ranker:
         return scores - weight * (above if columns is None else above[columns])
 
     def is_safe_query(self, row: int, family_safe: bool = False) -> bool:
-        return family_safe or self.maturity[row] in SAFE_QUERY_BANDS or bool(self._preschool_query[row])
+        return family_safe or bool(self._safe_query[row])
 
     def blocks_adult(self, row: int, family_safe: bool = False) -> bool:
         """Whether the query's list may never hold adult items: a safe query, or one of unknown maturity."""

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from lab.simulate.bot_handle import RecommendService
 from bot.services import Services
 from bot.settings import BotSettings
 from feedback import FeedbackStore
 from feedback.db import sqlite_path
+from lab.simulate.bot_handle import RecommendService
 from recommender.serving import Recommender
 from tests.bot.bot_helpers import ADMIN_ID, CATALOG, ENRICHMENT
 from tests.fakediscord import FakeDiscord

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lab.simulate.bot_handle import RecommendService
 from lab.evaluation.coliked import read_ratings, user_half
+from lab.simulate.bot_handle import RecommendService
 from lab.simulate.cli import main as simulate_main
 from lab.simulate.driver import simulate
 from lab.simulate.members import MEMBER_ID_OFFSET, Community

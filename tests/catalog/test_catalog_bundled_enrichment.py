@@ -24,8 +24,9 @@ def _row(catalog: Catalog, title: str) -> pd.Series:
 
 def test_the_listings_ship_with_the_package() -> None:
     names = [p.name for p in bundled_enrichment_paths()]
-    assert names == ["netflix_titles.csv", "netflix_titles_2023_jw.csv", "movietweetings_movies.dat"]
-    assert all(p.is_file() and p.stat().st_size > 1_000_000 for p in bundled_enrichment_paths())
+    assert names == ["netflix_titles.csv", "netflix_titles_2023_jw.csv", "movietweetings_movies.dat",
+                     "wikipedia_netflix_originals.csv"]
+    assert all(p.is_file() and p.stat().st_size > 100_000 for p in bundled_enrichment_paths())
 
 
 # The report calls all of these "Movie".

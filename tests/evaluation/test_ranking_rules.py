@@ -167,6 +167,29 @@ def test_an_unrated_preschool_franchise_gets_a_preschool_list_and_stays_unrated_
     assert not ranker.is_safe_query(other) and ranker.blocks_adult(other)
 
 
+def test_an_unrated_film_of_a_childrens_franchise_gets_a_kids_list_and_stays_unrated_elsewhere() -> None:
+    """The Boss Baby film is rated nowhere, its TV-Y7 series is: its list must not open with the closest
+    unrated title (fans were served an adult war series), yet as a candidate it stays unrated."""
+    items, vectors = _maturity_catalog()
+    unrated = _items([{"title": "Baby Film", "franchise_key": "baby"},
+                      {"title": "Baby Series", "franchise_key": "baby", "maturity": "kids", "certification": "TV-Y7"},
+                      {"title": "Unrated War Drama", "franchise_key": "war"},
+                      {"title": "Adult Film", "franchise_key": "grown"},
+                      {"title": "Adult Film 2", "franchise_key": "grown", "maturity": "adult"}])
+    items = pd.concat([items, unrated], ignore_index=True)
+    closest = [[1.0, 0.0], [0.0, 1.0], [0.99, np.sqrt(1 - 0.99**2)], [0.98, np.sqrt(1 - 0.98**2)], [0.0, 1.0]]
+    vectors = np.vstack([vectors, closest]).astype(np.float32)
+    ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0}))
+    titles = items["title"].tolist()
+    film = titles.index("Baby Film")
+    chosen = [titles[r] for r in ranker.rank(film, 9)[0]]
+    assert ranker.is_safe_query(film)
+    assert chosen.index("Unrated War Drama") > chosen.index("Orphans")  # every rated children's title first
+    assert "Steamy" not in chosen and "Adult Film 2" not in chosen
+    assert ranker.safety_tier[film] == ranker.safety_tier[titles.index("Unrated War Drama")]  # a candidate: unrated
+    assert not ranker.is_safe_query(titles.index("Adult Film"))  # a franchise with an adult entry: no
+
+
 def test_a_teen_query_pays_for_adult_titles_unless_the_member_asks() -> None:
     items, vectors = _maturity_catalog()
     vectors[:] = (0.0, 1.0)  # everything far from the teen query but these three:
