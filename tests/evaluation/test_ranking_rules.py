@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from recommender.ranking.blend import PRIOR_WEIGHTS, BlendWeights
-from recommender.ranking.channels import GATE_UNKNOWN, Channels
+from recommender.ranking.channels import CHANNELS, GATE_UNKNOWN, THIN_QUERY_FACTORS, Channels
 from recommender.ranking.hubs import MIN_HUB_QUERIES
 from recommender.ranking.ranker import Ranker
 
@@ -202,3 +202,25 @@ def test_a_teen_query_pays_for_adult_titles_unless_the_member_asks() -> None:
     assert [titles[r] for r in ceiling.rank(5, 1)[0]] == ["Teen Mystery"]
     assert [titles[r] for r in ceiling.rank(5, 1, maturity_ceiling=False)[0]] == ["Steamy"]
     np.testing.assert_allclose(ceiling.scores(5), ceiling.channels.blend(ceiling._w, np.array([5]))[0], atol=1e-6)
+
+
+def test_a_title_no_listing_describes_gets_its_language_before_popular_filler() -> None:
+    """A Korean drama without a listing has only its name, year, language and type to go by: its list holds
+    Korean dramas before the popular English shows of its year, and a described query keeps the plain weights."""
+    rows = [{"title": f"Korean drama {i}", "language": "Korean", "content_type": "Show", "hours_viewed": 10**5,
+             "release_year": 2023} for i in range(6)]
+    rows += [{"title": f"English hit {i}", "language": "English", "content_type": "Show", "hours_viewed": 10**8,
+              "release_year": 2023} for i in range(6)]
+    rows.append({"title": "Described", "language": "Korean", "content_type": "Show", "hours_viewed": 10**5,
+                 "release_year": 2023, "genres": "romance"})
+    items = _items(rows)
+    ranker = Ranker(items, np.ones((len(items), 4), dtype=np.float32),
+                    BlendWeights({"hours_viewed": 1.0, "same_language": 0.3, "era": 0.5}))
+    assert ranker.channels.thin[0] and not ranker.channels.thin[len(items) - 1]
+    chosen, _ = ranker.rank(0, 5)
+    assert all(items.loc[r, "language"] == "Korean" for r in chosen)
+    factors = ranker.channels.query_factors(np.array([0, len(items) - 1]))
+    same_language = CHANNELS.index("same_language")
+    assert factors[same_language].tolist() == [THIN_QUERY_FACTORS["same_language"], 1.0]
+    described, _ = ranker.rank(len(items) - 1, 5)
+    assert any(items.loc[r, "language"] == "English" for r in described)  # popularity still counts when described
