@@ -211,7 +211,7 @@ def fit_version_blend(recommender: Recommender, path: Path) -> dict | None:
 
 def save_version_hubs(recommender: Recommender, path: Path) -> Path:
     """Save the hub count the version's ranker made for its weights (`ranking.hubs`), checksummed, so that
-    serving loads it instead of counting (about 15 s of ranking for the bundled catalog)."""
+    serving loads it instead of counting (about 10 s of ranking for the bundled catalog)."""
     file = recommender.ranker.hubs.save(path)
     _add_file(path, file)
     return file

@@ -26,7 +26,7 @@ with the penalty counted so far and each title keeps its largest share, so the t
 penalised hub's place are counted too instead of becoming the next hubs.
 
 Counted when a version is trained and saved beside it (`HUBS_FILE`; the pipeline writes it), never per
-request; a ranker without a count made for its weights counts at load (about 15 s for the bundled catalog).
+request; a ranker without a count made for its weights counts at load (about 10 s for the bundled catalog).
 """
 
 from __future__ import annotations
