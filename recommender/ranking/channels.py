@@ -414,7 +414,7 @@ class Channels:
         if name == "maturity_above":
             return self.maturity_above(self.maturity_code[rows])[:, cols]
         if name == "hub":
-            return self.hub_values[self.hub_kind[rows]].toarray()[:, cols]
+            return self.hub_values[self.hub_kind[rows]][:, cols].toarray()  # a shortlist's columns only
         values = self.item_features[ITEM_CHANNELS.index(name), cols]
         return np.broadcast_to(values, (len(rows), len(values)))
 
