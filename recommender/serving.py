@@ -28,6 +28,7 @@ from recommender.index import AnnIndex, IndexMode, wants_index
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channel_store import CHANNELS_FILE
+from recommender.ranking.hubs import Hubs
 from recommender.ranking.ranker import Ranker
 from recommender.ranking.votes import VoteChannel, VoteSettings
 
@@ -218,7 +219,7 @@ class Recommender:
     def __init__(self, embeddings: np.ndarray, items: pd.DataFrame, metadata: dict, *,
                  weights: BlendWeights | None = None, family_safe: bool = False, ann: AnnIndex | None = None,
                  text_channels: dict[str, sparse.csr_matrix] | None = None, title_index: TitleIndex | None = None,
-                 whole_table: Callable[[], pd.DataFrame] | None = None) -> None:
+                 whole_table: Callable[[], pd.DataFrame] | None = None, hubs: Hubs | None = None) -> None:
         self.embeddings = embeddings
         _release_freed_memory()  # reading the item table's temporaries, before the channels' peak
         # Above a size, an ANN index proposes the titles the blend ranks (None: exact over all).
@@ -229,7 +230,7 @@ class Recommender:
         self.version = str(metadata.get("version", "unversioned"))
         # Every list family-safe (a server setting, FAMILY_SAFE); kids/family queries always are.
         self.family_safe = family_safe
-        self.ranker = Ranker(self._table, embeddings, weights, text=text_channels)
+        self.ranker = Ranker(self._table, embeddings, weights, text=text_channels, hubs=hubs)
         _release_freed_memory()  # the channels' fitting temporaries, before the title index allocates
         self._hours = self._table["hours_viewed"].to_numpy(dtype=np.float64)
         # A compact load's table has no titles: the restored title index holds them.
@@ -291,7 +292,8 @@ class Recommender:
         recommender = cls(embeddings, artifact.items, artifact.metadata, family_safe=family_safe, ann=ann,
                           weights=BlendWeights.for_model(artifact.path),  # its own fitted weights, else the package's
                           text_channels=text_channels, title_index=title_index,
-                          whole_table=whole)
+                          whole_table=whole,
+                          hubs=Hubs.load(artifact.path, len(embeddings)))  # counted for its weights at training
         recommender.vote_settings = VoteSettings.load(artifact.path)
         return recommender
 

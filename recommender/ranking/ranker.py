@@ -31,7 +31,7 @@ from scipy import sparse
 from recommender.maturity import childrens_franchise_queries, preschool_queries
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channels import CHANNELS, Channels
-from recommender.ranking.hubs import hub_shares
+from recommender.ranking.hubs import HUB_DEPTH, Hubs, count_hubs
 from recommender.ranking.scorer import OneQueryScorer
 from recommender.ranking.votes import VoteChannel
 
@@ -46,8 +46,9 @@ class Ranker:
     """Precomputed channels + weights; `scores` for one query row over the whole catalog in ~1 ms."""
 
     def __init__(self, items: pd.DataFrame, embeddings: np.ndarray, weights: BlendWeights | None = None, *,
-                 text: dict[str, sparse.csr_matrix] | None = None) -> None:
-        """`text`: the text channels saved with a model version (`channel_store`), else fitted from `items`."""
+                 text: dict[str, sparse.csr_matrix] | None = None, hubs: Hubs | None = None) -> None:
+        """`text`: the text channels saved with a model version (`channel_store`), else fitted from `items`.
+        `hubs`: the hub counts saved with the version for `weights` (`ranking.hubs`), else counted here."""
         self.channels = Channels.build(items, embeddings, text)
         # Compact types: at a million titles every int64 column is 8 MB. A categorical column (a serving
         # load's) has its codes already: factorising its strings again cost ~40 MB of temporaries.
@@ -55,6 +56,9 @@ class Ranker:
         codes = (franchise.cat.codes if isinstance(franchise.dtype, pd.CategoricalDtype)
                  else pd.factorize(franchise.fillna("").astype(str))[0])
         self._franchise = np.asarray(codes, dtype=np.int32)
+        # How often each title's list is asked for, for the hub count: its hours viewed.
+        self._demand = pd.to_numeric(items["hours_viewed"], errors="coerce").fillna(0.0).to_numpy(np.float64) \
+            if "hours_viewed" in items.columns else np.ones(len(items))
         self.maturity = self.channels.maturity
         band = self.maturity
         # 0 = known safe for children, 1 = teen, 2 = unknown, 3 = adult (never shown on safe lists)
@@ -73,7 +77,7 @@ class Ranker:
         self._safe_query = (np.isin(band, list(SAFE_QUERY_BANDS)) | self._preschool_query
                             | childrens_franchise_queries(pd.Series(band, dtype=object),
                                                          pd.Series(np.asarray(franchise, dtype=object))))
-        self.use_weights(weights or BlendWeights.load())
+        self.use_weights(weights or BlendWeights.load(), hubs)
 
     def __len__(self) -> int:
         return len(self._franchise)
@@ -83,18 +87,33 @@ class Ranker:
         """Per item, a number its franchise shares with no other franchise."""
         return self._franchise
 
-    def use_weights(self, weights: BlendWeights) -> None:
+    def use_weights(self, weights: BlendWeights, hubs: Hubs | None = None) -> None:
         """Rank with these weights from now on (the channels do not depend on them, so nothing is rebuilt:
-        training fits a version's own weights on the ranker it has just loaded)."""
+        training fits a version's own weights on the ranker it has just loaded). The hubs depend on the rest
+        of the blend: `hubs`, counted for these weights (a version's saved file), else counted again here."""
         self.weights = weights
         w = weights.vector()
         # Scaled so that a blended score stays in [-1, 1] (every channel is in [-1, 1]); order is unchanged.
         self._w = w / max(float(np.abs(w).sum()), 1e-12)
         self.__dict__.pop("_one_query", None)  # the cached one-query scorer holds the old weights
-        # Hubs depend on the rest of the blend: counted again for every set of weights (about a second).
-        hub = CHANNELS.index("hub")
-        self.channels.set_hubs(hub_shares(self.channels, self._w, self._franchise) if self._w[hub] else
-                               np.zeros(len(self.channels), dtype=np.float32))
+        if not self._w[CHANNELS.index("hub")]:
+            hubs = Hubs.none(len(self))
+        elif hubs is None or not hubs.counted_with(self._w):
+            hubs = self._count_hubs()
+        self.hubs = hubs
+        self.channels.set_hubs(hubs)
+        self.__dict__.pop("_one_query", None)
+
+    def _count_hubs(self) -> Hubs:
+        """The hubs of the lists as served with these weights (`ranking.hubs`); each pass ranks afresh."""
+        def served(row: int) -> list[int]:
+            return self.rank(row, HUB_DEPTH)[0]
+
+        def set_hubs(hubs: Hubs) -> None:
+            self.channels.set_hubs(hubs)
+            self.__dict__.pop("_one_query", None)
+
+        return count_hubs(self.channels, self._w, self._franchise, self._demand, self._safe_query, served, set_hubs)
 
     @cached_property
     def _one_query(self) -> OneQueryScorer:

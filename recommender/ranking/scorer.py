@@ -11,9 +11,11 @@ once per loaded model:
 - the text channels are stacked into one matrix whose query side carries the channel weights, so they
   cost one walk over the query terms' posting lists, except the two the title gate needs on their own
   (genres, people) and the title channels the gate multiplies (stacked into one walk of their own);
-- "above the query's maturity band" becomes one weighted row per band;
-- a query's kind's factors (`SHOW_QUERY_FACTORS`, `FILM_QUERY_FACTORS`) scale whole terms: the era row, the
-  title term, the gate channels' and the embedding's weights, and one prior vector per kind.
+- "above the query's maturity band" becomes one weighted row per band, and the hub channel one weighted
+  row per query kind;
+- a query's kind's factors (`KIND_FACTORS`: film, show, and either without a listing) scale whole terms: the
+  era row, the title term, the gate channels', the embedding's and the hub's weights, the indicator rows, and
+  one prior vector per kind.
 
 The result equals `Channels.blend` up to float rounding (a test holds them together), so what
 `evaluate` measures is what a request gets.
@@ -27,12 +29,11 @@ from scipy import sparse
 from recommender.ranking.channels import (
     CHANNELS,
     ERA_UNKNOWN,
-    FILM_QUERY_FACTORS,
     GATE_CHANNELS,
     GATE_UNKNOWN,
     ITEM_CHANNELS,
+    KIND_FACTORS,
     MATURITY_BANDS,
-    SHOW_QUERY_FACTORS,
     TITLE_CHANNELS,
     Channels,
     one_row_product,
@@ -48,7 +49,7 @@ def _stacked(channels: Channels, names: list[str],
     return terms, sparse.csr_matrix(sparse.vstack([channels.postings[name] for name in names]))
 
 
-_KINDS = (FILM_QUERY_FACTORS, SHOW_QUERY_FACTORS)  # indexed by `Channels.show`
+_KINDS = KIND_FACTORS  # indexed by `Channels.query_kind`
 
 
 def _factor(kind: int, *names: str) -> np.float32:
@@ -60,7 +61,7 @@ def _factor(kind: int, *names: str) -> np.float32:
 
 
 # Terms the scorer cannot scale per query: their channels must keep a factor of 1 for every kind.
-_UNSCALED = ("description", "country", "same_language", "same_type", "same_maturity", "maturity_above")
+_UNSCALED = ("description", "country", "same_type", "same_maturity", "maturity_above")
 
 
 class OneQueryScorer:
@@ -73,7 +74,7 @@ class OneQueryScorer:
         for kind in range(len(_KINDS)):
             if _factor(kind, *_UNSCALED) != 1.0:
                 raise ValueError(f"query factors on {', '.join(_UNSCALED)} are not supported by the scorer")
-        # Per query kind (0 film, 1 show): the prior vector and the factors of the era, title and embedding terms.
+        # Per query kind (`Channels.query_kind`): the prior vector, the era, title and embedding terms' factors.
         self._prior = [np.zeros(n, dtype=np.float32) for _ in _KINDS]
         for i, name in enumerate(ITEM_CHANNELS):
             for kind, prior in enumerate(self._prior):
@@ -85,7 +86,7 @@ class OneQueryScorer:
         self._embedding_weight = np.float32(w["embedding"])
         self._era_rows, self._era_table = self._era(channels, w["era"], w["era_acclaim"])
         self._indicators = [
-            (codes, self._indicator_rows(codes, w[name], skip))
+            (codes, self._indicator_rows(codes, w[name], skip), [np.float32(f.get(name, 1.0)) for f in _KINDS])
             for name, codes, skip in (
                 ("same_language", channels.language, None),
                 ("same_type", channels.content_type, None),
@@ -102,6 +103,13 @@ class OneQueryScorer:
         self._rest = _stacked(channels, rest, w)
         self._title = _stacked(channels, title, w)
         self._no_genres = np.flatnonzero(~channels.has_genres)
+        self._thin = channels.thin
+        # The hub rows, one per query kind, weighted (`ranking.hubs`): (items, values) of its few nonzero cells.
+        hubs = channels.hub_values
+        self._hubs = [(hubs.indices[hubs.indptr[k]:hubs.indptr[k + 1]],
+                       np.float32(w["hub"]) * hubs.data[hubs.indptr[k]:hubs.indptr[k + 1]])
+                      for k in range(hubs.shape[0])] if w["hub"] else None
+        self._hub_factor = [np.float32(f.get("hub", 1.0)) for f in _KINDS]
         above = np.float32(w["maturity_above"])
         self._above = ({int(c): above * channels.maturity_above(np.array([c]))[0] for c in range(len(MATURITY_BANDS))}
                        if above else {})
@@ -129,7 +137,7 @@ class OneQueryScorer:
 
     def scores(self, row: int) -> np.ndarray:
         ch = self._channels
-        kind = int(ch.show[row])
+        kind = int(ch.show[row]) + 2 * int(self._thin[row])
         total = self._prior[kind].copy()
         if self._rest is not None:
             total += one_row_product(*self._rest, row)
@@ -158,10 +166,13 @@ class OneQueryScorer:
         if len(self._era_table) and self._era_factor[kind]:
             era = self._era_table[self._era_rows.get(float(ch.year[row]), -1)]
             total += era if self._era_factor[kind] == 1.0 else self._era_factor[kind] * era
-        for codes, rows in self._indicators:
+        for codes, rows, factors in self._indicators:
             indicator = rows.get(int(codes[row]))
             if indicator is not None:
-                total += indicator
+                total += indicator if factors[kind] == 1.0 else factors[kind] * indicator
         if self._above:
             total += self._above[int(ch.maturity_code[row])]
+        if self._hubs is not None:
+            items, values = self._hubs[ch.hub_kind[row]]
+            total[items] += values if self._hub_factor[kind] == 1.0 else self._hub_factor[kind] * values
         return total

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from recommender.ranking.blend import PRIOR_WEIGHTS, BlendWeights
-from recommender.ranking.channels import GATE_UNKNOWN, Channels
+from recommender.ranking.channels import CHANNELS, GATE_UNKNOWN, THIN_QUERY_FACTORS, Channels
 from recommender.ranking.hubs import MIN_HUB_QUERIES
 from recommender.ranking.ranker import Ranker
 
@@ -49,23 +49,70 @@ def _hub_catalog(n: int = 160) -> tuple[pd.DataFrame, np.ndarray]:
     return items, vectors
 
 
+def _hub_values(ranker: Ranker, query: int) -> np.ndarray:
+    """The hub channel's values of every item for this query's kind."""
+    return ranker.channels.channel("hub", np.array([query]))[0]
+
+
 def test_a_title_in_every_list_pays_for_the_lists_it_fills() -> None:
     items, vectors = _hub_catalog()
     plain = Ranker(items, vectors, BlendWeights({"embedding": 1.0, "hours_viewed": 2.0}))
     lists = [plain.rank(q, 5)[0] for q in range(1, len(items))]
     assert sum(0 in chosen for chosen in lists) > 0.5 * len(lists)  # the hub, without the rule
-    assert not plain.channels.item_features[-1].any()  # no hub weight: the hub pass does not even run
+    assert plain.hubs.values.nnz == 0  # no hub weight: the count does not even run
     ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0, "hours_viewed": 2.0, "hub": -3.0}))
-    shares = ranker.channels.item_features[-1]
-    assert shares[0] == shares.max() > 0.5
+    values = _hub_values(ranker, 1)
+    assert values[0] == values.max() > 0.5
+    assert np.count_nonzero(values) < 0.2 * len(items)  # a title in no more than its share of lists pays nothing
     lists = [ranker.rank(q, 5)[0] for q in range(1, len(items))]
     assert sum(0 in chosen for chosen in lists) < 0.2 * len(lists)
+
+
+def test_a_hub_of_one_kind_of_list_pays_only_in_that_kind() -> None:
+    """An anime that fills every anime list pays there, not in English films' lists (which it does not fill),
+    and an English film that fills the films' lists pays there only."""
+    rng = np.random.default_rng(1)
+    n = 120
+    vectors = rng.normal(size=(2 * n, 8)).astype(np.float32)
+    anime_hub, film_hub = 0, n
+    vectors[anime_hub] = vectors[1:n].mean(0)
+    vectors[film_hub] = vectors[n + 1:].mean(0)
+    rows = [{"title": f"A{i}", "language": "Japanese", "content_type": "Show", "hours_viewed": 10**6 + n - i}
+            for i in range(n)]
+    rows += [{"title": f"F{i}", "language": "English", "content_type": "Movie", "hours_viewed": 10**6 + n - i}
+             for i in range(n)]
+    rows[anime_hub]["hours_viewed"] = rows[film_hub]["hours_viewed"] = 10**9
+    items = _items(rows)
+    weights = {"embedding": 1.0, "hours_viewed": 2.0, "same_language": 5.0, "hub": -3.0}
+    ranker = Ranker(items, vectors, BlendWeights(weights))
+    anime_kind, film_kind = _hub_values(ranker, 1), _hub_values(ranker, n + 1)
+    assert anime_kind[anime_hub] > 0.5 and film_kind[film_hub] > 0.5
+    assert anime_kind[film_hub] == 0.0 and film_kind[anime_hub] == 0.0
+    lists = [ranker.rank(q, 5)[0] for q in range(1, n)]
+    assert sum(anime_hub in chosen for chosen in lists) < 0.2 * len(lists)
+
+
+def test_lists_members_ask_for_weigh_more_in_the_count() -> None:
+    """A title in the lists of the few most-watched queries only (under 5% of all lists) is a hub of what members
+    open: each list counts by its title's hours viewed, no list for more than 5% of its kind."""
+    items, vectors = _hub_catalog()
+    n, popular = len(items), np.arange(1, 8)
+    centre = vectors[popular].mean(0)
+    vectors[popular] = centre + 0.2 * vectors[popular]
+    vectors[0] = centre  # the hub: closest to the popular queries, far from the rest
+    items = items.assign(hours_viewed=[10**8] + [10**8] * len(popular) + [10**3] * (n - 1 - len(popular)))
+    plain = Ranker(items, vectors, BlendWeights({"embedding": 1.0}))
+    filled = sum(0 in plain.rank(int(q), 5)[0] for q in popular)
+    assert filled == len(popular) and sum(0 in plain.rank(q, 5)[0] for q in range(1, n)) < 0.05 * n
+    ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0, "hub": -3.0}))
+    assert _hub_values(ranker, 1)[0] > 0.3
+    assert sum(0 in ranker.rank(int(q), 5)[0] for q in popular) < filled
 
 
 def test_the_hub_pass_needs_enough_queries_to_count() -> None:
     items, vectors = _hub_catalog(MIN_HUB_QUERIES - 10)
     ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0, "hub": -3.0}))
-    assert not ranker.channels.item_features[-1].any()
+    assert ranker.hubs.values.nnz == 0
 
 
 def test_fitted_weights_from_before_the_rules_get_the_held_weights() -> None:
@@ -155,3 +202,25 @@ def test_a_teen_query_pays_for_adult_titles_unless_the_member_asks() -> None:
     assert [titles[r] for r in ceiling.rank(5, 1)[0]] == ["Teen Mystery"]
     assert [titles[r] for r in ceiling.rank(5, 1, maturity_ceiling=False)[0]] == ["Steamy"]
     np.testing.assert_allclose(ceiling.scores(5), ceiling.channels.blend(ceiling._w, np.array([5]))[0], atol=1e-6)
+
+
+def test_a_title_no_listing_describes_gets_its_language_before_popular_filler() -> None:
+    """A Korean drama without a listing has only its name, year, language and type to go by: its list holds
+    Korean dramas before the popular English shows of its year, and a described query keeps the plain weights."""
+    rows = [{"title": f"Korean drama {i}", "language": "Korean", "content_type": "Show", "hours_viewed": 10**5,
+             "release_year": 2023} for i in range(6)]
+    rows += [{"title": f"English hit {i}", "language": "English", "content_type": "Show", "hours_viewed": 10**8,
+              "release_year": 2023} for i in range(6)]
+    rows.append({"title": "Described", "language": "Korean", "content_type": "Show", "hours_viewed": 10**5,
+                 "release_year": 2023, "genres": "romance"})
+    items = _items(rows)
+    ranker = Ranker(items, np.ones((len(items), 4), dtype=np.float32),
+                    BlendWeights({"hours_viewed": 1.0, "same_language": 0.3, "era": 0.5}))
+    assert ranker.channels.thin[0] and not ranker.channels.thin[len(items) - 1]
+    chosen, _ = ranker.rank(0, 5)
+    assert all(items.loc[r, "language"] == "Korean" for r in chosen)
+    factors = ranker.channels.query_factors(np.array([0, len(items) - 1]))
+    same_language = CHANNELS.index("same_language")
+    assert factors[same_language].tolist() == [THIN_QUERY_FACTORS["same_language"], 1.0]
+    described, _ = ranker.rank(len(items) - 1, 5)
+    assert any(items.loc[r, "language"] == "English" for r in described)  # popularity still counts when described

@@ -63,7 +63,7 @@ def test_round_trip_keeps_embeddings_items_and_metadata(
         k: v for k, v in meta.items() if k not in own
     }
     assert set(meta["files"]) == {"embeddings.npy", "items.csv", "vocab.json", "model.keras", "channels.npz",
-                                 "title_index.npz"}
+                                 "title_index.npz", "hubs.npz"}  # the hub count, written by the pipeline
     assert set(reloaded.metadata["files"]) == {"embeddings.npy", "items.csv", "vocab.json", "channels.npz",
                                              "title_index.npz"}
     assert meta["activated_at"] and "activated_at" not in reloaded.metadata
