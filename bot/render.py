@@ -125,17 +125,20 @@ def escape(text: object) -> str:
 
 
 LIBRARY_MARK = "📚"
+VOTE_HINT = "react 👍/👎 or vote per item"  # how to vote on a list in Discord
 
 
 def recommendation_card(result: Any, request_id: int | None = None, note: str | None = None,
                         alternatives: Sequence[Any] = (), owned: Collection[int] = (),
-                        library_only: bool = False) -> Card:
+                        library_only: bool = False, vote_hint: str = VOTE_HINT) -> Card:
     """The answer to /recommend: the resolved title, then the ranked list, version in the footer.
 
     `note` says how a loose query was read ("using season 4"), so a member who meant another entry
     sees it at once instead of judging a list for a title they did not ask about; `alternatives`
     (matches of other works with the typed name) are listed under it. `owned` ids (titles the server's
     library has) get a 📚 and a legend line; `library_only` says the list is from that library alone.
+    `vote_hint` ends the footer: how to vote where the card is shown (the console, which has no
+    reactions, gives none and explains /vote on the next line).
     """
     q = result.query
     lines: list[str] = [item_meta(q), *([f"↪ {escape(clip(note, 200))}"] if note else [])]
@@ -163,7 +166,8 @@ def recommendation_card(result: Any, request_id: int | None = None, note: str | 
     footer = f"model {result.model_version}"
     if request_id is not None:
         footer += f" · request {request_id}"
-    footer += " · react 👍/👎 or vote per item"
+    if vote_hint:
+        footer += f" · {vote_hint}"
     return Card(
         title=f"Because you watched {escape(clip(q.title, 200))}",
         description="\n".join(lines),

@@ -65,8 +65,9 @@ async def active_model(session: AsyncSession) -> str | None:
     )
 
 
-async def start_retrain(session: AsyncSession, *, requested_by: Snowflake, guild_id: Snowflake | None) -> int:
-    """Record a retrain job as running; returns its id."""
+async def start_retrain(session: AsyncSession, *, requested_by: Snowflake | None, guild_id: Snowflake | None) -> int:
+    """Record a retrain job as running; returns its id. `requested_by` None: nobody asked (the first
+    training at start-up), so no member's /privacy lists it."""
     job = RetrainJob(requested_by=requested_by, guild_id=guild_id, status=RetrainStatus.RUNNING)
     session.add(job)
     await session.flush()

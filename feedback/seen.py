@@ -40,9 +40,13 @@ SeenSource = Annotated[
 _NO_SYNC = {"synchronize_session": False}
 
 
+# How many of a member's latest lists for one query title the next list for it avoids repeating.
+RECENT_LISTS = 2
+
+
 @dataclass(frozen=True)
 class History:
-    """What one member was shown for one query title before, and which of those they upvoted."""
+    """What one member was shown for one query title recently, and which titles they ever upvoted."""
 
     shown: frozenset[int]
     upvoted: tuple[int, ...]  # best first: their newest request's rank order
@@ -127,7 +131,14 @@ async def seen_item_ids(session: AsyncSession, user_id: Snowflake) -> frozenset[
 
 
 async def query_history(session: AsyncSession, *, user_id: Snowflake, resolved_item_id: Snowflake) -> History:
-    """Titles shown to this member for this query title before, and those they gave 👍 (item buttons)."""
+    """Titles shown to this member for this query title in their last `RECENT_LISTS` requests for it, and
+    every title of any of those requests they gave 👍 (item buttons).
+
+    Only recent lists count as shown so that a repeat asker's lists rotate: excluding every title ever
+    shown ran the ranking dry after a few asks (the fifth list for a popular show held far weaker
+    titles), while with the last two excluded the third list is fresh and the fourth comes back round
+    to the first one's titles. A 👍 is kept for good: the titles they liked stay on top.
+    """
     rows = await session.execute(
         select(RecommendedItem.request_id, RecommendedItem.rank, RecommendedItem.item_id, ItemVote.value)
         .join(RecommendationRequest, RecommendationRequest.id == RecommendedItem.request_id)
@@ -138,8 +149,11 @@ async def query_history(session: AsyncSession, *, user_id: Snowflake, resolved_i
     )
     shown: set[int] = set()
     upvoted: list[int] = []
-    for _, _, item_id, value in rows:
-        shown.add(int(item_id))
+    recent: set[int] = set()  # the request ids whose titles count as shown (newest first)
+    for request_id, _, item_id, value in rows:
+        if request_id in recent or len(recent) < RECENT_LISTS:
+            recent.add(request_id)
+            shown.add(int(item_id))
         if value is not None and value > 0 and int(item_id) not in upvoted:
             upvoted.append(int(item_id))
     return History(frozenset(shown), tuple(upvoted))

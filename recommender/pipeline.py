@@ -246,14 +246,29 @@ def _compare_with_current(model_root: Path, new_gate: dict, *, refit_old: bool =
         old_gate = quality_gate(old)
     except artifacts.ArtifactError as exc:
         return True, f"current model {current[:artifacts.MAX_VERSION_LENGTH]} cannot be loaded ({exc}); replacing it"
+    return judge_gates(current, old_gate, new_gate)
+
+
+# What each gate metric measures, in the words /model uses (an admin reads these, not the metric's name).
+_GATE_WORDS = {"taste": "quality on real taste", "genre": "genre agreement",
+               "language": "language and type agreement"}
+
+
+def gate_words(metric: str) -> str:
+    """`taste_ndcg@10` -> `quality on real taste`; a metric this does not know keeps its name."""
+    return _GATE_WORDS.get(metric.partition("_")[0], metric)
+
+
+def judge_gates(current: str, old_gate: dict, new_gate: dict) -> tuple[bool, str]:
+    """Whether the new version's gate figure may replace the current one's, and why in words."""
+    new, old = new_gate["value"], old_gate["value"]
     if old_gate["metric"] != new_gate["metric"]:
-        return True, f"current model measured on {old_gate['metric']}, new on {new_gate['metric']}; not comparable"
-    if new_gate["value"] + GATE_TOLERANCE < old_gate["value"]:
-        return False, (
-            f"kept {current}: new {new_gate['metric']} {new_gate['value']:.4f} is worse than "
-            f"current {old_gate['value']:.4f}"
-        )
-    return True, f"{new_gate['metric']} {new_gate['value']:.4f} vs current {old_gate['value']:.4f}"
+        return True, (f"the current model was measured on {gate_words(old_gate['metric'])}, the new one on "
+                      f"{gate_words(new_gate['metric'])}; not comparable")
+    words = gate_words(new_gate["metric"])
+    if new + GATE_TOLERANCE < old:
+        return False, f"kept {current}: {words} {new:.3f}, worse than {old:.3f} now"
+    return True, f"{words} {new:.3f} vs {old:.3f} now"
 
 
 def fit_votes_for_version(version_dir: Path, member_votes: pd.DataFrame, previous: VoteSettings) -> dict[str, Any]:

@@ -37,6 +37,35 @@ _MANGLED_DATE = re.compile(
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-\d{1,2})$",
     re.IGNORECASE,
 )
+# Words that name no work on their own: articles and other function words, the words a catalog numbers
+# entries with, and numbers. `The 43` and `Movie 43` are not `the` and `movie`, and a query of such words
+# only (`season 1`, `the movie`) names no title.
+_FUNCTION_WORDS = frozenset({
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for", "with", "from", "by", "about", "is",
+    "no", "this", "that", "my", "your", "our", "his", "her", "its", "their",
+})
+_FORMAT_WORDS = frozenset({
+    "movie", "film", "season", "series", "part", "pt", "volume", "vol", "chapter", "book", "episode", "ep",
+    "collection", "special", "number", "limited", "final",
+})
+_NUMBER_WORDS = frozenset({
+    "i", "ii", "iii", "iv", "v", "vi", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    "ten", "first", "second", "third", "fourth", "fifth", "sixth",
+})
+# A name does not end in these (`This Is 40`, `Back to 15`, `Korea No.1`); `Project A 2` does end in `a`.
+_DANGLING = _FUNCTION_WORDS - {"a", "her", "his", "my", "your", "our", "their", "this", "that", "its"}
+
+
+def only_generic_words(text: str) -> bool:
+    """True when a normalised text has no word that could name a work: `the`, `season 1`, `the movie 2`."""
+    return all(w in _FUNCTION_WORDS or w in _FORMAT_WORDS or w in _NUMBER_WORDS or w.isdigit()
+               for w in text.split())
+
+
+def _names_a_work(key: str) -> bool:
+    """Whether a shortened key still names something: not only generic words, not ending mid-phrase."""
+    words = key.split()
+    return bool(words) and not only_generic_words(key) and words[-1] not in _DANGLING
 
 
 def normalize(text: str) -> str:
@@ -112,16 +141,17 @@ def franchise_key(title: str) -> str:
     and `Attack on Titan: The Final Season Part 3` fold to their work, so a list holds one of each."""
     english, original = split_alias(title)
     if _is_arc(english, original):
-        arc_stem = _YEAR_IN_PARENS.sub("", english.split(": ", 1)[0])
-        if normalize(arc_stem):
-            return normalize(arc_stem)
+        arc_stem = normalize(_YEAR_IN_PARENS.sub("", english.split(": ", 1)[0]))
+        if _names_a_work(arc_stem):
+            return arc_stem
     numbered = _NUMBERED_SUBTITLE.match(english)
-    if numbered and normalize(numbered.group(1)):
+    if numbered and _names_a_work(normalize(numbered.group(1))):
         return normalize(numbered.group(1))  # `Hotel Transylvania 3: Summer Vacation`
     key = normalize(base_title(title))
     stripped = _TRAILING_NUMBER.sub("", key)
-    # Keep `1917` or `2 hearts` whole: only strip a number that follows at least one word.
-    return stripped if stripped and stripped != key and not stripped.isdigit() else key
+    # Keep `1917`, `2 hearts`, `The 43`, `Movie 43` and `This Is 40` whole: a number is a sequel's only
+    # after words that name a work.
+    return stripped if stripped != key and _names_a_work(stripped) else key
 
 
 def alias_key(title: str) -> str:

@@ -90,7 +90,7 @@ class AdminService:
     async def retrain(
         self,
         *,
-        requested_by: int,
+        requested_by: int | None,
         guild_id: int | None,
         progress: ProgressCallback | None = None,
         gate: bool = True,
@@ -99,6 +99,7 @@ class AdminService:
 
         One at a time: a second call while one runs raises RetrainBusy immediately. `gate=False`
         activates without comparing with the current model (whose catalog may differ).
+        `requested_by` None: no member asked (the start-up training), so the job is nobody's data.
         """
         self.check_not_busy()
         async with self._retrain_lock:

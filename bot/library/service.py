@@ -168,7 +168,7 @@ class LibraryService:
             try:
                 parsed = await asyncio.to_thread(parse_library, raw)
             except LibraryFormatError as exc:
-                raise LibraryError(f"Nothing was imported: {render.escape(str(exc))}") from None
+                raise LibraryError(f"Nothing was imported: {render.escape(_clause(str(exc)))}") from None
             match = await asyncio.to_thread(match_library, rec, parsed.titles)
             extras = await asyncio.to_thread(describe_extras, match.missing, self.settings.enrichment_sources)
             vectors, problem = await asyncio.to_thread(self._embed, rec, extras)
@@ -268,3 +268,6 @@ def _catalog_title(recommender: Callable[[], Recommender], item_id: int | None) 
         return "?"
 
 
+def _clause(sentence: str) -> str:
+    """`The file is empty.` as it reads after a colon: `the file is empty.` (`JSON ...` keeps its capitals)."""
+    return sentence[:1].lower() + sentence[1:] if sentence[1:2].islower() else sentence

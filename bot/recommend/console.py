@@ -60,7 +60,7 @@ async def _recommend(console: Console, query: str, item_id: int | None = None, *
     # The console has no Discord message: the request id doubles as its message id (Discord ids
     # are 64-bit snowflakes far above any request id, so they cannot collide).
     await services.votes.attach_message(outcome.request_id, outcome.request_id)
-    console.say(outcome.card.to_text())
+    console.say(outcome.card_for(console=True).to_text())
     console.say(
         f"Vote: /vote {outcome.request_id} up|down, or per item: /vote-item {outcome.request_id} <rank> up|down"
     )

@@ -1,6 +1,11 @@
 """A member's list without repeats: titles they marked as seen never come back, and asking for the
 same title again gives fresh titles below the ones they upvoted instead of the identical list.
 
+Seen marks and 👍 are permanent; "shown before" is not: only the member's last two lists for that
+query title are avoided (`feedback.seen.RECENT_LISTS`). Avoiding every list ever shown ran a repeat
+asker's lists dry within about five asks (weaker and weaker titles); with a short memory the lists
+rotate through the good titles and then come back round to them.
+
 Why in the bot and not the recommender: it depends on one member's history in the feedback store;
 the recommender only offers the `exclude_ids` hook. Runs in a worker thread (it ranks).
 """
@@ -21,7 +26,7 @@ class Personal:
     """What one member's list must respect (from `feedback.seen`)."""
 
     seen: frozenset[int] = frozenset()
-    shown_before: frozenset[int] = frozenset()  # shown for this query title in earlier requests
+    shown_before: frozenset[int] = frozenset()  # shown for this query title in their recent requests
     upvoted_before: tuple[int, ...] = ()  # of those, the ones they gave 👍, best first
 
 

@@ -53,9 +53,14 @@ class Recommended:
 
     @property
     def card(self) -> render.Card:
+        return self.card_for(console=False)
+
+    def card_for(self, *, console: bool) -> render.Card:
+        """The answer's card; the console's says nothing of reactions it cannot make."""
         return render.recommendation_card(self.result, self.request_id, note=self.resolution.note,
                                           alternatives=self.resolution.alternatives, owned=self.owned,
-                                          library_only=self.library_only)
+                                          library_only=self.library_only,
+                                          vote_hint="" if console else render.VOTE_HINT)
 
     @property
     def other_works(self) -> DidYouMean | None:

@@ -359,6 +359,9 @@ class TitleIndex(NameIndex):
         """Why no candidate is clearly ahead, or None when one is."""
         if best_score < CONFIDENT_SCORE:
             return None  # a weak match is "did you mean" already; there is no tie to explain
+        if t.only_generic_words(loose):
+            # `season 1`, `part 2`, `the movie`: words hundreds of titles carry name none of them.
+            return f"`{loose}` is not a title on its own; type more of the one you mean"
         if len(loose.split()) < 2 and partial and not self._is_name_head(loose):
             # One word that only starts or appears inside titles (`stranger`, `love`) names none of them.
             where = "a title" if len(window) == 1 else f"{len(window)} titles"

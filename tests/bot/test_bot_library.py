@@ -42,7 +42,7 @@ async def test_console_library_import_show_recommend_and_remove(services: Servic
     assert "This server's library: 300 titles" in text  # /library show (twice: the bad file changed nothing)
     assert text.count("This server's library: 300 titles") == 2
     assert "Only titles this server has" in text
-    assert "Nothing was imported: The JSON holds no list of titles" in text
+    assert "Nothing was imported: the JSON holds no list of titles" in text
     assert "Cannot read" in text and "missing.csv" in text
     assert "Library removed (300 titles)" in text
     assert text.rstrip().endswith("bye") and text.count("no library yet") == 2

@@ -95,3 +95,21 @@ async def test_a_failed_child_that_left_current_alone_still_fails(
     outcome = await services.admin.retrain(requested_by=ADMIN_ID, guild_id=None)
     assert outcome.status == "failed" and "code 3" in outcome.message
     assert services.model.recommender is old  # not even reloaded
+
+
+async def test_the_first_training_at_start_up_is_nobodys_retrain(
+    settings: BotSettings, store: FeedbackStore, tmp_path: Path, monkeypatch
+) -> None:
+    """With no model, start-up trains one; that job is recorded without a user id, so /privacy does not
+    tell the console user (or anyone) that they ran /retrain. A failing child keeps the test fast."""
+    services = Services(settings.model_copy(update={"model_dir": tmp_path / "no-models"}), store)
+    monkeypatch.setattr("bot.admin.service.retrain_command", lambda **_: [sys.executable, "-c", "raise SystemExit(3)"])
+    try:
+        with pytest.raises(SystemExit, match="Could not train a first model"):
+            await ensure_model(services.settings, services)
+    finally:
+        await services.close()
+    jobs = await store.retrain_jobs()
+    assert [job["requested_by"] for job in jobs] == [None]
+    summary = await store.summarise_user(settings.console_user_id)
+    assert summary["counts"]["retrain_jobs"] == 0, summary

@@ -33,6 +33,12 @@ async def test_did_you_mean_is_plain_text_and_advice_that_holds_without_autocomp
     assert "autocomplete" not in said  # the console has none
 
 
+async def test_a_console_list_offers_only_votes_the_console_can_cast(services: Services) -> None:
+    said = await _said(services, "/recommend Wednesday k:2")
+    assert "/vote " in said and "/vote-item " in said
+    assert "react" not in said and "👍/👎" not in said  # the console has no reactions
+
+
 async def test_seen_without_a_title_shows_the_usage_of_seen(services: Services) -> None:
     said = await _said(services, "/seen", "/recommend")
     assert "! Please give a title, e.g. `/seen title:Wednesday`." in said

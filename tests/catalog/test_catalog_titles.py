@@ -96,6 +96,15 @@ def test_split_alias(title: str, expected: tuple[str, str]) -> None:
          "re zero starting life in another world director s cut"),  # `Re:` is not an arc's colon
         ("Glass Onion: A Knives Out Mystery", "glass onion a knives out mystery"),
         ("American Pie Presents: The Book of Love", "american pie presents the book of love"),
+        # a number after words that name no work is part of the name
+        ("The 43: Season 1 // Los días de Ayotzinapa: Temporada 1", "the 43"),
+        ("Movie 43", "movie 43"),
+        ("This Is 40", "this is 40"),
+        ("Back to 15: Season 2 // De Volta aos 15: Temporada 2", "back to 15"),
+        ("Korea No.1: Season 1 // 코리아 넘버원: 시즌 1", "korea no 1"),
+        ("The Number 23", "the number 23"),
+        ("Part 2: The Return", "part 2 the return"),
+        ("Project A 2 // A計劃續集 // A 计划续集", "project a"),  # `Project A` is a film's name
     ],
 )
 def test_franchise_key(title: str, key: str) -> None:

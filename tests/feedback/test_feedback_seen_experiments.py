@@ -52,6 +52,19 @@ async def test_history_lists_what_was_shown_and_upvoted_for_that_query(store: Fe
     assert (await store.query_history(user_id=1, resolved_item_id=8)).shown == frozenset()
 
 
+async def test_history_forgets_older_lists_but_keeps_every_upvote(store: FeedbackStore) -> None:
+    """A repeat asker's lists rotate: only the last two lists count as shown; a 👍 counts for good."""
+    requests = []
+    for n in range(4):  # four asks for the same title, two titles each: (1, 2), (3, 4), (5, 6), (7, 8)
+        requests.append(await store.record_request(
+            guild_id=10, channel_id=20, user_id=1, query="dark", resolved_item_id=7, resolved_title="Dark",
+            model_version="vA", latency_ms=1.0, items=[(2 * n + 1, f"T{2 * n + 1}", 0.9), (2 * n + 2, "x", 0.8)]))
+    await store.vote_item(request_id=requests[0], rank=1, user_id=1, value=1)
+    history = await store.query_history(user_id=1, resolved_item_id=7)
+    assert history.shown == {5, 6, 7, 8}
+    assert history.upvoted == (1,)
+
+
 async def test_one_experiment_at_a_time_and_arms_recorded(store: FeedbackStore, post: PostedRequest) -> None:
     started = await store.start_experiment(version="vB", share=50, started_by=42)
     assert started.running and (await store.running_experiment()) == started
