@@ -241,10 +241,14 @@ class LibraryScope:
         rec = self.rec
         query = self._catalog_profile(np.array([row]))
         served = rec.ranker.scores(row, self._fit_rows).astype(np.float64)
-        fit = _features(query, self._catalog)
+        # The served blend makes titles that fill many lists pay (`ranking.hubs`); a feature of its own, so the
+        # fit does not spread that penalty over the channels the extras share. An extra title is no hub (0).
+        channels = rec.ranker.channels
+        hub = channels.hub_values[int(channels.hub_kind[row])].toarray().ravel()[self._fit_rows]
+        fit = np.column_stack([_features(query, self._catalog), hub])
         fit_mask = self._fit_rows != row
         beta, *_ = np.linalg.lstsq(fit[fit_mask], served[fit_mask], rcond=None)
-        return _features(query, self._extras) @ beta
+        return np.column_stack([_features(query, self._extras), np.zeros(len(self.extra_items))]) @ beta
 
 
 def _first(entries: list[tuple[float, Item, float, str]], query: Item, k: int, fold: bool) -> list[Recommendation]:

@@ -81,7 +81,7 @@ def test_a_retrain_fits_and_serves_its_own_weights_and_measures_the_old_one_like
     refit = taste.fit_for_ranker(old.ranker, old.items, old.resolve)
     assert refit is not None
     old.ranker.use_weights(refit.weights)
-    assert f"{pipeline.quality_gate(old)['value']:.4f}" in outcome.reason
+    assert f"{pipeline.quality_gate(old)['value']:.3f}" in outcome.reason
 
 
 def test_a_damaged_weights_file_is_refused_and_the_previous_version_serves(
