@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -243,6 +244,19 @@ def _compare_with_current(model_root: Path, new_gate: dict, *, refit_old: bool =
     return True, f"{new_gate['metric']} {new_gate['value']:.4f} vs current {old_gate['value']:.4f}"
 
 
+def fit_correction_for_version(version_dir: Path, rec: Recommender, member_votes: pd.DataFrame) -> dict[str, Any]:
+    """Train the vote-trained embedding correction (`ranking.correction`) and save it in the version."""
+    from recommender.vote_correction import fit_correction
+
+    started = time.perf_counter()
+    row_of = {str(t): i for i, t in enumerate(rec.index.titles)}
+    correction = fit_correction(member_votes, row_of, rec.ranker.channels.embeddings)
+    if correction is None:
+        return {"fitted": False, "reason": "no member liked two titles yet"}
+    correction.save(version_dir)
+    return {"fitted": True, "titles": len(correction.rows), "seconds": round(time.perf_counter() - started, 1)}
+
+
 def fit_votes_for_version(version_dir: Path, member_votes: pd.DataFrame, previous: VoteSettings) -> dict[str, Any]:
     """Fit the vote channel's weight for a freshly trained version on past votes and save it beside
     the model (`vote_channel.json`), before the version can be activated. Returns the figures."""
@@ -253,7 +267,7 @@ def fit_votes_for_version(version_dir: Path, member_votes: pd.DataFrame, previou
                     "source": "feedback database (per-item votes, one per member and pair)"},
     )
     fit.settings.save(version_dir)
-    return {
+    figures = {
         "weight": fit.settings.weight,
         "previous_weight": previous.weight,
         "counted_votes": fit.counted_votes,
@@ -261,3 +275,6 @@ def fit_votes_for_version(version_dir: Path, member_votes: pd.DataFrame, previou
         "comparisons": fit.comparisons,
         "held_out_auc": {str(w): (None if np.isnan(a) else round(a, 4)) for w, a in fit.auc_by_weight.items()},
     }
+    if fit.settings.correction_weight > 0:  # the embedding correction, trained on the same votes
+        figures["correction"] = fit_correction_for_version(version_dir, rec, member_votes)
+    return figures
