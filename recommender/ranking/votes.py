@@ -82,7 +82,7 @@ class VoteSettings:
     co_like_shrink: float = 1.0
     taste_weight: float = 0.0  # a member's own likes as a re-rank of their list (needs co-likes; see above)
     correction_weight: float = 0.0  # the vote-trained embedding correction (0: off; ranking.correction)
-    correction_shortlist: int = 1000
+    correction_shortlist: int = 300
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -95,7 +95,7 @@ class VoteSettings:
                        bool(data.get("explore_slot", False)), float(data.get("co_like_weight", 0.0)),
                        int(data.get("co_like_shortlist", 100)), float(data.get("co_like_shrink", 1.0)),
                        float(data.get("taste_weight", 0.0)), float(data.get("correction_weight", 0.0)),
-                       int(data.get("correction_shortlist", 1000)))
+                       int(data.get("correction_shortlist", 300)))
         if (settings.weight < 0 or settings.weight > 1 or settings.prior_strength <= 0 or settings.shortlist < 1
                 or not 0 <= settings.seen_weight <= 1 or not 0 <= settings.co_like_weight <= 1
                 or settings.co_like_shortlist < 1 or settings.co_like_shrink < 0
