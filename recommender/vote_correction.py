@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.ranking.correction import EmbeddingCorrection
+from recommender.ranking.votes import TitleRows
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,12 @@ class CorrectionFit:
     seed: int = 0
 
 
-def training_pairs(member_votes: pd.DataFrame, row_of: Mapping[str, int] | object,
+def training_pairs(member_votes: pd.DataFrame, row_of: Mapping[str, int] | TitleRows,
                    pairs_per_member: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(positives, hard negatives) as (n, 2) catalog-row arrays from each member's latest votes.
 
     `row_of.get(title)` gives a title's catalog row (None for titles this catalog lacks)."""
-    get = row_of.get  # type: ignore[attr-defined]
+    get = row_of.get
     liked = pd.concat([
         member_votes.loc[member_votes["value"] > 0, ["user_id", "item_title"]].rename(columns={"item_title": "title"}),
         member_votes[["user_id", "query_title"]].rename(columns={"query_title": "title"}),
@@ -72,7 +73,7 @@ def training_pairs(member_votes: pd.DataFrame, row_of: Mapping[str, int] | objec
     return pos, negatives.reshape(-1, 2)
 
 
-def fit_correction(member_votes: pd.DataFrame, row_of: Mapping[str, int] | object, embeddings: np.ndarray,
+def fit_correction(member_votes: pd.DataFrame, row_of: Mapping[str, int] | TitleRows, embeddings: np.ndarray,
                    fit: CorrectionFit | None = None) -> EmbeddingCorrection | None:
     """Train the correction on the votes; None when the votes hold no pair of liked titles.
 
@@ -101,12 +102,12 @@ def fit_correction(member_votes: pd.DataFrame, row_of: Mapping[str, int] | objec
     neg_before = (tf.reduce_sum(tf.gather(base, neg[:, 0]) * tf.gather(base, neg[:, 1]), axis=1)
                   if len(neg) else None)
 
-    def vectors(idx):  # type: ignore[no-untyped-def]
+    def vectors(idx):
         b = tf.gather(base, idx)
         return tf.math.l2_normalize(b + tf.matmul(tf.matmul(b, left), right) + tf.gather(delta, idx), axis=1)
 
     @tf.function
-    def step(a, b, nq, nt, nb):  # type: ignore[no-untyped-def]
+    def step(a, b, nq, nt, nb):
         with tf.GradientTape() as tape:
             va, vb = vectors(a), vectors(b)
             logits = tf.matmul(va, vb, transpose_b=True) / fit.temperature

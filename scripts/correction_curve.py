@@ -149,7 +149,8 @@ def main() -> int:
             if cold is not None:
                 cold_result = evaluate(cold, systems, resamples=args.resamples, seed=args.seed).to_dict()
                 cold_diffs = {k: _flip(cold_result["paired_differences"][k]["ndcg"]) for k in names}
-            member_text, member_figures = "-", {}
+            member_text = "-"
+            member_figures: dict[str, Any] = {}
             if not args.no_members and len(members):
                 table = member_recalls(rec, {"content": None, **channels}, members, own,
                                        shipped_settings.taste_weight)

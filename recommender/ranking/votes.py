@@ -36,6 +36,10 @@ Why it looks like this:
   or 👍) re-rank that member's own list lightly: `member_taste` is the mean co-like score of a title
   with each of them. The bot adds `taste_weight` times it among the list and the titles right below
   it (`bot.recommend.personal`), never on a list the maturity rule shapes.
+- **The embedding correction (off unless `correction_weight`).** A vote-trained correction of the item
+  embedding (`recommender.ranking.correction`, fitted at retrain) adds `correction_weight` times the
+  change it makes to the query-title cosine, on the content top `correction_shortlist` titles only;
+  the other terms' shortlists are then drawn from those corrected scores, inside that shortlist.
 - **Exploration (off unless `explore_slot`).** `thompson_slot` may give the last slot of a list to a
   title from just below it whose vote estimate is uncertain but could be high: each candidate's vote
   term is drawn from its pair's Beta posterior instead of taking its mean (Thompson sampling), so a
