@@ -8,7 +8,8 @@ other vote term), and the correction with the shipped channel. Printed per check
 half B's co-likes (or half A's, for choosing numbers: `--half A`) and each ranking's paired difference
 against content only (bootstrap 95%), the same on the queries nobody voted on, and recall@10 of the
 voting members' held-out own likes (their MovieTweetings likes the bot never heard of, for the last
-title they asked about; the shipped member re-rank included where co-likes exist), paired over members.
+title they asked about; re-ranked by the member's taste at the shipped weight among the top 20 where
+co-likes exist), paired over members.
 
     python scripts/correction_curve.py --model-dir MODELS --snapshots OUT --modes default,ratings-only \
         --checkpoints 0,2000,5000,10000,20000 [--half B] [--weight 0.3] [--fit '{"epochs": 10}'] [--json F]
@@ -36,7 +37,7 @@ from lab.evaluation.coliked import coliked_pairs, read_ratings, split_users, wri
 TASTE = REPO / "recommender" / "data" / "taste"
 RATINGS = REPO / "lab" / "data" / "movietweetings_ratings.csv"
 MEMBER_ID_OFFSET = 10**15  # lab.simulate's Discord ids
-POOL = 20  # the shipped member re-rank: the list and the 10 titles below it
+POOL = 20  # titles the member re-rank orders (top 10 measured), like a list of 10 and the 10 below it
 
 
 def _flip(stat: dict[str, Any]) -> dict[str, Any]:
