@@ -34,6 +34,8 @@ VoteReader = Callable[[str], "pd.DataFrame"]
 if TYPE_CHECKING:
     import pandas as pd
 
+    from recommender.serving import Recommender
+
 
 class VoteDatabaseError(ValueError):
     """The feedback database cannot be read; the message says which and why."""
@@ -144,7 +146,7 @@ def _run_train(args: argparse.Namespace, *, gate: bool, read_votes: VoteReader |
 
 
 def _vote_fitter(args: argparse.Namespace, emit: Callable[[TrainingEvent], None],
-                 read_votes: VoteReader | None) -> Callable[[Path], dict]:
+                 read_votes: VoteReader | None) -> Callable[[Path, Recommender], dict]:
     """Read the votes now (a database problem stops the retrain before it trains), fit the vote
     channel for the new version once it is saved (`pipeline.train_and_save(before_activation=...)`)."""
     from recommender import artifacts
@@ -160,9 +162,9 @@ def _vote_fitter(args: argparse.Namespace, emit: Callable[[TrainingEvent], None]
     except (ArtifactError, ValueError, OSError):
         previous = VoteSettings.load()
 
-    def fit(version_dir: Path) -> dict:
+    def fit(version_dir: Path, rec: Recommender) -> dict:
         emit(StageEvent(stage="fitting the vote channel", report=f"{len(votes)} member votes"))
-        return {"votes": fit_votes_for_version(version_dir, votes, previous)}
+        return {"votes": fit_votes_for_version(version_dir, votes, previous, rec)}
 
     return fit
 

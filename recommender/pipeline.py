@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,7 +57,7 @@ def data_hash(*paths: Path | None) -> str:
 
 
 
-def quality_gate(recommender: Recommender, k: int = 10, max_queries: int = 400) -> dict:
+def quality_gate(recommender: Recommender, k: int = 10, max_queries: int = 400, *, kids: bool = True) -> dict:
     """The score that decides whether a retrained model may replace the current one.
 
     On a catalog where the bundled taste dev set resolves (the shipped one), it is the served
@@ -64,13 +65,14 @@ def quality_gate(recommender: Recommender, k: int = 10, max_queries: int = 400) 
     interval, plus the count of kids/family titles whose list holds an adult title (must be 0).
     Elsewhere (a user's own small catalog) it falls back to label-free proxies: the `genre`
     benchmark's NDCG@k with genres, else the share of neighbours with the query's language and type.
-    All are computed identically for the old and the new model.
+    All are computed identically for the old and the new model. `kids=False` leaves the taste gate's
+    kids count out (None): the current model's is not compared, only the new one's must be 0.
     """
     from recommender.evaluation.pairs import PairsError
     from recommender.ranking.quality import taste_gate
 
     try:
-        taste = taste_gate(recommender, k=k)
+        taste = taste_gate(recommender, k=k, kids=kids)
     except PairsError:
         taste = None
     if taste is not None and taste["queries"] >= MIN_TASTE_QUERIES:
@@ -128,12 +130,12 @@ def train_and_save(
     activate: bool = True,
     gate: bool = False,
     keep_versions: int = artifacts.DEFAULT_KEEP_VERSIONS,
-    before_activation: Callable[[Path], dict] | None = None,
+    before_activation: Callable[[Path, Recommender], dict] | None = None,
 ) -> TrainOutcome:
     """Train on a catalog, save a new version, verify it and activate it if allowed.
 
-    `before_activation(version_dir)` runs on the verified version before the gate; the figures it
-    returns join the version's evaluation metrics.
+    `before_activation(version_dir, recommender)` runs on the verified version (loaded, with its fitted
+    blend) before the gate; the figures it returns join the version's evaluation metrics.
 
     Abandoned staging folders are removed first, and after an activation only the newest
     `keep_versions` versions (and always the active one) stay on disk.
@@ -178,7 +180,7 @@ def train_and_save(
     if blend is not None:
         metrics["blend"] = blend
     if before_activation is not None:  # e.g. the vote channel's weight fitted for this version
-        metrics.update(before_activation(path))
+        metrics.update(before_activation(path, new))
     artifacts.update_metadata(path, {"evaluation": metrics})
     reason = "trained and verified"
     if gate and activate:
@@ -243,7 +245,7 @@ def _compare_with_current(model_root: Path, new_gate: dict, *, refit_old: bool =
             refit = fit_for_ranker(old.ranker, old.items, old.resolve)
             if refit is not None:
                 old.ranker.use_weights(refit.weights)
-        old_gate = quality_gate(old)
+        old_gate = quality_gate(old, kids=False)
     except artifacts.ArtifactError as exc:
         return True, f"current model {current[:artifacts.MAX_VERSION_LENGTH]} cannot be loaded ({exc}); replacing it"
     return judge_gates(current, old_gate, new_gate)
@@ -271,17 +273,32 @@ def judge_gates(current: str, old_gate: dict, new_gate: dict) -> tuple[bool, str
     return True, f"{words} {new:.3f} vs {old:.3f} now"
 
 
-def fit_votes_for_version(version_dir: Path, member_votes: pd.DataFrame, previous: VoteSettings) -> dict[str, Any]:
+def fit_correction_for_version(version_dir: Path, rec: Recommender, member_votes: pd.DataFrame) -> dict[str, Any]:
+    """Train the vote-trained embedding correction (`ranking.correction`) and save it in the version."""
+    from recommender.vote_correction import fit_correction
+
+    started = time.perf_counter()
+    row_of = {str(t): i for i, t in enumerate(rec.index.titles)}
+    correction = fit_correction(member_votes, row_of, rec.ranker.channels.embeddings)
+    if correction is None:
+        return {"fitted": False, "reason": "no member liked two titles yet"}
+    correction.save(version_dir)
+    return {"fitted": True, "titles": len(correction.rows), "seconds": round(time.perf_counter() - started, 1)}
+
+
+def fit_votes_for_version(version_dir: Path, member_votes: pd.DataFrame, previous: VoteSettings,
+                          rec: Recommender | None = None) -> dict[str, Any]:
     """Fit the vote channel's weight for a freshly trained version on past votes and save it beside
-    the model (`vote_channel.json`), before the version can be activated. Returns the figures."""
-    rec = Recommender.load(version_dir)
+    the model (`vote_channel.json`), before the version can be activated. Returns the figures.
+    `rec`: the version already loaded (training has it: loading it again cost seconds of a retrain)."""
+    rec = rec or Recommender.load(version_dir)
     fit = fit_vote_weight(
         member_votes, rec.items["title"].tolist(), lambda row: rec.ranker.scores(row), previous=previous,
         provenance={"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "model": version_dir.name,
                     "source": "feedback database (per-item votes, one per member and pair)"},
     )
     fit.settings.save(version_dir)
-    return {
+    figures = {
         "weight": fit.settings.weight,
         "previous_weight": previous.weight,
         "counted_votes": fit.counted_votes,
@@ -289,3 +306,6 @@ def fit_votes_for_version(version_dir: Path, member_votes: pd.DataFrame, previou
         "comparisons": fit.comparisons,
         "held_out_auc": {str(w): (None if np.isnan(a) else round(a, 4)) for w, a in fit.auc_by_weight.items()},
     }
+    if fit.settings.correction_weight > 0:  # the embedding correction, trained on the same votes
+        figures["correction"] = fit_correction_for_version(version_dir, rec, member_votes)
+    return figures

@@ -28,6 +28,7 @@ from recommender.index import AnnIndex, IndexMode, wants_index
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channel_store import CHANNELS_FILE
+from recommender.ranking.correction import EmbeddingCorrection
 from recommender.ranking.hubs import Hubs
 from recommender.ranking.ranker import Ranker
 from recommender.ranking.votes import VoteChannel, VoteSettings
@@ -245,6 +246,7 @@ class Recommender:
                  else np.zeros(len(self._type_code), dtype=bool))
         self.index.describe_items(films, self._language_code, self.languages)
         self.vote_settings = VoteSettings.load()  # a loaded version's own fitted settings replace these
+        self.vote_correction: EmbeddingCorrection | None = None  # fitted at retrain on the votes, if any
         if whole_table is not None:  # everything serving reads is in the arrays above; `items` reads the rest
             self._table = None
         _release_freed_memory()
@@ -295,12 +297,14 @@ class Recommender:
                           whole_table=whole,
                           hubs=Hubs.load(artifact.path, len(embeddings)))  # counted for its weights at training
         recommender.vote_settings = VoteSettings.load(artifact.path)
+        recommender.vote_correction = EmbeddingCorrection.load(artifact.path, len(recommender))
         return recommender
 
     def vote_channel(self, pairs: pd.DataFrame, member_votes: pd.DataFrame | None = None) -> VoteChannel:
         """The vote channel for this model's catalog from pair counts and, for the members' co-likes,
-        each member's votes (`feedback.vote_stats`)."""
-        return VoteChannel(pairs, self._title_rows, self.vote_settings, member_votes)
+        each member's votes (`feedback.vote_stats`); the version's embedding correction, if it has one."""
+        return VoteChannel(pairs, self._title_rows, self.vote_settings, member_votes, self.vote_correction,
+                           self.ranker.channels.embeddings)
 
     @cached_property
     def _title_rows(self) -> _TitleRows:

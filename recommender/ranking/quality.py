@@ -29,8 +29,10 @@ def unsafe_kids_lists(ranker: Ranker, k: int = 10) -> tuple[int, int]:
     return sum(bool(adult[list(chosen)].any()) for chosen in lists), len(rows)
 
 
-def taste_gate(recommender: Recommender, k: int = 10, resamples: int = 1000) -> dict:
-    """Dev-set NDCG@k of the served ranking with a 95% bootstrap interval, and the kids-safety count."""
+def taste_gate(recommender: Recommender, k: int = 10, resamples: int = 1000, *, kids: bool = True) -> dict:
+    """Dev-set NDCG@k of the served ranking with a 95% bootstrap interval, and (with `kids`) the
+    kids-safety count: ranking every kids' and family query is most of the gate's time, and the
+    model being replaced only needs its score."""
     from recommender.evaluation.harness import run_system
     from recommender.evaluation.systems import ServedRanking
 
@@ -38,7 +40,7 @@ def taste_gate(recommender: Recommender, k: int = 10, resamples: int = 1000) -> 
     run = run_system(task, ServedRanking("model", recommender.ranker))
     ndcg = run.per_query["ndcg"]
     estimate = bootstrap(ndcg, resample_indices(len(ndcg), resamples, 0))
-    unsafe, kids_queries = unsafe_kids_lists(recommender.ranker, k)
+    unsafe, kids_queries = unsafe_kids_lists(recommender.ranker, k) if kids else (None, None)
     return {
         "metric": f"taste_ndcg@{k}",
         "value": round(float(np.nanmean(ndcg)), 6),

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from bot.retrain_child import read_member_votes
 from bot.retrain_child import run as retrain_child
 from feedback import FeedbackStore
 from lab.cli import main
-from recommender.ranking.votes import VoteSettings
+from recommender.ranking.votes import VoteChannel, VoteSettings
 from recommender.serving import Recommender
 
 QUERY = "Squid Game: Season 1 // 오징어 게임: 시즌 1"
@@ -111,6 +114,32 @@ def test_retrain_fit_chooses_a_weight_on_held_out_votes_and_saves_it_beside_the_
     saved = VoteSettings.load(version)
     assert saved.weight == figures["weight"] and saved.fitted["model"] == "test-v1"
     assert Recommender.load(version).vote_settings == saved
+
+
+def test_retrain_fits_the_embedding_correction_only_when_the_settings_turn_it_on(tmp_path: Path, model_dir: Path):
+    from recommender.pipeline import fit_votes_for_version
+    from recommender.ranking.correction import CORRECTION_FILE
+
+    version = tmp_path / "test-v1"
+    shutil.copytree(model_dir, version)
+    rec = Recommender.load(version)
+    shown = [r.item.title for r in rec.recommend(QUERY, k=20).items]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'votes.db'}"
+    asyncio.run(_taste_votes(url, shown, liked=set(shown[10:]), members=60))
+    votes = read_member_votes(url)
+    off = fit_votes_for_version(version, votes, VoteSettings(weight=0.0), rec)
+    assert "correction" not in off and not (version / CORRECTION_FILE).exists()
+    on = fit_votes_for_version(version, votes, VoteSettings(weight=0.0, co_like_weight=0.5, correction_weight=0.3))
+    assert on["correction"]["fitted"] and (version / CORRECTION_FILE).is_file()
+    served = Recommender.load(version)
+    assert served.vote_correction is not None and served.vote_settings.correction_weight == 0.3
+    channel = served.vote_channel(votes.assign(up=1, down=0)[["query_title", "item_title", "up", "down"]], votes)
+    row = next(i for i, t in enumerate(served.index.titles) if t == QUERY)
+    content = served.ranker.scores(row).astype(np.float64)
+    plain = replace(served.vote_settings, correction_weight=0.0)
+    without = VoteChannel(votes.assign(up=1, down=0)[["query_title", "item_title", "up", "down"]],
+                          served.index.titles, plain, votes).scores(row, content)
+    assert not np.array_equal(channel.scores(row, content), without)  # the served channel uses it
 
 
 def test_retrain_with_an_unreadable_feedback_database_stops_before_training(tmp_path: Path, capsys):
