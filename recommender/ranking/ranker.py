@@ -14,7 +14,9 @@ Maturity ceiling: those tiers already keep every list within one band of a kids 
 (teen titles only after every kids/family one, adult never). Two finer rules sit on top: a preschool
 query (TV-Y, TV-G, G) gets the other preschool titles before shows for older children (TV-Y7) and
 family titles, and a TV-Y query (CoComelon) gets TV-Y titles before TV-G ones (TV-G also rates tween
-sitcoms), and, for every query, a title of a band above the query's pays the
+sitcoms); the mirror of both, every other children's or family list (TV-G, TV-Y7, family, an unrated
+children's franchise) gets TV-Y titles, made for the youngest, after its other known-safe ones; and, for
+every query, a title of a band above the query's pays the
 `maturity_above` channel's weight (a teen query's adult titles come only where they fit much better).
 A member who asks for any maturity (`maturity_ceiling=False`) gets neither; the kids' safety rules hold
 regardless.
@@ -129,12 +131,29 @@ class Ranker:
         """Per item, the tier the query's list ranks it in (lower first), or None when one tier holds all."""
         if not self.is_safe_query(row, family_safe):
             return None
-        if maturity_ceiling and self._preschool_query[row]:
-            safe = self.safety_tier == 0
-            if self._youngest_query[row]:  # TV-Y: other TV-Y titles, then TV-G/G, then older children's and family
-                return self.safety_tier + 0.25 * (safe & ~self._youngest) + 0.25 * (safe & ~self.preschool)
-            return self.safety_tier + 0.5 * (safe & ~self.preschool)
-        return self.safety_tier
+        if not maturity_ceiling:
+            return self.safety_tier
+        if self._youngest_query[row]:
+            return self._youngest_tiers
+        return self._preschool_tiers if self._preschool_query[row] else self._older_tiers
+
+    @cached_property
+    def _youngest_tiers(self) -> np.ndarray:
+        """A TV-Y query's tiers: other TV-Y titles, then TV-G/G, then older children's and family."""
+        safe = self.safety_tier == 0
+        return self.safety_tier + 0.25 * (safe & ~self._youngest) + 0.25 * (safe & ~self.preschool)
+
+    @cached_property
+    def _preschool_tiers(self) -> np.ndarray:
+        """A TV-G/G query's tiers: other TV-G/G titles, then older children's and family, then TV-Y."""
+        safe = self.safety_tier == 0
+        return self.safety_tier + 0.5 * (safe & ~self.preschool) + 0.75 * (safe & self._youngest)
+
+    @cached_property
+    def _older_tiers(self) -> np.ndarray:
+        """Every other safe list's tiers (TV-Y7, family, unrated children's franchises): TV-Y titles, made for
+        the youngest, after the other known-safe ones (a Minions or Henry Danger fan is past CoComelon)."""
+        return self.safety_tier + 0.75 * ((self.safety_tier == 0) & self._youngest)
 
     def without_ceiling(self, row: int, scores: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
         """`scores` without the `maturity_above` step (a member who asked for any maturity)."""

@@ -190,6 +190,50 @@ def test_an_unrated_film_of_a_childrens_franchise_gets_a_kids_list_and_stays_unr
     assert not ranker.is_safe_query(titles.index("Adult Film"))  # a franchise with an adult entry: no
 
 
+def _older_childrens_catalog() -> tuple[pd.DataFrame, np.ndarray]:
+    rows = [  # title, certification, band, franchise, closeness to the queries (which sit at 1.0)
+        ("Family Adventure", "PG", "family", "adventure", 1.0), ("Baby Film", "", "unknown", "baby", 1.0),
+        ("Baby Series", "TV-Y7", "kids", "baby", 0.0), ("Rhymes", "TV-Y", "kids", "rhymes", 0.95),
+        ("Tween Sitcom", "TV-G", "kids", "sitcom", 0.6), ("Heroes", "TV-Y7", "kids", "heroes", 0.5),
+        ("Orphans", "TV-PG", "family", "orphans", 0.4), ("Teen Mystery", "TV-14", "teen", "mystery", 0.9),
+        ("Peppa Pig: Season 2", "", "unknown", "peppa pig", 0.99), ("Steamy", "TV-MA", "adult", "steamy", 0.98),
+    ]
+    items = _items([{"title": t, "certification": c, "maturity": b, "franchise_key": f} for t, c, b, f, _ in rows])
+    vectors = np.array([(c, np.sqrt(1 - c * c)) for *_, c in rows], dtype=np.float32)
+    return items, vectors
+
+
+@pytest.mark.parametrize(("query", "known_safe", "unrated"), [
+    # Baby Film is folded into Baby Series' franchise: one entry per franchise.
+    ("Family Adventure", ["Tween Sitcom", "Heroes", "Orphans", "Baby Series"], ["Peppa Pig: Season 2"]),
+    ("Baby Film", ["Family Adventure", "Tween Sitcom", "Heroes", "Orphans"], ["Peppa Pig: Season 2"]),
+])
+def test_an_older_childrens_or_family_query_gets_tv_y_titles_after_its_other_safe_ones(
+        query: str, known_safe: list[str], unrated: list[str]) -> None:
+    """A Minions (PG) or Boss Baby (unrated, TV-Y7 series) fan is past CoComelon: the close TV-Y title comes
+    after every other known-safe one, still before teen and unrated titles (the preschool franchise's too)."""
+    items, vectors = _older_childrens_catalog()
+    ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0}))
+    titles = items["title"].tolist()
+    row = titles.index(query)
+    assert [titles[r] for r in ranker.rank(row, 9)[0]] == [*known_safe, "Rhymes", "Teen Mystery", *unrated]
+    asked = [titles[r] for r in ranker.rank(row, 9, maturity_ceiling=False)[0]]
+    assert asked.index("Rhymes") < asked.index("Tween Sitcom") and "Steamy" not in asked  # any maturity: similarity
+
+
+def test_a_tv_g_query_gets_tv_g_titles_then_older_childrens_then_tv_y() -> None:
+    """TV-G also rates tween sitcoms (Henry Danger): their fans get TV-G titles, then shows for older children
+    and family ones, and the preschool shows (TV-Y) last among the known-safe titles."""
+    rows = [("Danger Sitcom", "TV-G", "kids", 1.0), ("Rescue Bots", "TV-Y", "kids", 0.95),
+            ("Heroes", "TV-Y7", "kids", 0.5), ("Orphans", "TV-PG", "family", 0.45),
+            ("Other Sitcom", "TV-G", "kids", 0.3)]
+    items = _items([{"title": t, "certification": c, "maturity": b} for t, c, b, _ in rows])
+    vectors = np.array([(c, np.sqrt(1 - c * c)) for *_, c in rows], dtype=np.float32)
+    ranker = Ranker(items, vectors, BlendWeights({"embedding": 1.0}))
+    titles = items["title"].tolist()
+    assert [titles[r] for r in ranker.rank(0, 4)[0]] == ["Other Sitcom", "Heroes", "Orphans", "Rescue Bots"]
+
+
 def test_a_teen_query_pays_for_adult_titles_unless_the_member_asks() -> None:
     items, vectors = _maturity_catalog()
     vectors[:] = (0.0, 1.0)  # everything far from the teen query but these three:
