@@ -36,7 +36,6 @@ from lab.evaluation.coliked import coliked_pairs, read_ratings, split_users, wri
 
 TASTE = REPO / "recommender" / "data" / "taste"
 RATINGS = REPO / "lab" / "data" / "movietweetings_ratings.csv"
-MEMBER_ID_OFFSET = 10**15  # lab.simulate's Discord ids
 POOL = 20  # titles the member re-rank orders (top 10 measured), like a list of 10 and the 10 below it
 
 
@@ -53,17 +52,12 @@ def _ci(stat: dict[str, Any] | None) -> str:
 def member_recalls(rec: Any, channels: dict[str, Any], votes: Any, own: dict[int, set[str]],
                    taste_weight: float) -> np.ndarray:
     """(members, rankings) recall@10 of each voting member's held-out own likes."""
+    from lab.evaluation.votes import held_out_members
+
     rows_out = []
-    votes = votes.sort_values("voted_at", kind="stable")
     first = next(c for c in channels.values() if c is not None)
-    for key, mine in votes.groupby("user_id"):
-        user_id = int(str(key))
-        known = set(mine["query_title"]) | set(mine.loc[mine["value"] > 0, "item_title"])
-        held = {first.row_of.get(t) for t in own.get(user_id - MEMBER_ID_OFFSET, set()) - known} - {None}
-        query = first.row_of.get(str(mine["query_title"].iloc[-1]))
-        if not held or query is None:
-            continue
-        known_rows = np.array(sorted(r for r in (first.row_of.get(t) for t in known) if r is not None), dtype=np.int64)
+    for member in held_out_members(votes, own, first.row_of):
+        user_id, query, held, known_rows = member.user_id, member.query, member.held, member.known_rows
         content = rec.ranker.scores(query).astype(np.float64)
         row = []
         for channel in channels.values():

@@ -26,7 +26,6 @@ sys.path.insert(0, str(REPO))
 from lab.evaluation.coliked import read_ratings  # noqa: E402
 
 RATINGS = REPO / "lab" / "data" / "movietweetings_ratings.csv"
-MEMBER_ID_OFFSET = 10**15  # lab.simulate's Discord ids (the recommender package does not import the bot)
 POOL = 50
 
 
@@ -38,7 +37,7 @@ def main() -> int:
     p.add_argument("--resamples", type=int, default=1000)
     args = p.parse_args()
 
-    from lab.evaluation.votes import read_vote_data
+    from lab.evaluation.votes import held_out_members, read_vote_data
     from recommender.ranking.votes import VoteChannel
     from recommender.serving import Recommender
 
@@ -53,15 +52,8 @@ def main() -> int:
     channel = VoteChannel(pairs, rec.index.titles, settings, votes)
     weights = [float(w) for w in args.weights.split(",")]
     recalls: list[list[float]] = []
-    for key, mine in votes.groupby("user_id"):
-        user_id = int(str(key))
-        known = set(mine["query_title"]) | set(mine.loc[mine["value"] > 0, "item_title"])
-        held = {channel.row_of.get(t) for t in own.get(user_id - MEMBER_ID_OFFSET, set()) - known} - {None}
-        query = channel.row_of.get(str(mine["query_title"].iloc[-1]))
-        if not held or query is None:
-            continue
-        known_rows = np.array(sorted(r for r in (channel.row_of.get(t) for t in known) if r is not None),
-                              dtype=np.int64)
+    for member in held_out_members(votes, own, channel.row_of):
+        user_id, query, held, known_rows = member.user_id, member.query, member.held, member.known_rows
         content = rec.ranker.scores(query).astype(np.float64)
         score = content + channel.scores(query, content)
         score[query], score[known_rows] = -np.inf, -np.inf

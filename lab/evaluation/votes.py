@@ -9,6 +9,7 @@ must not get worse).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from recommender.evaluation.harness import Task
 from recommender.ranking.ranker import Ranker
-from recommender.ranking.votes import VoteChannel
+from recommender.ranking.votes import TitleRows, VoteChannel
 
 
 class VoteDatabaseError(ValueError):
@@ -101,3 +102,32 @@ def channel_summary(channel: VoteChannel, pairs: pd.DataFrame) -> dict[str, Any]
         "shortlist": channel.settings.shortlist,
         "fitted": channel.settings.fitted,
     }
+
+
+@dataclass(frozen=True)
+class HeldOutMember:
+    """One voting member of a simulated community, for scoring their list against their own held-out likes."""
+
+    user_id: int  # the Discord id the simulator gave them
+    query: int  # row of the last title they asked about
+    held: frozenset[int]  # rows of titles they like but never asked about nor 👍'd: what a good list finds
+    known_rows: np.ndarray  # rows they asked about or 👍'd: never counted as found
+
+
+def held_out_members(votes: pd.DataFrame, own_likes: dict[int, set[str]],
+                     row_of: Mapping[str, int] | TitleRows) -> list[HeldOutMember]:
+    """The voting members whose ratings hold likes the votes never showed (`own_likes` by rating-file user
+    id); the members' scripts score each one's list for their last query against those."""
+    from lab.simulate.members import MEMBER_ID_OFFSET
+
+    members = []
+    for key, mine in votes.sort_values("voted_at", kind="stable").groupby("user_id"):
+        user_id = int(str(key))
+        known = set(mine["query_title"]) | set(mine.loc[mine["value"] > 0, "item_title"])
+        held = {row_of.get(t) for t in own_likes.get(user_id - MEMBER_ID_OFFSET, set()) - known} - {None}
+        query = row_of.get(str(mine["query_title"].iloc[-1]))
+        if not held or query is None:
+            continue
+        known_rows = np.array(sorted(r for r in (row_of.get(t) for t in known) if r is not None), dtype=np.int64)
+        members.append(HeldOutMember(user_id, query, frozenset(r for r in held if r is not None), known_rows))
+    return members
