@@ -97,17 +97,22 @@ async def _taste_votes(url: str, shown: list[str], liked: set[str], members: int
         await store.close()
 
 
-def test_retrain_fit_chooses_a_weight_on_held_out_votes_and_saves_it_beside_the_model(tmp_path: Path, model_dir: Path):
-    from recommender.pipeline import fit_votes_for_version
-
+def _version_with_contrary_votes(tmp_path: Path, model_dir: Path):
+    """A copy of the model and 60 members' votes that disagree with its content ranking: they like content
+    ranks 11-20 and dislike 1-10."""
     version = tmp_path / "test-v1"
     shutil.copytree(model_dir, version)
     rec = Recommender.load(version)
     shown = [r.item.title for r in rec.recommend(QUERY, k=20).items]
     url = f"sqlite+aiosqlite:///{tmp_path / 'votes.db'}"
-    # Members like content ranks 11-20 and dislike 1-10: the votes disagree with the content ranking.
     asyncio.run(_taste_votes(url, shown, liked=set(shown[10:]), members=60))
-    votes = read_member_votes(url)
+    return version, rec, read_member_votes(url)
+
+
+def test_retrain_fit_chooses_a_weight_on_held_out_votes_and_saves_it_beside_the_model(tmp_path: Path, model_dir: Path):
+    from recommender.pipeline import fit_votes_for_version
+
+    version, _, votes = _version_with_contrary_votes(tmp_path, model_dir)
     figures = fit_votes_for_version(version, votes, VoteSettings(weight=0.0))
     assert figures["comparisons"] >= 30
     assert figures["weight"] > 0 and figures["held_out_auc"][str(figures["weight"])] > figures["held_out_auc"]["0.0"]
@@ -120,13 +125,7 @@ def test_retrain_fits_the_embedding_correction_only_when_the_settings_turn_it_on
     from recommender.pipeline import fit_votes_for_version
     from recommender.ranking.correction import CORRECTION_FILE
 
-    version = tmp_path / "test-v1"
-    shutil.copytree(model_dir, version)
-    rec = Recommender.load(version)
-    shown = [r.item.title for r in rec.recommend(QUERY, k=20).items]
-    url = f"sqlite+aiosqlite:///{tmp_path / 'votes.db'}"
-    asyncio.run(_taste_votes(url, shown, liked=set(shown[10:]), members=60))
-    votes = read_member_votes(url)
+    version, rec, votes = _version_with_contrary_votes(tmp_path, model_dir)
     off = fit_votes_for_version(version, votes, VoteSettings(weight=0.0), rec)
     assert "correction" not in off and not (version / CORRECTION_FILE).exists()
     on = fit_votes_for_version(version, votes, VoteSettings(weight=0.0, co_like_weight=0.5, correction_weight=0.3))
