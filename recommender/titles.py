@@ -31,6 +31,10 @@ _NUMBERED_SUBTITLE = re.compile(r"^([^:]*[^\W\d_][^:]*?)\s+[2-9]\s*:\s")
 _YEAR_IN_PARENS = re.compile(r"\((1[89]\d\d|20\d\d)\)")
 # A trailing sequel number or roman numeral: `Stranger Things 4`, `Rocky II`.
 _TRAILING_NUMBER = re.compile(r"\s+(\d{1,2}|ii|iii|iv|v|vi)$", re.IGNORECASE)
+_MAX_SEQUEL = 12
+# The words other languages number seasons with, beside the English format words.
+_SEASON_WORDS = frozenset({"season", "series", "part", "volume", "vol", "chapter", "book", "staffel", "stagione",
+                           "temporada", "saison", "seizoen", "sæson", "sesong", "säsong", "sezon"})
 # What a spreadsheet makes of `22 July` or `October 1`: `22-Jul`, `Oct-01`, `1-Oct`.
 _MANGLED_DATE = re.compile(
     r"^(\d{1,2}-(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|"
@@ -150,8 +154,15 @@ def franchise_key(title: str) -> str:
     key = normalize(base_title(title))
     stripped = _TRAILING_NUMBER.sub("", key)
     # Keep `1917`, `2 hearts`, `The 43`, `Movie 43` and `This Is 40` whole: a number is a sequel's only
-    # after words that name a work.
-    return stripped if stripped != key and _names_a_work(stripped) else key
+    # after words that name a work, and only if it could count entries.
+    return stripped if stripped != key and _names_a_work(stripped) and _numbers_an_entry(key) else key
+
+
+def _numbers_an_entry(key: str) -> bool:
+    """Whether a key's trailing number counts entries: sequels go up to 12 (no catalog entry goes further),
+    seasons and volumes higher (`Staffel 16`); `Case 39`, `Area 51` and `Mile 22` are names."""
+    *head, last = key.split()
+    return not last.isdecimal() or int(last) <= _MAX_SEQUEL or (bool(head) and head[-1] in _SEASON_WORDS)
 
 
 def alias_key(title: str) -> str:

@@ -103,6 +103,15 @@ def test_split_alias(title: str, expected: tuple[str, str]) -> None:
         ("Back to 15: Season 2 // De Volta aos 15: Temporada 2", "back to 15"),
         ("Korea No.1: Season 1 // 코리아 넘버원: 시즌 1", "korea no 1"),
         ("The Number 23", "the number 23"),
+        # a number past any sequel's is part of the name, unless it numbers a season
+        ("Case 39", "case 39"),
+        ("Area 51", "area 51"),
+        ("Unit 42: Season 2 // Unité 42: Saison 2", "unit 42"),
+        ("Storm of Love: Staffel 16 // Sturm der Liebe: Staffel 16", "storm of love staffel"),
+        # a number past any sequel's is part of the name
+        ("Case 39", "case 39"),
+        ("Area 51", "area 51"),
+        ("Mile 22", "mile 22"),
         ("Part 2: The Return", "part 2 the return"),
         ("Project A 2 // A計劃續集 // A 计划续集", "project a"),  # `Project A` is a film's name
     ],
