@@ -26,7 +26,6 @@ from bot.background import stop_task
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 60.0  # how often the scheduler looks at the clock and the vote count
-SCHEDULER_USER = 0  # `requested_by` of a scheduled retrain (no member asked for it)
 
 
 class RetrainScheduler:
@@ -97,7 +96,7 @@ def for_service(admin: AdminService, every: RetrainEvery, **options: Any) -> Ret
     """The scheduler of the admin feature: its gated retrain, its store's vote count."""
 
     async def retrain() -> object:
-        return await admin.retrain(requested_by=SCHEDULER_USER, guild_id=None)
+        return await admin.retrain(requested_by=None, guild_id=None)  # no member asked: nobody's data
 
     async def count_votes() -> int:
         counts = await admin.store.pair_vote_counts()

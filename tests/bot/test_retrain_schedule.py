@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.admin.retrain import RetrainRun
-from bot.admin.schedule import SCHEDULER_USER, RetrainEvery, for_service
+from bot.admin.schedule import RetrainEvery, for_service
 from bot.recommend.service import Recommended
 from bot.services import Services
 from bot.settings import BotSettings
@@ -103,4 +103,4 @@ async def test_new_votes_trigger_a_retrain_and_the_loop_runs_off_the_event_loop(
         await scheduler.stop()
     assert len(runs) == 1 and scheduler.attempts == 1
     jobs = await services.store.retrain_jobs()
-    assert jobs[0]["status"] == "succeeded" and jobs[0]["requested_by"] == SCHEDULER_USER
+    assert jobs[0]["status"] == "succeeded" and jobs[0]["requested_by"] is None  # no member asked: no member's data
