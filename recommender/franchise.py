@@ -37,9 +37,8 @@ Three rules link a title's own key to an anchor, the key of other entries of the
 5. known franchises: a short table for what the rarity rules cannot see: `Pokémon` is as common a word
    in ordinary text as `mission` (so `Pokémon Journeys`, `Pokémon Horizons`, `Pokémon Concierge` and
    the `Pokémon The Series: ...` seasons stayed apart), `Harry Potter and the ...` (no colon to go by),
-   and spin-offs whose names share nothing with
-   their origin (`Cobra Kai` is The Karate Kid's). Every key that contains a listed phrase as whole
-   words joins the franchise.
+   and spin-offs whose names share nothing with their origin (`Cobra Kai` is The Karate Kid's). Every
+   key that contains a listed phrase as whole words joins the franchise.
 
 Rarity comes from `wordfreq` (Zipf frequency: 4 is about once per 100,000 words of ordinary text,
 `love` is 5.8, `naruto` 3.7), the highest over the Latin-script languages most titles are in, so a
