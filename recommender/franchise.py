@@ -36,9 +36,12 @@ Three rules link a title's own key to an anchor, the key of other entries of the
    with the titles the head names and, where both have genres, a genre.
 5. known franchises: a short table for what the rarity rules cannot see: `Pokémon` is as common a word
    in ordinary text as `mission` (so `Pokémon Journeys`, `Pokémon Horizons`, `Pokémon Concierge` and
-   the `Pokémon The Series: ...` seasons stayed apart), `Harry Potter and the ...` (no colon to go by),
-   and spin-offs whose names share nothing with their origin (`Cobra Kai` is The Karate Kid's). Every
-   key that contains a listed phrase as whole words joins the franchise.
+   the `Pokémon The Series: ...` seasons stayed apart), and spin-offs whose names share nothing with
+   their origin (`Cobra Kai` is The Karate Kid's). Every key that contains a listed phrase as whole
+   words joins the franchise. `Harry Potter and the ...` (no colon to go by) is deliberately not listed:
+   its films are 35 of the movie dev set's co-liked pairs, and a list without the query's own franchise
+   could never show them (the dev set's NDCG@10 fell from 0.096 to 0.079 with it and The Lord of the
+   Rings folded).
 
 Rarity comes from `wordfreq` (Zipf frequency: 4 is about once per 100,000 words of ordinary text,
 `love` is 5.8, `naruto` 3.7), the highest over the Latin-script languages most titles are in, so a
@@ -79,7 +82,6 @@ NAMED_HEAD_MAX_ZIPF = 4.5
 KNOWN_FRANCHISES = (
     ("pokemon", "pocket monsters"),
     ("cobra kai", "karate kid"),
-    ("harry potter",),  # `Harry Potter and the ...`: no colon, and the name is as common as `lord of the rings`
 )
 _EXAMPLES = 8
 

@@ -61,10 +61,6 @@ SAME_FRANCHISE = {
         "Barbie Dreamhouse Adventures: Season 1",
         "Barbie & Chelsea: The Lost Birthday",
     ],
-    "harry potter and the deathly hallows": [  # no colon: the known-franchise table names it
-        "Harry Potter and the Sorcerer's Stone",
-        "Harry Potter and the Deathly Hallows: Part 2",
-    ],
     "the lord of the rings the two towers": [  # a head as common as `mission` but of several words (rule 4)
         "The Lord of the Rings: The Fellowship of the Ring",
         "The Lord of the Rings: The Return of the King",
