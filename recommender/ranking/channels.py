@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from recommender import languages
 from recommender import titles as t
 
 # Channel names, in the order of the blend's weight vector (the JSON stores them by name).
@@ -157,6 +158,17 @@ def _split_list(text: str) -> list[str]:
     return [part.strip().casefold() for part in text.split(",") if part.strip()]
 
 
+# Listing tags that say where a title is from, not what kind of title it is (`Fake Profile`, a Colombian
+# thriller, and `Deep Fake Love`, a Spanish dating show, shared `international, spanish-language` and
+# nothing else). The language channel already says where; in the genre channel they made any two titles
+# of a language look alike. `anime` stays: it is a kind of title a fan asks for.
+WHERE_TAGS = (languages.FOREIGN_TAGS - {"anime"}) | {"british"}
+
+
+def _split_genres(text: str) -> list[str]:
+    return [tag for tag in _split_list(text) if tag not in WHERE_TAGS]
+
+
 def _tfidf(texts: Sequence[str], **options: object) -> sparse.csr_matrix:
     """Rows L2-normalised (cosine = dot product); an all-empty column gives an all-zero matrix."""
     from sklearn.feature_extraction.text import TfidfVectorizer  # fitting only: serving loads saved channels
@@ -252,7 +264,7 @@ def fit_text(items: pd.DataFrame) -> dict[str, sparse.csr_matrix]:
     return {
         "title_chars": _tfidf(normalised, analyzer="char_wb", ngram_range=(2, 4), min_df=2),
         "title_words": _tfidf(normalised, analyzer="word", token_pattern=r"(?u)\b\w+\b"),
-        "genres": _tfidf(_column(items, "genres").tolist(), analyzer=_split_list),
+        "genres": _tfidf(_column(items, "genres").tolist(), analyzer=_split_genres),
         "description": _tfidf(
             _column(items, "description").tolist(), stop_words=list(ENGLISH_STOP_WORDS), min_df=2, max_df=0.3
         ),
