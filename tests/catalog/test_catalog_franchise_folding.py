@@ -61,12 +61,6 @@ SAME_FRANCHISE = {
         "Barbie Dreamhouse Adventures: Season 1",
         "Barbie & Chelsea: The Lost Birthday",
     ],
-    "the lord of the rings the two towers": [  # a head as common as `mission` but of several words (rule 4)
-        "The Lord of the Rings: The Fellowship of the Ring",
-        "The Lord of the Rings: The Return of the King",
-    ],
-    "kevin hart what now": ["Kevin Hart: Irresponsible", "Kevin Hart: Let Me Explain",
-                            "Kevin Hart's Guide to Black History"],
     "the witcher": [
         "The Witcher: Season 1",
         "The Witcher: Blood Origin: Limited Series",
