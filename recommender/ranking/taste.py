@@ -17,7 +17,8 @@ import pandas as pd
 
 from recommender.evaluation.harness import Task
 from recommender.evaluation.pairs import PairsError, load_pairs_task
-from recommender.ranking.blend import BlendWeights, FitResult, OverlapRule, fit_blend
+from recommender.ranking.blend import PRIOR_WEIGHTS, BlendWeights, FitResult, OverlapRule, fit_blend
+from recommender.ranking.channels import CHANNELS
 from recommender.ranking.ranker import Ranker
 
 
@@ -69,6 +70,19 @@ def candidate_groups(ranker: Ranker, task: Task) -> np.ndarray | None:
     return ranker.franchise_codes[task.candidates] if task.exclude_franchise else None
 
 
+def version_priors(shipped: BlendWeights) -> dict[str, float]:
+    """The weights a version's fit holds: the held channels' (`PRIOR_WEIGHTS`), and 0 for every channel the
+    package fit dropped, which a version's fit leaves dropped.
+
+    Why: a version's fit re-weighs the package's blend on its own embedding; it does not choose the channels
+    again. Left free, one retrain gave the title character n-grams a weight of 16 (the package fit gives 0),
+    which ranks no better on the dev set and makes every request walk tens of thousands of n-gram postings
+    (docs/ranking-rules.md, "Per-version fit").
+    """
+    dropped = {name: 0.0 for name in CHANNELS if name not in PRIOR_WEIGHTS and not shipped.weights.get(name)}
+    return {**PRIOR_WEIGHTS, **dropped}
+
+
 # Below this many resolvable taste queries (a small or foreign catalog) the dev set cannot fit or judge a blend.
 MIN_TASTE_QUERIES = 30
 
@@ -94,6 +108,6 @@ def fit_for_ranker(
     rule = OverlapRule.of(shipped)
     result = fit_blend(features, gains, excluded, k=k, folds=folds, overlap_penalty=rule.penalty, max_overlap=rule.cap,
                        bags=shipped.bags, groups=candidate_groups(ranker, task), method=shipped.method,
-                       factors=ranker.channels.query_factors(task.queries))
+                       factors=ranker.channels.query_factors(task.queries), priors=version_priors(shipped))
     result.weights.fitted["pairs"] = bundled("dev_pairs.csv").name
     return result

@@ -19,6 +19,7 @@ from recommender import artifacts, pipeline
 from recommender.catalog import Catalog
 from recommender.ranking import taste
 from recommender.ranking.blend import WEIGHTS_FILE, BlendWeights
+from recommender.ranking.channels import CHANNELS
 from recommender.ranking.ranker import Ranker
 from recommender.serving import Recommender
 from recommender.training import TrainConfig
@@ -114,3 +115,21 @@ def test_a_catalog_the_dev_set_does_not_cover_keeps_the_package_weights(session_
     """The fixture catalog resolves only a handful of the bundled dev queries: nothing to fit on."""
     rec = session_recommender
     assert taste.fit_for_ranker(rec.ranker, rec.items, rec.resolve) is None
+
+
+def test_a_versions_fit_keeps_the_channels_the_package_fit_dropped_at_zero(
+    session_recommender: Recommender, fixture_dev_set: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version's fit re-weighs the package's channels, it does not pick them again: a channel the package
+    fit gives 0 (title character n-grams, the costliest to serve) stays at 0 on every retrain."""
+    rec = session_recommender
+    package = BlendWeights.load()
+    free = taste.fit_for_ranker(rec.ranker, rec.items, rec.resolve)
+    # The fixture's pairs share a genre: with genres in the package weights, the fit weighs them.
+    assert free is not None and free.weights.weights.get("genres", 0.0) > 0
+    assert set(free.weights.weights) <= set(package.weights)
+    without_genres = BlendWeights({k: v for k, v in package.weights.items() if k != "genres"}, package.fitted)
+    monkeypatch.setattr(BlendWeights, "load", classmethod(lambda cls, path=None: without_genres))
+    fitted = taste.fit_for_ranker(rec.ranker, rec.items, rec.resolve)
+    assert fitted is not None and "genres" not in fitted.weights.weights
+    assert fitted.weights.vector()[CHANNELS.index("genres")] == 0
