@@ -28,6 +28,8 @@ from feedback.errors import StoreError
 from feedback.outbox import OutboxWrites
 from feedback.transactions import Transactor, in_session, transaction
 
+OutboxStep = Callable[[OutboxWrites], Awaitable[object]]  # one write of `FeedbackStore.write_batch`
+
 
 class FeedbackStore:
     """Recommendation requests, votes, seen marks, experiments, model versions and retrain jobs in one database."""
@@ -139,14 +141,13 @@ class FeedbackStore:
         """The database file on SQLite (the vote outbox sits beside it), else None."""
         return self._url.database if self._url.get_backend_name() == "sqlite" else None
 
-    async def write_batch(
-        self, steps: Sequence[Callable[[OutboxWrites], Awaitable[object]]]
-    ) -> list[StoreError | None]:
+    async def write_batch(self, steps: Sequence[OutboxStep]) -> list[StoreError | None]:
         """Run the outbox's writes in ONE transaction (see `Transactor.run_steps`): per step None,
         or the StoreError that undid that step alone."""
-        return await self._transactor.run_steps(
-            [lambda session, step=step: step(_InTransaction(session)) for step in steps]
-        )
+        def on_session(step: OutboxStep) -> Callable[[AsyncSession], Awaitable[object]]:
+            return lambda session: step(_InTransaction(session))
+
+        return await self._transactor.run_steps([on_session(step) for step in steps])
 
     # ------------------------------------------------------------------ operations
     # Each is `transaction(operation, write=...)`: see the operation's docstring for what it does.
