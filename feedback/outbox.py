@@ -20,9 +20,14 @@ written to the database by one background task, in the order accepted:
   exponential backoff until it lands; the votes behind it wait, so the order is kept.
 - A vote that can never land (`StoreError`: its message or item does not exist) is marked done as
   rejected, and the caller waiting for it is told why.
-- Exactly once: each vote is idempotent on (user, target, value) (see `feedback.votes`), and votes
-  are applied strictly one after another, so the only vote that may have reached the database
-  without its "done" line is the last one applied; re-applying it at the next start changes nothing.
+- Group commit: the writer takes every vote queued at that moment (up to `MAX_BATCH`), in order,
+  applies them in ONE transaction and marks them done with one journal append (one fsync). A
+  vote the database refuses (`StoreError`) is undone alone and rejected, the others land (see
+  `FeedbackStore.write_batch`); a database that cannot take the transaction keeps them all queued.
+- Exactly once: each write sets a state (the vote on (user, target), a seen mark, a request under
+  its id; see `feedback.votes`) instead of adding to one, and batches are applied strictly one
+  after another, so the only votes that may have reached the database without their "done" line
+  are those of the last batch; re-applying them in order at the next start changes nothing.
 - At start (`open`), the journal's unfinished votes are loaded, and `replay` writes them before the
   bot takes traffic. Once every vote is done the journal is truncated.
 - One process per journal: the file is locked (flock); a second process on the same database gets
@@ -39,13 +44,15 @@ import contextlib
 import enum
 import errno
 import fcntl
+import functools
+import itertools
 import json
 import logging
 import os
 import threading
 import uuid
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +66,7 @@ from feedback.errors import StoreError, StoreUnavailable
 log = logging.getLogger(__name__)
 
 
-class OutboxStore(Protocol):
+class OutboxWrites(Protocol):
     """The writes the outbox replays (a `FeedbackStore` has them): what it needs, and no more."""
 
     def record_request(self, *, guild_id: int | None, channel_id: int | None, user_id: int, query: str,
@@ -82,7 +89,18 @@ class OutboxStore(Protocol):
     def retract_message_vote(self, *, message_id: int, user_id: int, value: int) -> Awaitable[None]: ...
 
 
+class OutboxStore(OutboxWrites, Protocol):
+    """The store the outbox writes to: those writes, and a way to run several in one transaction."""
+
+    def write_batch(self, steps: Sequence[Callable[[OutboxWrites], Awaitable[object]]]
+                    ) -> Awaitable[list[StoreError | None]]:
+        """Run `steps` in ONE transaction, in order: per step None, or the StoreError that undid
+        that step alone; StoreUnavailable (nothing committed) if the database cannot take it."""
+        ...
+
+
 MAX_JOURNALS = 16  # processes that may share one database, each with its own journal
+MAX_BATCH = 256  # queued votes written in one transaction (and marked done with one fsync)
 
 
 class VoteKind(enum.StrEnum):
@@ -545,43 +563,9 @@ class VoteOutbox:
 
     # ------------------------------------------------------------------ the writer
 
-    async def _apply(self, vote: Vote) -> None:
-        store = self._store
-        if vote.kind in (VoteKind.REQUEST, VoteKind.ATTACH):
-            if vote.request_id is None or (vote.kind is VoteKind.REQUEST and vote.payload is None):
-                raise StoreError(f"a {vote.kind} record needs a request id and its contents")
-            if vote.kind is VoteKind.REQUEST:
-                fields = dict(vote.payload or {})  # JSON turned the shown (id, title, score) into lists
-                fields["items"] = [tuple(item) for item in fields.get("items", [])]
-                await store.record_request(request_id=vote.request_id, **fields)
-            elif vote.message_id is None:
-                raise StoreError("an attach record needs a message id")
-            else:
-                await store.attach_message(vote.request_id, vote.message_id)
-            return
-        if vote.kind is VoteKind.SEEN_ITEM:
-            if vote.request_id is None or vote.rank is None:
-                raise StoreError("a seen mark needs a request id and a rank")
-            await store.mark_seen_item(request_id=vote.request_id, rank=vote.rank, user_id=vote.user_id)
-            return
-        if vote.kind in (VoteKind.SEEN_MESSAGE, VoteKind.UNSEEN_MESSAGE):
-            if vote.message_id is None:
-                raise StoreError("a 👀 reaction needs a message id")
-            mark = store.mark_seen_message if vote.kind is VoteKind.SEEN_MESSAGE else store.unmark_seen_message
-            await mark(message_id=vote.message_id, user_id=vote.user_id)
-            return
-        if vote.kind is VoteKind.ITEM:
-            if vote.request_id is None or vote.rank is None:
-                raise StoreError("an item vote needs a request id and a rank")
-            await store.vote_item(request_id=vote.request_id, rank=vote.rank, user_id=vote.user_id, value=vote.value)
-            return
-        if vote.message_id is None:
-            raise StoreError("a reaction vote needs a message id")
-        write = store.retract_message_vote if vote.kind is VoteKind.RETRACT_MESSAGE else store.vote_message
-        await write(message_id=vote.message_id, user_id=vote.user_id, value=vote.value)
-
     async def _drain(self) -> None:
-        failures = 0  # of the vote at the head of the queue, while the database cannot take it
+        failures = 0  # of the batch at the head of the queue, while the database cannot take it
+        limit = MAX_BATCH
         while True:
             if not self._queue:
                 if await asyncio.to_thread(self._journal.truncate_if_all_done):
@@ -594,45 +578,100 @@ class VoteOutbox:
                 if not self._queue:
                     await self._wake.wait()
                 continue
-            vote = self._queue[0]
+            # Every vote queued now, in order, in one transaction: votes arriving while it runs wait
+            # for the next one (group commit). The order is kept and nothing is applied twice.
+            batch = list(itertools.islice(self._queue, limit))
             try:
-                await self._apply(vote)
-                outcome = VoteOutcome(VoteStatus.STORED)
+                errors = await self._store.write_batch([functools.partial(_write, vote=vote) for vote in batch])
             except StoreUnavailable as exc:
                 self.last_problem = str(exc)
                 failures += 1
                 delay = self._backoff.delay(failures)
                 log.warning("vote outbox: %s kept, the database cannot take it yet (%s); retrying in %.1fs",
-                            vote.describe(), exc, delay)
+                            _describe(batch), exc, delay)
                 await asyncio.sleep(delay)
                 continue
-            except StoreError as exc:  # the voter's mistake (a rank the list lacks), told to them: no warning
-                log.info("vote outbox: %s rejected: %s", vote.describe(), exc)
-                outcome = VoteOutcome(VoteStatus.REJECTED, str(exc))
-            except Exception:  # a bug, not the vote's fault: keep it (it is journaled) and retry
-                log.exception("vote outbox: unexpected error writing %s; retrying", vote.describe())
-                await asyncio.sleep(self._max_backoff)
-                continue
+            except Exception as exc:
+                if len(batch) > 1:  # find the vote that fails it: the ones before it must not wait on it
+                    log.info("vote outbox: a batch of %d failed (%s); writing one at a time", len(batch), exc)
+                    limit = 1
+                    continue
+                if isinstance(exc, StoreError):  # the transaction itself refused the vote (at commit)
+                    errors = [exc]
+                else:  # a bug, not the vote's fault: keep it (it is journaled) and retry
+                    log.exception("vote outbox: unexpected error writing %s; retrying", batch[0].describe())
+                    await asyncio.sleep(self._max_backoff)
+                    continue
             failures = 0
+            limit = MAX_BATCH
             self.last_problem = ""
-            await self._finish(vote, outcome)
+            outcomes = []
+            for vote, error in zip(batch, errors, strict=True):
+                if error is None:
+                    outcomes.append(VoteOutcome(VoteStatus.STORED))
+                else:  # the voter's mistake (a rank the list lacks), told to them: no warning
+                    log.info("vote outbox: %s rejected: %s", vote.describe(), error)
+                    outcomes.append(VoteOutcome(VoteStatus.REJECTED, str(error)))
+            await self._finish(batch, outcomes)
 
-    async def _finish(self, vote: Vote, outcome: VoteOutcome) -> None:
-        record = {"done": vote.id, "outcome": outcome.status.value, "detail": outcome.detail}
+    async def _finish(self, batch: list[Vote], outcomes: list[VoteOutcome]) -> None:
+        records = [{"done": vote.id, "outcome": outcome.status.value, "detail": outcome.detail}
+                   for vote, outcome in zip(batch, outcomes, strict=True)]
         while True:
             try:
-                await asyncio.to_thread(self._journal.append, [record])
+                await asyncio.to_thread(self._journal.append, records)
                 break
             except OSError as exc:
-                # The vote is in the database, but the next one must not be applied before this
-                # line is written: a restart would replay this vote after it and undo it.
-                log.warning("vote outbox: cannot mark %s done (%s); retrying", vote.id, exc)
+                # The votes are in the database, but the next ones must not be applied before these
+                # lines are written: a restart would replay these votes after them and undo them.
+                log.warning("vote outbox: cannot mark %d vote(s) done (%s); retrying", len(batch), exc)
                 await asyncio.sleep(self._max_backoff)
-        self._queue.popleft()
-        if outcome.status is VoteStatus.STORED:
-            self.stored += 1
+        for vote, outcome in zip(batch, outcomes, strict=True):
+            self._queue.popleft()
+            if outcome.status is VoteStatus.STORED:
+                self.stored += 1
+            else:
+                self.rejected += 1
+            waiter = self._waiters.pop(vote.id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(outcome)
+
+
+def _describe(batch: list[Vote]) -> str:
+    return batch[0].describe() + (f" (and {len(batch) - 1} vote(s) behind it)" if len(batch) > 1 else "")
+
+
+async def _write(store: OutboxWrites, vote: Vote) -> None:
+    """Write one vote with the store's operation for its kind."""
+    if vote.kind in (VoteKind.REQUEST, VoteKind.ATTACH):
+        if vote.request_id is None or (vote.kind is VoteKind.REQUEST and vote.payload is None):
+            raise StoreError(f"a {vote.kind} record needs a request id and its contents")
+        if vote.kind is VoteKind.REQUEST:
+            fields = dict(vote.payload or {})  # JSON turned the shown (id, title, score) into lists
+            fields["items"] = [tuple(item) for item in fields.get("items", [])]
+            await store.record_request(request_id=vote.request_id, **fields)
+        elif vote.message_id is None:
+            raise StoreError("an attach record needs a message id")
         else:
-            self.rejected += 1
-        waiter = self._waiters.pop(vote.id, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(outcome)
+            await store.attach_message(vote.request_id, vote.message_id)
+        return
+    if vote.kind is VoteKind.SEEN_ITEM:
+        if vote.request_id is None or vote.rank is None:
+            raise StoreError("a seen mark needs a request id and a rank")
+        await store.mark_seen_item(request_id=vote.request_id, rank=vote.rank, user_id=vote.user_id)
+        return
+    if vote.kind in (VoteKind.SEEN_MESSAGE, VoteKind.UNSEEN_MESSAGE):
+        if vote.message_id is None:
+            raise StoreError("a 👀 reaction needs a message id")
+        mark = store.mark_seen_message if vote.kind is VoteKind.SEEN_MESSAGE else store.unmark_seen_message
+        await mark(message_id=vote.message_id, user_id=vote.user_id)
+        return
+    if vote.kind is VoteKind.ITEM:
+        if vote.request_id is None or vote.rank is None:
+            raise StoreError("an item vote needs a request id and a rank")
+        await store.vote_item(request_id=vote.request_id, rank=vote.rank, user_id=vote.user_id, value=vote.value)
+        return
+    if vote.message_id is None:
+        raise StoreError("a reaction vote needs a message id")
+    write = store.retract_message_vote if vote.kind is VoteKind.RETRACT_MESSAGE else store.vote_message
+    await write(message_id=vote.message_id, user_id=vote.user_id, value=vote.value)

@@ -14,17 +14,21 @@ See `feedback.models` for the schema.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 
 from alembic.util import CommandError
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from feedback import analytics, experiments, library, privacy, registry, requests, seen, vote_stats, votes
 from feedback import migrate as migrations_api
 from feedback.db import async_url, create_store_engine, prepare_sqlite_file
 from feedback.errors import StoreError
-from feedback.transactions import Transactor, transaction
+from feedback.outbox import OutboxWrites
+from feedback.transactions import Transactor, in_session, transaction
+
+OutboxStep = Callable[[OutboxWrites], Awaitable[object]]  # one write of `FeedbackStore.write_batch`
 
 
 class FeedbackStore:
@@ -137,6 +141,14 @@ class FeedbackStore:
         """The database file on SQLite (the vote outbox sits beside it), else None."""
         return self._url.database if self._url.get_backend_name() == "sqlite" else None
 
+    async def write_batch(self, steps: Sequence[OutboxStep]) -> list[StoreError | None]:
+        """Run the outbox's writes in ONE transaction (see `Transactor.run_steps`): per step None,
+        or the StoreError that undid that step alone."""
+        def on_session(step: OutboxStep) -> Callable[[AsyncSession], Awaitable[object]]:
+            return lambda session: step(_InTransaction(session))
+
+        return await self._transactor.run_steps([on_session(step) for step in steps])
+
     # ------------------------------------------------------------------ operations
     # Each is `transaction(operation, write=...)`: see the operation's docstring for what it does.
 
@@ -187,3 +199,19 @@ class FeedbackStore:
     summarise_user = transaction(privacy.summarise_user, write=False)
     delete_user = transaction(privacy.delete_user, write=True)
     purge_older_than = transaction(privacy.purge_older_than, write=True)
+
+
+class _InTransaction:
+    """The outbox's writes (`OutboxWrites`) on the transaction `write_batch` opened."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    record_request = in_session(requests.record_request)
+    attach_message = in_session(requests.attach_message)
+    mark_seen_item = in_session(seen.mark_seen_item)
+    mark_seen_message = in_session(seen.mark_seen_message)
+    unmark_seen_message = in_session(seen.unmark_seen_message)
+    vote_item = in_session(votes.vote_item)
+    vote_message = in_session(votes.vote_message)
+    retract_message_vote = in_session(votes.retract_message_vote)

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -75,6 +75,10 @@ class RetryPolicy:
 
 class _Busy(Exception):
     """This attempt met a lock (or lost a unique race): the same transaction may succeed if run again."""
+
+
+class _Refused(Exception):
+    """A step of `run_steps` was refused: its transaction is rolled back and run again, step by step."""
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -167,6 +171,47 @@ class Transactor:
             ) from None
         raise AssertionError("unreachable")
 
+    async def run_steps(self, steps: Sequence[Callable[[AsyncSession], Awaitable[object]]]) -> list[StoreError | None]:
+        """Run several writes in ONE transaction, in order. Returns, per step, None or the
+        StoreError that undid that step alone (the caller's mistake, e.g. a rank the list lacks);
+        the other steps are committed.
+
+        Why: one transaction per vote costs a BEGIN IMMEDIATE, a commit and a connection
+        checkout each, and the outbox can have dozens queued. The steps first run plainly; only if
+        one is refused does the transaction roll back and run again with a savepoint around each
+        step (refusals are rare, and two statements per step are not). A busy or unavailable
+        database fails the whole transaction as `run` does (retried, or StoreUnavailable):
+        nothing of it is committed, so the caller may keep every step and run them again later."""
+        try:
+            return await self.run(functools.partial(self._steps, steps, isolated=False), write=True)
+        except _Refused:
+            return await self.run(functools.partial(self._steps, steps, isolated=True), write=True)
+
+    @staticmethod
+    async def _steps(steps: Sequence[Callable[[AsyncSession], Awaitable[object]]], session: AsyncSession, *,
+                     isolated: bool) -> list[StoreError | None]:
+        outcomes: list[StoreError | None] = []
+        for step in steps:
+            try:
+                if isolated:
+                    async with session.begin_nested():
+                        await step(session)
+                else:
+                    await step(session)
+                outcomes.append(None)
+            except StoreError as exc:
+                if not isolated:
+                    raise _Refused from None
+                outcomes.append(exc)
+            except (OperationalError, IntegrityError, DBAPIError) as exc:
+                if _is_locked(exc) or _is_unavailable(exc) or (
+                        isinstance(exc, IntegrityError) and _is_unique_race(exc)):
+                    raise  # the whole transaction: `_attempt` retries it or says unavailable
+                if not isolated:
+                    raise _Refused from None
+                outcomes.append(StoreError(f"the feedback database refused the change: {_reason(exc)}"))
+        return outcomes
+
     async def _attempt(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
         """One run of the transaction; `_Busy` when running it again may succeed."""
         maker = self._writer if write else self._reader
@@ -206,5 +251,26 @@ def transaction(
         return await self._transactor.run(
             lambda session: operation(session, *checked_args, **checked_kwargs), write=write
         )
+
+    return method
+
+
+class HasSession(Protocol):
+    """What `in_session` needs from the object it is attached to: a session inside a transaction."""
+
+    _session: AsyncSession
+
+
+def in_session(
+    operation: Callable[Concatenate[AsyncSession, P], Awaitable[T]]
+) -> Callable[Concatenate[HasSession, P], Awaitable[T]]:
+    """The same operation as `transaction` makes it (arguments checked first), but run on a
+    transaction already open: a step of `Transactor.run_steps`."""
+    check = argument_checker(operation)
+
+    @functools.wraps(operation)
+    async def method(self: HasSession, *args: P.args, **kwargs: P.kwargs) -> T:
+        checked_args, checked_kwargs = check(*args, **kwargs)
+        return await operation(self._session, *checked_args, **checked_kwargs)
 
     return method

@@ -35,7 +35,7 @@ resolution, arm (`arm_for` with the store's experiment id), per-member history (
 with the titles shown before for that query and the ones upvoted), vote draws and opinions,
 producing the vote records `experiment_votes` would return; for each store run the script checks
 that both give the same votes (member, query, rank, value, arm, version) and the same per-arm
-figures (only the interleaving of the four concurrent store workers, hence the vote order the
+figures (only the interleaving of the concurrent store workers, hence the vote order the
 sequential test reads, differs). The many experiments behind the A/A and A/B counts use the
 in-memory path. In both, each preloaded version computes each distinct list and title resolution
 once (`MemoRecommender`: while the vote channel is empty a list depends only on the model, the

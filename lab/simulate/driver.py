@@ -39,7 +39,10 @@ from lab.simulate.members import Community, Request
 
 GUILD_ID = 424242424242424242  # the simulated server and channel (any fixed snowflakes)
 CHANNEL_ID = 434343434343434343
-DEFAULT_WORKERS = 4  # requests in flight: the model runs in a thread while the store writes
+# Requests in flight (lanes): the model runs in a thread while the store writes, and the votes of
+# many lanes reach the outbox together, which writes them in one transaction. The votes do not
+# depend on it (see Determinism above); docs/community-loop.md has the timings of 4 and 16.
+DEFAULT_WORKERS = 16
 
 
 @dataclass(frozen=True)
