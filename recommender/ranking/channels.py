@@ -183,6 +183,19 @@ def _split_list(text: str) -> list[str]:
     return [part.strip().casefold() for part in text.split(",") if part.strip()]
 
 
+# Listing "genres" that say where a title is from, not what kind of title it is: the language and country
+# channels already carry that. In the genres channel they made The Crown like Top Boy and Sex Education (all
+# "british, international") and every Korean title like every other, and the genre cosine is what the title gate
+# and the era/popularity agreement read. Without them (docs/ranking-rules.md, "Genres say what kind of title"):
+# judged set NDCG@10 of the judged candidates 0.6295 -> 0.6332, movie dev set 0.0962 -> 0.0971 (saved channels
+# refitted, same weights). Dropping "independent", "classic" and "cult" as well cost the dev set 0.0025.
+NOT_GENRES = frozenset({"international", "european", "british", "korean", "spanish-language"})
+
+
+def _genre_list(text: str) -> list[str]:
+    return [genre for genre in _split_list(text) if genre not in NOT_GENRES]
+
+
 def _tfidf(texts: Sequence[str], **options: object) -> sparse.csr_matrix:
     """Rows L2-normalised (cosine = dot product); an all-empty column gives an all-zero matrix."""
     from sklearn.feature_extraction.text import TfidfVectorizer  # fitting only: serving loads saved channels
@@ -278,7 +291,7 @@ def fit_text(items: pd.DataFrame) -> dict[str, sparse.csr_matrix]:
     return {
         "title_chars": _tfidf(normalised, analyzer="char_wb", ngram_range=(2, 4), min_df=2),
         "title_words": _tfidf(normalised, analyzer="word", token_pattern=r"(?u)\b\w+\b"),
-        "genres": _tfidf(_column(items, "genres").tolist(), analyzer=_split_list),
+        "genres": _tfidf(_column(items, "genres").tolist(), analyzer=_genre_list),
         "description": _tfidf(
             _column(items, "description").tolist(), stop_words=list(ENGLISH_STOP_WORDS), min_df=2, max_df=0.3
         ),

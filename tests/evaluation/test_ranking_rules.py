@@ -381,3 +381,19 @@ def test_a_show_query_prefers_shows_in_its_language() -> None:
     assert [titles[r] for r in ranker.rank(0, 1)[0]] == ["Korean Romance Two"]
     assert [titles[r] for r in ranker.rank(3, 1)[0]] == ["English Romance Film"]  # a film query: plain weights
     _same_scores(ranker, range(len(items)))
+
+
+def test_genres_say_what_kind_of_title_not_where_it_is_from() -> None:
+    """The Crown is like Victoria (a period drama), not like Top Boy (a crime drama) although the listing calls
+    both "british, international": the language and country channels carry where a title is from."""
+    items = _items([
+        {"title": "The Crown", "genres": "british, international, drama, history, european"},
+        {"title": "Top Boy", "genres": "british, international, crime, drama, european"},
+        {"title": "Victoria", "genres": "drama, history"},
+        {"title": "Made Abroad", "genres": "international"},
+    ])
+    channels = Channels.build(items, np.eye(len(items), dtype=np.float32))
+    genres = channels.channel("genres", np.array([0]))[0]
+    assert genres[2] > genres[1] > 0
+    assert genres[2] == pytest.approx(1.0, abs=1e-6)
+    assert not channels.has_genres[3]  # no genre left: the gates treat it as unknown, not as unlike everything
