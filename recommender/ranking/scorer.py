@@ -30,9 +30,13 @@ from recommender.ranking.channels import (
     CHANNELS,
     ERA_UNKNOWN,
     GATE_CHANNELS,
+    GATE_THIN,
     GATE_UNKNOWN,
     ITEM_CHANNELS,
+    KIND_CHANNELS,
     KIND_FACTORS,
+    KIND_FLOOR,
+    KIND_UNKNOWN,
     MATURITY_BANDS,
     TITLE_CHANNELS,
     Channels,
@@ -61,7 +65,7 @@ def _factor(kind: int, *names: str) -> np.float32:
 
 
 # Terms the scorer cannot scale per query: their channels must keep a factor of 1 for every kind.
-_UNSCALED = ("description", "country", "same_type", "same_maturity", "maturity_above")
+_UNSCALED = ("description", "country", "same_maturity", "maturity_above")
 
 
 class OneQueryScorer:
@@ -74,10 +78,14 @@ class OneQueryScorer:
         for kind in range(len(_KINDS)):
             if _factor(kind, *_UNSCALED) != 1.0:
                 raise ValueError(f"query factors on {', '.join(_UNSCALED)} are not supported by the scorer")
-        # Per query kind (`Channels.query_kind`): the prior vector, the era, title and embedding terms' factors.
+        # Per query kind (`Channels.query_kind`): the prior vectors (the part `KIND_CHANNELS` scales by the
+        # genre agreement, and the rest), the era, title and embedding terms' factors.
+        self._kind_scaled = (KIND_FLOOR != 1.0 or KIND_UNKNOWN != 1.0) and "genres" in channels.text
         self._prior = [np.zeros(n, dtype=np.float32) for _ in _KINDS]
+        self._kind_prior = [np.zeros(n, dtype=np.float32) for _ in _KINDS]
         for i, name in enumerate(ITEM_CHANNELS):
-            for kind, prior in enumerate(self._prior):
+            scaled = self._kind_prior if self._kind_scaled and name in KIND_CHANNELS else self._prior
+            for kind, prior in enumerate(scaled):
                 if w[name] and _KINDS[kind].get(name, 1.0):
                     prior += np.float32(w[name] * _KINDS[kind].get(name, 1.0)) * channels.item_features[i]
         self._era_factor = [_factor(kind, "era", "era_acclaim") for kind in range(len(_KINDS))]
@@ -96,13 +104,15 @@ class OneQueryScorer:
         ]
         title = [name for name in TITLE_CHANNELS if name in channels.text and w[name]]
         # The gate channels are walked on their own: the title gate needs them, and a show query scales them.
-        self._gate = [name for name in GATE_CHANNELS if name in channels.text and (title or w[name])]
+        self._gate = [name for name in GATE_CHANNELS if name in channels.text
+                      and (title or w[name] or (name == "genres" and self._kind_scaled))]
         self._gate_weights = [{name: np.float32(w[name] * factors.get(name, 1.0)) for name in self._gate}
                               for factors in _KINDS]
         rest = [name for name in channels.text if w[name] and name not in title and name not in self._gate]
         self._rest = _stacked(channels, rest, w)
         self._title = _stacked(channels, title, w)
         self._no_genres = np.flatnonzero(~channels.has_genres)
+        self._films = np.flatnonzero(~channels.show)  # a film query's film candidates keep era and popularity whole
         self._thin = channels.thin
         # The hub rows, one per query kind, weighted (`ranking.hubs`): (items, values) of its few nonzero cells.
         hubs = channels.hub_values
@@ -137,24 +147,25 @@ class OneQueryScorer:
 
     def scores(self, row: int) -> np.ndarray:
         ch = self._channels
-        kind = int(ch.show[row]) + 2 * int(self._thin[row])
+        described = int(ch.describer[row])  # the row whose listing fields describe the query (its own, or borrowed)
+        kind = int(ch.show[row]) + 2 * int(self._thin[described])
         total = self._prior[kind].copy()
         if self._rest is not None:
-            total += one_row_product(*self._rest, row)
-        agreement = [one_row_product(ch.text[name], ch.postings[name], row) for name in self._gate]
+            total += one_row_product(*self._rest, described)
+        agreement = [one_row_product(ch.text[name], ch.postings[name], described) for name in self._gate]
         gate_weights = self._gate_weights[kind]
         for name, values in zip(self._gate, agreement, strict=True):
             if gate_weights[name]:
                 total += gate_weights[name] * values
         if self._title is not None:
             title = one_row_product(*self._title, row)
-            if agreement and ch.has_genres[row]:  # `Channels.title_gate` for one query, without temporaries
-                gate = np.maximum.reduce(agreement)
+            if ch.has_genres[described]:  # `Channels.title_gate` for one query, without temporaries
+                gate = np.maximum.reduce(agreement)  # holds genres: the title needs it
                 np.clip(gate, 0.0, 1.0, out=gate)
                 gate[self._no_genres] = GATE_UNKNOWN
                 title *= gate
-            elif GATE_UNKNOWN != 1.0:
-                title *= np.float32(GATE_UNKNOWN)
+            elif GATE_THIN != 1.0:
+                title *= np.float32(GATE_THIN)
             if self._title_factor[kind] != 1.0:
                 title *= self._title_factor[kind]
             total += title
@@ -163,9 +174,21 @@ class OneQueryScorer:
             # in thread hand-offs than in arithmetic on a busy host (measured 8 ms vs 0.4 ms).
             weight = self._embedding_weight * self._embedding_factor[kind]
             total += weight * np.einsum("ij,j->i", ch.embeddings, ch.embeddings[row])
+        # Era and the popularity priors, scaled by the genre agreement (`Channels.kind_agreement` for one query).
+        kind_term = self._kind_prior[kind].copy() if self._kind_scaled else total
         if len(self._era_table) and self._era_factor[kind]:
             era = self._era_table[self._era_rows.get(float(ch.year[row]), -1)]
-            total += era if self._era_factor[kind] == 1.0 else self._era_factor[kind] * era
+            kind_term += era if self._era_factor[kind] == 1.0 else self._era_factor[kind] * era
+        if self._kind_scaled:
+            if ch.has_genres[described]:
+                factor = np.clip(agreement[self._gate.index("genres")], 0.0, 1.0)
+                factor *= np.float32(1.0 - KIND_FLOOR)
+                factor += np.float32(KIND_FLOOR)
+                if not ch.show[row]:
+                    factor[self._films] = 1.0
+                factor[self._no_genres] = KIND_UNKNOWN
+                kind_term *= factor
+            total += kind_term
         for codes, rows, factors in self._indicators:
             indicator = rows.get(int(codes[row]))
             if indicator is not None:

@@ -8,7 +8,16 @@ import pandas as pd
 import pytest
 
 from recommender.ranking.blend import PRIOR_WEIGHTS, BlendWeights
-from recommender.ranking.channels import CHANNELS, GATE_UNKNOWN, THIN_QUERY_FACTORS, Channels
+from recommender.ranking.channels import (
+    CHANNELS,
+    GATE_THIN,
+    GATE_UNKNOWN,
+    KIND_FLOOR,
+    KIND_UNKNOWN,
+    SHOW_QUERY_FACTORS,
+    THIN_QUERY_FACTORS,
+    Channels,
+)
 from recommender.ranking.hubs import MIN_HUB_QUERIES
 from recommender.ranking.ranker import Ranker
 
@@ -255,11 +264,11 @@ def test_a_title_no_listing_describes_gets_its_language_before_popular_filler() 
              "release_year": 2023} for i in range(6)]
     rows += [{"title": f"English hit {i}", "language": "English", "content_type": "Show", "hours_viewed": 10**8,
               "release_year": 2023} for i in range(6)]
-    rows.append({"title": "Described", "language": "Korean", "content_type": "Show", "hours_viewed": 10**5,
+    rows.append({"title": "Described", "language": "Korean", "content_type": "Movie", "hours_viewed": 10**5,
                  "release_year": 2023, "genres": "romance"})
     items = _items(rows)
     ranker = Ranker(items, np.ones((len(items), 4), dtype=np.float32),
-                    BlendWeights({"hours_viewed": 1.0, "same_language": 0.3, "era": 0.5}))
+                    BlendWeights({"hours_viewed": 1.0, "same_language": 0.2, "era": 0.5}))
     assert ranker.channels.thin[0] and not ranker.channels.thin[len(items) - 1]
     chosen, _ = ranker.rank(0, 5)
     assert all(items.loc[r, "language"] == "Korean" for r in chosen)
@@ -268,3 +277,123 @@ def test_a_title_no_listing_describes_gets_its_language_before_popular_filler() 
     assert factors[same_language].tolist() == [THIN_QUERY_FACTORS["same_language"], 1.0]
     described, _ = ranker.rank(len(items) - 1, 5)
     assert any(items.loc[r, "language"] == "English" for r in described)  # popularity still counts when described
+
+
+def _same_scores(ranker: Ranker, rows: range) -> None:
+    """The per-request scorer gives what the block blend (evaluation, the fit) gives."""
+    for row in rows:
+        np.testing.assert_allclose(ranker.scores(row), ranker.channels.blend(ranker._w, np.array([row]))[0],
+                                   atol=1e-6)
+
+
+def test_a_query_no_listing_describes_reads_its_franchise_best_described_entry() -> None:
+    """The Last Kingdom film has no listing; the series has one. The film's list follows the series' genres,
+    story and cast instead of the popular titles of its year; as a candidate the film stays undescribed."""
+    items = _items([
+        {"title": "Kingdom: The Film", "franchise_key": "kingdom", "release_year": 2023, "hours_viewed": 10**6},
+        {"title": "Kingdom: Season 1", "franchise_key": "kingdom", "release_year": 2015, "hours_viewed": 10**7,
+         "genres": "war, history", "description": "saxon warriors fight viking raiders", "cast": "Ann Lee"},
+        {"title": "Kingdom: Season 2", "franchise_key": "kingdom", "release_year": 2017, "hours_viewed": 10**6,
+         "genres": "war", "description": ""},
+        {"title": "Vikings", "release_year": 2013, "hours_viewed": 10**5, "genres": "war, history",
+         "description": "viking raiders sail west", "cast": "Ann Lee"},
+        {"title": "Cake Contest", "release_year": 2023, "hours_viewed": 10**8},
+        {"title": "Baking Show", "release_year": 2023, "hours_viewed": 10**8, "genres": "reality",
+         "description": "bakers fight the clock", "cast": "Bo Chef"},
+    ])
+    ranker = Ranker(items, np.ones((len(items), 2), dtype=np.float32),
+                    BlendWeights({"genres": 1.0, "description": 1.0, "people": 1.0, "era": 0.5,
+                                  "hours_viewed": 0.5}))
+    channels = ranker.channels
+    assert channels.describer.tolist() == [1, 1, 2, 3, 4, 5]  # the most described entry, then the most watched
+    assert channels.thin[0] and channels.query_kind(np.array([0]))[0] == 0  # no longer a thin query
+    assert [items["title"][r] for r in ranker.rank(0, 1)[0]] == ["Vikings"]
+    assert channels.channel("genres", np.array([3]))[0][0] == 0.0  # as a candidate the film has no genres
+    _same_scores(ranker, range(len(items)))
+
+
+def test_era_and_popularity_lift_only_titles_of_the_querys_kind() -> None:
+    """A crime show's list: an older crime show before this year's popular baking show. Between two films the
+    co-likes measure that era and popularity carry across genres, so a film query keeps them whole."""
+    rows = [
+        {"title": "Crime Show", "content_type": "Show", "genres": "crime, drama", "release_year": 2023},
+        {"title": "Crime Film", "content_type": "Movie", "genres": "crime, drama", "release_year": 2023},
+        {"title": "Baking Show", "content_type": "Show", "genres": "reality", "release_year": 2023,
+         "hours_viewed": 10**8},
+        {"title": "Baking Film", "content_type": "Movie", "genres": "reality", "release_year": 2023,
+         "hours_viewed": 10**8},
+        {"title": "Old Crime Show", "content_type": "Show", "genres": "crime, drama", "release_year": 2012,
+         "hours_viewed": 10**6},
+        {"title": "Old Crime Film", "content_type": "Movie", "genres": "crime, drama", "release_year": 2012,
+         "hours_viewed": 10**6},
+        {"title": "Unknown Show", "content_type": "Show", "release_year": 2023, "hours_viewed": 10**8},
+    ]
+    items = _items(rows)
+    ranker = Ranker(items, np.ones((len(items), 2), dtype=np.float32),
+                    BlendWeights({"genres": 0.05, "era": 1.0, "hours_viewed": 1.0}))
+    assert KIND_FLOOR < 1 and KIND_UNKNOWN < 1
+    agreement = ranker.channels.kind_agreement(np.array([0, 1]))
+    assert agreement[0, [2, 3, 4, 6]].tolist() == pytest.approx([KIND_FLOOR, KIND_FLOOR, 1.0, KIND_UNKNOWN])
+    assert agreement[1, [2, 3, 4, 6]].tolist() == pytest.approx([KIND_FLOOR, 1.0, 1.0, KIND_UNKNOWN])
+    titles = items["title"].tolist()
+    show_list = [titles[r] for r in ranker.rank(0, 6)[0]]
+    assert show_list.index("Old Crime Show") < show_list.index("Baking Show")
+    film_list = [titles[r] for r in ranker.rank(1, 6)[0]]
+    assert film_list.index("Baking Film") < film_list.index("Old Crime Film")
+    _same_scores(ranker, range(len(items)))
+
+
+def test_a_query_without_genres_counts_shared_title_words_less_than_a_described_one() -> None:
+    """A Man Called Otto has no listing and its own franchise is never in its list: a shared "man" names another
+    work, so it counts for less than when the query has genres and only the candidate has none."""
+    items = _items([
+        {"title": "A Man Called Otto"},
+        {"title": "A Man Apart", "genres": "action"},
+        {"title": "Man on Fire"},
+        {"title": "Man of Steel", "genres": "action"},
+    ])
+    ranker = Ranker(items, np.eye(len(items), dtype=np.float32), BlendWeights({"title_words": 1.0}))
+    channels = ranker.channels
+    raw = channels._text_channel("title_words", np.array([0]), None)[0]
+    gated = channels.channel("title_words", np.array([0]))[0]
+    assert 0 < GATE_THIN < GATE_UNKNOWN
+    np.testing.assert_allclose(gated[1:3], GATE_THIN * raw[1:3], rtol=1e-6)
+    described = channels.channel("title_words", np.array([3]))[0]  # Man of Steel has genres, Man on Fire none
+    raw = channels._text_channel("title_words", np.array([3]), None)[0]
+    assert raw[2] > 0 and described[2] == pytest.approx(GATE_UNKNOWN * raw[2])
+    _same_scores(ranker, range(len(items)))
+
+
+def test_a_show_query_prefers_shows_in_its_language() -> None:
+    """A Korean drama's fans want Korean dramas before a popular English film of the same genre."""
+    assert SHOW_QUERY_FACTORS["same_type"] > 1 and SHOW_QUERY_FACTORS["same_language"] > 1
+    items = _items([
+        {"title": "Korean Romance", "content_type": "Show", "language": "Korean", "genres": "romance"},
+        {"title": "English Romance Film", "content_type": "Movie", "language": "English", "genres": "romance",
+         "hours_viewed": 10**8},
+        {"title": "Korean Romance Two", "content_type": "Show", "language": "Korean", "genres": "romance",
+         "hours_viewed": 10**5},
+        {"title": "English Romance Film Two", "content_type": "Movie", "language": "English", "genres": "romance"},
+    ])
+    weights = {"genres": 1.0, "hours_viewed": 0.3, "same_type": 0.05, "same_language": 0.05}
+    ranker = Ranker(items, np.ones((len(items), 2), dtype=np.float32), BlendWeights(weights))
+    titles = items["title"].tolist()
+    assert [titles[r] for r in ranker.rank(0, 1)[0]] == ["Korean Romance Two"]
+    assert [titles[r] for r in ranker.rank(3, 1)[0]] == ["English Romance Film"]  # a film query: plain weights
+    _same_scores(ranker, range(len(items)))
+
+
+def test_genres_say_what_kind_of_title_not_where_it_is_from() -> None:
+    """The Crown is like Victoria (a period drama), not like Top Boy (a crime drama) although the listing calls
+    both "british, international": the language and country channels carry where a title is from."""
+    items = _items([
+        {"title": "The Crown", "genres": "british, international, drama, history, european"},
+        {"title": "Top Boy", "genres": "british, international, crime, drama, european"},
+        {"title": "Victoria", "genres": "drama, history"},
+        {"title": "Made Abroad", "genres": "international"},
+    ])
+    channels = Channels.build(items, np.eye(len(items), dtype=np.float32))
+    genres = channels.channel("genres", np.array([0]))[0]
+    assert genres[2] > genres[1] > 0
+    assert genres[2] == pytest.approx(1.0, abs=1e-6)
+    assert not channels.has_genres[3]  # no genre left: the gates treat it as unknown, not as unlike everything

@@ -28,6 +28,7 @@ from recommender.ranking.channels import (
     ERA_SCALE_YEARS,
     ERA_UNKNOWN,
     FILM_QUERY_FACTORS,
+    KIND_FLOOR,
     SHOW_QUERY_FACTORS,
     Channels,
     maturity_band,
@@ -309,7 +310,9 @@ def test_a_show_query_weighs_era_and_genres_by_its_kinds_factors() -> None:
     assert film[2] > film[3]  # the film query: same year beats same genre
     assert show[3] > show[2]  # the show query: same genre beats same year
     decades = np.exp(-36 / ERA_SCALE_YEARS)
-    np.testing.assert_allclose(show[[2, 3]], [show_era, show_era * decades + 0.25 * show_genres], rtol=1e-5)
+    # The show query's same-year comedy shares no genre with it: its era counts `KIND_FLOOR` (ranking-rules).
+    np.testing.assert_allclose(show[[2, 3]], [show_era * KIND_FLOOR, show_era * decades + 0.25 * show_genres],
+                               rtol=1e-5)
     np.testing.assert_allclose(film[[2, 3]], [1.0, decades + 0.25 * FILM_QUERY_FACTORS.get("genres", 1.0)],
                                rtol=1e-5)
     ranker = Ranker(items.assign(item_id=range(4), franchise_key=items["title"]), np.eye(4, dtype=np.float32),
