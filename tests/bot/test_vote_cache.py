@@ -48,9 +48,9 @@ async def test_votes_reach_the_ranking_through_a_cache_refreshed_off_the_loop(
     monkeypatch.setattr(rec, "vote_channel", spied_build)
     try:
         request_id, twenty = await _titles(services, 20)
-        liked, disliked = twenty[14], twenty[0]
-        for member in range(60):  # 60 members like content rank 15 and dislike rank 1
-            await store.vote_item(request_id=request_id, rank=15, user_id=1000 + member, value=1)
+        liked, disliked = twenty[11], twenty[0]
+        for member in range(60):  # 60 members like content rank 12 and dislike rank 1
+            await store.vote_item(request_id=request_id, rank=12, user_id=1000 + member, value=1)
             await store.vote_item(request_id=request_id, rank=1, user_id=1000 + member, value=-1)
         _, before = await _titles(services, 10)
         assert liked not in before and reads == []  # requests never read the database
