@@ -60,7 +60,9 @@ GATE_UNKNOWN = 0.5
 GATE_THIN = 0.25
 # The gate where both titles have genres is their best agreement raised to this power: a shared word counts
 # in full only between titles that agree on nearly everything (a sequel), and a single common word (Red Dragon
-# for Red Notice, Night Drive for The Night Agent) between titles of loosely similar genres counts little.
+# for Red Notice, Night Drive for The Night Agent) between titles of loosely similar genres counts little. Chosen
+# by 5-fold CV over the movie dev set's queries among {1, 1.5, 2, 3, 4}; the judged set cannot tell them apart
+# (docs/ranking-rules.md, "A number is not a title word").
 TITLE_GATE_POWER = 3.0
 # The listing fields a query no listing describes borrows from its franchise's best-described entry
 # (`franchise_describers`): The Last Kingdom film reads the series' genres, description and people.
