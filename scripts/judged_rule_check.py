@@ -11,8 +11,9 @@ served code (`Recommender.recommend`, the per-request scorer):
 - the movie dev set's served NDCG@10 (`evaluate`'s figure).
 
 With `--cv`, the configurations are compared by 5-fold cross-validation over the judged queries: choose the
-best on four fifths by the re-ranking NDCG, score the fifth, for five fold seeds. Never pick a constant by the
-in-sample judged mean you report.
+best on four fifths by the re-ranking NDCG, score the fifth, for five fold seeds; and the same over the movie dev
+set's queries by their served NDCG@10 (a constant the judged set cannot tell apart may still matter there).
+Never pick a constant by the in-sample judged mean you report.
 
 A configuration is a JSON object of module constants of `recommender.ranking.channels` / `scorer` (e.g.
 `{"KIND_FLOOR": 0.5, "GATE_THIN": 0.25}`) and optionally `"factors": {"1": {"same_type": 2.0}}`, query-kind
@@ -128,14 +129,16 @@ class Check:
             if dev:
                 ndcg = run_system(self.task, ServedRanking("served", self.rec.ranker)).per_query["ndcg"]
                 out["dev_ndcg"] = round(float(np.nanmean(ndcg)), 4)
+                out["dev"] = dict(enumerate(np.asarray(ndcg, dtype=float).tolist()))
             return out
         finally:
             self._reset(restore)
 
 
-def cross_validate(results: list[dict], folds: int = 5, seeds: int = 5) -> None:
-    queries = sorted(set.intersection(*(set(r["rerank"]) for r in results)))
-    table = np.array([[r["rerank"][q] for q in queries] for r in results])
+def cross_validate(results: list[dict], folds: int = 5, seeds: int = 5, key: str = "rerank") -> None:
+    """`key`: the per-query figure compared ("rerank": the judged set's; "dev": the movie dev set's served NDCG@10)."""
+    queries = sorted(set.intersection(*(set(r[key]) for r in results)))
+    table = np.array([[r[key][q] for q in queries] for r in results])
     table = table[:, ~np.isnan(table).any(0)]
     held_means = []
     for seed in range(seeds):
@@ -165,9 +168,13 @@ def main() -> None:
     for index, text in enumerate(args.configs):
         result = check.run(json.loads(text), dev=not args.no_dev)
         results.append(result)
-        print(f"#{index}", json.dumps({k: v for k, v in result.items() if k != "rerank"}), flush=True)
+        print(f"#{index}", json.dumps({k: v for k, v in result.items() if k not in ("rerank", "dev")}), flush=True)
     if args.cv and len(results) > 1:
+        print("judged set (NDCG@10 of the judged candidates re-ranked):")
         cross_validate(results)
+        if not args.no_dev:
+            print("movie dev set (served NDCG@10):")
+            cross_validate(results, key="dev")
 
 
 if __name__ == "__main__":

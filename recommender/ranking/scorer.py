@@ -39,6 +39,7 @@ from recommender.ranking.channels import (
     KIND_UNKNOWN,
     MATURITY_BANDS,
     TITLE_CHANNELS,
+    TITLE_GATE_POWER,
     Channels,
     one_row_product,
 )
@@ -162,6 +163,8 @@ class OneQueryScorer:
             if ch.has_genres[described]:  # `Channels.title_gate` for one query, without temporaries
                 gate = np.maximum.reduce(agreement)  # holds genres: the title needs it
                 np.clip(gate, 0.0, 1.0, out=gate)
+                if TITLE_GATE_POWER != 1.0:
+                    gate **= np.float32(TITLE_GATE_POWER)
                 gate[self._no_genres] = GATE_UNKNOWN
                 title *= gate
             elif GATE_THIN != 1.0:

@@ -16,6 +16,7 @@ from recommender.ranking.channels import (
     KIND_UNKNOWN,
     SHOW_QUERY_FACTORS,
     THIN_QUERY_FACTORS,
+    TITLE_GATE_POWER,
     Channels,
 )
 from recommender.ranking.hubs import MIN_HUB_QUERIES
@@ -35,7 +36,7 @@ def test_shared_title_words_count_only_when_genres_or_people_agree() -> None:
     items = _items([
         {"title": "Stranger Things", "genres": "sci-fi, horror, tv mysteries"},
         {"title": "The Stranger", "genres": "crime, british"},  # a false friend: nothing else agrees
-        {"title": "Stranger Things: Spotlight", "genres": "sci-fi, horror"},  # agrees on genres
+        {"title": "Stranger Things: Spotlight", "genres": "sci-fi, horror, tv mysteries"},  # agrees on genres
         {"title": "Stranger Danger", "genres": ""},  # no listing: the title match is all there is
         {"title": "Crime Scene", "genres": "crime, british"},
     ])
@@ -397,3 +398,34 @@ def test_genres_say_what_kind_of_title_not_where_it_is_from() -> None:
     assert genres[2] > genres[1] > 0
     assert genres[2] == pytest.approx(1.0, abs=1e-6)
     assert not channels.has_genres[3]  # no genre left: the gates treat it as unknown, not as unlike everything
+
+
+def test_a_number_alone_is_not_a_shared_title_word() -> None:
+    items = _items([
+        {"title": "Extraction 2", "genres": "action, thriller"},
+        {"title": "The Expendables 2", "genres": "action, thriller"},  # shares only the sequel number
+        {"title": "Extraction", "genres": "action, thriller"},  # the query's own work
+        {"title": "The 100", "genres": "action, thriller"},
+    ])
+    channels = Channels.build(items, np.eye(4, dtype=np.float32))
+    words = channels._text_channel("title_words", np.array([0]), None)[0]
+    assert words[1] == 0.0 and words[3] == 0.0
+    assert words[2] > 0.5
+
+
+def test_a_shared_word_between_loosely_alike_titles_counts_far_less_than_between_sequels() -> None:
+    items = _items([
+        {"title": "Red Notice", "genres": "action, comedy, crime, thriller"},
+        {"title": "Red Dragon", "genres": "crime, thriller, horror, mystery"},  # one common word, half the genres
+        {"title": "Red Notice 2", "genres": "action, comedy, crime, thriller"},  # the sequel: everything agrees
+        {"title": "Horror Night", "genres": "horror, mystery"},
+        {"title": "Comedy Night", "genres": "comedy"},
+    ])
+    channels = Channels.build(items, np.eye(5, dtype=np.float32))
+    genres = channels.channel("genres", np.array([0]))[0]
+    raw = channels._text_channel("title_words", np.array([0]), None)[0]
+    gated = channels.channel("title_words", np.array([0]))[0]
+    assert 0.3 < genres[1] < 0.7 and TITLE_GATE_POWER > 1
+    assert gated[1] == pytest.approx(raw[1] * genres[1] ** TITLE_GATE_POWER, rel=1e-4)
+    assert gated[1] < 0.35 * genres[1] * raw[1]
+    assert gated[2] == pytest.approx(raw[2], rel=1e-4)
