@@ -91,13 +91,13 @@ async def vote_item(
                    literal(now, DateTime())).where(RecommendedItem.request_id == request_id,
                                                    RecommendedItem.rank == rank)
     upsert = insert_into(ItemVote).from_select(["recommended_item_id", "user_id", "value", "created_at"], found)
-    upsert = upsert.on_conflict_do_update(
+    statement = upsert.on_conflict_do_update(
         index_elements=[ItemVote.recommended_item_id, ItemVote.user_id],
         set_={"value": upsert.excluded.value,
               "updated_at": case((ItemVote.value != upsert.excluded.value, literal(now, DateTime())),
                                  else_=ItemVote.updated_at)},
     ).returning(ItemVote.id)
-    if (await session.execute(upsert, execution_options=_NO_SYNC)).first() is None:
+    if (await session.execute(statement, execution_options=_NO_SYNC)).first() is None:
         raise UnknownTarget(
             f"request {request_id} has no recommended item at rank {rank}; the vote was not recorded"
         )

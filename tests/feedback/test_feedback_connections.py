@@ -32,13 +32,14 @@ async def test_a_connection_returned_inside_a_transaction_is_rolled_back(store, 
     engine = create_store_engine(db_url)
     try:
         async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            await raw.driver_connection.execute("BEGIN IMMEDIATE")  # behind SQLAlchemy's back
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            await driver.execute("BEGIN IMMEDIATE")  # behind SQLAlchemy's back
             assert not _write_lock_is_free(db_path)
         assert _write_lock_is_free(db_path)  # returned to the pool: rolled back, lock released
         async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            assert not raw.driver_connection.in_transaction
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None and not driver.in_transaction
     finally:
         await engine.dispose()
 
