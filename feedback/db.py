@@ -16,12 +16,12 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 from feedback.errors import StoreError
 
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "reelmate_write"  # execution option: this transaction will write
-BUSY_OPTION = "reelmate_busy_ms"  # execution option: wait at most this long for the write lock (SQLite)
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -86,20 +86,26 @@ def prepare_sqlite_file(url: str | URL) -> Path:
     return path
 
 
-def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True) -> None:
-    """PRAGMAs on every new connection, and explicit transaction control.
+def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True, busy_ms: int | None = None) -> None:
+    """PRAGMAs on every new connection, explicit transaction control, and a rollback on return
+    only when a transaction is still open.
 
     - WAL: readers never block the writer and a killed process cannot corrupt the file.
     - synchronous=NORMAL (the WAL recommendation): a commit that returned survives the process
       being killed; only an OS crash or power cut may roll back the last few commits, and the file
       is never corrupted. FULL would fsync every vote and cost about 3x the write throughput.
     - busy_timeout: a second process (bot + console) waits for the lock instead of failing.
+      Set once per connection: a write that must not wait long (the record of a /recommend) has
+      an engine of its own with a short one (`create_store_engine(busy_ms=...)`), so that no
+      transaction pays a PRAGMA to switch it.
     - foreign_keys: SQLite ignores them unless asked, and the purge relies on ON DELETE CASCADE.
     - isolation_level=None + our own BEGIN: pysqlite's implicit transactions would run our reads
       outside any transaction and start writes too late; writers use BEGIN IMMEDIATE so they take
       the write lock up front and queue on busy_timeout, never failing half-way on a lock upgrade.
-      A transaction may ask for a shorter wait (BUSY_OPTION, e.g. a request record that must not
-      hold up a reply): the connection's busy_timeout is set for it and put back for the next one.
+    - reset on return: SQLAlchemy's default rolls back every connection handed back to the pool,
+      though a committed transaction left nothing to undo (each a round trip to aiosqlite's thread).
+      The pool is told not to (`pool_reset_on_return=None`, see `create_store_engine`) and this
+      listener rolls back only a connection that is still inside a transaction.
     """
 
     @event.listens_for(engine, "connect")
@@ -107,7 +113,7 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True) -> No
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS if busy_ms is None else busy_ms)}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
@@ -116,13 +122,13 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True) -> No
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        options = conn.get_execution_options()
-        writes = options.get(WRITE_OPTION, False)
-        busy_ms = int(options.get(BUSY_OPTION, BUSY_TIMEOUT_MS))
-        if conn.info.get(BUSY_OPTION, BUSY_TIMEOUT_MS) != busy_ms:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy_ms}")
-            conn.info[BUSY_OPTION] = busy_ms
+        writes = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    @event.listens_for(engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+        if state.asyncio_safe and record.driver_connection.in_transaction:
+            dbapi_connection.rollback()
 
 
 def postgres_connect_args(url: URL) -> dict[str, Any]:
@@ -132,12 +138,16 @@ def postgres_connect_args(url: URL) -> dict[str, Any]:
     return {"server_settings": {"lock_timeout": str(BUSY_TIMEOUT_MS), "application_name": "reelmate"}}
 
 
-def create_store_engine(url: str | URL) -> AsyncEngine:
-    """The async engine the store uses; SQLite gets the listeners above."""
+def create_store_engine(url: str | URL, *, busy_ms: int | None = None, pool_size: int = 10) -> AsyncEngine:
+    """The async engine the store uses; SQLite gets the listeners above, with `busy_ms` as its
+    connections' busy_timeout (default BUSY_TIMEOUT_MS). Ten pooled connections: a busy server
+    reads many members' histories at once, and each connection opened beyond the pool and closed
+    again costs a thread and four PRAGMAs (aiosqlite runs every connection on a thread of its own)."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
-        engine = create_async_engine(target, pool_size=5, max_overflow=5, pool_timeout=60)
-        install_sqlite_listeners(engine.sync_engine)
+        engine = create_async_engine(target, pool_size=pool_size, max_overflow=5, pool_timeout=60,
+                                     pool_reset_on_return=None)
+        install_sqlite_listeners(engine.sync_engine, busy_ms=busy_ms)
     else:
         # Several bot processes share one server: a small pool each (the server's default
         # max_connections is 100), checked before use so a restarted server is survived.

@@ -115,7 +115,8 @@ class FeedbackStore:
     def impatient(self, seconds: float) -> FeedbackStore:
         """The same store for operations that must not wait out a busy database: each makes one
         attempt, waits at most `seconds` for the write lock, then raises StoreUnavailable (so the
-        caller can leave the change to the outbox). Shares the engine: never close the copy."""
+        caller can leave the change to the outbox). Shares the engines (`close` closes its writer's
+        too): never close the copy."""
         copy = FeedbackStore.__new__(FeedbackStore)
         copy.__dict__.update(self.__dict__)
         copy._transactor = self._transactor.impatient(seconds)
@@ -123,7 +124,7 @@ class FeedbackStore:
 
     async def close(self) -> None:
         """Return every connection; on SQLite the last close checkpoints the WAL into the file."""
-        await self._engine.dispose()
+        await self._transactor.dispose()
 
     async def __aenter__(self) -> FeedbackStore:
         return self

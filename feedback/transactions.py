@@ -14,7 +14,8 @@ arguments with pydantic (before any lock is taken) and runs the operation under 
   40001, 40P01, 55P03: PostgreSQL's "database is locked").
 - `Transactor.impatient(seconds)` runs the same operations without waiting out a busy database:
   one attempt, at most `seconds` for this process's writer queue and as much for SQLite's write
-  lock, then StoreUnavailable. A write that must not delay a reply (the record of a /recommend)
+  lock (its writes run on a connection of their own whose busy_timeout is `seconds`), then
+  StoreUnavailable. A write that must not delay a reply (the record of a /recommend)
   uses it and leaves the change to the outbox when the database is busy.
 - Failures become StoreError; those that say the database cannot take any change right now
   (locked, read-only, disk full) become StoreUnavailable so that callers may keep the change and
@@ -37,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from feedback.backoff import JitteredBackoff
-from feedback.db import BUSY_OPTION, WRITE_OPTION
+from feedback.db import WRITE_OPTION, create_store_engine
 from feedback.errors import StoreError, StoreUnavailable
 from feedback.validation import argument_checker
 
@@ -128,18 +129,31 @@ class Transactor:
         )
         self._write_lock = asyncio.Lock() if sqlite else None
         self._patience: float | None = None  # set on the copies `impatient` returns
+        self._impatient_engines: dict[int, AsyncEngine] = {}  # shared with the copies; see `dispose`
 
     def impatient(self, seconds: float) -> Transactor:
-        """The same sessions and writer queue, but one attempt that gives up after `seconds` of waiting."""
+        """The same readers and writer queue, but one attempt that gives up after `seconds` of waiting.
+
+        On SQLite its writes use an engine of their own (one pooled connection, created once per
+        patience) whose busy_timeout is `seconds`: switching a shared connection's busy_timeout
+        back and forth cost two PRAGMAs for every request recorded."""
         copy = Transactor.__new__(Transactor)
         copy.__dict__.update(self.__dict__)
         copy.retry = RetryPolicy(attempts=1)
         copy._patience = seconds
-        copy._writer = async_sessionmaker(
-            self._engine.execution_options(**{WRITE_OPTION: True, BUSY_OPTION: int(seconds * 1000)}),
-            expire_on_commit=False,
-        )
+        engine = self._engine
+        if self._write_lock is not None:  # SQLite
+            busy_ms = int(seconds * 1000)
+            if busy_ms not in self._impatient_engines:
+                self._impatient_engines[busy_ms] = create_store_engine(self._engine.url, busy_ms=busy_ms, pool_size=1)
+            engine = self._impatient_engines[busy_ms]
+        copy._writer = async_sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
         return copy
+
+    async def dispose(self) -> None:
+        """Close every connection of the engine and of the impatient copies' engines."""
+        for engine in (self._engine, *self._impatient_engines.values()):
+            await engine.dispose()
 
     @contextlib.asynccontextmanager
     async def _queued(self, write: bool) -> AsyncIterator[None]:

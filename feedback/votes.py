@@ -11,7 +11,9 @@ message posted before a restart still lands.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import BigInteger, DateTime, SmallInteger, case, delete, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import UnknownTarget
@@ -77,19 +79,25 @@ async def vote_item(
     session: AsyncSession, *, request_id: Snowflake, rank: Snowflake, user_id: Snowflake, value: VoteValue
 ) -> None:
     """A per-item button vote: one per user per item, replaced by a different value,
-    idempotent for the same value."""
-    item = await session.scalar(
-        select(RecommendedItem).where(RecommendedItem.request_id == request_id, RecommendedItem.rank == rank)
-    )
-    if item is None:
+    idempotent for the same value.
+
+    One statement (an INSERT of the item found by request and rank, upserted on the one-vote-per-
+    member constraint) instead of two SELECTs and a write: votes arrive by the dozen, and every
+    statement is a round trip to the driver's thread. No row back means no such item."""
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    found = select(RecommendedItem.id, literal(user_id, BigInteger()), literal(value, SmallInteger()),
+                   literal(now, DateTime())).where(RecommendedItem.request_id == request_id,
+                                                   RecommendedItem.rank == rank)
+    upsert = insert_into(ItemVote).from_select(["recommended_item_id", "user_id", "value", "created_at"], found)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[ItemVote.recommended_item_id, ItemVote.user_id],
+        set_={"value": upsert.excluded.value,
+              "updated_at": case((ItemVote.value != upsert.excluded.value, literal(now, DateTime())),
+                                 else_=ItemVote.updated_at)},
+    ).returning(ItemVote.id)
+    if (await session.execute(statement, execution_options=_NO_SYNC)).first() is None:
         raise UnknownTarget(
             f"request {request_id} has no recommended item at rank {rank}; the vote was not recorded"
         )
-    existing = await session.scalar(
-        select(ItemVote).where(ItemVote.recommended_item_id == item.id, ItemVote.user_id == user_id)
-    )
-    if existing is None:
-        session.add(ItemVote(recommended_item_id=item.id, user_id=user_id, value=value))
-    elif existing.value != value:
-        existing.value = value
-        existing.updated_at = utcnow()
