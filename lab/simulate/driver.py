@@ -177,6 +177,11 @@ async def _one_request(
         report.failed += 1
         return
     report.answered += 1
+    outbox = await service.open_outbox()
+    if outbox.holds(request_id=answer.request_id):
+        # The database was busy past the record's patience (a loaded machine, a long vote batch), so the
+        # list was recorded through the outbox; the member's next list reads this one, so wait for it.
+        await outbox.drained()
     targets = answer.vote_targets
     report.shown += len(targets)
     for rank, title in targets:
