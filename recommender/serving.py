@@ -28,6 +28,7 @@ from recommender.index import AnnIndex, IndexMode, wants_index
 from recommender.matching import CONFIDENT_SCORE, QueryError, TitleIndex, clean_query
 from recommender.ranking.blend import BlendWeights
 from recommender.ranking.channel_store import CHANNELS_FILE
+from recommender.ranking.channels import NOT_GENRES
 from recommender.ranking.correction import EmbeddingCorrection
 from recommender.ranking.hubs import Hubs
 from recommender.ranking.ranker import Ranker
@@ -481,7 +482,7 @@ class Recommender:
         """A short, truthful why: shared genres, franchise, language, type and era."""
         parts = []
         genres = self._columns.text("genres", query_row), self._columns.text("genres", row)
-        shared = sorted(genre_set(genres[0]) & genre_set(genres[1]))
+        shared = sorted((genre_set(genres[0]) & genre_set(genres[1])) - NOT_GENRES)  # kinds, not places
         if shared:
             parts.append("shared genres: " + ", ".join(shared[:2]))
         if self._franchise[query_row] == self._franchise[row]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from recommender.matching import MAX_QUERY_LENGTH
+from recommender.ranking.channels import NOT_GENRES
 from recommender.serving import QueryError, Recommender, UnknownTitleError
 
 QUERIES = ["Outer Banks: Season 1", "Stranger Things", "The Walking Dead: Season 3", "Gilmore Girls: Season 2",
@@ -49,6 +50,14 @@ def test_include_franchise_puts_other_seasons_first(rec: Recommender, query: str
     assert set(titles[: len(siblings)]) == siblings, titles
     assert result.query.title not in titles  # never the query itself
     assert "same franchise" in result.items[0].reason
+
+
+def test_the_why_line_names_kinds_of_title_not_where_they_are_from(rec: Recommender) -> None:
+    """`international` or `korean` shared by two Korean dramas is not a reason (the genre channel ignores them)."""
+    reasons = [r.reason for q in ("The Glory", "Money Heist", "Squid Game") for r in rec.recommend(q, k=10).items]
+    named = [g for reason in reasons if "shared genres: " in reason
+             for g in reason.split("shared genres: ")[1].split(";")[0].split(", ")]
+    assert named and not set(named) & NOT_GENRES, named
 
 
 # -- filters and ordering ------------------------------------------------------------------------
