@@ -32,9 +32,6 @@ _YEAR_IN_PARENS = re.compile(r"\((1[89]\d\d|20\d\d)\)")
 # A trailing sequel number or roman numeral: `Stranger Things 4`, `Rocky II`.
 _TRAILING_NUMBER = re.compile(r"\s+(\d{1,2}|ii|iii|iv|v|vi)$", re.IGNORECASE)
 _MAX_SEQUEL = 12
-# The words other languages number seasons with, beside the English format words.
-_SEASON_WORDS = frozenset({"season", "series", "part", "volume", "vol", "chapter", "book", "staffel", "stagione",
-                           "temporada", "saison", "seizoen", "sæson", "sesong", "säsong", "sezon"})
 # What a spreadsheet makes of `22 July` or `October 1`: `22-Jul`, `Oct-01`, `1-Oct`.
 _MANGLED_DATE = re.compile(
     r"^(\d{1,2}-(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|"
@@ -56,6 +53,10 @@ _NUMBER_WORDS = frozenset({
     "i", "ii", "iii", "iv", "v", "vi", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
     "ten", "first", "second", "third", "fourth", "fifth", "sixth",
 })
+# The words other languages number seasons with; with the English format words, a number after one of them
+# counts entries however high (`Staffel 16`, `Season 49`).
+_SEASON_WORDS = _FORMAT_WORDS | {"staffel", "stagione", "temporada", "saison", "seizoen", "sæson", "sesong", "säsong",
+                                 "sezon"}
 # A name does not end in these (`This Is 40`, `Back to 15`, `Korea No.1`); `Project A 2` does end in `a`.
 _DANGLING = _FUNCTION_WORDS - {"a", "her", "his", "my", "your", "our", "their", "this", "that", "its"}
 
