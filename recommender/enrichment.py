@@ -224,7 +224,8 @@ def merge_sources(items: pd.DataFrame, matches: Sequence[pd.DataFrame]) -> tuple
 
     A listing whose presence is not neutral (`attrs["presence_neutral"]`, the MovieTweetings film list:
     its rows are what Twitter users rated) gives its years and genres like any other, but its matches
-    never count towards `has_metadata` nor decide a type: "is in that file" must not become a signal.
+    never count towards `has_metadata`: "is in that file" must not become a signal. Such a listing
+    types an item only when it names films and shows alike (`strict`), after the neutral ones.
     """
     n = len(items)
     genres_before = [False] * n
@@ -270,6 +271,10 @@ def merge_sources(items: pd.DataFrame, matches: Sequence[pd.DataFrame]) -> tuple
         before = year.notna().to_numpy()
         year = year.fillna(m["release_year"].reset_index(drop=True).astype("Int64"))
         counts["years"] = int((items["release_year"].isna().to_numpy() & ~before & year.notna().to_numpy()).sum())
+    for m in matches:  # after every neutral listing: a strict one names films and shows alike, so its
+        if m.attrs.get("strict") and not m.attrs.get("presence_neutral", True):  # type is not presence
+            listing_is_show = listing_is_show.fillna(
+                pd.Series(m["is_show"].to_numpy(), index=items.index, dtype="boolean"))
     items["has_metadata"] = found
     fill_year = items["release_year"].isna().to_numpy() & year.notna().to_numpy()
     items.loc[fill_year, "release_year"] = year[fill_year].to_numpy()

@@ -72,13 +72,18 @@ def test_a_title_joins_only_with_an_agreeing_year(write_csv: WriteCsv) -> None:
     assert loaded.report.added_by_source[str(originals)] == {"items": 4, "years": 1, "genres": 4}
 
 
-def test_the_list_never_decides_a_type_and_the_other_type_needs_the_very_year(write_csv: WriteCsv) -> None:
+def test_the_list_types_what_no_other_listing_does_and_the_other_type_needs_the_very_year(
+        write_csv: WriteCsv) -> None:
     catalog = write_csv(HEADER + "Arcane,Yes,2021-11-06,100,English,Movie\n"
                         "Bros (2022),Yes,2022-09-30,100,English,Movie\n")
     originals = write_csv(WIKI_HEADER + "Arcane,TV Show,2021,Steampunk; Adult animation,English\n"
                           "Bros,TV Show,2023,Drama,Hebrew\n", name="originals.csv")
-    items = load_catalog(catalog, [originals]).items.set_index("title")
-    assert items.loc["Arcane", "content_type"] == "Movie"
+    loaded = load_catalog(catalog, [originals])
+    items = loaded.items.set_index("title")
+    # The list names films and shows alike, so its type says nothing about being listed: the
+    # report's "Movie" Arcane (like its Queen Charlotte) is the series the list names.
+    assert items.loc["Arcane", "content_type"] == "Show"
+    assert loaded.report.type_corrections["enrichment listing"] == 1
     assert items.loc["Arcane", "genres"] == "animation"  # the other type, the very year: the same work
     # The other type a year apart is another work: the 2022 film is not the 2023 Israeli series.
     assert items.loc["Bros (2022)", "genres"] == "" and items.loc["Bros (2022)", "language"] == "English"
@@ -102,6 +107,7 @@ def test_bundled_list_fills_the_2023_originals(bundled_enriched_catalog: Catalog
     assert {"thriller", "drama"} <= set(items.loc["The Night Agent: Season 1", "genres"].split(", "))
     assert "reality" in items.loc["Squid Game: The Challenge: Season 1", "genres"]
     assert items.loc["Pact of Silence: Season 1 // Pacto de silencio: Season 1", "language"] == "Spanish"
+    assert items.loc["Queen Charlotte: A Bridgerton Story", "content_type"] == "Show"  # the report says Movie
     added = bundled_enriched_catalog.report.added_by_source[str(bundled_enrichment_paths()[3])]
     assert added["genres"] > 250
     assert "wikipedia_netflix_originals.csv" in bundled_enriched_catalog.report.summary()
