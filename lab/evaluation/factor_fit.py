@@ -184,7 +184,7 @@ def cross_validate(queries: Sequence[JudgedQuery], strengths: Sequence[float], *
             for s, strength in enumerate(strengths):
                 factors = fit_factors(train, strength, prior)
                 for i in np.flatnonzero(fold == f):
-                    held[seed, s, i] = ndcg(queries[i], factors)
+                    held[seed, s, i] = ndcg(queries[int(i)], factors)
     nested = np.full((seeds, n), np.nan)
     chosen: list[float] = []
     for seed in range(seeds):
