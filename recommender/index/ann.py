@@ -47,21 +47,23 @@ def wants_index(n_items: int, mode: IndexMode | str = IndexMode.AUTO, min_items:
     return mode is IndexMode.ON or (mode is IndexMode.AUTO and n_items >= min_items)
 
 
-class _IndexVectors(np.ndarray):
-    """The index's own stored vectors seen as a read-only array (no copy). It holds the index, so the
-    memory outlives every view taken of it."""
+class _IndexMemory:
+    """The index's stored vectors as an array interface, holding the index. numpy makes this object the
+    base of every array and view taken of it (a view's base is the first non-array owner, not an
+    ndarray subclass in between), so the memory outlives every view, even after a hot swap drops the
+    index."""
 
-    index: faiss.Index
+    def __init__(self, index: faiss.IndexHNSWFlat) -> None:
+        self.index = index
+        flat = faiss.downcast_index(index.storage)
+        pointer = flat.get_xb()  # type: ignore[attr-defined]  # an IndexFlat once downcast; not in the stubs
+        address = faiss.rev_swig_ptr(pointer, 1).__array_interface__["data"][0]
+        self.__array_interface__ = {"shape": (index.ntotal, index.d), "typestr": "<f4",
+                                    "data": (address, True), "version": 3}  # True: read-only
 
 
 def _stored_vectors(index: faiss.IndexHNSWFlat) -> np.ndarray:
-    flat = faiss.downcast_index(index.storage)
-    pointer = flat.get_xb()  # type: ignore[attr-defined]  # an IndexFlat once downcast; not in the stubs
-    view = faiss.rev_swig_ptr(pointer, index.ntotal * index.d).reshape(index.ntotal, index.d)
-    vectors = view.view(_IndexVectors)
-    vectors.index = index
-    vectors.flags.writeable = False
-    return vectors
+    return np.asarray(_IndexMemory(index))
 
 
 class AnnIndex:

@@ -4,7 +4,9 @@ lists as the exact path when its shortlist covers the catalog."""
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -158,8 +160,11 @@ def test_loaded_index_serves_its_own_stored_vectors(index: AnnIndex, vectors: np
     stored = loaded.vectors
     assert np.array_equal(stored, vectors) and not stored.flags.writeable
     row = np.asarray(stored)[7]
+    index_alive = weakref.ref(loaded._index)
     del loaded, stored
-    assert np.array_equal(row, vectors[7])  # the view still holds the index's memory
+    gc.collect()
+    # The view still holds the index's memory: reading it after the index died would read freed memory.
+    assert index_alive() is not None and np.array_equal(row, vectors[7])
     other = vectors.copy()
     other[-1] = -other[-1]
     with pytest.raises(ValueError, match="other embeddings"):
