@@ -307,6 +307,8 @@ class Ranker:
 
 # Rows per group in `_best_rows`: the groups' maxima are few enough to partition in microseconds.
 _GROUP = 32
+# At most this many rows removed from a list (its franchise, excluded titles): the bound is taken without masking them.
+_FEW_REMOVED = 256
 
 
 def _best_rows(key: np.ndarray, keep: np.ndarray, pool: int) -> np.ndarray | None:
@@ -315,19 +317,20 @@ def _best_rows(key: np.ndarray, keep: np.ndarray, pool: int) -> np.ndarray | Non
 
     Why: `np.argpartition` over the whole catalog cost a quarter of a request. The rows are split into groups
     (row i in group i % groups): the `pool`-th largest of the groups' maxima is at most the `pool`-th largest
-    key, so the rows at or above it hold the best `pool` and a few more. Tried first without the rows `keep`
-    removes (masking them costs a whole pass, and usually they are only the query's franchise); with them
-    masked when too few kept rows clear that bound (a filter). Sorted by key, the rows returned are the same
-    prefix of the kept rows' order as sorting them all would give.
+    key, so the rows at or above it hold the best `pool` and a few more. Where `keep` removes only a few rows
+    (the query's franchise) they are left in for the bound and dropped after (masking them costs a whole pass);
+    otherwise (adult titles, a filter), or when too few kept rows clear that bound, they are masked first. Sorted
+    by key, the rows returned are the same prefix of the kept rows' order as sorting them all would give.
     """
     groups = len(key) // _GROUP
     if groups < pool:
         return None
-    rows = _at_or_above(key, groups, pool)
-    if rows is not None:
-        rows = rows[keep[rows]]
-        if len(rows) >= pool:
-            return rows
+    if np.count_nonzero(keep) >= len(keep) - _FEW_REMOVED:
+        rows = _at_or_above(key, groups, pool)
+        if rows is not None:
+            rows = rows[keep[rows]]
+            if len(rows) >= pool:
+                return rows
     return _at_or_above(np.where(keep, key, -np.inf), groups, pool)
 
 
