@@ -234,10 +234,10 @@ class Ranker:
         """The first k rows of `ordered`, keeping only the best of each franchise when `fold`."""
         chosen: list[int] = []
         seen: set[int] = set()
-        for r in ordered.tolist():
-            if fold and self._franchise[r] in seen:
+        for r, franchise in zip(ordered.tolist(), self._franchise[ordered].tolist(), strict=True):
+            if fold and franchise in seen:
                 continue
-            seen.add(self._franchise[r])
+            seen.add(franchise)
             chosen.append(r)
             if len(chosen) == k:
                 break
