@@ -278,15 +278,17 @@ class Ranker:
         tiers = self.tiers(row, family_safe, maturity_ceiling)
         order_key = scores if tiers is None else scores - _TIER_GAP * tiers
         pool = max(4 * k, k + 32)
-        shortlist = _best_rows(order_key, keep, pool)
-        if shortlist is not None:
+        # A shortlist of the best kept rows, grown while folding leaves fewer than k franchises in it (a list of
+        # Naruto seasons); the whole catalog's partition only where no shortlist can be drawn.
+        while (shortlist := _best_rows(order_key, keep, pool)) is not None:
             chosen = self._first_per_franchise(shortlist[np.lexsort((shortlist, -order_key[shortlist]))], k, fold)
-            if len(chosen) == k:
+            if len(chosen) == k or len(shortlist) == np.count_nonzero(keep):
                 return chosen, scores
+            pool *= 4
         candidates = np.flatnonzero(keep)
         if len(candidates) == 0:
             return [], scores
-        pool = min(len(candidates), pool)
+        pool = min(len(candidates), max(4 * k, k + 32))
         chosen = []
         while True:
             part = (
