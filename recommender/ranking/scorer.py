@@ -207,9 +207,9 @@ class OneQueryScorer:
         if self._embedding_weight:
             # vecdot: one dot product per item on this thread. A threaded BLAS call for a 1 x 64 x 19k product
             # costs more in thread hand-offs than in arithmetic on a busy host (measured 8 ms vs 0.4 ms), and
-            # einsum's loop for this shape is slower (0.20 vs 0.17 ms). Each row's cosine is computed alone, so
-            # equal rows (seasons sharing a vector) tie exactly and keep their row order; faiss's batched loop
-            # (0.10 ms) broke such a tie. The cosines differ from einsum's by float rounding (1e-7).
+            # einsum's loop for this shape is slower (0.20 vs 0.17 ms). The cosines differ from einsum's by float
+            # rounding (1e-7), and no served list moved (scripts/lists_identical.py); faiss's inner-product loop
+            # (0.10 ms) rounded differently enough to swap two seasons whose scores had tied.
             weight = self._embedding_weight * self._embedding_factor[kind]
             total += weight * np.vecdot(ch.embeddings, ch.embeddings[row])
         # Era and the popularity priors, scaled by the genre agreement (`Channels.kind_agreement` for one query).
