@@ -13,7 +13,7 @@ import contextlib
 import ctypes
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +120,13 @@ def _release_freed_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+@lru_cache(maxsize=65_536)
+def _kinds(genres: str) -> frozenset[str]:
+    """A genres cell's kinds of title, without the where-tags (`NOT_GENRES`): read once per distinct cell, not
+    twice per listed title."""
+    return genre_set(genres) - NOT_GENRES
+
+
 def _sorted_codes(column: pd.Series) -> tuple[list[str], np.ndarray]:
     """A column's distinct values, sorted, and each row's position among them (small integers)."""
     categorical = pd.Categorical(column)
@@ -168,11 +175,11 @@ class _ItemColumns:
 
     def text(self, name: str, row: int) -> str:
         values, codes = self._text[name]
-        return str(values[row if codes is None else int(codes[row])])
+        return str(values[row if codes is None else codes.item(row)])  # item(): a Python int, no numpy scalar
 
     def year(self, row: int) -> int | None:
-        year = self._years[row]
-        return None if np.isnan(year) else int(year)
+        year = self._years.item(row)
+        return None if year != year else int(year)  # NaN: unknown
 
     def item(self, row: int) -> Item:
         return Item(
@@ -182,10 +189,10 @@ class _ItemColumns:
             language=self.text("language", row),
             release_date=self.text("release_date", row) or None,
             release_year=self.year(row),
-            hours_viewed=int(self._hours[row]),
+            hours_viewed=int(self._hours.item(row)),
             genres=self.text("genres", row),
             franchise_key=self.text("franchise_key", row),
-            maturity=str(self._maturity[row]),
+            maturity=str(self._maturity.item(row)),
         )
 
 
@@ -430,12 +437,14 @@ class Recommender:
         matched = self._preference(language, content_type)  # how many of the filters each item meets
         filters = bool(language) + bool(content_type)
         allowed = np.ones(len(self), dtype=bool) if matched is None else matched == filters
-        excluded = (self._columns.row_of(int(i)) for i in exclude_ids)
-        allowed[[row for row in excluded if row is not None]] = False
+        excluded = [row for row in (self._columns.row_of(int(i)) for i in exclude_ids) if row is not None]
+        if excluded:
+            allowed[excluded] = False
         safe = self.family_safe if family_safe is None else family_safe
         chosen, scores = self._top_rows(row, k, allowed, fold=not include_franchise, by_popularity=by_popularity,
                                         family_safe=safe, votes=votes, maturity_ceiling=not any_maturity)
-        query_item = self._item(row)
+        query_item = resolution.item  # the query row's item (`_query_row`)
+        assert query_item is not None
         recs = [
             Recommendation(self._item(r), rank, float(scores[r]), self._reason(row, r))
             for rank, r in enumerate(chosen, start=1)
@@ -482,16 +491,18 @@ class Recommender:
         """A short, truthful why: shared genres, franchise, language, type and era."""
         parts = []
         genres = self._columns.text("genres", query_row), self._columns.text("genres", row)
-        shared = sorted((genre_set(genres[0]) & genre_set(genres[1])) - NOT_GENRES)  # kinds, not places
+        shared = sorted(_kinds(genres[0]) & _kinds(genres[1]))
         if shared:
             parts.append("shared genres: " + ", ".join(shared[:2]))
-        if self._franchise[query_row] == self._franchise[row]:
+        if self._franchise.item(query_row) == self._franchise.item(row):
             parts.append("same franchise")
         same = []
-        if self._language_code[query_row] == self._language_code[row]:
-            same.append(self.languages[self._language_code[row]])
-        if self._type_code[query_row] == self._type_code[row]:
-            same.append(self.content_types[self._type_code[row]].lower())
+        language = self._language_code.item(row)
+        if self._language_code.item(query_row) == language:
+            same.append(self.languages[language])
+        content_type = self._type_code.item(row)
+        if self._type_code.item(query_row) == content_type:
+            same.append(self.content_types[content_type].lower())
         if same:
             parts.append("also " + " ".join(same))
         q_year, r_year = self._columns.year(query_row), self._columns.year(row)

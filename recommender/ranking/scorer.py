@@ -65,6 +65,13 @@ def _factor(kind: int, *names: str) -> np.float32:
     return np.float32(factors.pop())
 
 
+def _product(matrix: sparse.csr_matrix, postings: sparse.csr_matrix, row: int) -> np.ndarray | None:
+    """`one_row_product`, or None when the query row has no terms (nothing to walk, nothing to add)."""
+    if matrix.indptr[row] == matrix.indptr[row + 1]:
+        return None
+    return one_row_product(matrix, postings, row)
+
+
 # Terms the scorer cannot scale per query: their channels must keep a factor of 1 for every kind.
 _UNSCALED = ("description", "country", "same_maturity", "maturity_above")
 
@@ -112,8 +119,6 @@ class OneQueryScorer:
         rest = [name for name in channels.text if w[name] and name not in title and name not in self._gate]
         self._rest = _stacked(channels, rest, w)
         self._title = _stacked(channels, title, w)
-        self._no_genres = np.flatnonzero(~channels.has_genres)
-        self._films = np.flatnonzero(~channels.show)  # a film query's film candidates keep era and popularity whole
         self._thin = channels.thin
         # The hub rows, one per query kind, weighted (`ranking.hubs`): (items, values) of its few nonzero cells.
         hubs = channels.hub_values
@@ -124,6 +129,15 @@ class OneQueryScorer:
         above = np.float32(w["maturity_above"])
         self._above = ({int(c): above * channels.maturity_above(np.array([c]))[0] for c in range(len(MATURITY_BANDS))}
                        if above else {})
+        # The genre agreement's factor on era and popularity where it is the same for every query of a type (a
+        # film query's film candidates keep them whole, a candidate without genres gets `KIND_UNKNOWN`, and a
+        # candidate whose genres share nothing with the query's `KIND_FLOOR`), and where the agreement enters.
+        has_genres = channels.has_genres
+        self._kind_base = [np.where(has_genres, np.where(channels.show | query_show, KIND_FLOOR, 1.0),
+                                    KIND_UNKNOWN).astype(np.float32) for query_show in (False, True)]
+        self._kind_open = [has_genres & (channels.show | query_show) for query_show in (False, True)]
+        # Indicator rows times a query kind's factor, made on first use (`_indicator`).
+        self._scaled_rows: dict[tuple[int, int, float], np.ndarray] = {}
 
     @staticmethod
     def _era(channels: Channels, era: float, era_acclaim: float) -> tuple[dict[float, int], np.ndarray]:
@@ -146,37 +160,58 @@ class OneQueryScorer:
             if skip is None or c != skip
         }
 
+    def _indicator(self, which: int, code: int, kind: int) -> np.ndarray | None:
+        """The `which`-th indicator's row for items of `code`, times the query kind's factor (made once)."""
+        _codes, rows, factors = self._indicators[which]
+        row = rows.get(code)
+        if row is None or factors[kind] == 1.0:
+            return row
+        key = (which, code, float(factors[kind]))
+        scaled = self._scaled_rows.get(key)
+        if scaled is None:
+            scaled = self._scaled_rows.setdefault(key, factors[kind] * row)
+        return scaled
+
     def scores(self, row: int) -> np.ndarray:
+        """Why it is written this way: every whole-catalog pass costs about as much as the arithmetic of a
+        sparse term, so a term that is zero for most items (the title channels, the genre agreement, the hub
+        row) is applied only where it is not, with the same float32 operations per item as `Channels.blend`."""
         ch = self._channels
         described = int(ch.describer[row])  # the row whose listing fields describe the query (its own, or borrowed)
         kind = int(ch.show[row]) + 2 * int(self._thin[described])
         total = self._prior[kind].copy()
-        if self._rest is not None:
-            total += one_row_product(*self._rest, described)
-        agreement = [one_row_product(ch.text[name], ch.postings[name], described) for name in self._gate]
+        if self._rest is not None and (rest := _product(*self._rest, described)) is not None:
+            total += rest
+        # None: the query has no terms in that channel (a thin query has none in most), so it adds nothing.
+        agreement = {name: _product(ch.text[name], ch.postings[name], described) for name in self._gate}
         gate_weights = self._gate_weights[kind]
-        for name, values in zip(self._gate, agreement, strict=True):
-            if gate_weights[name]:
+        for name, values in agreement.items():
+            if gate_weights[name] and values is not None:
                 total += gate_weights[name] * values
-        if self._title is not None:
-            title = one_row_product(*self._title, row)
-            if ch.has_genres[described]:  # `Channels.title_gate` for one query, without temporaries
-                gate = np.maximum.reduce(agreement)  # holds genres: the title needs it
+        if self._title is not None and (title := _product(*self._title, row)) is not None:
+            shared = np.flatnonzero(title != 0)  # a few hundred titles share a word; elsewhere the term is 0
+            words = title[shared]
+            if ch.has_genres[described]:  # `Channels.title_gate` for one query, on those titles only
+                # holds genres (the title needs it); a channel without terms would add max(x, 0), which clip does
+                gate = np.maximum.reduce([values[shared] for values in agreement.values() if values is not None])
                 np.clip(gate, 0.0, 1.0, out=gate)
                 if TITLE_GATE_POWER != 1.0:
                     gate **= np.float32(TITLE_GATE_POWER)
-                gate[self._no_genres] = GATE_UNKNOWN
-                title *= gate
+                gate[~ch.has_genres[shared]] = GATE_UNKNOWN
+                words *= gate
             elif GATE_THIN != 1.0:
-                title *= np.float32(GATE_THIN)
+                words *= np.float32(GATE_THIN)
             if self._title_factor[kind] != 1.0:
-                title *= self._title_factor[kind]
-            total += title
+                words *= self._title_factor[kind]
+            total[shared] += words
         if self._embedding_weight:
-            # einsum stays on this thread: a threaded BLAS call for a 1 x 64 x 19k product costs more
-            # in thread hand-offs than in arithmetic on a busy host (measured 8 ms vs 0.4 ms).
+            # vecdot: one dot product per item on this thread. A threaded BLAS call for a 1 x 64 x 19k product
+            # costs more in thread hand-offs than in arithmetic on a busy host (measured 8 ms vs 0.4 ms), and
+            # einsum's loop for this shape is slower (0.20 vs 0.17 ms). The cosines differ from einsum's by float
+            # rounding (1e-7), and no served list moved (scripts/lists_identical.py); faiss's inner-product loop
+            # (0.10 ms) rounded differently enough to swap two seasons whose scores had tied.
             weight = self._embedding_weight * self._embedding_factor[kind]
-            total += weight * np.einsum("ij,j->i", ch.embeddings, ch.embeddings[row])
+            total += weight * np.vecdot(ch.embeddings, ch.embeddings[row])
         # Era and the popularity priors, scaled by the genre agreement (`Channels.kind_agreement` for one query).
         kind_term = self._kind_prior[kind].copy() if self._kind_scaled else total
         if len(self._era_table) and self._era_factor[kind]:
@@ -184,18 +219,24 @@ class OneQueryScorer:
             kind_term += era if self._era_factor[kind] == 1.0 else self._era_factor[kind] * era
         if self._kind_scaled:
             if ch.has_genres[described]:
-                factor = np.clip(agreement[self._gate.index("genres")], 0.0, 1.0)
+                # KIND_FLOOR + (1 - KIND_FLOOR) * agreement is KIND_FLOOR where the genres share nothing: the
+                # per-type base row holds that and the fixed values, the agreement changes the rest.
+                genres = agreement["genres"]  # has terms: the query has genres
+                assert genres is not None
+                query_show = bool(ch.show[row])
+                agree = np.flatnonzero(genres != 0)  # != 0: numpy finds bools faster
+                agree = agree[self._kind_open[query_show][agree]]
+                factor = np.clip(genres[agree], 0.0, 1.0)
                 factor *= np.float32(1.0 - KIND_FLOOR)
                 factor += np.float32(KIND_FLOOR)
-                if not ch.show[row]:
-                    factor[self._films] = 1.0
-                factor[self._no_genres] = KIND_UNKNOWN
-                kind_term *= factor
+                factor *= kind_term[agree]
+                kind_term *= self._kind_base[query_show]
+                kind_term[agree] = factor
             total += kind_term
-        for codes, rows, factors in self._indicators:
-            indicator = rows.get(int(codes[row]))
+        for which, (codes, _rows, _factors) in enumerate(self._indicators):
+            indicator = self._indicator(which, int(codes[row]), kind)
             if indicator is not None:
-                total += indicator if factors[kind] == 1.0 else factors[kind] * indicator
+                total += indicator
         if self._above:
             total += self._above[int(ch.maturity_code[row])]
         if self._hubs is not None:

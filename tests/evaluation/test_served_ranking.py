@@ -356,6 +356,34 @@ def test_the_per_request_scorer_equals_the_channel_blend(full_ranker: Ranker) ->
         np.testing.assert_allclose(full_ranker.scores(int(row)), expected, atol=1e-6)
 
 
+def test_the_served_list_is_the_head_of_the_whole_catalogs_order(full_ranker: Ranker) -> None:
+    """`rank` shortlists before sorting; the list is still the first k franchises of every kept row sorted by tier,
+    score and row, for safe, teen, adult and unknown queries, a filter that keeps few rows, and the whole franchise."""
+    band, franchise = full_ranker.maturity, full_ranker.franchise_codes
+    bands = ("kids", "family", "teen", "adult", "unknown")
+    rows = np.concatenate([np.flatnonzero(band == b)[::400][:6] for b in bands])
+    rare = full_ranker.channels.language == np.bincount(full_ranker.channels.language).argmin()
+    for row in rows.tolist():
+        for allowed, fold in ((None, True), (rare, True), (None, False)):
+            scores = full_ranker.scores(row).astype(np.float64)
+            keep = np.ones(len(scores), dtype=bool) if allowed is None else allowed.copy()
+            keep[row] = False
+            if fold:
+                keep &= franchise != franchise[row]
+            if full_ranker.blocks_adult(row):
+                keep &= full_ranker.safety_tier < 3
+            tiers = full_ranker.tiers(row)
+            key = scores - (1e4 * tiers if tiers is not None else 0)
+            ordered = np.flatnonzero(keep)[np.lexsort((np.flatnonzero(keep), -key[keep]))].tolist()
+            expected: list[int] = []
+            for r in ordered:
+                if not fold or franchise[r] not in {franchise[e] for e in expected}:
+                    expected.append(r)
+                if len(expected) == 10:
+                    break
+            assert full_ranker.rank(row, 10, allowed=allowed, fold=fold)[0] == expected
+
+
 def test_an_unknown_year_is_a_typical_gap_for_era_and_no_evidence_for_era_acclaim() -> None:
     """Zero proximity would rank every film without a listing below dated films of any decade."""
     items = pd.DataFrame({"title": ["A", "B", "C", "D"], "release_year": [2010, 2010, 1950, np.nan],
