@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import PoolResetState
 
 from feedback.errors import StoreError
+from feedback.sqlite_inline import InlineConnection
 
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "reelmate_write"  # execution option: this transaction will write
@@ -110,7 +111,8 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True, busy_
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:  # the inline driver opens it so already
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS if busy_ms is None else busy_ms)}")
@@ -142,11 +144,20 @@ def create_store_engine(url: str | URL, *, busy_ms: int | None = None, pool_size
     """The async engine the store uses; SQLite gets the listeners above, with `busy_ms` as its
     connections' busy_timeout (default BUSY_TIMEOUT_MS). Ten pooled connections: a busy server
     reads many members' histories at once, and each connection opened beyond the pool and closed
-    again costs a thread and four PRAGMAs (aiosqlite runs every connection on a thread of its own)."""
+    again costs four PRAGMAs.
+
+    A SQLite file gets the inline driver (`feedback.sqlite_inline`): each call runs at once on the
+    calling thread, which is a worker thread of `feedback.threads` for every store transaction."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
+        path = sqlite_path(target)
+        inline: dict[str, Any] = {}
+        if path is not None and not target.query:
+            async def connect() -> InlineConnection:
+                return InlineConnection.open(path)
+            inline = {"async_creator": connect}
         engine = create_async_engine(target, pool_size=pool_size, max_overflow=5, pool_timeout=60,
-                                     pool_reset_on_return=None)
+                                     pool_reset_on_return=None, **inline)
         install_sqlite_listeners(engine.sync_engine, busy_ms=busy_ms)
     else:
         # Several bot processes share one server: a small pool each (the server's default

@@ -80,9 +80,15 @@ class FeedbackStore:
     @staticmethod
     async def _revisions(engine: AsyncEngine, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(revisions stamped in the database, heads of this code's migrations)."""
-        try:
+        async def read() -> tuple[str, ...]:
             async with engine.connect() as conn:
-                current = await conn.run_sync(migrations_api.current_revisions_sync)
+                return await conn.run_sync(migrations_api.current_revisions_sync)
+
+        try:
+            if engine.dialect.name == "sqlite":  # the inline driver blocks: on a thread of its own
+                current = await asyncio.to_thread(asyncio.run, read())
+            else:
+                current = await read()
             heads = await asyncio.to_thread(migrations_api.head_revisions)
         except (OSError, SQLAlchemyError) as exc:
             await engine.dispose()
