@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import PoolResetState
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
+from sqlalchemy.util import queue as sqla_queue
 
 from feedback.errors import StoreError
 from feedback.sqlite_inline import InlineConnection
@@ -87,6 +88,12 @@ def prepare_sqlite_file(url: str | URL) -> Path:
     return path
 
 
+def runs_inline(engine: AsyncEngine) -> bool:
+    """Whether the engine's connections are the inline driver's (`create_store_engine` on a SQLite
+    file): its transactions must then run on worker threads, never on the event loop."""
+    return isinstance(engine.sync_engine.pool, ThreadedQueuePool)
+
+
 def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True, busy_ms: int | None = None) -> None:
     """PRAGMAs on every new connection, explicit transaction control, and a rollback on return
     only when a transaction is still open.
@@ -133,6 +140,14 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True, busy_
             dbapi_connection.rollback()
 
 
+class ThreadedQueuePool(AsyncAdaptedQueuePool):
+    """The async engine's pool with QueuePool's thread-safe queue: the inline driver's connections
+    are checked out and returned by several worker threads at once (`feedback.threads`), and the
+    asyncio queue of `AsyncAdaptedQueuePool` is not thread-safe."""
+
+    _queue_class = sqla_queue.Queue
+
+
 def postgres_connect_args(url: URL) -> dict[str, Any]:
     """Session settings for asyncpg connections: the lock wait, and a name in pg_stat_activity."""
     if url.drivername != "postgresql+asyncpg":
@@ -150,12 +165,13 @@ def create_store_engine(url: str | URL, *, busy_ms: int | None = None, pool_size
     calling thread, which is a worker thread of `feedback.threads` for every store transaction."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
-        path = sqlite_path(target)
         inline: dict[str, Any] = {}
-        if path is not None and not target.query:
+        if sqlite_path(target) is not None:  # a file: what the dialect would pass to sqlite3.connect
+            args, options = target.get_dialect()().create_connect_args(target)
+
             async def connect() -> InlineConnection:
-                return InlineConnection.open(path)
-            inline = {"async_creator": connect}
+                return InlineConnection.open(*args, **options)
+            inline = {"async_creator": connect, "poolclass": ThreadedQueuePool}
         engine = create_async_engine(target, pool_size=pool_size, max_overflow=5, pool_timeout=60,
                                      pool_reset_on_return=None, **inline)
         install_sqlite_listeners(engine.sync_engine, busy_ms=busy_ms)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 
@@ -84,9 +83,10 @@ class InlineConnection:
         self._connection: sqlite3.Connection | None = connection
 
     @classmethod
-    def open(cls, path: Path | str) -> InlineConnection:
-        """Autocommit mode (`isolation_level=None`): the engine's listeners issue BEGIN themselves."""
-        return cls(sqlite3.connect(path, check_same_thread=False, isolation_level=None))
+    def open(cls, *args: Any, **options: Any) -> InlineConnection:
+        """`sqlite3.connect(*args, **options)` in autocommit mode (`isolation_level=None`: the
+        engine's listeners issue BEGIN themselves), usable from any thread."""
+        return cls(sqlite3.connect(*args, **{**options, "check_same_thread": False, "isolation_level": None}))
 
     @property
     def _conn(self) -> sqlite3.Connection:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from feedback import analytics, experiments, library, privacy, registry, requests, seen, vote_stats, votes
 from feedback import migrate as migrations_api
-from feedback.db import async_url, create_store_engine, prepare_sqlite_file
+from feedback.db import async_url, create_store_engine, prepare_sqlite_file, runs_inline
 from feedback.errors import StoreError
 from feedback.outbox import OutboxWrites
 from feedback.transactions import Transactor, in_session, transaction
@@ -85,7 +85,7 @@ class FeedbackStore:
                 return await conn.run_sync(migrations_api.current_revisions_sync)
 
         try:
-            if engine.dialect.name == "sqlite":  # the inline driver blocks: on a thread of its own
+            if runs_inline(engine):  # the inline driver blocks: on a thread of its own
                 current = await asyncio.to_thread(asyncio.run, read())
             else:
                 current = await read()

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from feedback.backoff import JitteredBackoff
-from feedback.db import WRITE_OPTION, create_store_engine
+from feedback.db import WRITE_OPTION, create_store_engine, runs_inline
 from feedback.errors import StoreError, StoreUnavailable
 from feedback.threads import TransactionThreads
 from feedback.validation import argument_checker
@@ -129,8 +129,8 @@ class Transactor:
             engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
         self._write_lock = asyncio.Lock() if sqlite else None
-        # SQLite: each transaction runs whole on a worker thread (see `feedback.threads`).
-        self._threads = TransactionThreads() if sqlite else None
+        # A SQLite file: each transaction runs whole on a worker thread (see `feedback.threads`).
+        self._threads = TransactionThreads() if runs_inline(engine) else None
         self._patience: float | None = None  # set on the copies `impatient` returns
         self._impatient_engines: dict[int, AsyncEngine] = {}  # shared with the copies; see `dispose`
 
