@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolResetState
 from sqlalchemy.util import queue as sqla_queue
 
 from feedback.errors import StoreError
@@ -145,7 +145,7 @@ class ThreadedQueuePool(AsyncAdaptedQueuePool):
     are checked out and returned by several worker threads at once (`feedback.threads`), and the
     asyncio queue of `AsyncAdaptedQueuePool` is not thread-safe."""
 
-    _queue_class = sqla_queue.Queue
+    _queue_class: type[sqla_queue.QueueCommon[ConnectionPoolEntry]] = sqla_queue.Queue
 
 
 def postgres_connect_args(url: URL) -> dict[str, Any]:
