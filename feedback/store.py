@@ -4,8 +4,9 @@ Why it looks like this: each operation is a plain function of a session in the m
 record kind (`requests`, `votes`, `seen`, `experiments`, `registry`, `analytics`, `privacy`); this class only opens the
 database (migrating it first, with Alembic in a worker thread) and exposes every operation through
 `feedback.transactions.transaction`, which validates the arguments with pydantic and runs the
-operation in one transaction with the retry policy. Every method is a coroutine on an async driver
-(aiosqlite by default), so a vote never blocks the bot's event loop. Bad input raises StoreError
+operation in one transaction with the retry policy. Every method is a coroutine that never blocks
+the bot's event loop: on a SQLite file each transaction runs whole on a worker thread
+(`feedback.threads`), on PostgreSQL on the async driver. Bad input raises StoreError
 before anything is written; a failed transaction is rolled back.
 
 See `feedback.models` for the schema.
