@@ -16,9 +16,11 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import PoolResetState
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolResetState
+from sqlalchemy.util import queue as sqla_queue
 
 from feedback.errors import StoreError
+from feedback.sqlite_inline import InlineConnection
 
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "reelmate_write"  # execution option: this transaction will write
@@ -86,6 +88,12 @@ def prepare_sqlite_file(url: str | URL) -> Path:
     return path
 
 
+def runs_inline(engine: AsyncEngine) -> bool:
+    """Whether the engine's connections are the inline driver's (`create_store_engine` on a SQLite
+    file): its transactions must then run on worker threads, never on the event loop."""
+    return isinstance(engine.sync_engine.pool, ThreadedQueuePool)
+
+
 def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True, busy_ms: int | None = None) -> None:
     """PRAGMAs on every new connection, explicit transaction control, and a rollback on return
     only when a transaction is still open.
@@ -110,7 +118,8 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True, busy_
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:  # the inline driver opens it so already
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS if busy_ms is None else busy_ms)}")
@@ -131,6 +140,14 @@ def install_sqlite_listeners(engine: Engine, *, foreign_keys: bool = True, busy_
             dbapi_connection.rollback()
 
 
+class ThreadedQueuePool(AsyncAdaptedQueuePool):
+    """The async engine's pool with QueuePool's thread-safe queue: the inline driver's connections
+    are checked out and returned by several worker threads at once (`feedback.threads`), and the
+    asyncio queue of `AsyncAdaptedQueuePool` is not thread-safe."""
+
+    _queue_class: type[sqla_queue.QueueCommon[ConnectionPoolEntry]] = sqla_queue.Queue
+
+
 def postgres_connect_args(url: URL) -> dict[str, Any]:
     """Session settings for asyncpg connections: the lock wait, and a name in pg_stat_activity."""
     if url.drivername != "postgresql+asyncpg":
@@ -142,11 +159,21 @@ def create_store_engine(url: str | URL, *, busy_ms: int | None = None, pool_size
     """The async engine the store uses; SQLite gets the listeners above, with `busy_ms` as its
     connections' busy_timeout (default BUSY_TIMEOUT_MS). Ten pooled connections: a busy server
     reads many members' histories at once, and each connection opened beyond the pool and closed
-    again costs a thread and four PRAGMAs (aiosqlite runs every connection on a thread of its own)."""
+    again costs four PRAGMAs.
+
+    A SQLite file gets the inline driver (`feedback.sqlite_inline`): each call runs at once on the
+    calling thread, which is a worker thread of `feedback.threads` for every store transaction."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
+        inline: dict[str, Any] = {}
+        if sqlite_path(target) is not None:  # a file: what the dialect would pass to sqlite3.connect
+            args, options = target.get_dialect()().create_connect_args(target)
+
+            async def connect() -> InlineConnection:
+                return InlineConnection.open(*args, **options)
+            inline = {"async_creator": connect, "poolclass": ThreadedQueuePool}
         engine = create_async_engine(target, pool_size=pool_size, max_overflow=5, pool_timeout=60,
-                                     pool_reset_on_return=None)
+                                     pool_reset_on_return=None, **inline)
         install_sqlite_listeners(engine.sync_engine, busy_ms=busy_ms)
     else:
         # Several bot processes share one server: a small pool each (the server's default

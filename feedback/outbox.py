@@ -256,12 +256,16 @@ class _Journal:
             self.append([{"done": v.id, "outcome": "forgotten", "detail": ""} for v in dropped])
         return kept
 
-    def truncate_if_all_done(self) -> bool:
+    def truncate_if_all_done(self, done: int = 0) -> bool:
         """Empty the file once every vote in it is done (decided under the same lock as appends,
         so a vote journaled a moment ago is never cut). Forget records are kept while another
-        journal exists that may hold votes older than them."""
+        journal exists that may hold votes older than them.
+
+        `done`: that many open votes are done now, their "done" lines not written: if they are the
+        last ones, emptying the file stands for those lines (one write and fsync instead of two);
+        if not (False), the caller appends the lines."""
         with self._lock:
-            if self.open_votes > 0 or self._end == 0:
+            if self.open_votes > done or self._end == 0:
                 return False
             keep = b""
             if self.forgets and self._other_journals():
@@ -280,7 +284,20 @@ class _Journal:
             except OSError as exc:  # a full disk: the done votes stay a while longer, harmless
                 log.warning("vote outbox: cannot empty %s yet: %s", self.path, exc)
                 return False
+            self.open_votes = 0
             return True
+
+    def finish(self, records: list[dict[str, Any]]) -> None:
+        """Mark votes done: their "done" lines, or, when they were the last open votes, an empty
+        file (see `truncate_if_all_done`). Raises OSError as `append` does."""
+        if not self.truncate_if_all_done(done=len(records)):
+            self.append(records)
+
+    @property
+    def may_truncate(self) -> bool:
+        """Whether `truncate_if_all_done` could empty anything now (read without the lock: spares
+        the idle writer a trip to a thread when the file is empty already)."""
+        return self._end > 0 and self.open_votes == 0
 
     def _replace_with(self, data: bytes) -> None:
         """Swap the file for one holding only `data`, atomically (a crash leaves the old or the new
@@ -461,6 +478,9 @@ class VoteOutbox:
         self._max_backoff = max_backoff
         self._backoff = JitteredBackoff(0.05, max_backoff, spread=0.5)
         self._drainer: asyncio.Task[None] | None = None
+        # submitted, not yet appended: the vote, "it is in the file", and its outcome
+        self._to_journal: list[tuple[Vote, asyncio.Future[None], asyncio.Future[VoteOutcome]]] = []
+        self._journaling: asyncio.Task[None] | None = None
         self.stored = self.rejected = 0
         self.last_problem = ""  # why the database refused the vote at the head of the queue, if it did
 
@@ -516,19 +536,44 @@ class VoteOutbox:
         await self._idle.wait()
 
     async def submit(self, vote: Vote) -> asyncio.Future[VoteOutcome]:
-        """Journal the vote (fsynced) and queue it; the future resolves when it is done."""
+        """Journal the vote (fsynced) and queue it; the future resolves when it is done.
+
+        Group commit here too: the votes submitted while an append is under way are appended
+        together by the next one (one write, one fsync), in the order submitted, and queued in
+        that order; each caller returns once its own vote is in the file."""
+        loop = asyncio.get_running_loop()
+        journaled: asyncio.Future[None] = loop.create_future()
+        outcome: asyncio.Future[VoteOutcome] = loop.create_future()
+        self._to_journal.append((vote, journaled, outcome))
+        if self._journaling is None or self._journaling.done():
+            self._journaling = asyncio.create_task(self._append_submitted(), name="vote-outbox-journal")
         try:
-            await asyncio.to_thread(self._journal.append, [{"vote": vote.model_dump(mode="json")}])
+            await asyncio.shield(journaled)
         except OSError as exc:
             # Not even the journal can take it: say so instead of pretending it was kept.
             raise StoreUnavailable(f"the vote could not be saved ({exc.strerror or exc}); please vote again") from None
-        future: asyncio.Future[VoteOutcome] = asyncio.get_running_loop().create_future()
-        self._waiters[vote.id] = future
-        self._queue.append(vote)
-        self._idle.clear()
-        self._wake.set()
-        self.start()
-        return future
+        return outcome
+
+    async def _append_submitted(self) -> None:
+        """Append the submitted votes, as many at a time as are waiting, until none is left."""
+        while self._to_journal:
+            batch, self._to_journal = self._to_journal, []
+            try:
+                await asyncio.to_thread(self._journal.append,
+                                        [{"vote": v.model_dump(mode="json")} for v, _, _ in batch])
+            except OSError as exc:  # none of them is in the file (see `_Journal.append`)
+                for _, journaled, _ in batch:
+                    if not journaled.done():
+                        journaled.set_exception(exc)
+                        journaled.exception()  # retrieved: a caller that gave up must not make it a warning
+                continue
+            for vote, journaled, outcome in batch:
+                self._waiters[vote.id] = outcome
+                self._queue.append(vote)
+                journaled.set_result(None)
+            self._idle.clear()
+            self._wake.set()
+            self.start()
 
     async def record(self, vote: Vote, *, wait: float = 0.0) -> VoteOutcome:
         """Submit, and wait up to `wait` seconds for the database: STORED, REJECTED, or QUEUED
@@ -555,6 +600,9 @@ class VoteOutbox:
 
     async def close(self) -> None:
         """Stop writing; unfinished votes stay in the journal for the next start."""
+        if self._journaling is not None:  # an append under way finishes first (its callers are told)
+            with contextlib.suppress(Exception):
+                await self._journaling
         if self._drainer is not None:
             self._drainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -568,7 +616,7 @@ class VoteOutbox:
         limit = MAX_BATCH
         while True:
             if not self._queue:
-                if await asyncio.to_thread(self._journal.truncate_if_all_done):
+                if self._journal.may_truncate and await asyncio.to_thread(self._journal.truncate_if_all_done):
                     log.debug("vote outbox empty, journal truncated")
                 if not self._queue:
                     # Idle only after the journal was emptied: a caller of `drained()` may close the outbox
@@ -619,7 +667,7 @@ class VoteOutbox:
                    for vote, outcome in zip(batch, outcomes, strict=True)]
         while True:
             try:
-                await asyncio.to_thread(self._journal.append, records)
+                await asyncio.to_thread(self._journal.finish, records)
                 break
             except OSError as exc:
                 # The votes are in the database, but the next ones must not be applied before these

@@ -7,9 +7,11 @@ arguments against the types in the signatures (see `feedback.transactions`).
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import StoreError
@@ -17,6 +19,12 @@ from feedback.models import MessageVote, RecommendationMessage, RecommendationRe
 from feedback.validation import Arm, Finite, Query, ShownItems, Snowflake, Title, Version
 
 _ID_EPOCH_MS = 1_767_225_600_000  # 2026-01-01 UTC
+_REQUESTS = cast(Table, RecommendationRequest.__table__)
+_ITEMS = cast(Table, RecommendedItem.__table__)
+
+
+_last_provisional_ms = 0  # the time part of this process's last provisional id
+_provisional_lock = threading.Lock()
 
 
 def provisional_request_id() -> int:
@@ -24,10 +32,20 @@ def provisional_request_id() -> int:
 
     Its vote buttons need the id now, so it cannot come from the database. Milliseconds since 2026
     shifted left by 16 bits, plus 16 random bits: unique across processes in practice, far above
-    the ids the database hands out (on SQLite the ones after it continue from it), and ~1e15, far
-    below Discord's snowflakes (~1e18), which the console's request-as-message ids rely on.
-    """
-    return ((int(time.time() * 1000) - _ID_EPOCH_MS) << 16) | secrets.randbits(16)
+    the ids the database hands out, and ~1e15, far below Discord's snowflakes (~1e18), which the
+    console's request-as-message ids rely on.
+
+    On SQLite the ids handed out after a stored provisional id continue from it, so the next
+    provisional id must lie far above it: within this process each takes a millisecond at least
+    two past the last one's (a burst of requests that all found the database busy shares one
+    millisecond). Two ids are then more than 65,536 apart. With random bits alone, two requests
+    of one burst drew the same id, or one drew an id the database had just handed out after the
+    other: the second record was refused as taken, and the votes on its list landed on another
+    member's list."""
+    global _last_provisional_ms
+    with _provisional_lock:
+        ms = _last_provisional_ms = max(int(time.time() * 1000) - _ID_EPOCH_MS, _last_provisional_ms + 2)
+    return (ms << 16) | secrets.randbits(16)
 
 
 async def record_request(
@@ -49,8 +67,9 @@ async def record_request(
     """Store one recommendation request and its items (in rank order); returns the request id.
 
     Inside an A/B experiment, `experiment_id` and `arm` say which arm the member was served from.
-    Two Core INSERTs, not the ORM unit of work: this runs on every /recommend, and building,
-    flushing and refreshing six ORM objects cost more CPU than the ranking itself (simulator profile).
+    Two Core INSERTs on the tables, not the ORM unit of work nor its bulk insert: this runs on every
+    /recommend, and building, flushing and refreshing six ORM objects cost more CPU than the ranking
+    itself (simulator profile), and the ORM's bulk insert of the items still showed in a later one.
 
     `request_id` (a `provisional_request_id` journaled by the outbox) stores it under that id; the
     same record applied again (the outbox replays the last one after a crash) changes nothing."""
@@ -61,17 +80,17 @@ async def record_request(
                 raise StoreError(f"request id {request_id} is taken by another request; this one was not stored")
             return request_id
     request_id = await session.scalar(
-        insert(RecommendationRequest).values(
+        insert(_REQUESTS).values(
             **({"id": request_id} if request_id is not None else {}),
             guild_id=guild_id, channel_id=channel_id, user_id=user_id, query=query,
             resolved_item_id=resolved_item_id, resolved_title=resolved_title,
             model_version=model_version, latency_ms=latency_ms, experiment_id=experiment_id, arm=arm,
-        ).returning(RecommendationRequest.id)
+        ).returning(_REQUESTS.c.id)
     )
     if request_id is None:
         raise StoreError("the database did not return the new request's id")
     if items:
-        await session.execute(insert(RecommendedItem), [
+        await session.execute(insert(_ITEMS), [
             {"request_id": request_id, "rank": rank, "item_id": item_id, "title": title, "score": score}
             for rank, (item_id, title, score) in enumerate(items, start=1)
         ])

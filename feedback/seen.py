@@ -16,10 +16,10 @@ title again gives fresh titles below the ones they liked instead of the identica
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 
 from pydantic import Field
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import UnknownTarget
@@ -38,6 +38,10 @@ SeenSource = Annotated[
     Explained("a seen mark comes from a reaction, a button or a command, got {input!r}"),
 ]
 _NO_SYNC = {"synchronize_session": False}
+_SEEN = cast(Table, SeenMark.__table__)
+_ITEMS = cast(Table, RecommendedItem.__table__)
+_REQUESTS = cast(Table, RecommendationRequest.__table__)
+_ITEM_VOTES = cast(Table, ItemVote.__table__)
 
 
 # How many of a member's latest lists for one query title the next list for it avoids repeating.
@@ -126,8 +130,10 @@ async def unmark_seen(session: AsyncSession, *, user_id: Snowflake, item_id: Sno
 
 
 async def seen_item_ids(session: AsyncSession, user_id: Snowflake) -> frozenset[int]:
-    """Every title this member marked as seen (their lists skip them)."""
-    return frozenset((await session.scalars(select(SeenMark.item_id).where(SeenMark.user_id == user_id))).all())
+    """Every title this member marked as seen (their lists skip them). Core columns (the ORM's
+    select machinery is not needed for plain values): this runs on every /recommend."""
+    marks = _SEEN.c
+    return frozenset((await session.scalars(select(marks.item_id).where(marks.user_id == user_id))).all())
 
 
 async def query_history(session: AsyncSession, *, user_id: Snowflake, resolved_item_id: Snowflake) -> History:
@@ -139,13 +145,14 @@ async def query_history(session: AsyncSession, *, user_id: Snowflake, resolved_i
     titles), while with the last two excluded the third list is fresh and the fourth comes back round
     to the first one's titles. A 👍 is kept for good: the titles they liked stay on top.
     """
+    items, requests, votes = _ITEMS.c, _REQUESTS.c, _ITEM_VOTES.c  # Core columns, as in `seen_item_ids`
     rows = await session.execute(
-        select(RecommendedItem.request_id, RecommendedItem.rank, RecommendedItem.item_id, ItemVote.value)
-        .join(RecommendationRequest, RecommendationRequest.id == RecommendedItem.request_id)
-        .outerjoin(ItemVote, (ItemVote.recommended_item_id == RecommendedItem.id) & (ItemVote.user_id == user_id))
-        .where(RecommendationRequest.user_id == user_id,
-               RecommendationRequest.resolved_item_id == resolved_item_id)
-        .order_by(RecommendedItem.request_id.desc(), RecommendedItem.rank)
+        select(items.request_id, items.rank, items.item_id, votes.value)
+        .select_from(_ITEMS)
+        .join(_REQUESTS, requests.id == items.request_id)
+        .outerjoin(_ITEM_VOTES, (votes.recommended_item_id == items.id) & (votes.user_id == user_id))
+        .where(requests.user_id == user_id, requests.resolved_item_id == resolved_item_id)
+        .order_by(items.request_id.desc(), items.rank)
     )
     shown: set[int] = set()
     upvoted: list[int] = []

@@ -4,8 +4,9 @@ Why it looks like this: each operation is a plain function of a session in the m
 record kind (`requests`, `votes`, `seen`, `experiments`, `registry`, `analytics`, `privacy`); this class only opens the
 database (migrating it first, with Alembic in a worker thread) and exposes every operation through
 `feedback.transactions.transaction`, which validates the arguments with pydantic and runs the
-operation in one transaction with the retry policy. Every method is a coroutine on an async driver
-(aiosqlite by default), so a vote never blocks the bot's event loop. Bad input raises StoreError
+operation in one transaction with the retry policy. Every method is a coroutine that never blocks
+the bot's event loop: on a SQLite file each transaction runs whole on a worker thread
+(`feedback.threads`), on PostgreSQL on the async driver. Bad input raises StoreError
 before anything is written; a failed transaction is rolled back.
 
 See `feedback.models` for the schema.
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from feedback import analytics, experiments, library, privacy, registry, requests, seen, vote_stats, votes
 from feedback import migrate as migrations_api
-from feedback.db import async_url, create_store_engine, prepare_sqlite_file
+from feedback.db import async_url, create_store_engine, prepare_sqlite_file, runs_inline
 from feedback.errors import StoreError
 from feedback.outbox import OutboxWrites
 from feedback.transactions import Transactor, in_session, transaction
@@ -80,9 +81,15 @@ class FeedbackStore:
     @staticmethod
     async def _revisions(engine: AsyncEngine, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(revisions stamped in the database, heads of this code's migrations)."""
-        try:
+        async def read() -> tuple[str, ...]:
             async with engine.connect() as conn:
-                current = await conn.run_sync(migrations_api.current_revisions_sync)
+                return await conn.run_sync(migrations_api.current_revisions_sync)
+
+        try:
+            if runs_inline(engine):  # the inline driver blocks: on a thread of its own
+                current = await asyncio.to_thread(asyncio.run, read())
+            else:
+                current = await read()
             heads = await asyncio.to_thread(migrations_api.head_revisions)
         except (OSError, SQLAlchemyError) as exc:
             await engine.dispose()

@@ -38,8 +38,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from feedback.backoff import JitteredBackoff
-from feedback.db import WRITE_OPTION, create_store_engine
+from feedback.db import WRITE_OPTION, create_store_engine, runs_inline
 from feedback.errors import StoreError, StoreUnavailable
+from feedback.threads import TransactionThreads
 from feedback.validation import argument_checker
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,8 @@ class Transactor:
             engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
         self._write_lock = asyncio.Lock() if sqlite else None
+        # A SQLite file: each transaction runs whole on a worker thread (see `feedback.threads`).
+        self._threads = TransactionThreads() if runs_inline(engine) else None
         self._patience: float | None = None  # set on the copies `impatient` returns
         self._impatient_engines: dict[int, AsyncEngine] = {}  # shared with the copies; see `dispose`
 
@@ -151,9 +154,14 @@ class Transactor:
         return copy
 
     async def dispose(self) -> None:
-        """Close every connection of the engine and of the impatient copies' engines."""
+        """Close every connection of the engine and of the impatient copies' engines, then the threads."""
         for engine in (self._engine, *self._impatient_engines.values()):
-            await engine.dispose()
+            if self._threads is None:
+                await engine.dispose()
+            else:  # closing SQLite connections blocks (the last one checkpoints the WAL)
+                await self._threads.run(engine.dispose, write=True)
+        if self._threads is not None:
+            await self._threads.close()
 
     @contextlib.asynccontextmanager
     async def _queued(self, write: bool) -> AsyncIterator[None]:
@@ -226,12 +234,20 @@ class Transactor:
                 outcomes.append(StoreError(f"the feedback database refused the change: {_reason(exc)}"))
         return outcomes
 
+    @staticmethod
+    async def _transact(maker: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with maker() as session, session.begin():
+            return await work(session)
+
     async def _attempt(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
         """One run of the transaction; `_Busy` when running it again may succeed."""
         maker = self._writer if write else self._reader
+        transact = functools.partial(self._transact, maker, work)
         try:
-            async with self._queued(write), maker() as session, session.begin():
-                return await work(session)
+            async with self._queued(write):
+                if self._threads is None:
+                    return await transact()
+                return await self._threads.run(transact, write=write)
         except StoreError:
             raise
         except (OperationalError, IntegrityError, DBAPIError) as exc:

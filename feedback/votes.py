@@ -11,7 +11,9 @@ message posted before a restart still lands.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, DateTime, SmallInteger, case, delete, insert, literal, select, update
+from typing import cast
+
+from sqlalchemy import BigInteger, DateTime, SmallInteger, Table, case, delete, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +23,8 @@ from feedback.models import ItemVote, MessageVote, RecommendationMessage, Recomm
 from feedback.validation import Snowflake, VoteValue
 
 _NO_SYNC = {"synchronize_session": False}
+_ITEMS = cast(Table, RecommendedItem.__table__)
+_ITEM_VOTES = cast(Table, ItemVote.__table__)
 
 
 def _not_a_recommendation(message_id: int) -> UnknownTarget:
@@ -87,17 +91,17 @@ async def vote_item(
     now = utcnow()
     dialect = session.get_bind().dialect.name
     insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    found = select(RecommendedItem.id, literal(user_id, BigInteger()), literal(value, SmallInteger()),
-                   literal(now, DateTime())).where(RecommendedItem.request_id == request_id,
-                                                   RecommendedItem.rank == rank)
-    upsert = insert_into(ItemVote).from_select(["recommended_item_id", "user_id", "value", "created_at"], found)
+    items, votes = _ITEMS.c, _ITEM_VOTES.c  # Core columns: no ORM machinery on the busiest write
+    found = select(items.id, literal(user_id, BigInteger()), literal(value, SmallInteger()),
+                   literal(now, DateTime())).where(items.request_id == request_id, items.rank == rank)
+    upsert = insert_into(_ITEM_VOTES).from_select(["recommended_item_id", "user_id", "value", "created_at"], found)
     statement = upsert.on_conflict_do_update(
-        index_elements=[ItemVote.recommended_item_id, ItemVote.user_id],
+        index_elements=[votes.recommended_item_id, votes.user_id],
         set_={"value": upsert.excluded.value,
-              "updated_at": case((ItemVote.value != upsert.excluded.value, literal(now, DateTime())),
-                                 else_=ItemVote.updated_at)},
-    ).returning(ItemVote.id)
-    if (await session.execute(statement, execution_options=_NO_SYNC)).first() is None:
+              "updated_at": case((votes.value != upsert.excluded.value, literal(now, DateTime())),
+                                 else_=votes.updated_at)},
+    ).returning(votes.id)
+    if (await session.execute(statement)).first() is None:
         raise UnknownTarget(
             f"request {request_id} has no recommended item at rank {rank}; the vote was not recorded"
         )

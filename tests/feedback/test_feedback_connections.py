@@ -5,6 +5,7 @@ timeout lives on connections of its own, so the other transactions keep the long
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 from sqlalchemy import event, text
@@ -80,3 +81,23 @@ async def test_a_vote_and_a_recorded_request_cost_no_extra_statements(store: Fee
         statements.clear()
         await store.vote_item(request_id=request_id, rank=2, user_id=7, value=1)
         assert statements == ["BEGIN IMMEDIATE", "INSERT INTO item_votes (recommended_item"]
+
+
+async def test_each_transaction_runs_whole_on_a_worker_thread(store: FeedbackStore) -> None:
+    """A statement through aiosqlite was four round trips between the event loop and the driver's
+    thread; now the loop hands a whole transaction to a worker thread once. Every statement of a
+    write runs on the one writer thread, every statement of a read on a reader thread, none on the
+    event loop's thread."""
+    threads: list[str] = []
+    event.listen(store._engine.sync_engine, "before_cursor_execute",
+                 lambda *_args: threads.append(threading.current_thread().name))
+    request_id = await store.record_request(
+        guild_id=None, channel_id=None, user_id=5, query="dune", resolved_item_id=3, resolved_title="Dune",
+        model_version=None, latency_ms=1.0, items=[(11, "A", 0.9), (12, "B", 0.8)],
+    )
+    await store.vote_item(request_id=request_id, rank=2, user_id=5, value=1)
+    writes, threads[:] = set(threads), []
+    seen, history = await store.personal_history(user_id=5, resolved_item_id=3)
+    assert history.upvoted == (12,) and not seen
+    assert len(writes) == 1 and next(iter(writes)).startswith("feedback-writer")
+    assert threads and all(name.startswith("feedback-reader") for name in threads)

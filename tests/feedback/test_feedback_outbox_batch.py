@@ -97,3 +97,33 @@ async def test_a_crash_around_a_batch_commit_then_replay_loses_and_doubles_nothi
     messages = sum(1 for key in expected_votes(plan) if key[0] == "message")
     assert db.query("SELECT COUNT(*) FROM message_votes")[0][0] == messages
     assert outbox_path.read_text(encoding="utf-8") == ""
+
+
+async def test_votes_submitted_together_are_journaled_with_one_append_and_the_last_batch_empties_it(
+    store, post, db, outbox_path, monkeypatch
+) -> None:
+    """Each accepted vote was one append and fsync of the journal, and each batch written one more
+    (its done lines) before the journal was emptied: votes submitted at one moment now share an
+    append, and the done lines of the last open votes are not written first, the journal is emptied
+    instead. Nothing changes in what is stored."""
+    request_ids = {m: await post(m, user_id=99) for m in (31, 32)}
+    plan = plan_for(request_ids, range(40, 44))
+    outbox = await VoteOutbox.open(store, outbox_path)
+    appends: list[list[str]] = []
+    append = outbox._journal.append
+
+    def counted(records):  # type: ignore[no-untyped-def]
+        appends.append(sorted(next(iter(r)) for r in records))
+        append(records)
+
+    monkeypatch.setattr(outbox._journal, "append", counted)
+    try:
+        futures = await asyncio.gather(*(outbox.submit(vote) for vote in plan))
+        outcomes = await asyncio.wait_for(asyncio.gather(*futures), 30)
+        await asyncio.wait_for(outbox.drained(), 30)
+    finally:
+        await outbox.close()
+    assert all(o.status is VoteStatus.STORED for o in outcomes)
+    assert stored_votes(db) == expected_votes(plan)
+    assert appends == [["vote"] * len(plan)]  # one append, and no "done" line
+    assert outbox_path.read_text(encoding="utf-8") == ""
