@@ -31,38 +31,38 @@ class TransactionThreads:
 
     def __init__(self, readers: int = READER_THREADS) -> None:
         self._readers = readers
-        self._executors: dict[bool, ThreadPoolExecutor] = {}
-        self._loops: list[asyncio.AbstractEventLoop] = []
+        # Each executor with the event loops its threads made: `close` closes a loop only once the
+        # executor whose thread runs it has finished (a `run` after `close` starts new threads).
+        self._executors: dict[bool, tuple[ThreadPoolExecutor, list[asyncio.AbstractEventLoop]]] = {}
         self._local = threading.local()
         self._lock = threading.Lock()
 
-    def _executor(self, write: bool) -> ThreadPoolExecutor:
+    def _executor(self, write: bool) -> tuple[ThreadPoolExecutor, list[asyncio.AbstractEventLoop]]:
         with self._lock:
             if write not in self._executors:
-                self._executors[write] = ThreadPoolExecutor(
+                self._executors[write] = (ThreadPoolExecutor(
                     max_workers=1 if write else self._readers,
-                    thread_name_prefix="feedback-writer" if write else "feedback-reader")
+                    thread_name_prefix="feedback-writer" if write else "feedback-reader"), [])
             return self._executors[write]
 
-    def _run_here(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    def _run_here(self, loops: list[asyncio.AbstractEventLoop], make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
-        if loop is None:
+        if loop is None:  # a thread belongs to one executor: `loops` is that executor's list
             loop = self._local.loop = asyncio.new_event_loop()
             with self._lock:
-                self._loops.append(loop)
+                loops.append(loop)
         return loop.run_until_complete(make())
 
     async def run(self, make: Callable[[], Coroutine[Any, Any, T]], *, write: bool) -> T:
         """`make()` run to completion on the writer thread (`write`) or a reader thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor(write), self._run_here, make)
+        executor, loops = self._executor(write)
+        return await asyncio.get_running_loop().run_in_executor(executor, self._run_here, loops, make)
 
     async def close(self) -> None:
         """Stop the threads once their work is done (a later `run` starts new ones)."""
         with self._lock:
             executors, self._executors = list(self._executors.values()), {}
-        for executor in executors:
+        for executor, loops in executors:
             await asyncio.to_thread(executor.shutdown)
-        with self._lock:
-            loops, self._loops = self._loops, []
-        for loop in loops:
-            loop.close()
+            for loop in loops:  # its threads have ended: none of these loops still runs
+                loop.close()
