@@ -166,6 +166,7 @@ def load_enrichment(path: Path) -> pd.DataFrame:
     table.attrs["films_only"] = is_movie_list or (is_film_list and wikifilms.FILMS_ONLY)
     table.attrs["strict"] = is_wikipedia_list or is_film_list
     table.attrs["english_only"] = is_film_list and wikifilms.ENGLISH_ONLY
+    table.attrs["adds_description"] = is_film_list and wikifilms.ADDS_DESCRIPTION
     return table
 
 
@@ -267,6 +268,8 @@ def merge_sources(items: pd.DataFrame, matches: Sequence[pd.DataFrame]) -> tuple
         merged = pd.Series("", index=range(n), dtype=object)
         for m in matches:
             value = m[column].fillna("").reset_index(drop=True)
+            if column == "description" and m.attrs.get("adds_description"):  # a story told another way
+                merged = merged.where((merged == "") | (value == ""), merged + " " + value)
             merged = merged.where(merged != "", value)
         items[column] = merged.to_numpy()
     for column in NUMERIC_COLUMNS:

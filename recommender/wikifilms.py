@@ -44,6 +44,11 @@ PRESENCE_NEUTRAL = False
 FILMS_ONLY = True
 # An American film describes only catalog titles that are English-language works (see above).
 ENGLISH_ONLY = True
+# Its description is added to an earlier listing's rather than only filling a gap: Flixable's blurb
+# tells the story (`Five years after an ominous unseen presence...`), the lead paragraph says what kind of
+# film it is (`post-apocalyptic horror thriller`, `based on the novel`), and lists matched on one broad
+# genre lacked exactly that.
+ADDS_DESCRIPTION = True
 YEARS = (1900, 2100)
 
 # Wikipedia's table genres that name a kind of film the product's scale has no word for: kept as genres

@@ -78,6 +78,21 @@ def test_english_language_films_take_genres_story_and_cast_and_nothing_else_does
     assert loaded.report.added_by_source[str(films)] == {"items": 1, "years": 0, "genres": 1}
 
 
+def test_the_lead_paragraph_is_added_to_an_earlier_listing_s_story(write_csv: WriteCsv) -> None:
+    catalog = write_csv(HEADER + "The Pale Blue Eye,Yes,2023-01-06,100,English,Movie\n")
+    flixable = write_csv("title,type,release_year,listed_in,description\n"
+                         "The Pale Blue Eye,Movie,2022,Thrillers,A detective is hired to investigate a murder.\n",
+                         name="flixable.csv")
+    films = write_csv(FILMS_HEADER + 'The Pale Blue Eye,2022,Mystery; Thriller,"The Pale Blue Eye is a 2022 '
+                      'American mystery thriller film adapted from the novel by Louis Bayard.",Christian Bale\n',
+                      name=FILE_NAME)
+    item = load_catalog(catalog, [flixable, films]).items.iloc[0]
+    # Both: the blurb tells the story, the lead paragraph what kind of film it is; the blurb first.
+    assert item["description"].startswith("A detective is hired")
+    assert "mystery thriller" in item["description"] and "novel" in item["description"]
+    assert item["genres"] == "thriller, mystery"
+
+
 def test_bundled_list_describes_the_year_s_films(bundled_enriched_catalog: Catalog) -> None:
     assert bundled_enrichment_paths()[4].name == FILE_NAME
     items = bundled_enriched_catalog.items.set_index("title")
