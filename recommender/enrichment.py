@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from recommender import maturity, movielist, wikilist
+from recommender import maturity, movielist, wikifilms, wikilist
 from recommender import titles as t
 from recommender.tables import CatalogError, join_list, read_table, split_list
 
@@ -124,12 +124,17 @@ def load_enrichment(path: Path) -> pd.DataFrame:
     (`has_metadata`); `attrs["films_only"]` whether it describes films alone (it then never joins a show);
     `attrs["strict"]` whether it names each work once with a reliable type, so that a title of the other
     type joins only with the very same year and a listed film describes one catalog film or none
-    (Wikipedia's list of Netflix originals)."""
+    (Wikipedia's lists of Netflix originals and of American films); `attrs["english_only"]` whether it
+    describes English-language works alone (it then never joins a title with an original-language half
+    or one the report files under another language: Wikipedia's American films)."""
     is_movie_list = path.suffix.casefold() == movielist.SUFFIX
     frame = movielist.read_movie_list(path) if is_movie_list else read_table(path, "enrichment")
     is_wikipedia_list = wikilist.is_wikipedia_list(frame, path)
+    is_film_list = not is_wikipedia_list and wikifilms.is_wikipedia_film_list(frame, path)
     if is_wikipedia_list:
         frame = wikilist.to_listing(frame, path)
+    elif is_film_list:
+        frame = wikifilms.to_listing(frame, path)
     if "title" not in frame:
         raise CatalogError(
             f"enrichment {path}: no title column (found: {', '.join(frame.columns[:8])})"
@@ -156,10 +161,29 @@ def load_enrichment(path: Path) -> pd.DataFrame:
     table.loc[kind.str.contains("movie|film"), "is_show"] = False
     table = table[table["franchise_key"] != ""].reset_index(drop=True)
     table.attrs["presence_neutral"] = (
-        movielist.PRESENCE_NEUTRAL if is_movie_list else wikilist.PRESENCE_NEUTRAL if is_wikipedia_list else True)
-    table.attrs["films_only"] = is_movie_list
-    table.attrs["strict"] = is_wikipedia_list
+        movielist.PRESENCE_NEUTRAL if is_movie_list else wikilist.PRESENCE_NEUTRAL if is_wikipedia_list
+        else wikifilms.PRESENCE_NEUTRAL if is_film_list else True)
+    table.attrs["films_only"] = is_movie_list or (is_film_list and wikifilms.FILMS_ONLY)
+    table.attrs["strict"] = is_wikipedia_list or is_film_list
+    table.attrs["english_only"] = is_film_list and wikifilms.ENGLISH_ONLY
+    table.attrs["adds_description"] = is_film_list and wikifilms.ADDS_DESCRIPTION
     return table
+
+
+# The report's labels that name no language other than English (its `Non-English` says only "not English"
+# and is often wrong the other way: `Léon: The Professional`, `The Hitman's Bodyguard`).
+_NOT_FOREIGN_LABELS = frozenset({"english", "non-english", "unknown", ""})
+
+
+def english_work(items: pd.DataFrame) -> np.ndarray:
+    """Per item, whether it may be an English-language work: its title has no original-language half
+    (` // 킹덤`) and the report does not file it under another named language (Korean, Japanese, ...)."""
+    titles = items["title"].astype(str)
+    labels = items["language"].astype(str).str.strip().str.casefold() if "language" in items else None
+    english = ~titles.str.contains(t.ALIAS_SEPARATOR, regex=False).to_numpy()
+    if labels is not None:
+        english &= labels.isin(_NOT_FOREIGN_LABELS).to_numpy()
+    return english
 
 
 def match(items: pd.DataFrame, is_show: pd.Series, film_keys: np.ndarray, table: pd.DataFrame) -> pd.DataFrame:
@@ -199,6 +223,8 @@ def match(items: pd.DataFrame, is_show: pd.Series, film_keys: np.ndarray, table:
     keep = ~(gap > allowed) & (listed_show | (pairs["film_key"] == pairs["_film_key"]).to_numpy())
     if attrs.get("films_only"):  # a film list never describes a show, whatever its title
         keep &= ~pairs["_is_show"].to_numpy(dtype=bool)
+    if attrs.get("english_only"):  # an American film is not the foreign work of its English name
+        keep &= english_work(items)[pairs["_row"].to_numpy()]
     if attrs.get("strict"):  # a listing of the other type needs the very year (`Bros (2022)`, a
         # film, is not the 2023 Israeli series `Bros`; the report's `Queen Charlotte`, "Movie", is the series)
         keep &= (pairs["_is_show"].to_numpy(dtype=bool) == listed_show) | (gap == 0)
@@ -214,7 +240,7 @@ def match(items: pd.DataFrame, is_show: pd.Series, film_keys: np.ndarray, table:
     best = chosen.set_index("_row")["_listing"].reindex(np.arange(len(items)))
     matched = table.reindex(best.fillna(-1).astype(int).to_numpy()).reset_index(drop=True)
     matched["_found"] = best.notna().to_numpy()
-    matched.attrs = {"presence_neutral": True, "films_only": False, "strict": False, **attrs}
+    matched.attrs = {"presence_neutral": True, "films_only": False, "strict": False, "english_only": False, **attrs}
     return matched
 
 
@@ -243,6 +269,8 @@ def merge_sources(items: pd.DataFrame, matches: Sequence[pd.DataFrame]) -> tuple
         merged = pd.Series("", index=range(n), dtype=object)
         for m in matches:
             value = m[column].fillna("").reset_index(drop=True)
+            if column == "description" and m.attrs.get("adds_description"):  # a story told another way
+                merged = merged.where((merged == "") | (value == ""), merged + " " + value)
             merged = merged.where(merged != "", value)
         items[column] = merged.to_numpy()
     for column in NUMERIC_COLUMNS:

@@ -23,10 +23,12 @@ def bundled_catalog_path() -> Path:
 # The public listings shipped with the package (credits in the README), joined in this order: the two
 # Netflix listings, then the MovieTweetings film list (years and IMDb genres of licensed films; after
 # them, so the Netflix listings' years win), then Wikipedia's list of Netflix originals (genres, years
-# and languages of the 2022-23 originals the others miss). Neither later list's presence counts as
-# "described" (see `movielist`, `wikilist`).
+# and languages of the 2022-23 originals the others miss), then Wikipedia's American films (genres, cast
+# and the article's lead paragraph for the year's films and licensed Hollywood films; last, so it only
+# fills what the others leave empty). No later list's presence counts as "described" (see `movielist`,
+# `wikilist`, `wikifilms`).
 BUNDLED_ENRICHMENT = ("netflix_titles.csv", "netflix_titles_2023_jw.csv", "movietweetings_movies.dat",
-                      "wikipedia_netflix_originals.csv")
+                      "wikipedia_netflix_originals.csv", "wikipedia_american_films.csv")
 
 
 def bundled_enrichment_paths() -> list[Path]:
