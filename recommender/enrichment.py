@@ -299,8 +299,8 @@ def merge_sources(items: pd.DataFrame, matches: Sequence[pd.DataFrame]) -> tuple
         before = year.notna().to_numpy()
         year = year.fillna(m["release_year"].reset_index(drop=True).astype("Int64"))
         counts["years"] = int((items["release_year"].isna().to_numpy() & ~before & year.notna().to_numpy()).sum())
-    for m in matches:  # after every neutral listing: a strict one names films and shows alike, so its
-        if m.attrs.get("strict") and not m.attrs.get("presence_neutral", True):  # type is not presence
+    for m in matches:  # after the neutral ones: a strict list naming films and shows alike (type is not presence)
+        if m.attrs.get("strict") and not m.attrs.get("films_only") and not m.attrs.get("presence_neutral", True):
             listing_is_show = listing_is_show.fillna(
                 pd.Series(m["is_show"].to_numpy(), index=items.index, dtype="boolean"))
     items["has_metadata"] = found
