@@ -198,3 +198,12 @@ def read_table(path: Path, what: str) -> pd.DataFrame:
     frame.attrs["sample"] = _sample([(i + 2, line) for i, line in enumerate(physical[1:1 + SAMPLE_ROWS])])
     return frame
 
+
+def require_rows_and_columns(frame: pd.DataFrame, required: tuple[str, ...], source: str) -> None:
+    """Refuse a listing file without its columns or without rows, naming `source` (e.g. "Wikipedia list
+    PATH"): a wrong file gets one clear message before any row is read."""
+    missing = [c for c in required if c not in frame]
+    if missing:
+        raise CatalogError(f"{source}: missing column(s) {', '.join(missing)} (expected {', '.join(required)})")
+    if frame.empty:
+        raise CatalogError(f"{source}: no titles")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender.tables import CatalogError, join_list
+from recommender.tables import CatalogError, join_list, require_rows_and_columns
 from recommender.wikilist import wikipedia_genres
 
 # The bundled file is read by this module whatever its header says; any other file is when it has the
@@ -90,12 +90,7 @@ def story_text(title: str, extract: str) -> str:
 def to_listing(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """The file's rows as a listing frame (`title`, `type`, `release_year`, `genres`, `description`,
     `cast`), or `CatalogError` naming the first bad line: every row needs a title and a year."""
-    missing = [c for c in REQUIRED if c not in frame]
-    if missing:
-        raise CatalogError(f"Wikipedia film list {path}: missing column(s) {', '.join(missing)} "
-                           f"(expected {', '.join(REQUIRED)})")
-    if frame.empty:
-        raise CatalogError(f"Wikipedia film list {path}: no titles")
+    require_rows_and_columns(frame, REQUIRED, f"Wikipedia film list {path}")
     years = pd.to_numeric(frame["release_year"], errors="coerce")
     bad = (frame["title"] == "") | years.isna() | ~years.between(*YEARS)
     if bad.any():

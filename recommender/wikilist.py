@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender.tables import CatalogError, join_list
+from recommender.tables import CatalogError, join_list, require_rows_and_columns
 
 # The bundled file is read by this module whatever its header says (a damaged copy is refused, not read
 # as a plain listing); any other file is when it has the Wikipedia genre column.
@@ -99,12 +99,7 @@ def language_name(cell: str) -> str:
 def to_listing(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """The file's rows as a listing frame (`title`, `type`, `release_year`, `genres`, `original_language`),
     or `CatalogError` naming the first bad line: every row must have a title, a known type and a year."""
-    missing = [c for c in REQUIRED if c not in frame]
-    if missing:
-        raise CatalogError(f"Wikipedia list {path}: missing column(s) {', '.join(missing)} "
-                           f"(expected {', '.join(REQUIRED)})")
-    if frame.empty:
-        raise CatalogError(f"Wikipedia list {path}: no titles")
+    require_rows_and_columns(frame, REQUIRED, f"Wikipedia list {path}")
     kinds = frame["type"].str.casefold().map(TYPES)
     years = pd.to_numeric(frame["release_year"], errors="coerce")
     bad = (frame["title"] == "") | kinds.isna() | years.isna() | ~years.between(*YEARS)
