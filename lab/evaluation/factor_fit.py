@@ -59,6 +59,7 @@ class JudgedQuery:
     tiers: np.ndarray  # (candidates,) safety tier (lower first; all 0 when the query has none)
     franchise: np.ndarray  # (candidates,) franchise codes (one entry per franchise)
     rows: np.ndarray  # (candidates,) catalog rows (ties break by row, as served)
+    query_row: int = -1  # the query's catalog row
 
     def scores(self, factors: np.ndarray) -> np.ndarray:
         return self.fixed + factors @ self.terms
@@ -100,13 +101,18 @@ def collect(ranker, rows_and_judgements: Sequence[tuple[str, int, dict[int, floa
             factors=np.array([table.get(names[0], 1.0) for names in FACTOR_GROUPS.values()]),
             judged=np.array([judged[r] for r in rows], dtype=np.float64),
             tiers=np.zeros(len(rows)) if tiers is None else np.asarray(tiers[rows], dtype=np.float64),
-            franchise=ranker.franchise_codes[rows], rows=rows))
+            franchise=ranker.franchise_codes[rows], rows=rows, query_row=int(row)))
     return out
 
 
 def ndcg(query: JudgedQuery, factors: np.ndarray, k: int = 10) -> float:
     """NDCG@k of the query's judged candidates ranked with these factors as served (nan: nothing judged above 0)."""
-    key = query.scores(factors) - 1e4 * query.tiers
+    return ndcg_of_scores(query, query.scores(factors), k)
+
+
+def ndcg_of_scores(query: JudgedQuery, scores: np.ndarray, k: int = 10) -> float:
+    """NDCG@k of the query's judged candidates ranked by these scores as served (tiers, one per franchise)."""
+    key = scores - 1e4 * query.tiers
     chosen: list[int] = []
     seen: set[int] = set()
     for i in np.lexsort((query.rows, -key)).tolist():

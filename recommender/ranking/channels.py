@@ -41,6 +41,7 @@ PAIR_CHANNELS = (
     "same_type",
     "same_maturity",
     "maturity_above",
+    "tone",
 )
 ITEM_CHANNELS = ("hours_viewed", "imdb_votes", "imdb_score", "has_metadata")
 # The hub channel depends on the query's kind only (`ranking.hubs`): one row of values per kind.
@@ -79,6 +80,41 @@ DESCRIBED_CHANNELS = tuple(name for name in TEXT_CHANNELS if name not in TITLE_C
 KIND_FLOOR = 0.25
 KIND_UNKNOWN = 0.75
 KIND_CHANNELS = ("era", "era_acclaim", "hours_viewed", "imdb_votes")
+
+# Genres that say whom a title is for and how it feels, where the genre cosine only says how much two genre
+# lists overlap: We Have a Ghost (family, comedy, horror, fantasy) had Paranormal Activity and The Conjuring
+# in its list, sharing `horror` and `fantasy`, and Chupa (family) sat next to horror films. The `tone`
+# channel adds, per genre of `TONE_FILE`, a penalty when the query has it and the candidate does not
+# ("missing") and one when the candidate has it and the query does not ("extra"), both titles with genres
+# (the query's own or borrowed). Fitted on the judged set's lists of every kind with the movie dev set as the
+# check (`scripts/fit_tone.py`; docs/ranking-rules.md, "Tone"); held at weight 1 in the blend, so the file's
+# values are in blend units.
+TONE_FILE = "tone_penalties.json"
+
+
+def load_tone_penalties(text: str) -> dict[str, tuple[float, float]]:
+    """genre -> (missing, extra) penalties from their JSON (`{"penalties": {genre: {"missing": x, "extra": y}}}`),
+    checked: at most 8 genres (the codes are one byte), values <= 0 (a penalty, never a lift)."""
+    penalties = {str(genre): (float(v.get("missing", 0.0)), float(v.get("extra", 0.0)))
+                 for genre, v in json.loads(text)["penalties"].items()}
+    if len(penalties) > 8:
+        raise ValueError("tone penalties name more than 8 genres")
+    if any(value > 0 for pair in penalties.values() for value in pair):
+        raise ValueError("tone penalties must be <= 0")
+    return penalties
+
+
+TONE_PENALTIES = load_tone_penalties(resources.files("recommender.ranking").joinpath(TONE_FILE).read_text("utf-8"))
+
+
+def tone_table(penalties: dict[str, tuple[float, float]]) -> np.ndarray:
+    """(2^g, 2^g) float32: the tone value between a query's and a candidate's genre bits (bit i: the i-th genre)."""
+    size = 1 << len(penalties)
+    bits = (np.arange(size)[:, None] >> np.arange(len(penalties))[None, :]) & 1  # (codes, genres)
+    missing = np.array([m for m, _ in penalties.values()], dtype=np.float64)
+    extra = np.array([e for _, e in penalties.values()], dtype=np.float64)
+    query, candidate = bits[:, None, :], bits[None, :, :]
+    return ((query & (1 - candidate)) @ missing + ((1 - query) & candidate) @ extra).astype(np.float32)
 
 # The movie co-likes the weights are fitted on hold films only, and reward what people watch the same year;
 # fans judging lists (the judged set) reward what kind of title it is. A query's channels are multiplied by
@@ -210,10 +246,18 @@ def _split_list(text: str) -> list[str]:
 # judged set NDCG@10 of the judged candidates 0.6295 -> 0.6332, movie dev set 0.0962 -> 0.0971 (saved channels
 # refitted, same weights). Dropping "independent", "classic" and "cult" as well cost the dev set 0.0025.
 NOT_GENRES = frozenset({"international", "european", "british", "korean", "spanish-language"})
+TONE_TABLE = tone_table(TONE_PENALTIES)
 
 
 def _genre_list(text: str) -> list[str]:
     return [genre for genre in _split_list(text) if genre not in NOT_GENRES]
+
+
+def tone_codes(genres: pd.Series) -> np.ndarray:
+    """(n,) uint8: per item, bit i set when its genres name the i-th genre of `TONE_PENALTIES`."""
+    position = {genre: i for i, genre in enumerate(TONE_PENALTIES)}
+    codes = [sum(1 << position[g] for g in set(_genre_list(text)) if g in position) for text in genres.tolist()]
+    return np.asarray(codes, dtype=np.uint8)
 
 
 def _tfidf(texts: Sequence[str], **options: object) -> sparse.csr_matrix:
@@ -386,6 +430,7 @@ class Channels:
     hub_kind: np.ndarray  # (n,) int: the row of `hub_values` a query of this item reads (`set_hubs`)
     hub_values: sparse.csr_matrix  # (kinds, n) float32: each item's hub value for each kind of query (`ranking.hubs`)
     describer: np.ndarray  # (n,) int: the row whose listing fields (`DESCRIBED_CHANNELS`) a query of this item reads
+    tone_code: np.ndarray  # (n,) uint8: which of `TONE_PENALTIES`' genres the item's listing gives (bit i: i-th)
 
     @classmethod
     def build(cls, items: pd.DataFrame, embeddings: np.ndarray,
@@ -425,6 +470,7 @@ class Channels:
             hub_kind=np.zeros(len(items), dtype=np.int16),
             hub_values=sparse.csr_matrix((1, len(items)), dtype=np.float32),
             describer=franchise_describers(_franchise_keys(items), text, _numeric(items, "hours_viewed")),
+            tone_code=tone_codes(_column(items, "genres")),
         )
 
     def __len__(self) -> int:
@@ -544,6 +590,8 @@ class Channels:
             return ((qm == cm) & (qm != MATURITY_BANDS.index("unknown"))).astype(np.float32)
         if name == "maturity_above":
             return self.maturity_above(self.maturity_code[rows])[:, cols]
+        if name == "tone":
+            return self.tone(rows, columns)
         if name == "hub":
             return self.hub_values[self.hub_kind[rows]][:, cols].toarray()  # a shortlist's columns only
         values = self.item_features[ITEM_CHANNELS.index(name), cols]
@@ -570,6 +618,15 @@ class Channels:
         q = np.asarray(query_codes)[:, None]
         c = self.maturity_code[None, :]
         return ((c > q) & (c != unknown) & (q != unknown)).astype(np.float32)
+
+    def tone(self, rows: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """(len(rows), items) the `tone` channel: 0 unless both titles have genres (the query's own or borrowed)."""
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        cols = slice(None) if columns is None else np.asarray(columns, dtype=np.int64)
+        described = self.describer[rows]
+        values = TONE_TABLE[self.tone_code[described]][:, self.tone_code[cols]]
+        known = self.has_genres[described][:, None] & self.has_genres[cols][None, :]
+        return np.where(known, values, np.float32(0.0)).astype(np.float32)
 
     def pair_scores(
         self, query_rows: np.ndarray, columns: np.ndarray | None = None, only: Sequence[int] | None = None

@@ -40,6 +40,7 @@ from recommender.ranking.channels import (
     MATURITY_BANDS,
     TITLE_CHANNELS,
     TITLE_GATE_POWER,
+    TONE_TABLE,
     Channels,
     one_row_product,
 )
@@ -73,7 +74,7 @@ def _product(matrix: sparse.csr_matrix, postings: sparse.csr_matrix, row: int) -
 
 
 # Terms the scorer cannot scale per query: their channels must keep a factor of 1 for every kind.
-_UNSCALED = ("description", "country", "same_maturity", "maturity_above")
+_UNSCALED = ("description", "country", "same_maturity", "maturity_above", "tone")
 
 
 class OneQueryScorer:
@@ -136,6 +137,8 @@ class OneQueryScorer:
         self._kind_base = [np.where(has_genres, np.where(channels.show | query_show, KIND_FLOOR, 1.0),
                                     KIND_UNKNOWN).astype(np.float32) for query_show in (False, True)]
         self._kind_open = [has_genres & (channels.show | query_show) for query_show in (False, True)]
+        self._tone_weight = np.float32(w["tone"])
+        self._tone_rows: dict[int, np.ndarray | None] = {}  # per query genre code, made on first use (`_tone`)
         # Indicator rows times a query kind's factor, made on first use (`_indicator`).
         self._scaled_rows: dict[tuple[int, int, float], np.ndarray] = {}
 
@@ -171,6 +174,14 @@ class OneQueryScorer:
         if scaled is None:
             scaled = self._scaled_rows.setdefault(key, factors[kind] * row)
         return scaled
+
+    def _tone(self, code: int) -> np.ndarray | None:
+        """The weighted `tone` row of a query with these genre bits (`Channels.tone`; None where it is all 0)."""
+        if code not in self._tone_rows:
+            ch = self._channels
+            row = self._tone_weight * np.where(ch.has_genres, TONE_TABLE[code][ch.tone_code], np.float32(0.0))
+            self._tone_rows[code] = row.astype(np.float32) if row.any() else None
+        return self._tone_rows[code]
 
     def scores(self, row: int) -> np.ndarray:
         """Why it is written this way: every whole-catalog pass costs about as much as the arithmetic of a
@@ -239,6 +250,8 @@ class OneQueryScorer:
                 total += indicator
         if self._above:
             total += self._above[int(ch.maturity_code[row])]
+        if self._tone_weight and ch.has_genres[described] and (tone := self._tone(int(ch.tone_code[described]))) is not None:
+            total += tone
         if self._hubs is not None:
             items, values = self._hubs[ch.hub_kind[row]]
             total[items] += values if self._hub_factor[kind] == 1.0 else self._hub_factor[kind] * values

@@ -3,6 +3,8 @@ reason, hubs, the maturity ceiling (recommender/ranking/, docs/ranking-rules.md)
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +19,10 @@ from recommender.ranking.channels import (
     SHOW_QUERY_FACTORS,
     THIN_QUERY_FACTORS,
     TITLE_GATE_POWER,
+    TONE_PENALTIES,
     Channels,
+    load_tone_penalties,
+    tone_table,
 )
 from recommender.ranking.hubs import MIN_HUB_QUERIES
 from recommender.ranking.ranker import Ranker
@@ -429,3 +434,39 @@ def test_a_shared_word_between_loosely_alike_titles_counts_far_less_than_between
     assert gated[1] == pytest.approx(raw[1] * genres[1] ** TITLE_GATE_POWER, rel=1e-4)
     assert gated[1] < 0.35 * genres[1] * raw[1]
     assert gated[2] == pytest.approx(raw[2], rel=1e-4)
+
+
+def test_a_family_querys_list_keeps_its_tone_before_titles_that_share_more_genres() -> None:
+    """A family fantasy comedy: a family drama before a horror comedy that shares two of its three genres. The
+    genre cosine alone puts the horror comedy first; the fitted `tone` penalties (no `family`, added `horror`)
+    turn it round. Titles without genres get no tone value either way."""
+    items = _items([
+        {"title": "Ghost Friends", "genres": "family, comedy, fantasy"},
+        {"title": "Scary Laughs", "genres": "comedy, fantasy, horror"},
+        {"title": "Home Together", "genres": "family, drama"},
+        {"title": "Unlisted Film", "genres": ""},
+    ])
+    weights = {"genres": 20.0}
+    plain = Ranker(items, np.ones((len(items), 2), dtype=np.float32), BlendWeights(weights))
+    toned = Ranker(items, np.ones((len(items), 2), dtype=np.float32), BlendWeights({**weights, "tone": 1.0}))
+    titles = items["title"].tolist()
+    assert [titles[r] for r in plain.rank(0, 2)[0]] == ["Scary Laughs", "Home Together"]
+    assert [titles[r] for r in toned.rank(0, 2)[0]] == ["Home Together", "Scary Laughs"]
+    tone = toned.channels.tone(np.array([0, 1, 3]))
+    family, horror = TONE_PENALTIES["family"], TONE_PENALTIES["horror"]
+    assert tone[0].tolist() == pytest.approx([0.0, family[0] + horror[1], 0.0, 0.0])  # missing family, extra horror
+    assert tone[1].tolist() == pytest.approx([family[1] + horror[0], 0.0, family[1] + horror[0], 0.0])
+    assert not tone[2].any()  # a query without genres
+    _same_scores(toned, range(len(items)))
+
+
+def test_tone_penalties_are_penalties_on_a_few_genres() -> None:
+    assert TONE_PENALTIES and all(m <= 0 and e <= 0 for m, e in TONE_PENALTIES.values())
+    with pytest.raises(ValueError, match="<= 0"):
+        load_tone_penalties('{"penalties": {"horror": {"missing": 3.0}}}')
+    with pytest.raises(ValueError, match="more than 8"):
+        load_tone_penalties(json.dumps({"penalties": {f"g{i}": {"missing": -1.0} for i in range(9)}}))
+    table = tone_table({"a": (-1.0, -0.5), "b": (-2.0, 0.0)})
+    assert table[0b01, 0b10] == pytest.approx(-1.0 + 0.0)  # query a, candidate b: a missing, b extra
+    assert table[0b11, 0b00] == pytest.approx(-3.0) and table[0b00, 0b11] == pytest.approx(-0.5)
+    assert not np.diag(table).any()

@@ -112,12 +112,13 @@ def test_votes_reorder_related_titles_and_no_votes_change_nothing(session_recomm
     plain = rec.recommend(query_id, k=10)
     empty = rec.recommend(query_id, k=10, votes=rec.vote_channel(_pairs()))
     assert [r.item.item_id for r in empty.items] == [r.item.item_id for r in plain.items]
-    # A related title just outside the list (content rank 11-20) that 200 members liked enters it.
-    longer = rec.recommend(query_id, k=20)
-    outside = longer.items[14].item
     titles = rec.items["title"]
     # Votes elsewhere are balanced (the channel scores a pair against the global up-rate).
     elsewhere = [(titles[q], titles[q + 1], 100, 100) for q in range(0, 20, 2) if q != query and q + 1 != query]
+    # The related title right below the list, which 200 members liked, enters it. (Votes count on the content
+    # ranking's top `shortlist` titles before one entry per franchise: a title 15th as served may be outside them.)
+    longer = rec.recommend(query_id, k=20)
+    outside = longer.items[10].item
     channel = VoteChannel(_pairs((titles[query], outside.title, 200, 0), *elsewhere),
                           titles.tolist(), VoteSettings(weight=0.2))
     voted = rec.recommend(query_id, k=10, votes=channel)
