@@ -157,13 +157,13 @@ def _random_fit_problem(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _random_channels(rng, 60, 80), gains, np.zeros_like(gains, dtype=bool)
 
 
-_HELD_RULES = ("hub", "maturity_above")
+_HELD_RULES = ("hub", "maturity_above", "tone")
 
 
 def _random_channels(rng: np.random.Generator, queries: int, candidates: int) -> np.ndarray:
     """Uniform random values for every channel but the held rule channels, which stay 0: their held weights
     are large by design, and noise under them would drown the signal each test plants. The other channels
-    get the same draws as before those two existed, so each test keeps the problem it was written on."""
+    get the same draws as before the held ones existed, so each test keeps the problem it was written on."""
     features = np.zeros((len(CHANNELS), queries, candidates), dtype=np.float32)
     drawn = [i for i, name in enumerate(CHANNELS) if name not in _HELD_RULES]
     features[drawn] = rng.random((len(drawn), queries, candidates)).astype(np.float32)
