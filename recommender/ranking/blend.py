@@ -45,7 +45,7 @@ SIMILARITY_CHANNELS = ("embedding", "title_chars", "title_words", "genres", "des
 # adult films are co-liked with teen ones): their weights were chosen on the showcase lists, see
 # docs/ranking-rules.md. `tone` is held at 1: its values (`tone_penalties.json`) are fitted in blend units.
 # A weights file written before a held channel existed gets its held weight.
-PRIOR_WEIGHTS = {"same_type": 5.0, "same_language": 5.0, "hub": -40.0, "maturity_above": -10.0, "tone": 1.0}
+PRIOR_WEIGHTS = {"same_type": 5.0, "same_language": 5.0, "hub": -40.0, "maturity_above": -15.0, "tone": 1.0}
 # The scale held weights are on: a logistic fit's weights are rescaled so that the blend of the fitted
 # channels has this standard deviation over the fitting cells. A regression's coefficients have no scale of
 # their own (a stronger fit multiplies them all), and held weights next to growing fitted weights silently
