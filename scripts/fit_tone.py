@@ -24,25 +24,33 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 
-def features(channels, row: int, rows: np.ndarray, genres: int) -> np.ndarray:
+def genre_bits(items: pd.DataFrame, genres: list[str]) -> np.ndarray:
+    """(items, genres) 0/1: which of these genres each item's listing names (as `channels.tone_codes` reads them)."""
+    from recommender.ranking.channels import _genre_list
+
+    lists = [set(_genre_list(text)) for text in items["genres"].fillna("").astype(str).tolist()]
+    bits = np.array([[g in listed for g in genres] for listed in lists], dtype=np.float64)
+    return bits.reshape(len(lists), len(genres))
+
+
+def features(channels, bits: np.ndarray, row: int, rows: np.ndarray) -> np.ndarray:
     """(len(rows), 2 * genres): per genre, missing then extra, where both titles have genres (as `Channels.tone`)."""
     described = int(channels.describer[row])
-    bits = (channels.tone_code[rows][:, None] >> np.arange(genres)) & 1
-    query = (int(channels.tone_code[described]) >> np.arange(genres)) & 1
+    query, candidate = bits[described][None, :], bits[rows]
     known = (channels.has_genres[described] & channels.has_genres[rows]).astype(np.float64)[:, None]
-    return np.hstack([query * (1 - bits), (1 - query) * bits]) * known
+    return np.hstack([query * (1 - candidate), (1 - query) * candidate]) * known
 
 
-def prepared(ranker, queries) -> list[tuple]:
+def prepared(ranker, bits: np.ndarray, queries) -> list[tuple]:
     """(query, scores without the tone term, tone features, pairs) per judged query."""
-    from recommender.ranking.channels import CHANNELS, TONE_PENALTIES
+    from recommender.ranking.channels import CHANNELS
 
     weight = float(ranker._w[CHANNELS.index("tone")])
     out = []
     for q in queries:
         row = int(q.query_row)
         base = q.scores(q.factors) - weight * ranker.channels.tone(np.array([row]), q.rows)[0]
-        out.append((q, base, features(ranker.channels, row, q.rows, len(TONE_PENALTIES)), *q.pairs()))
+        out.append((q, base, features(ranker.channels, bits, row, q.rows), *q.pairs()))
     return out
 
 
@@ -69,8 +77,13 @@ def fit(data: list[tuple], strength: float, temperature: float) -> np.ndarray:
 def main() -> None:
     from common.stats import paired_difference, resample_indices
     from lab.evaluation.factor_fit import collect, ndcg_of_scores
-    from lab.evaluation.judged import default_judgements_path, default_queries_path, load_judgements, load_queries
-    from lab.evaluation.judged import pair_scores
+    from lab.evaluation.judged import (
+        default_judgements_path,
+        default_queries_path,
+        load_judgements,
+        load_queries,
+        pair_scores,
+    )
     from recommender.ranking.channels import CHANNELS, TONE_PENALTIES
     from recommender.serving import Recommender
 
@@ -79,6 +92,7 @@ def main() -> None:
     parser.add_argument("--strengths", default="0.001,0.003,0.01,0.03,0.1")
     parser.add_argument("--pairs", type=Path, default=Path("recommender/data/taste/dev_pairs.csv"))
     parser.add_argument("--candidates", type=Path, default=Path("recommender/data/taste/dev_candidates.csv"))
+    parser.add_argument("--genres", default=None, help="comma-separated genres to fit (default: the shipped ones)")
     parser.add_argument("--write", type=Path, default=None, help="write the penalties fitted on every query here")
     args = parser.parse_args()
     rec = Recommender.load(args.model_dir)
@@ -91,8 +105,11 @@ def main() -> None:
         if query in row_of and candidate in row_of:
             judged.setdefault(query, {})[row_of[candidate]] = score
     names = [q for q in load_queries(default_queries_path())["query"] if q in judged]
-    data = prepared(ranker, collect(ranker, [(n, row_of[n], judged[n]) for n in names]))
-    genres = list(TONE_PENALTIES)
+    genres = args.genres.split(",") if args.genres else list(TONE_PENALTIES)
+    if args.write and len(genres) > 8:
+        parser.error("the shipped channel takes at most 8 genres")
+    bits = genre_bits(rec.items, genres)
+    data = prepared(ranker, bits, collect(ranker, [(n, row_of[n], judged[n]) for n in names]))
     temperature = float(min(np.geomspace(0.1, 1000.0, 41),
                             key=lambda t: loss(np.zeros(2 * len(genres)), data, t, 0.0)[0]))
     strengths = [float(s) for s in args.strengths.split(",")]
@@ -132,28 +149,31 @@ def main() -> None:
     pairs = pd.read_csv(args.pairs)
     candidates = [row_of[t] for t in pd.read_csv(args.candidates)["title"] if t in row_of]
     dev = []
-    for title, group in pairs.groupby("query_title"):
-        if title in row_of:
+    for query_title, group in pairs.groupby("query_title"):
+        name = str(query_title)
+        if name in row_of:
             gains = {row_of[t]: s for t, s in zip(group.relevant_title, group.score, strict=True) if t in row_of}
-            dev.append((title, row_of[title], {r: gains.get(r, 0.0) for r in candidates}))
-    dev_data = prepared(ranker, collect(ranker, dev))
+            dev.append((name, row_of[name], {r: gains.get(r, 0.0) for r in candidates}))
+    dev_data = prepared(ranker, bits, collect(ranker, dev))
     before = np.array([ndcg_of_scores(q, base) for q, base, *_ in dev_data])
     after = np.array([ndcg_of_scores(q, base + x @ beta) for q, base, x, *_ in dev_data])
     dev_ok = ~np.isnan(before) & ~np.isnan(after)
     d = paired_difference(after[dev_ok], before[dev_ok], resample_indices(int(dev_ok.sum())))
-    print(f"movie dev set, {int(dev_ok.sum())} queries: NDCG@10 {before[dev_ok].mean():.4f} -> {after[dev_ok].mean():.4f}, "
+    print(f"movie dev set, {int(dev_ok.sum())} queries: NDCG@10 {before[dev_ok].mean():.4f} -> "
+          f"{after[dev_ok].mean():.4f}, "
           f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]; better {int((after > before).sum())}, "
           f"worse {int((after < before).sum())}")
     scale = 1.0 / float(ranker._w[CHANNELS.index("tone")])  # blend units per normalised unit (held weight 1)
-    penalties = {g: {"missing": round(float(beta[i]) * scale, 2), "extra": round(float(beta[len(genres) + i]) * scale, 2)}
-                 for i, g in enumerate(genres)}
+    penalties = {g: {"missing": round(float(beta[i]) * scale, 2),
+                     "extra": round(float(beta[len(genres) + i]) * scale, 2)} for i, g in enumerate(genres)}
     print(f"fitted on every query, strength {strength:g} (blend units): {penalties}")
     if args.write:
         args.write.write_text(json.dumps({"penalties": penalties, "fitted": {
             "method": "pairwise logistic over each judged query's judged candidates (every kind), ridge toward 0",
             "script": "scripts/fit_tone.py", "queries": n, "model": rec.version, "strength": strength,
             "metric": "NDCG@10 of the judged candidates, ranked as served",
-            "without_ndcg": round(float(np.nanmean(current)), 4), "nested_cv_ndcg": round(float(nested_mean[ok].mean()), 4),
+            "without_ndcg": round(float(np.nanmean(current)), 4),
+            "nested_cv_ndcg": round(float(nested_mean[ok].mean()), 4),
             "nested_minus_without": [round(diff.mean, 4), round(diff.low, 4), round(diff.high, 4)],
             "dev_ndcg_without_with": [round(float(before[dev_ok].mean()), 4), round(float(after[dev_ok].mean()), 4)],
             "dev_difference": [round(d.mean, 4), round(d.low, 4), round(d.high, 4)],

@@ -250,7 +250,8 @@ class OneQueryScorer:
                 total += indicator
         if self._above:
             total += self._above[int(ch.maturity_code[row])]
-        if self._tone_weight and ch.has_genres[described] and (tone := self._tone(int(ch.tone_code[described]))) is not None:
+        tone = self._tone(int(ch.tone_code[described])) if self._tone_weight and ch.has_genres[described] else None
+        if tone is not None:
             total += tone
         if self._hubs is not None:
             items, values = self._hubs[ch.hub_kind[row]]
