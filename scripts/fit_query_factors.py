@@ -21,14 +21,7 @@ import numpy as np
 
 def main() -> None:
     from common.stats import paired_difference, resample_indices
-    from lab.evaluation.factor_fit import FACTOR_GROUPS, HELD_GROUPS, collect, cross_validate, fit_factors
-    from lab.evaluation.judged import (
-        default_judgements_path,
-        default_queries_path,
-        load_judgements,
-        load_queries,
-        pair_scores,
-    )
+    from lab.evaluation.factor_fit import FACTOR_GROUPS, HELD_GROUPS, cross_validate, fit_factors, judged_queries
     from recommender.serving import Recommender
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,13 +33,7 @@ def main() -> None:
     parser.add_argument("--strength", type=float, default=300.0, help="the ridge strength the CV chose")
     args = parser.parse_args()
     rec = Recommender.load(args.model_dir)
-    row_of = {title: row for row, title in enumerate(rec.index.titles)}
-    judged: dict[str, dict[int, float]] = {}
-    for (query, candidate), score in pair_scores(load_judgements(args.judgements or default_judgements_path())).items():
-        if query in row_of and candidate in row_of:
-            judged.setdefault(query, {})[row_of[candidate]] = score
-    names = [q for q in load_queries(default_queries_path())["query"] if q in judged]
-    queries = [q for q in collect(rec.ranker, [(n, row_of[n], judged[n]) for n in names]) if q.kind == args.kind]
+    queries = [q for q in judged_queries(rec, args.judgements)[1] if q.kind == args.kind]
     strengths = [float(s) for s in args.strengths.split(",")]
     print(f"{len(queries)} judged queries of kind {args.kind}; current factors "
           f"{dict(zip(FACTOR_GROUPS, queries[0].factors.round(2).tolist(), strict=True))}")

@@ -76,14 +76,7 @@ def fit(data: list[tuple], strength: float, temperature: float) -> np.ndarray:
 
 def main() -> None:
     from common.stats import paired_difference, resample_indices
-    from lab.evaluation.factor_fit import collect, ndcg_of_scores
-    from lab.evaluation.judged import (
-        default_judgements_path,
-        default_queries_path,
-        load_judgements,
-        load_queries,
-        pair_scores,
-    )
+    from lab.evaluation.factor_fit import collect, judged_queries, ndcg_of_scores
     from recommender.ranking.channels import CHANNELS, TONE_PENALTIES
     from recommender.serving import Recommender
 
@@ -97,19 +90,12 @@ def main() -> None:
     args = parser.parse_args()
     rec = Recommender.load(args.model_dir)
     ranker = rec.ranker
-    row_of: dict[str, int] = {}
-    for row, title in enumerate(rec.index.titles):
-        row_of.setdefault(title, row)
-    judged: dict[str, dict[int, float]] = {}
-    for (query, candidate), score in pair_scores(load_judgements(default_judgements_path())).items():
-        if query in row_of and candidate in row_of:
-            judged.setdefault(query, {})[row_of[candidate]] = score
-    names = [q for q in load_queries(default_queries_path())["query"] if q in judged]
+    row_of, judged = judged_queries(rec)
     genres = args.genres.split(",") if args.genres else list(TONE_PENALTIES)
     if args.write and len(genres) > 8:
         parser.error("the shipped channel takes at most 8 genres")
     bits = genre_bits(rec.items, genres)
-    data = prepared(ranker, bits, collect(ranker, [(n, row_of[n], judged[n]) for n in names]))
+    data = prepared(ranker, bits, judged)
     temperature = float(min(np.geomspace(0.1, 1000.0, 41),
                             key=lambda t: loss(np.zeros(2 * len(genres)), data, t, 0.0)[0]))
     strengths = [float(s) for s in args.strengths.split(",")]

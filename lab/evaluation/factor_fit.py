@@ -105,6 +105,26 @@ def collect(ranker, rows_and_judgements: Sequence[tuple[str, int, dict[int, floa
     return out
 
 
+def judged_queries(rec, judgements=None) -> tuple[dict[str, int], list[JudgedQuery]]:
+    """(title -> catalog row, every judged query of the bundled query list as `collect` gives it) for a loaded
+    `Recommender`; `judgements`: a judgements CSV instead of the bundled one."""
+    from lab.evaluation.judged import (
+        default_judgements_path,
+        default_queries_path,
+        load_judgements,
+        load_queries,
+        pair_scores,
+    )
+
+    row_of = {title: row for row, title in enumerate(rec.index.titles)}
+    judged: dict[str, dict[int, float]] = {}
+    for (query, candidate), score in pair_scores(load_judgements(judgements or default_judgements_path())).items():
+        if query in row_of and candidate in row_of:
+            judged.setdefault(query, {})[row_of[candidate]] = score
+    names = [q for q in load_queries(default_queries_path())["query"] if q in judged]
+    return row_of, collect(rec.ranker, [(n, row_of[n], judged[n]) for n in names])
+
+
 def ndcg(query: JudgedQuery, factors: np.ndarray, k: int = 10) -> float:
     """NDCG@k of the query's judged candidates ranked with these factors as served (nan: nothing judged above 0)."""
     return ndcg_of_scores(query, query.scores(factors), k)
